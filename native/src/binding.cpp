@@ -1,0 +1,407 @@
+// N-API binding: converts and validates JavaScript values, runs the engine, converts errors.
+// All maths lives in the other files. Errors: InvalidArgument -> RangeError, InvalidType ->
+// TypeError, anything else -> Error; nothing escapes as a C++ exception that could abort Node.
+#include <napi.h>
+
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "soap_calculator.h"
+
+namespace {
+
+using namespace soapix;
+
+[[noreturn]] void throwType(const std::string& m) { throw InvalidType(m); }
+[[noreturn]] void throwRange(const std::string& m) { throw InvalidArgument(m); }
+
+// Runs f, turning C++ exceptions into JavaScript exceptions of the right class.
+template <class F>
+Napi::Value guarded(const Napi::Env& env, F&& f) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const InvalidType& e) {
+    throw Napi::TypeError::New(env, e.what());
+  } catch (const InvalidArgument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(env, "out of memory: the request is too large");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+double numberField(const Napi::Object& o, const char* name, double fallback, bool required = false) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (required) throwType(std::string("option '") + name + "' is required");
+    return fallback;
+  }
+  if (!v.IsNumber()) throwType(std::string("option '") + name + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int intField(const Napi::Object& o, const char* name, bool required) {
+  const double d = numberField(o, name, 0, required);
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 1e9)
+    throwRange(std::string("option '") + name + "' must be an integer");
+  return static_cast<int>(d);
+}
+
+std::string stringField(const Napi::Object& o, const char* name, const std::string& fallback) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsString()) throwType(std::string("option '") + name + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <class T, napi_typedarray_type Kind>
+std::vector<T> typedArrayField(const Napi::Value& v, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Kind)
+    throwType(what + " must be a " + (Kind == napi_float64_array ? "Float64Array" : "Int32Array"));
+  auto a = v.As<Napi::TypedArrayOf<T>>();
+  return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
+}
+
+SoapParams parseParams(const Napi::Object& o) {
+  SoapParams p;
+  p.rCut = numberField(o, "rCut", 0, true);
+  p.nMax = intField(o, "nMax", true);
+  p.lMax = intField(o, "lMax", true);
+  p.sigma = numberField(o, "sigma", 1.0);
+  const std::string rbf = stringField(o, "rbf", "gto");
+  if (rbf == "gto") p.rbf = Rbf::Gto;
+  else if (rbf == "polynomial") p.rbf = Rbf::Polynomial;
+  else throwRange("rbf must be 'gto' or 'polynomial', got '" + rbf + "'");
+  const std::string comp = stringField(o, "compression", "off");
+  if (comp == "off") p.compression = Compression::Off;
+  else if (comp == "crossover") p.compression = Compression::Crossover;
+  else if (comp == "mu2") p.compression = Compression::Mu2;
+  else if (comp == "mu1nu1") p.compression = Compression::Mu1Nu1;
+  else throwRange("compression must be 'off', 'crossover', 'mu2' or 'mu1nu1', got '" + comp + "'");
+  const std::string avg = stringField(o, "average", "off");
+  if (avg == "off") p.average = Average::Off;
+  else if (avg == "inner") p.average = Average::Inner;
+  else if (avg == "outer") p.average = Average::Outer;
+  else throwRange("average must be 'off', 'inner' or 'outer', got '" + avg + "'");
+  Napi::Value sp = o.Get("species");
+  std::vector<int32_t> species = typedArrayField<int32_t, napi_int32_array>(sp, "option 'species'");
+  p.species.assign(species.begin(), species.end());
+  Napi::Value sw = o.Get("speciesWeights");
+  if (sw.IsUndefined()) p.speciesWeights.assign(p.species.size(), 1.0);
+  else p.speciesWeights = typedArrayField<double, napi_float64_array>(sw, "option 'speciesWeights'");
+  Napi::Value wv = o.Get("weighting");
+  if (!wv.IsUndefined() && !wv.IsNull()) {
+    if (!wv.IsObject()) throwType("option 'weighting' must be an object");
+    Napi::Object w = wv.As<Napi::Object>();
+    const std::string fn = stringField(w, "function", "none");
+    if (fn == "none") p.weighting.function = WeightFunction::None;
+    else if (fn == "poly") p.weighting.function = WeightFunction::Poly;
+    else if (fn == "pow") p.weighting.function = WeightFunction::Pow;
+    else if (fn == "exp") p.weighting.function = WeightFunction::Exp;
+    else throwRange("weighting.function must be 'poly', 'pow' or 'exp', got '" + fn + "'");
+    p.weighting.r0 = numberField(w, "r0", 1.0);
+    p.weighting.c = numberField(w, "c", 1.0);
+    p.weighting.d = numberField(w, "d", 1.0);
+    p.weighting.m = numberField(w, "m", 1.0);
+    Napi::Value w0 = w.Get("w0");
+    if (!w0.IsUndefined() && !w0.IsNull()) {
+      p.weighting.hasW0 = true;
+      p.weighting.w0 = numberField(w, "w0", 1.0);
+    }
+  }
+  return p;
+}
+
+// A structure copied out of JavaScript memory, so async work never touches V8-owned buffers
+// that user code could detach or change while the computation runs.
+struct OwnedStructure {
+  std::vector<double> positions;
+  std::vector<int32_t> atomicNumbers;
+  bool hasSpecies = false;
+  CenterMode centers = CenterMode::All;
+  std::vector<int64_t> centerIndices;
+  std::vector<double> centerPositions;
+  StructureView view() const {
+    StructureView v;
+    v.positions = positions.data();
+    v.numPoints = static_cast<long>(positions.size() / 3);
+    v.atomicNumbers = hasSpecies ? atomicNumbers.data() : nullptr;
+    v.centers = centers;
+    v.centerIndices = centerIndices.data();
+    v.centerPositions = centerPositions.data();
+    v.numCenters = centers == CenterMode::Indices     ? static_cast<long>(centerIndices.size())
+                   : centers == CenterMode::Positions ? static_cast<long>(centerPositions.size() / 3)
+                                                      : 0;
+    return v;
+  }
+};
+
+OwnedStructure parseStructure(const Napi::Value& v, const std::string& label) {
+  if (!v.IsObject()) throwType(label + " must be an object with a 'positions' Float64Array");
+  Napi::Object o = v.As<Napi::Object>();
+  OwnedStructure s;
+  s.positions = typedArrayField<double, napi_float64_array>(o.Get("positions"), label + ".positions");
+  if (s.positions.size() % 3 != 0)
+    throwType(label + ".positions has " + std::to_string(s.positions.size()) +
+              " values; it must hold x, y, z per point (a multiple of 3)");
+  Napi::Value z = o.Get("atomicNumbers");
+  if (!z.IsUndefined() && !z.IsNull()) {
+    s.atomicNumbers = typedArrayField<int32_t, napi_int32_array>(z, label + ".atomicNumbers");
+    s.hasSpecies = true;
+    if (s.atomicNumbers.size() != s.positions.size() / 3)
+      throwType(label + " has " + std::to_string(s.positions.size() / 3) + " points but " +
+                std::to_string(s.atomicNumbers.size()) + " species; give one species per point");
+  }
+  Napi::Value ci = o.Get("centerIndices");
+  Napi::Value cp = o.Get("centerPositions");
+  const bool hasCi = !ci.IsUndefined() && !ci.IsNull(), hasCp = !cp.IsUndefined() && !cp.IsNull();
+  if (hasCi && hasCp) throwType(label + ": give centre indices or centre positions, not both");
+  if (hasCi) {
+    auto idx = typedArrayField<int32_t, napi_int32_array>(ci, label + ".centerIndices");
+    s.centers = CenterMode::Indices;
+    s.centerIndices.assign(idx.begin(), idx.end());
+  } else if (hasCp) {
+    s.centerPositions = typedArrayField<double, napi_float64_array>(cp, label + ".centerPositions");
+    if (s.centerPositions.size() % 3 != 0)
+      throwType(label + ".centerPositions must hold x, y, z per centre (a multiple of 3 values)");
+    s.centers = CenterMode::Positions;
+  }
+  return s;
+}
+
+struct Batch {
+  std::vector<OwnedStructure> structures;
+  std::vector<StructureView> views;
+  DType dtype = DType::Float64;
+  int threads = 0;
+};
+
+Batch parseBatch(const SoapCalculator& calc, const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsArray()) throwType("structures must be an array");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  Batch b;
+  b.structures.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i)
+    b.structures.push_back(parseStructure(arr.Get(i), "structure " + std::to_string(i)));
+  for (size_t i = 0; i < b.structures.size(); ++i) {
+    b.views.push_back(b.structures[i].view());
+    calc.validate(b.views.back(), "structure " + std::to_string(i));
+  }
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsString()) throwType("dtype must be 'float64' or 'float32'");
+    const std::string d = info[1].As<Napi::String>().Utf8Value();
+    if (d == "float64") b.dtype = DType::Float64;
+    else if (d == "float32") b.dtype = DType::Float32;
+    else throwRange("dtype must be 'float64' or 'float32', got '" + d + "'");
+  }
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsNumber()) throwType("threads must be a number");
+    const double t = info[2].As<Napi::Number>().DoubleValue();
+    if (!(t >= 0 && t <= 4096) || t != std::floor(t)) throwRange("threads must be an integer in [0, 4096] (0: all cores)");
+    b.threads = static_cast<int>(t);
+  }
+  return b;
+}
+
+// Output arrays are allocated on the JavaScript thread before the work starts and filled in place,
+// so results are never copied (peak memory = output size + working set).
+struct Outputs {
+  std::vector<Napi::Reference<Napi::TypedArray>> arrays;
+  std::vector<void*> data;
+};
+
+Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& b) {
+  Outputs o;
+  const long F = static_cast<long>(calc.featureCount());
+  for (const StructureView& v : b.views) {
+    const long rows = calc.outputRows(v);
+    const size_t n = static_cast<size_t>(rows) * F;
+    if (b.dtype == DType::Float64) {
+      auto a = Napi::Float64Array::New(env, n);
+      o.data.push_back(a.Data());
+      o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
+    } else {
+      auto a = Napi::Float32Array::New(env, n);
+      o.data.push_back(a.Data());
+      o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
+    }
+  }
+  return o;
+}
+
+Napi::Array outputArray(Napi::Env env, Outputs& o) {
+  Napi::Array r = Napi::Array::New(env, o.arrays.size());
+  for (size_t i = 0; i < o.arrays.size(); ++i) r.Set(static_cast<uint32_t>(i), o.arrays[i].Value());
+  return r;
+}
+
+class ComputeWorker : public Napi::AsyncWorker {
+ public:
+  ComputeWorker(Napi::Env env, std::shared_ptr<const SoapCalculator> calc, Batch batch, Outputs outputs,
+                std::shared_ptr<std::atomic<bool>> cancel)
+      : Napi::AsyncWorker(env, "soapix:compute"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        calc_(std::move(calc)),
+        batch_(std::move(batch)),
+        outputs_(std::move(outputs)),
+        cancel_(std::move(cancel)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      calc_->compute(batch_.views, outputs_.data, batch_.dtype, batch_.threads, cancel_.get());
+    } catch (const Cancelled&) {
+      cancelled_ = true;
+      SetError("SOAP computation was cancelled");
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory: the request is too large");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(outputArray(Env(), outputs_)); }
+  void OnError(const Napi::Error& e) override {
+    Napi::Object err = e.Value();
+    if (cancelled_) err.Set("name", Napi::String::New(Env(), "AbortError"));
+    deferred_.Reject(err);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<const SoapCalculator> calc_;
+  Batch batch_;
+  Outputs outputs_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  bool cancelled_ = false;
+};
+
+class NativeSoap : public Napi::ObjectWrap<NativeSoap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeSoap",
+                       {InstanceAccessor<&NativeSoap::FeatureCount>("featureCount"),
+                        InstanceMethod<&NativeSoap::Basis>("basis"),
+                        InstanceMethod<&NativeSoap::FeatureLabels>("featureLabels"),
+                        InstanceMethod<&NativeSoap::ComputeSync>("computeSync"),
+                        InstanceMethod<&NativeSoap::ComputeAsync>("computeAsync")});
+  }
+
+  explicit NativeSoap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSoap>(info) {
+    guarded(info.Env(), [&]() -> Napi::Value {
+      if (info.Length() < 1 || !info[0].IsObject()) throwType("options must be an object");
+      Napi::Object o = info[0].As<Napi::Object>();
+      SoapParams p = parseParams(o);
+      p.validate();
+      Napi::Value bv = o.Get("basis");
+      if (!bv.IsUndefined() && !bv.IsNull()) {
+        if (!bv.IsObject()) throwType("option 'basis' must be an object");
+        Napi::Object b = bv.As<Napi::Object>();
+        if (p.rbf == Rbf::Gto) {
+          GtoBasis g;
+          g.nMax = p.nMax;
+          g.lMax = p.lMax;
+          g.alphas = typedArrayField<double, napi_float64_array>(b.Get("alphas"), "basis.alphas");
+          g.betas = typedArrayField<double, napi_float64_array>(b.Get("betas"), "basis.betas");
+          calc_ = std::make_shared<SoapCalculator>(p, &g, nullptr);
+        } else {
+          auto betas = typedArrayField<double, napi_float64_array>(b.Get("betas"), "basis.betas");
+          PolynomialBasis pb = polynomialBasisFromBetas(p.rCut, p.nMax, betas);
+          calc_ = std::make_shared<SoapCalculator>(p, nullptr, &pb);
+        }
+      } else {
+        calc_ = std::make_shared<SoapCalculator>(p, nullptr, nullptr);
+      }
+      return info.Env().Undefined();
+    });
+  }
+
+ private:
+  Napi::Value FeatureCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(calc_->featureCount()));
+  }
+
+  Napi::Value Basis(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto arr = [&](const std::vector<double>& v) {
+      auto a = Napi::Float64Array::New(env, v.size());
+      std::copy(v.begin(), v.end(), a.Data());
+      return a;
+    };
+    Napi::Object o = Napi::Object::New(env);
+    if (calc_->params().rbf == Rbf::Gto) {
+      o.Set("alphas", arr(calc_->gtoBasis().alphas));
+      o.Set("betas", arr(calc_->gtoBasis().betas));
+    } else {
+      const PolynomialBasis& b = calc_->polynomialBasis();
+      o.Set("betas", arr(b.betas));
+      o.Set("rx", arr(b.rx));
+      o.Set("ws", arr(b.ws));
+      o.Set("gss", arr(b.gss));
+    }
+    return o;
+  }
+
+  Napi::Value FeatureLabels(const Napi::CallbackInfo& info) {
+    std::vector<FeatureLabel> labels = featureLabels(calc_->params());
+    auto a = Napi::Int32Array::New(info.Env(), labels.size() * 5);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      a[5 * i] = labels[i].z1;
+      a[5 * i + 1] = labels[i].z2;
+      a[5 * i + 2] = labels[i].l;
+      a[5 * i + 3] = labels[i].n;
+      a[5 * i + 4] = labels[i].nPrime;
+    }
+    return a;
+  }
+
+  Napi::Value ComputeSync(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Batch b = parseBatch(*calc_, info);
+      Outputs o = allocateOutputs(info.Env(), *calc_, b);
+      calc_->compute(b.views, o.data, b.dtype, b.threads, nullptr);
+      return outputArray(info.Env(), o);
+    });
+  }
+
+  // computeAsync(structures, dtype, threads, token?) -> Promise<TypedArray[]>. If `token` is an
+  // object, a `cancel()` function is attached to it.
+  Napi::Value ComputeAsync(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Batch b = parseBatch(*calc_, info);
+      Outputs o = allocateOutputs(info.Env(), *calc_, b);
+      auto flag = std::make_shared<std::atomic<bool>>(false);
+      if (info.Length() > 3 && info[3].IsObject()) {
+        info[3].As<Napi::Object>().Set(
+            "cancel", Napi::Function::New(info.Env(), [flag](const Napi::CallbackInfo& ci) -> Napi::Value {
+              flag->store(true);
+              return ci.Env().Undefined();
+            }));
+      }
+      auto* w = new ComputeWorker(info.Env(), calc_, std::move(b), std::move(o), flag);
+      Napi::Promise pr = w->promise();
+      w->Queue();
+      return pr;
+    });
+  }
+
+  std::shared_ptr<const SoapCalculator> calc_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeSoap", NativeSoap::Init(env));
+  exports.Set("maxLMaxGto", Napi::Number::New(env, kMaxLMaxGto));
+  exports.Set("maxLMaxPolynomial", Napi::Number::New(env, kMaxLMaxPolynomial));
+  exports.Set("maxNMax", Napi::Number::New(env, kMaxNMax));
+  exports.Set("maxCoordinate", Napi::Number::New(env, kMaxCoordinate));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(soapix, Init)

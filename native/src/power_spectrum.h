@@ -1,0 +1,19 @@
+// Power spectrum p_{n n' l} = prefactor[l] * sum_m c1_{nlm} c2_{n'lm} in DScribe 2.1.1's feature
+// order and compression modes (CONVENTIONS.md §5).
+#pragma once
+#include <vector>
+
+#include "soap_params.h"
+
+namespace soapix {
+
+// Number of density groups the coefficient stage produces: one per species, or one pooled group
+// for compression "mu2".
+int densityGroups(const SoapParams& p);
+
+// c: [group][n][lm] with lm over (lMax+1)^2; writes p.featureCount() values to out.
+// scratch needs nMax*(lMax+1)^2 doubles (used by "mu1nu1").
+void powerSpectrum(const SoapParams& p, const std::vector<double>& prefactor, const double* c, double* out,
+                   double* scratch);
+
+}  // namespace soapix

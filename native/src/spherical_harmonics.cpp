@@ -1,0 +1,132 @@
+#include "spherical_harmonics.h"
+
+#include <cmath>
+#include <utility>
+
+#include "simd.h"
+
+namespace soapix {
+
+// Real solid harmonics are built as  r^l Y_lm = Pbar_l^m(z, r^2) * Re/Im (x + i y)^m, where Pbar is
+// the normalised polynomial part. Folding the normalisation into the recursion keeps every
+// intermediate value of order one, so no large factorials appear even at l = 20.
+SolidHarmonics::SolidHarmonics(int lMax) : lMax_(lMax) {
+  const int L = lMax + 1;
+  start_.assign(L, 0.0);
+  next_.assign(L, 0.0);
+  a_.assign(L * L, 0.0);
+  b_.assign(L * L, 0.0);
+  const long double fourPi = 4.0L * 3.141592653589793238462643383279502884L;
+  long double dfOverSqrtFact = 1.0L;  // (2m-1)!! / sqrt((2m)!)
+  for (int m = 0; m <= lMax; ++m) {
+    if (m > 0) dfOverSqrtFact *= std::sqrt((2.0L * m - 1.0L) / (2.0L * m));
+    const long double cm = m > 0 ? std::sqrt(2.0L) : 1.0L;
+    start_[m] = static_cast<double>(cm * std::sqrt((2.0L * m + 1.0L) / fourPi) * dfOverSqrtFact);
+    next_[m] = static_cast<double>(std::sqrt(2.0L * m + 3.0L));
+    for (int l = m + 2; l <= lMax; ++l) {
+      const long double lm = l - m, lp = l + m;
+      a_[l * L + m] = static_cast<double>((2.0L * l - 1.0L) / lm *
+                                          std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 1.0L) * lm / lp));
+      b_[l * L + m] = static_cast<double>((lp - 1.0L) / lm *
+                                          std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 3.0L) * lm * (lm - 1.0L) /
+                                                    (lp * (lp - 1.0L))));
+    }
+  }
+}
+
+namespace {
+
+struct Coefficients {
+  int lMax;
+  const double *start, *next, *a, *b;
+};
+
+// The recursion, written once and compiled for several instruction sets below.
+SOAPIX_INLINE void solidHarmonicsImpl(const Coefficients& k, const double* x, const double* y, const double* z,
+                                      const double* r2, int count, int stride, double* out, double* scratch) {
+  const int lMax_ = k.lMax;
+  const int L = lMax_ + 1;
+  const double* start_ = k.start;
+  const double* next_ = k.next;
+  const double* a_ = k.a;
+  const double* b_ = k.b;
+  double* cosm = scratch;               // Re (x + i y)^m
+  double* sinm = scratch + stride;      // Im (x + i y)^m
+  double* prev2 = scratch + 2 * stride; // Pbar_{l-2}^m
+  double* prev1 = scratch + 3 * stride; // Pbar_{l-1}^m
+  for (int m = 0; m <= lMax_; ++m) {
+    if (m == 0) {
+#pragma omp simd
+      for (int j = 0; j < count; ++j) {
+        cosm[j] = 1.0;
+        sinm[j] = 0.0;
+      }
+    } else {
+#pragma omp simd
+      for (int j = 0; j < count; ++j) {
+        const double c = cosm[j], s = sinm[j];
+        cosm[j] = x[j] * c - y[j] * s;
+        sinm[j] = x[j] * s + y[j] * c;
+      }
+    }
+    double* p2 = prev2;
+    double* p1 = prev1;
+    for (int l = m; l <= lMax_; ++l) {
+      // p2 <- Pbar_l^m (overwriting Pbar_{l-2}^m), then rotate.
+      if (l == m) {
+        const double s = start_[m];
+#pragma omp simd
+        for (int j = 0; j < count; ++j) p2[j] = s;
+      } else if (l == m + 1) {
+        const double c = next_[m];
+#pragma omp simd
+        for (int j = 0; j < count; ++j) p2[j] = c * z[j] * p1[j];
+      } else {
+        const double a = a_[l * L + m], b = b_[l * L + m];
+#pragma omp simd
+        for (int j = 0; j < count; ++j) p2[j] = a * z[j] * p1[j] - b * r2[j] * p2[j];
+      }
+      std::swap(p1, p2);  // p1 now holds Pbar_l^m
+      const int base = l * l + l;
+      if (m == 0) {
+        double* o = out + static_cast<long>(base) * stride;
+#pragma omp simd
+        for (int j = 0; j < count; ++j) o[j] = p1[j];
+      } else {
+        double* oc = out + static_cast<long>(base + m) * stride;
+        double* os = out + static_cast<long>(base - m) * stride;
+#pragma omp simd
+        for (int j = 0; j < count; ++j) {
+          oc[j] = p1[j] * cosm[j];
+          os[j] = p1[j] * sinm[j];
+        }
+      }
+    }
+  }
+}
+
+using HarmonicsFn = void (*)(const Coefficients&, const double*, const double*, const double*, const double*, int,
+                             int, double*, double*);
+SOAPIX_TARGET_AVX512 void harmonicsAvx512(const Coefficients& k, const double* x, const double* y, const double* z,
+                                          const double* r2, int count, int stride, double* out, double* scratch) {
+  solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
+}
+SOAPIX_TARGET_AVX2 void harmonicsAvx2(const Coefficients& k, const double* x, const double* y, const double* z,
+                                      const double* r2, int count, int stride, double* out, double* scratch) {
+  solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
+}
+void harmonicsBaseline(const Coefficients& k, const double* x, const double* y, const double* z, const double* r2,
+                       int count, int stride, double* out, double* scratch) {
+  solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
+}
+const HarmonicsFn kHarmonics = cpuHasAvx512() ? harmonicsAvx512 : cpuHasAvx2() ? harmonicsAvx2 : harmonicsBaseline;
+
+}  // namespace
+
+void SolidHarmonics::compute(const double* x, const double* y, const double* z, const double* r2, int count,
+                             int stride, double* out, double* scratch) const {
+  const Coefficients k{lMax_, start_.data(), next_.data(), a_.data(), b_.data()};
+  kHarmonics(k, x, y, z, r2, count, stride, out, scratch);
+}
+
+}  // namespace soapix
