@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flops_probe.h"
 #include "soap_calculator.h"
 
 namespace {
@@ -399,6 +400,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxLMaxPolynomial", Napi::Number::New(env, kMaxLMaxPolynomial));
   exports.Set("maxNMax", Napi::Number::New(env, kMaxNMax));
   exports.Set("maxCoordinate", Napi::Number::New(env, kMaxCoordinate));
+  // measurePeakFmaRate(seconds = 0.5) -> { gflops, isa }: single-thread peak FMA rate (benchmarks).
+  exports.Set("measurePeakFmaRate", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    const double seconds = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
+    std::string isa;
+    const double gflops = measurePeakFmaGflops(seconds, &isa);
+    Napi::Object r = Napi::Object::New(info.Env());
+    r.Set("gflops", gflops);
+    r.Set("isa", isa);
+    return r;
+  }));
   return exports;
 }
 

@@ -1,22 +1,32 @@
 // GTO radial basis (CONVENTIONS.md §2).
 //
-// alphas: bit-for-bit the float64 values numpy computes in DScribe 2.1.1's get_basis_gto
+// alphas: the float64 values of DScribe 2.1.1's get_basis_gto, evaluated in numpy's order
 //   a        = numpy.linspace(1, rCut, nMax)
 //   alpha_lk = -log(1e-3 / pow(a_k, l)) / (a_k * a_k)
+// With glibc's (correctly rounded) log these equal numpy's bit for bit. The reference JSON files
+// were made with a numpy whose float64 log is sometimes 1 ulp low (a SIMD log); there 1-2 ulp
+// differences in ~15% of the alphas remain. The exact bases built from either set of alphas
+// differ by < 1e-16 of max|g_nl| (scripts/basis_accuracy.py), far below DScribe's own error.
 //
 // betas: the Löwdin factor S^-1/2 of the overlap matrix
 //   S_kk' = 0.5 Gamma(l + 3/2) (alpha_lk + alpha_lk')^-(l + 3/2)
-// built from those float64 alphas and decomposed with a cyclic two-sided Jacobi method in
-// binary128 (__float128) arithmetic. S is extremely ill-conditioned (cond 4.7e31 at rCut 63,
-// nMax 7, l 10) but strongly graded: D^-1/2 S D^-1/2 (D = diag S) has condition number of only
-// ~1e2..1e5 for DScribe-like parameters. Jacobi with the relative stopping rule
-// |s_pq| <= eps sqrt(s_pp s_qq) finds eigenvalues and eigenvectors of such a matrix to a relative
-// accuracy of about eps * cond(D^-1/2 S D^-1/2) (Demmel & Veselic 1992), so the result is exact
-// to double precision, whereas DScribe's float64 sqrtm(inv(S)) is 6.5e-6 off at the paper
-// parameters.
+// built from those float64 alphas, by a symmetric eigen-decomposition in binary128
+// (__float128). S is extremely ill-conditioned (cond 4.7e31 at rCut 63, nMax 7, l 10) but
+// strongly graded: C = D^-1/2 S D^-1/2 (D = diag S) has a condition number of only ~1e2..1e5 for
+// such parameters. Two-sided Jacobi with the relative stopping rule |s_pq| <= eps sqrt(s_pp s_qq)
+// finds eigenvalues and eigenvectors of such a matrix to a relative accuracy of about
+// eps * cond(C) (Demmel & Veselic 1992). To save binary128 sweeps, a float64 Jacobi provides
+// approximate eigenvectors first, which binary128 re-orthonormalises and then polishes.
+// The betas come out as the exact S^-1/2 correctly rounded to float64 in every tested case,
+// whereas DScribe's float64 sqrtm(inv(S)) is 1.3e-5 (of max|g_nl|) off at l = 10 of the paper
+// parameters. cond(C) is estimated first (binary128 Cholesky); beyond 1e24 the basis is
+// rejected as numerically singular (DScribe itself fails beyond cond(C) ~ 1e17).
 //
 // Only +, -, *, / and conversions of __float128 are used; they come from libgcc (soft-fp), so
-// libquadmath is not needed. sqrt is a Newton iteration seeded with sqrtl.
+// libquadmath is not needed. sqrt is a Newton iteration seeded with sqrtl. Where __float128 is
+// not available, long double is used (binary128 on aarch64 Linux; 80-bit x87; or plain double on
+// Apple arm64 / MSVC) - still Jacobi, still far more accurate than DScribe, but not exact for
+// the most ill-conditioned parameter sets.
 #include "gto_basis.h"
 
 #include <cfloat>
@@ -33,12 +43,9 @@ namespace {
 #if defined(__SIZEOF_FLOAT128__) && !defined(SOAPIX_NO_FLOAT128)
 using Quad = __float128;  // IEEE binary128, 113-bit significand (x86-64, ppc64le with GCC/Clang)
 constexpr int kQuadMantissaBits = 113;
-#elif LDBL_MANT_DIG >= 64
-using Quad = long double;  // binary128 on aarch64 Linux, x87 80-bit on other x86 compilers
-constexpr int kQuadMantissaBits = LDBL_MANT_DIG;
 #else
-using Quad = long double;  // e.g. Apple arm64, MSVC: long double == double. Still far better
-constexpr int kQuadMantissaBits = LDBL_MANT_DIG;  // than DScribe: Jacobi keeps relative accuracy.
+using Quad = long double;  // see the file comment
+constexpr int kQuadMantissaBits = LDBL_MANT_DIG;
 #endif
 
 // 2^-(bits-1): unit roundoff times two.
@@ -193,18 +200,14 @@ int jacobiEigen(std::vector<T>& A, std::vector<T>& V, int n, T tol) {
   return -1;
 }
 
-// Stopping tolerance of the binary128 polish: off-diagonal entries end below 2^-70 (8.5e-22)
-// relative to sqrt(a_pp a_qq), so eigenvectors are exact far beyond the float64 the betas are
-// rounded to (the output is bit-identical to polishing down to binary128 epsilon), and typically
-// one sweep is saved.
-const Quad kPolishTolerance = static_cast<Quad>(0x1p-70);
-
 // Eigen-decomposition M = V diag(w) V^T of the symmetric positive definite M in binary128.
 // A Jacobi run from scratch in binary128 takes ~15 sweeps at n = 20, so it is preconditioned:
 // a float64 Jacobi (hardware arithmetic) gives approximate eigenvectors V0, which are
 // re-orthonormalised in binary128 (Q), and the binary128 Jacobi then polishes A1 = Q^T M Q
-// (an exact similarity up to binary128 rounding, nearly diagonal) in 2-3 sweeps.
-// Q's columns are graded like the true eigenvectors, so forming A1 keeps the relative accuracy.
+// (an exact similarity up to binary128 rounding, nearly diagonal) in 2-4 sweeps.
+// Q's columns are graded like the true eigenvectors, so forming A1 keeps the relative accuracy
+// (checked against 50+ digit mpmath by scripts/basis_accuracy.py). If the float64 stage fails
+// (range, no convergence) the binary128 Jacobi simply starts from Q = I.
 // Returns false if Jacobi did not converge.
 bool eigenQuad(const std::vector<Quad>& M, int n, std::vector<Quad>& w, std::vector<Quad>& V) {
   const size_t nn = static_cast<size_t>(n) * n;
@@ -252,7 +255,7 @@ bool eigenQuad(const std::vector<Quad>& M, int n, std::vector<Quad>& w, std::vec
       A[static_cast<size_t>(r) * n + c] = s;
       A[static_cast<size_t>(c) * n + r] = s;
     }
-  if (jacobiEigen<Quad>(A, V, n, kPolishTolerance) < 0) return false;
+  if (jacobiEigen<Quad>(A, V, n, quadEpsilon()) < 0) return false;
   w.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) w[static_cast<size_t>(i)] = A[static_cast<size_t>(i) * n + i];
   return true;
@@ -342,8 +345,9 @@ GtoBasis makeGtoBasis(double rCut, int nMax, int lMax) {
       al[k] = numpyAlpha(a[static_cast<size_t>(k)], l);
       if (!std::isfinite(al[k]) || !(al[k] > 0))
         throw InvalidArgument("GTO exponent alpha[l=" + std::to_string(l) + "][" + std::to_string(k) +
-                              "] = " + fmtDouble(al[k]) + " is not a positive finite number (rCut=" +
-                              fmtDouble(rCut) + ", nMax=" + std::to_string(nMax) + ")");
+                              "] = " + fmtDouble(al[k]) + " is not a positive finite number: rCut=" +
+                              fmtDouble(rCut) + " is too large for lMax=" + std::to_string(lMax) +
+                              " in float64 (nMax=" + std::to_string(nMax) + ")");
     }
     // M_kk' = (alpha_k + alpha_k')^-(l+3/2) = 1 / ((alpha_k+alpha_k')^(l+1) sqrt(alpha_k+alpha_k')).
     // The sum of two positive doubles of similar size is exact in binary128. The constant

@@ -1,12 +1,16 @@
-// GTO expansion coefficients (CONVENTIONS.md §3), organised for speed:
-//   c_nlm = sum_k coef[l][n][k] * P[l][k][m],   P[l][k][m] = sum_j e^{aOa[l][k] r_j^2} w_j r_j^l Y_lm(d_j)
-// The sum over neighbours j is a small matrix product per l (radial rows x harmonic rows), done
-// with register-blocked vector dot products; the beta matrices are applied once per centre, not
-// once per neighbour. On integer grids (MNIST pixels with integer heights) squared distances are
-// integers, so the radial exponentials come from a table instead of exp().
+// GTO expansion coefficients (CONVENTIONS.md §3), organised for speed. For one centre,
+//   c_nlm = sum_j G_nl(r_j^2) w_j r_j^l Y_lm(d_j),   G_nl(r^2) = sum_k coef[l][n][k] e^{aOa[l][k] r^2}
+// is, for each l, a small matrix product (neighbours x radial functions) x (neighbours x harmonics),
+// computed with a register-blocked kernel (8 radial functions x up to 6-8 harmonics per block).
+// On integer grids (MNIST pixels with integer heights) squared distances are integers, so G_nl
+// comes straight from a table built once per Soap: no exp() and no beta matrices per centre.
+// Elsewhere the primitive exponentials are computed per neighbour and the beta matrices are applied
+// once per centre, not once per neighbour.
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+
+#include <immintrin.h>
 
 #include "coefficients.h"
 #include "simd.h"
@@ -16,117 +20,168 @@ namespace soapix {
 namespace {
 
 constexpr long long kMaxRadialTableBytes = 64LL << 20;
+constexpr int kBlockN = 8;  // radial functions per register block
 
-// res[a*MB + b] = dot(E row a, Y row b) over nvec vectors of W doubles; rows are `stride` apart.
-// The accumulators stay in registers: KB*MB of them plus KB + 1 operands.
-template <class V, int W, int KB, int MB>
-SOAPIX_INLINE void dotBlock(const double* e, const double* y, long stride, int nvec, double* res) {
-  V acc[KB][MB];
-  for (int a = 0; a < KB; ++a)
-    for (int b = 0; b < MB; ++b) acc[a][b] = V{};
-  for (int v = 0; v < nvec; ++v) {
-    const int o = v * W;
-    V ev[KB];
-    for (int a = 0; a < KB; ++a) ev[a] = loadv<V>(e + a * stride + o);
-    for (int b = 0; b < MB; ++b) {
-      const V yv = loadv<V>(y + b * stride + o);
-      for (int a = 0; a < KB; ++a) acc[a][b] += ev[a] * yv;
-    }
-  }
-  for (int a = 0; a < KB; ++a)
-    for (int b = 0; b < MB; ++b) res[a * MB + b] = hsumv<V, W>(acc[a][b]);
-}
+inline int padBlock(int n) { return (n + kBlockN - 1) / kBlockN * kBlockN; }
 
-template <class V, int W, int KB>
-SOAPIX_INLINE void dotRows(const double* e, const double* y, long stride, int mb, int nvec, double* res) {
-  switch (mb) {
-    case 4: dotBlock<V, W, KB, 4>(e, y, stride, nvec, res); break;
-    case 3: dotBlock<V, W, KB, 3>(e, y, stride, nvec, res); break;
-    case 2: dotBlock<V, W, KB, 2>(e, y, stride, nvec, res); break;
-    default: dotBlock<V, W, KB, 1>(e, y, stride, nvec, res); break;
-  }
-}
-
-// P[k][m] for one l and one group: E rows (nMax, starting at the group's offset) against the
-// 2l+1 harmonic rows of that l. MB: harmonic rows per register block (4 with 32 registers, 2 with 16).
-template <class V, int W, int MB>
-SOAPIX_INLINE void radialHarmonicProductsT(const double* E, const double* Y, int stride, int offset, int nLanes,
-                                           int nMax, int l, double* P) {
-  const int M = 2 * l + 1;
-  const int nvec = nLanes / W;
-  double res[16];
-  for (int k0 = 0; k0 < nMax; k0 += 4) {
-    const int kb = std::min(4, nMax - k0);
-    const double* e = E + static_cast<long>(l * nMax + k0) * stride + offset;
-    for (int m0 = 0; m0 < M; m0 += MB) {
-      const int mb = std::min(MB, M - m0);
-      const double* y = Y + static_cast<long>(l * l + m0) * stride + offset;
-      switch (kb) {
-        case 4: dotRows<V, W, 4>(e, y, stride, mb, nvec, res); break;
-        case 3: dotRows<V, W, 3>(e, y, stride, mb, nvec, res); break;
-        case 2: dotRows<V, W, 2>(e, y, stride, mb, nvec, res); break;
-        default: dotRows<V, W, 1>(e, y, stride, mb, nvec, res); break;
+// out[b * outStride + n] = sum_j rows[j][n] * Y[b * S + j] for b < MB, n < 8: the register-blocked
+// micro-kernel, one per instruction set. Small blocks (MB <= 3) use two interleaved accumulator
+// sets so the FMA latency chain does not limit them.
+template <int MB>
+SOAPIX_TARGET_AVX2 inline void blockAvx2(const double* rows, long rs, int off, const double* Y, long S, int J,
+                                         double* out, int outStride) {
+  constexpr int U = MB <= 3 ? 2 : 1;
+  __m256d acc[U][MB][2];
+  for (int u = 0; u < U; ++u)
+    for (int b = 0; b < MB; ++b) acc[u][b][0] = acc[u][b][1] = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + U <= J; j += U)
+    for (int u = 0; u < U; ++u) {
+      const double* g = rows + (j + u) * rs + off;
+      const __m256d g0 = _mm256_loadu_pd(g), g1 = _mm256_loadu_pd(g + 4);
+      for (int b = 0; b < MB; ++b) {
+        const __m256d y = _mm256_broadcast_sd(Y + b * S + j + u);
+        acc[u][b][0] = _mm256_fmadd_pd(g0, y, acc[u][b][0]);
+        acc[u][b][1] = _mm256_fmadd_pd(g1, y, acc[u][b][1]);
       }
-      for (int a = 0; a < kb; ++a)
-        for (int b = 0; b < mb; ++b) P[(k0 + a) * M + m0 + b] = res[a * mb + b];
+    }
+  for (; j < J; ++j) {
+    const double* g = rows + j * rs + off;
+    const __m256d g0 = _mm256_loadu_pd(g), g1 = _mm256_loadu_pd(g + 4);
+    for (int b = 0; b < MB; ++b) {
+      const __m256d y = _mm256_broadcast_sd(Y + b * S + j);
+      acc[0][b][0] = _mm256_fmadd_pd(g0, y, acc[0][b][0]);
+      acc[0][b][1] = _mm256_fmadd_pd(g1, y, acc[0][b][1]);
+    }
+  }
+  for (int b = 0; b < MB; ++b) {
+    if (U == 2) {
+      acc[0][b][0] = _mm256_add_pd(acc[0][b][0], acc[U - 1][b][0]);
+      acc[0][b][1] = _mm256_add_pd(acc[0][b][1], acc[U - 1][b][1]);
+    }
+    _mm256_storeu_pd(out + b * outStride, acc[0][b][0]);
+    _mm256_storeu_pd(out + b * outStride + 4, acc[0][b][1]);
+  }
+}
+
+template <int MB>
+SOAPIX_TARGET_AVX512 inline void blockAvx512(const double* rows, long rs, int off, const double* Y, long S, int J,
+                                             double* out, int outStride) {
+  constexpr int U = MB <= 4 ? 2 : 1;
+  __m512d acc[U][MB];
+  for (int u = 0; u < U; ++u)
+    for (int b = 0; b < MB; ++b) acc[u][b] = _mm512_setzero_pd();
+  int j = 0;
+  for (; j + U <= J; j += U)
+    for (int u = 0; u < U; ++u) {
+      const __m512d g = _mm512_loadu_pd(rows + (j + u) * rs + off);
+      for (int b = 0; b < MB; ++b) acc[u][b] = _mm512_fmadd_pd(g, _mm512_set1_pd(Y[b * S + j + u]), acc[u][b]);
+    }
+  for (; j < J; ++j) {
+    const __m512d g = _mm512_loadu_pd(rows + j * rs + off);
+    for (int b = 0; b < MB; ++b) acc[0][b] = _mm512_fmadd_pd(g, _mm512_set1_pd(Y[b * S + j]), acc[0][b]);
+  }
+  for (int b = 0; b < MB; ++b) {
+    if (U == 2) acc[0][b] = _mm512_add_pd(acc[0][b], acc[U - 1][b]);
+    _mm512_storeu_pd(out + b * outStride, acc[0][b]);
+  }
+}
+
+template <int MB>
+inline void blockBaseline(const double* rows, long rs, int off, const double* Y, long S, int J, double* out,
+                          int outStride) {
+  double acc[MB][kBlockN] = {};
+  for (int j = 0; j < J; ++j) {
+    const double* g = rows + j * rs + off;
+    for (int b = 0; b < MB; ++b) {
+      const double y = Y[b * S + j];
+      for (int n = 0; n < kBlockN; ++n) acc[b][n] += g[n] * y;
+    }
+  }
+  for (int b = 0; b < MB; ++b)
+    for (int n = 0; n < kBlockN; ++n) out[b * outStride + n] = acc[b][n];
+}
+
+struct Avx2Blocks {
+  static constexpr int kMaxMB = 6;
+  template <int MB>
+  SOAPIX_TARGET_AVX2 static void run(const double* r, long rs, int o, const double* y, long S, int J, double* out, int st) {
+    blockAvx2<MB>(r, rs, o, y, S, J, out, st);
+  }
+};
+struct Avx512Blocks {
+  static constexpr int kMaxMB = 8;
+  template <int MB>
+  SOAPIX_TARGET_AVX512 static void run(const double* r, long rs, int o, const double* y, long S, int J, double* out,
+                                       int st) {
+    blockAvx512<MB>(r, rs, o, y, S, J, out, st);
+  }
+};
+struct BaselineBlocks {
+  static constexpr int kMaxMB = 4;
+  template <int MB>
+  static void run(const double* r, long rs, int o, const double* y, long S, int J, double* out, int st) {
+    blockBaseline<MB>(r, rs, o, y, S, J, out, st);
+  }
+};
+
+// R[lm * NP + n] = sum_j rows[j][l * NP + n] * Y[lm * S + j] for every l, m and n < NP.
+template <class Blocks>
+SOAPIX_INLINE void contractAll(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP, double* R) {
+  constexpr int MBMAX = Blocks::kMaxMB;
+  for (int l = 0; l <= lMax; ++l) {
+    const int M = 2 * l + 1;
+    for (int n0 = 0; n0 < NP; n0 += kBlockN) {
+      // Split the 2l+1 harmonics into equal blocks of at most MBMAX (7 -> 4 + 3, not 6 + 1).
+      const int blocks = (M + MBMAX - 1) / MBMAX;
+      for (int bi = 0, m0 = 0; bi < blocks; ++bi) {
+        const int mb = (M - m0) / (blocks - bi);
+        const int off = l * NP + n0;
+        const double* y = Y + static_cast<long>(l * l + m0) * S;
+        double* out = R + static_cast<long>(l * l + m0) * NP + n0;
+        switch (mb) {
+          case 8: Blocks::template run<(MBMAX >= 8 ? 8 : 1)>(rows, rs, off, y, S, J, out, NP); break;
+          case 7: Blocks::template run<(MBMAX >= 7 ? 7 : 1)>(rows, rs, off, y, S, J, out, NP); break;
+          case 6: Blocks::template run<(MBMAX >= 6 ? 6 : 1)>(rows, rs, off, y, S, J, out, NP); break;
+          case 5: Blocks::template run<(MBMAX >= 5 ? 5 : 1)>(rows, rs, off, y, S, J, out, NP); break;
+          case 4: Blocks::template run<4>(rows, rs, off, y, S, J, out, NP); break;
+          case 3: Blocks::template run<3>(rows, rs, off, y, S, J, out, NP); break;
+          case 2: Blocks::template run<2>(rows, rs, off, y, S, J, out, NP); break;
+          default: Blocks::template run<1>(rows, rs, off, y, S, J, out, NP); break;
+        }
+        m0 += mb;
+      }
     }
   }
 }
 
-// E[lk][j] = table[lk][r2_j] * w_j: one row of the table per (l, k), gathered by squared distance.
-SOAPIX_INLINE void fillRadialImpl(const double* table, long T, int LK, const double* r2, const double* w, int S,
-                                  double* E, int* idx) {
-  for (int j = 0; j < S; ++j) idx[j] = static_cast<int>(r2[j]);
-  for (int lk = 0; lk < LK; ++lk) {
-    const double* row = table + lk * T;
-    double* e = E + static_cast<long>(lk) * S;
-#pragma omp simd
-    for (int j = 0; j < S; ++j) e[j] = row[idx[j]] * w[j];
-  }
+using ContractFn = void (*)(const double*, long, const double*, long, int, int, int, double*);
+SOAPIX_TARGET_AVX512 void contractAvx512(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP,
+                                         double* R) {
+  contractAll<Avx512Blocks>(rows, rs, Y, S, J, lMax, NP, R);
 }
-using FillFn = void (*)(const double*, long, int, const double*, const double*, int, double*, int*);
-SOAPIX_TARGET_AVX512 void fillAvx512(const double* t, long T, int LK, const double* r2, const double* w, int S,
-                                     double* E, int* idx) {
-  fillRadialImpl(t, T, LK, r2, w, S, E, idx);
+SOAPIX_TARGET_AVX2 void contractAvx2(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP,
+                                     double* R) {
+  contractAll<Avx2Blocks>(rows, rs, Y, S, J, lMax, NP, R);
 }
-SOAPIX_TARGET_AVX2 void fillAvx2(const double* t, long T, int LK, const double* r2, const double* w, int S, double* E,
-                                 int* idx) {
-  fillRadialImpl(t, T, LK, r2, w, S, E, idx);
+void contractBaseline(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP, double* R) {
+  contractAll<BaselineBlocks>(rows, rs, Y, S, J, lMax, NP, R);
 }
-void fillBaseline(const double* t, long T, int LK, const double* r2, const double* w, int S, double* E, int* idx) {
-  fillRadialImpl(t, T, LK, r2, w, S, E, idx);
-}
-const FillFn kFill = cpuHasAvx512() ? fillAvx512 : cpuHasAvx2() ? fillAvx2 : fillBaseline;
-thread_local std::vector<int> tIndex;
-void fillRadialFromTable(const double* t, long T, int LK, const double* r2, const double* w, int S, double* E) {
-  tIndex.resize(S);
-  kFill(t, T, LK, r2, w, S, E, tIndex.data());
-}
+const ContractFn kContract = cpuHasAvx512() ? contractAvx512 : cpuHasAvx2() ? contractAvx2 : contractBaseline;
 
-// One entry point per instruction set; the kernel picks one when it is built.
-using ProductsFn = void (*)(const double*, const double*, int, int, int, int, int, double*);
-SOAPIX_TARGET_AVX512 void productsAvx512(const double* E, const double* Y, int stride, int offset, int nLanes,
-                                         int nMax, int l, double* P) {
-  radialHarmonicProductsT<v8d, 8, 4>(E, Y, stride, offset, nLanes, nMax, l, P);
-}
-SOAPIX_TARGET_AVX2 void productsAvx2(const double* E, const double* Y, int stride, int offset, int nLanes,
-                                     int nMax, int l, double* P) {
-  radialHarmonicProductsT<v4d, 4, 2>(E, Y, stride, offset, nLanes, nMax, l, P);
-}
-void productsBaseline(const double* E, const double* Y, int stride, int offset, int nLanes, int nMax, int l,
-                      double* P) {
-  radialHarmonicProductsT<v2d, 2, 2>(E, Y, stride, offset, nLanes, nMax, l, P);
-}
-ProductsFn pickProducts() {
-  if (cpuHasAvx512()) return productsAvx512;
-  if (cpuHasAvx2()) return productsAvx2;
-  return productsBaseline;
-}
+// Scratch of one thread, reused from centre to centre.
+struct GtoScratch {
+  std::vector<double> xyz;          // x, y, z, r2 rows of the centre's neighbours (4 x S)
+  std::vector<double> Y;            // (lMax+1)^2 x S harmonics, then 4 x S recursion scratch
+  std::vector<double> R;            // (lMax+1)^2 x NP contraction result
+  std::vector<double> rows;         // radial row of each neighbour: J x (lMax+1) x NP
+};
+thread_local GtoScratch tScratch;
 
 class GtoKernel final : public CoefficientKernel {
  public:
   GtoKernel(const SoapParams& p, const GtoBasis& basis)
-      : nMax_(p.nMax), lMax_(p.lMax), harmonics_(p.lMax), products_(pickProducts()) {
+      : nMax_(p.nMax), lMax_(p.lMax), NP_(padBlock(p.nMax)), harmonics_(p.lMax) {
     checkGtoBasis(basis, p.nMax, p.lMax);
     const double eta = p.eta();
     const int L = lMax_ + 1;
@@ -143,7 +198,7 @@ class GtoKernel final : public CoefficientKernel {
       }
     const double cut2 = p.neighbourCutoff() * p.neighbourCutoff();
     tableMax_ = static_cast<long long>(std::floor(std::min(cut2, 1e9)));
-    if ((tableMax_ + 1) * L * nMax_ * 8 > kMaxRadialTableBytes) tableMax_ = -1;
+    if ((tableMax_ + 1) * L * NP_ * 8 > kMaxRadialTableBytes) tableMax_ = -1;
   }
 
   std::vector<double> powerPrefactors() const override {
@@ -152,95 +207,102 @@ class GtoKernel final : public CoefficientKernel {
     return f;
   }
 
-  void compute(const NeighbourList& nb, double* out, Workspace& ws) const override {
+  void compute(const NeighbourList& nb, double* out, Workspace&) const override {
+    GtoScratch& t = tScratch;
     const int G = nb.numGroups();
-    const int L = lMax_ + 1, LL = L * L, LK = L * nMax_;
-    // Padded layout: every group starts at a multiple of kLanes; padding entries have weight 0.
-    int stride = 0;
-    groupOffset_.resize(G + 1);
-    for (int g = 0; g < G; ++g) {
-      groupOffset_[g] = stride;
-      stride += padLanes(nb.begin[g + 1] - nb.begin[g]);
-    }
-    groupOffset_[G] = stride;
-    const int S = std::max(stride, kLanes);
-    ws.a.assign(5 * S, 0.0);
-    double *x = ws.a.data(), *y = x + S, *z = y + S, *r2 = z + S, *w = r2 + S;
+    const int L = lMax_ + 1, LL = L * L, NP = NP_;
+    const int J = nb.begin[G];
+    const int S = std::max(padLanes(J), kLanes);
     bool integral = tableMax_ >= 0;
-    for (int g = 0; g < G; ++g) {
-      int o = groupOffset_[g];
-      for (int i = nb.begin[g]; i < nb.begin[g + 1]; ++i, ++o) {
-        x[o] = nb.dx[i];
-        y[o] = nb.dy[i];
-        z[o] = nb.dz[i];
-        r2[o] = nb.r2[i];
-        w[o] = nb.w[i];
-        integral = integral && r2[o] <= static_cast<double>(tableMax_) && r2[o] == std::floor(r2[o]);
-      }
+    bool unitWeights = true;
+    for (int j = 0; j < J; ++j) {
+      const double r2 = nb.r2[j];
+      integral = integral && r2 <= static_cast<double>(tableMax_) && r2 == std::floor(r2);
+      unitWeights = unitWeights && nb.w[j] == 1.0;
     }
-    ws.b.resize(static_cast<size_t>(LL + 4) * S);
-    double* Y = ws.b.data();
-    harmonics_.compute(x, y, z, r2, S, S, Y, Y + static_cast<size_t>(LL) * S);
-    ws.c.resize(static_cast<size_t>(LK) * S);
-    double* E = ws.c.data();
+    // Harmonics of every neighbour, scaled by the neighbour's weight when weights are not all 1.
+    t.Y.resize(static_cast<size_t>(LL + 4) * S);
+    double* Y = t.Y.data();
+    harmonics_.compute(nb.dx.data(), nb.dy.data(), nb.dz.data(), nb.r2.data(), J, S, Y, Y + static_cast<size_t>(LL) * S);
+    if (!unitWeights)
+      for (int lm = 0; lm < LL; ++lm)
+        for (int j = 0; j < J; ++j) Y[static_cast<long>(lm) * S + j] *= nb.w[j];
+    // The radial row of each neighbour, packed contiguously ([j][l][n]) so the kernel streams it:
+    // G_nl copied from the table, or the primitive exponentials.
+    const long rs = static_cast<long>(L) * NP;
+    t.rows.resize(static_cast<size_t>(J) * rs);
+    double* rows = t.rows.data();
     if (integral) {
-      fillRadialFromTable(radialTable(), tableMax_ + 1, LK, r2, w, S, E);
+      const double* table = radialTable();
+      for (int j = 0; j < J; ++j)
+        std::copy_n(table + static_cast<long>(nb.r2[j]) * rs, rs, rows + j * rs);
     } else {
-      for (int lk = 0; lk < LK; ++lk) {
-        const double a = aOa_[lk];
-        double* e = E + static_cast<long>(lk) * S;
-        for (int j = 0; j < S; ++j) e[j] = w[j] == 0.0 ? 0.0 : std::exp(a * r2[j]) * w[j];
+      std::fill(rows, rows + static_cast<long>(J) * rs, 0.0);
+      for (int j = 0; j < J; ++j) {
+        double* row = rows + j * rs;
+        for (int l = 0; l < L; ++l)
+          for (int k = 0; k < nMax_; ++k) row[l * NP + k] = std::exp(aOa_[l * nMax_ + k] * nb.r2[j]);
       }
     }
-    ws.d.resize(static_cast<size_t>(nMax_) * (2 * lMax_ + 1));
-    double* P = ws.d.data();
+    t.R.resize(static_cast<size_t>(LL) * NP);
+    double* R = t.R.data();
     for (int g = 0; g < G; ++g) {
       double* cg = out + static_cast<long>(g) * nMax_ * LL;
-      const int nvec = (groupOffset_[g + 1] - groupOffset_[g]) / kLanes;
-      for (int l = 0; l < L; ++l) {
-        const int M = 2 * l + 1;
-        if (nvec == 0) {
-          for (int n = 0; n < nMax_; ++n)
-            for (int m = 0; m < M; ++m) cg[n * LL + l * l + m] = 0.0;
-          continue;
-        }
-        products_(E, Y, S, groupOffset_[g], nvec * kLanes, nMax_, l, P);
-        for (int n = 0; n < nMax_; ++n) {
-          const double* cf = &coef_[(l * nMax_ + n) * nMax_];
-          for (int m = 0; m < M; ++m) {
-            double s = 0.0;
-            for (int k = 0; k < nMax_; ++k) s += cf[k] * P[k * M + m];
-            cg[n * LL + l * l + m] = s;
+      const int b = nb.begin[g], J_g = nb.begin[g + 1] - b;
+      if (J_g == 0) {
+        std::fill(cg, cg + static_cast<long>(nMax_) * LL, 0.0);
+        continue;
+      }
+      kContract(rows + b * rs, rs, Y + b, S, J_g, lMax_, NP, R);
+      if (integral) {
+        for (int n = 0; n < nMax_; ++n)
+          for (int lm = 0; lm < LL; ++lm) cg[n * LL + lm] = R[lm * NP + n];
+      } else {
+        for (int l = 0; l < L; ++l)
+          for (int n = 0; n < nMax_; ++n) {
+            const double* cf = &coef_[(l * nMax_ + n) * nMax_];
+            for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+              const double* P = R + lm * NP;
+              double s = 0.0;
+              for (int k = 0; k < nMax_; ++k) s += cf[k] * P[k];
+              cg[n * LL + lm] = s;
+            }
           }
-        }
       }
     }
   }
 
  private:
-  // table[lk][r2] = exp(aOa[lk] * r2) for every integer r2 in [0, tableMax], built on first use.
+  // table[r2][l][n] = G_nl(r2) = sum_k coef[l][n][k] exp(aOa[l][k] r2) for every integer r2 in
+  // [0, tableMax] (n padded to NP with zeros), built on first use.
   const double* radialTable() const {
     std::call_once(tableOnce_, [this] {
-      const int LK = (lMax_ + 1) * nMax_;
+      const int L = lMax_ + 1;
       const long long T = tableMax_ + 1;
-      table_.resize(static_cast<size_t>(T) * LK);
-      for (int lk = 0; lk < LK; ++lk)
-        for (long long r = 0; r < T; ++r) table_[lk * T + r] = std::exp(aOa_[lk] * static_cast<double>(r));
+      table_.assign(static_cast<size_t>(T) * L * NP_, 0.0);
+      std::vector<double> e(nMax_);
+      for (long long r = 0; r < T; ++r)
+        for (int l = 0; l < L; ++l) {
+          for (int k = 0; k < nMax_; ++k) e[k] = std::exp(aOa_[l * nMax_ + k] * static_cast<double>(r));
+          double* row = &table_[(r * L + l) * NP_];
+          for (int n = 0; n < nMax_; ++n) {
+            const double* cf = &coef_[(l * nMax_ + n) * nMax_];
+            double s = 0.0;
+            for (int k = 0; k < nMax_; ++k) s += cf[k] * e[k];
+            row[n] = s;
+          }
+        }
     });
     return table_.data();
   }
 
-  int nMax_, lMax_;
+  int nMax_, lMax_, NP_;
   SolidHarmonics harmonics_;
-  ProductsFn products_;
   std::vector<double> aOa_, coef_;
   long long tableMax_;
   mutable std::once_flag tableOnce_;
   mutable std::vector<double> table_;
-  static thread_local std::vector<int> groupOffset_;
 };
-
-thread_local std::vector<int> GtoKernel::groupOffset_;
 
 }  // namespace
 

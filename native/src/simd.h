@@ -26,6 +26,12 @@ SOAPIX_INLINE V loadv(const double* p) {
   return v;
 }
 template <class V, int W>
+SOAPIX_INLINE V broadcastv(double x) {
+  V v;
+  for (int i = 0; i < W; ++i) v[i] = x;
+  return v;
+}
+template <class V, int W>
 SOAPIX_INLINE double hsumv(V v) {
   double s = 0.0;
   for (int i = 0; i < W; ++i) s += v[i];

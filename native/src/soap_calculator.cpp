@@ -85,7 +85,8 @@ struct ThreadState {
 
 struct Prepared {
   std::unique_ptr<NeighbourSearch> search;
-  std::vector<int> group;  // density group of each point
+  std::vector<int> group;        // density group of each point
+  std::vector<double> weight;    // species weight of each point
 };
 
 }  // namespace
@@ -116,8 +117,12 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       const StructureView& v = structs[s];
       prep[s].search = std::make_unique<NeighbourSearch>(v.positions, v.numPoints, cutoff);
       prep[s].group.resize(v.numPoints);
-      for (long i = 0; i < v.numPoints; ++i)
-        prep[s].group[i] = (G == 1 || !v.atomicNumbers) ? 0 : p.speciesIndex(v.atomicNumbers[i]);
+      prep[s].weight.resize(v.numPoints);
+      for (long i = 0; i < v.numPoints; ++i) {
+        const int species = v.atomicNumbers ? p.speciesIndex(v.atomicNumbers[i]) : 0;
+        prep[s].group[i] = G == 1 ? 0 : species;
+        prep[s].weight[i] = p.speciesWeights[species];
+      }
     } catch (...) {
       fail(std::current_exception());
     }
@@ -160,6 +165,7 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
     std::vector<int>& fill = t.count;
     for (int g = 0; g < G; ++g) fill[g] = nb.begin[g];
     const Weighting& wt = p.weighting;
+    const bool radialWeighting = wt.function != WeightFunction::None;
     for (size_t h = 0; h < H; ++h) {
       const long i = t.hitIndex[h];
       const int g = group[i];
@@ -169,9 +175,9 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       nb.dy[o] = t.hit[4 * h + 1];
       nb.dz[o] = t.hit[4 * h + 2];
       nb.r2[o] = r2;
-      double w = (r2 == 0.0 && wt.hasW0) ? wt.w0 : wt.weight(std::sqrt(r2));
-      if (v.atomicNumbers) w *= p.speciesWeights[p.speciesIndex(v.atomicNumbers[i])];
-      else w *= p.speciesWeights[0];
+      double w = prep[s].weight[i];
+      if (r2 == 0.0 && wt.hasW0) w *= wt.w0;
+      else if (radialWeighting) w *= wt.weight(std::sqrt(r2));
       nb.w[o] = w;
     }
     t.coeff.resize(coeffSize);

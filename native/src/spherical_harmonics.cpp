@@ -5,6 +5,8 @@
 
 #include "simd.h"
 
+#include <immintrin.h>
+
 namespace soapix {
 
 // Real solid harmonics are built as  r^l Y_lm = Pbar_l^m(z, r^2) * Re/Im (x + i y)^m, where Pbar is
@@ -105,21 +107,84 @@ SOAPIX_INLINE void solidHarmonicsImpl(const Coefficients& k, const double* x, co
   }
 }
 
+// Register-resident variant: all (lMax+1)^2 harmonics of a few points at a time, with the
+// recursions kept in registers, so each value costs a few FMAs and one store.
+struct ScalarOps {
+  using T = double;
+  static constexpr int W = 1;
+  static T load(const double* p) { return *p; }
+  static void store(double* p, T v) { *p = v; }
+  static T set1(double v) { return v; }
+  static T mul(T a, T b) { return a * b; }
+  static T fmadd(T a, T b, T c) { return a * b + c; }
+  static T fmsub(T a, T b, T c) { return a * b - c; }
+};
+struct Avx2Ops {
+  using T = __m256d;
+  static constexpr int W = 4;
+  SOAPIX_TARGET_AVX2 static T load(const double* p) { return _mm256_loadu_pd(p); }
+  SOAPIX_TARGET_AVX2 static void store(double* p, T v) { _mm256_storeu_pd(p, v); }
+  SOAPIX_TARGET_AVX2 static T set1(double v) { return _mm256_set1_pd(v); }
+  SOAPIX_TARGET_AVX2 static T mul(T a, T b) { return _mm256_mul_pd(a, b); }
+  SOAPIX_TARGET_AVX2 static T fmadd(T a, T b, T c) { return _mm256_fmadd_pd(a, b, c); }
+  SOAPIX_TARGET_AVX2 static T fmsub(T a, T b, T c) { return _mm256_fmsub_pd(a, b, c); }
+};
+
+template <class Ops>
+SOAPIX_INLINE void harmonicsChunk(const Coefficients& k, const double* x, const double* y, const double* z,
+                                  const double* r2, long stride, double* out) {
+  using T = typename Ops::T;
+  const int L = k.lMax + 1;
+  const T X = Ops::load(x), Yv = Ops::load(y), Z = Ops::load(z), R2 = Ops::load(r2);
+  T c = Ops::set1(1.0), s = Ops::set1(0.0);
+  for (int m = 0; m <= k.lMax; ++m) {
+    if (m > 0) {
+      const T c2 = Ops::fmsub(X, c, Ops::mul(Yv, s));
+      s = Ops::fmadd(X, s, Ops::mul(Yv, c));
+      c = c2;
+    }
+    T pPrev = Ops::set1(0.0);
+    T p = Ops::set1(k.start[m]);
+    for (int l = m; l <= k.lMax; ++l) {
+      if (l == m + 1) {
+        const T next = Ops::mul(Ops::mul(Ops::set1(k.next[m]), Z), p);
+        pPrev = p;
+        p = next;
+      } else if (l > m + 1) {
+        const T next = Ops::fmsub(Ops::mul(Ops::set1(k.a[l * L + m]), Z), p,
+                                  Ops::mul(Ops::mul(Ops::set1(k.b[l * L + m]), R2), pPrev));
+        pPrev = p;
+        p = next;
+      }
+      const long base = l * l + l;
+      if (m == 0) {
+        Ops::store(out + base * stride, p);
+      } else {
+        Ops::store(out + (base + m) * stride, Ops::mul(p, c));
+        Ops::store(out + (base - m) * stride, Ops::mul(p, s));
+      }
+    }
+  }
+}
+
+SOAPIX_TARGET_AVX2 void harmonicsChunksAvx2(const Coefficients& k, const double* x, const double* y, const double* z,
+                                            const double* r2, int count, int stride, double* out) {
+  int j = 0;
+  for (; j + 4 <= count; j += 4) harmonicsChunk<Avx2Ops>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
+  for (; j < count; ++j) harmonicsChunk<ScalarOps>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
+}
+
 using HarmonicsFn = void (*)(const Coefficients&, const double*, const double*, const double*, const double*, int,
                              int, double*, double*);
-SOAPIX_TARGET_AVX512 void harmonicsAvx512(const Coefficients& k, const double* x, const double* y, const double* z,
-                                          const double* r2, int count, int stride, double* out, double* scratch) {
-  solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
-}
-SOAPIX_TARGET_AVX2 void harmonicsAvx2(const Coefficients& k, const double* x, const double* y, const double* z,
-                                      const double* r2, int count, int stride, double* out, double* scratch) {
-  solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
+void harmonicsRegisters(const Coefficients& k, const double* x, const double* y, const double* z, const double* r2,
+                        int count, int stride, double* out, double*) {
+  harmonicsChunksAvx2(k, x, y, z, r2, count, stride, out);
 }
 void harmonicsBaseline(const Coefficients& k, const double* x, const double* y, const double* z, const double* r2,
                        int count, int stride, double* out, double* scratch) {
   solidHarmonicsImpl(k, x, y, z, r2, count, stride, out, scratch);
 }
-const HarmonicsFn kHarmonics = cpuHasAvx512() ? harmonicsAvx512 : cpuHasAvx2() ? harmonicsAvx2 : harmonicsBaseline;
+const HarmonicsFn kHarmonics = cpuHasAvx2() ? harmonicsRegisters : harmonicsBaseline;
 
 }  // namespace
 
