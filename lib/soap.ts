@@ -376,7 +376,12 @@ export class Soap {
       for (let i = 0; i < n; i++) {
         const sp = s.species[i]!;
         if (sp !== cacheKey) {
-          cacheZ = atomicNumber(sp);
+          try {
+            cacheZ = atomicNumber(sp);
+          } catch (err) {
+            const what = err instanceof Error ? err.message : String(err);
+            throw new RangeError(`${label}: point ${i} has species ${JSON.stringify(sp)}: ${what}`);
+          }
           cacheKey = sp;
         }
         if (!this.#zIndex.has(cacheZ))

@@ -9,6 +9,7 @@
  * [0.05, 50], rCut up to 1e4, weighting parameters without poles); extreme finite parameters are
  * covered by targeted tests in errors.test.ts. SOAPIX_FUZZ_SEED overrides the seed.
  */
+import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../lib/random';
@@ -33,20 +34,45 @@ const SYMBOLS = ['H', 'C', 'N', 'O', 'S'];
 
 /** Outcome counters, for the log and to check that both branches were exercised. */
 const stats = { calls: 0, ok: 0, TypeError: 0, RangeError: 0, Error: 0 };
+/** Distinct messages of plain Errors (neither TypeError nor RangeError), for the log. */
+const plainErrorMessages = new Set<string>();
+
+/** With SOAPIX_FUZZ_TRACE=file, every call is logged there before it runs (to find hangs). */
+const TRACE = process.env.SOAPIX_FUZZ_TRACE;
+function trace(what: () => string): void {
+  if (TRACE) appendFileSync(TRACE, what() + '\n');
+}
 
 function record(outcome: 'ok' | Error): void {
   stats.calls++;
   if (outcome === 'ok') stats.ok++;
   else if (outcome instanceof TypeError) stats.TypeError++;
   else if (outcome instanceof RangeError) stats.RangeError++;
-  else stats.Error++;
+  else {
+    stats.Error++;
+    plainErrorMessages.add(outcome.message.replace(/\d+(\.\d+)?(e[+-]?\d+)?/g, '#').slice(0, 120));
+  }
 }
 
-/** A thrown value must be an Error with a non-empty message. */
-function checkThrown(e: unknown, context: () => string): Error {
-  if (!(e instanceof Error)) throw new Error(`non-Error thrown (${String(e)}) by ${context()}`);
-  if (typeof e.message !== 'string' || e.message.length === 0) throw new Error(`empty error message from ${context()}`);
-  return e;
+/** Calls that returned a malformed result (or threw a non-Error): collected, reported at the end. */
+const failures: string[] = [];
+
+function malformed(msg: string): void {
+  stats.calls++;
+  if (failures.length < 1000) failures.push(msg);
+}
+
+function expectNoFailures(): void {
+  const shown = failures.slice(0, 8).map((f) => (f.length > 1200 ? f.slice(0, 1200) + '...' : f));
+  expect(shown, `${failures.length} malformed results`).toEqual([]);
+}
+
+/** Records a thrown value: it must be an Error with a non-empty message, else it is a failure. */
+function thrown(e: unknown, context: () => string): void {
+  if (e instanceof MalformedResult) malformed(`${context()}: ${e.message}`);
+  else if (!(e instanceof Error)) malformed(`non-Error thrown (${typeof e}) by ${context()}`);
+  else if (typeof e.message !== 'string' || e.message.length === 0) malformed(`empty error message from ${context()}`);
+  else record(e);
 }
 
 function pick<T>(rng: Rng, a: readonly T[]): T {
@@ -135,6 +161,20 @@ function randomPositions(rng: Rng, n: number): Float64Array {
   return p;
 }
 
+/**
+ * Steers clear of two known engine bugs that errors.test.ts pins down in child processes (an
+ * in-process hang would stall the whole run): a polynomial basis with rCut >~ 1e150 returns NaN
+ * or never returns, and sigma >~ 1e150 with the polynomial basis gives NaN. Only finite-valued
+ * parameters are changed; junk of other types still goes through.
+ */
+function avoidKnownBugs(o: Record<string, unknown>): void {
+  if (typeof o !== 'object' || o === null || o.rbf !== 'polynomial') return;
+  if (typeof o.rCut === 'number' && o.rCut > 1e6) o.rCut = 1e6;
+  // (large sigma with the polynomial basis also loses all accuracy, as in DScribe: F_l's upward
+  // recursion multiplies by 1/(4 eta r r_w); values pass 1e35 at sigma = 1e3, float32 overflows)
+  if (typeof o.sigma === 'number' && o.sigma > 50) o.sigma = 50;
+}
+
 /** Random native constructor options: mostly plausible, with junk mixed in. */
 function nativeOptions(rng: Rng): Record<string, unknown> {
   if (chance(rng, 0.02)) return junk(rng) as Record<string, unknown>;
@@ -184,6 +224,7 @@ function nativeOptions(rng: Rng): Record<string, unknown> {
         };
   }
   if (chance(rng, 0.03)) delete o[pick(rng, ['rCut', 'nMax', 'lMax', 'species'])];
+  avoidKnownBugs(o);
   return o;
 }
 
@@ -208,6 +249,9 @@ function nativeStructure(rng: Rng, species: readonly number[]): unknown {
   return s;
 }
 
+/** Thrown by the result checks (never by the library). */
+class MalformedResult extends Error {}
+
 function expectedRows(s: Record<string, unknown>, averaged: boolean): number {
   if (averaged) return 1;
   if (s.centerIndices instanceof Int32Array) return s.centerIndices.length;
@@ -217,30 +261,30 @@ function expectedRows(s: Record<string, unknown>, averaged: boolean): number {
 
 /** Checks a native result; throws a descriptive Error if it is malformed. */
 function checkNativeResult(res: unknown, structures: unknown[], dtype: unknown, F: number, averaged: boolean): void {
-  if (!Array.isArray(res)) throw new Error('native result is not an array');
-  if (res.length !== structures.length) throw new Error(`native result has ${res.length} arrays for ${structures.length} structures`);
+  if (!Array.isArray(res)) throw new MalformedResult('native result is not an array');
+  if (res.length !== structures.length) throw new MalformedResult(`native result has ${res.length} arrays for ${structures.length} structures`);
   const Kind = dtype === 'float32' ? Float32Array : Float64Array;
   res.forEach((a: unknown, i) => {
-    if (!(a instanceof Kind)) throw new Error(`result ${i} is not a ${Kind.name}`);
+    if (!(a instanceof Kind)) throw new MalformedResult(`result ${i} is not a ${Kind.name}`);
     const rows = expectedRows(structures[i] as Record<string, unknown>, averaged);
-    if (a.length !== rows * F) throw new Error(`result ${i} has ${a.length} values, expected ${rows} x ${F}`);
-    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) throw new Error(`result ${i}[${k}] = ${a[k]} is not finite`);
+    if (a.length !== rows * F) throw new MalformedResult(`result ${i} has ${a.length} values, expected ${rows} x ${F}`);
+    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) throw new MalformedResult(`result ${i}[${k}] = ${a[k]} is not finite`);
   });
 }
 
 function checkMatrix(m: FeatureMatrix, soap: Soap, rows: number | undefined, dtype: unknown): void {
   const Kind = dtype === 'float32' ? Float32Array : Float64Array;
-  if (!(m.data instanceof Kind)) throw new Error(`data is not a ${Kind.name}`);
-  if (m.cols !== soap.featureCount) throw new Error(`cols ${m.cols} != featureCount ${soap.featureCount}`);
-  if (m.data.length !== m.rows * m.cols) throw new Error(`data length ${m.data.length} != ${m.rows} x ${m.cols}`);
-  if (rows !== undefined && m.rows !== rows) throw new Error(`rows ${m.rows}, expected ${rows}`);
-  for (let k = 0; k < m.data.length; k++) if (!Number.isFinite(m.data[k]!)) throw new Error(`data[${k}] = ${m.data[k]} is not finite`);
+  if (!(m.data instanceof Kind)) throw new MalformedResult(`data is not a ${Kind.name}`);
+  if (m.cols !== soap.featureCount) throw new MalformedResult(`cols ${m.cols} != featureCount ${soap.featureCount}`);
+  if (m.data.length !== m.rows * m.cols) throw new MalformedResult(`data length ${m.data.length} != ${m.rows} x ${m.cols}`);
+  if (rows !== undefined && m.rows !== rows) throw new MalformedResult(`rows ${m.rows}, expected ${rows}`);
+  for (let k = 0; k < m.data.length; k++) if (!Number.isFinite(m.data[k]!)) throw new MalformedResult(`data[${k}] = ${m.data[k]} is not finite`);
 }
 
 function describeValue(v: unknown): string {
   try {
     return JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === 'bigint' ? `${x}n` : ArrayBuffer.isView(x) ? `${x.constructor.name}(${Array.from(x as unknown as ArrayLike<number>).join(',')})` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x,
+      typeof x === 'bigint' ? `${x}n` : x instanceof Map ? `Map(${JSON.stringify([...x])})` : ArrayBuffer.isView(x) ? `${x.constructor.name}(${Array.from(x as unknown as ArrayLike<number>).join(',')})` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x,
     );
   } catch {
     return String(typeof v);
@@ -258,15 +302,16 @@ describe('fuzz', () => {
     const rng = new Rng(SEED);
     const t0 = performance.now();
     let constructed = 0;
-    for (let iter = 0; iter < 1200; iter++) {
+    for (let iter = 0; iter < 2000; iter++) {
       const opts = nativeOptions(rng);
       let inst: NativeInstance;
+      trace(() => `new NativeSoap(${describeValue(opts)})`);
       try {
         inst = new NativeSoap(opts);
         record('ok');
         constructed++;
       } catch (e) {
-        record(checkThrown(e, () => `new NativeSoap(${describeValue(opts)})`));
+        thrown(e, () => `new NativeSoap(${describeValue(opts)})`);
         continue;
       }
       const F = inst.featureCount;
@@ -284,6 +329,7 @@ describe('fuzz', () => {
         const threads = chance(rng, 0.1) ? junk(rng) : pick(rng, [undefined, 0, 1, 2]);
         const useAsync = chance(rng, 0.15);
         const ctx = (): string => `${useAsync ? 'computeAsync' : 'computeSync'}(${describeValue(structures)}, ${describeValue(dtype)}, ${describeValue(threads)}) on ${describeValue(opts)}`;
+        trace(ctx);
         try {
           const res = useAsync
             ? await (inst.computeAsync(structures, dtype, threads, chance(rng, 0.5) ? {} : junk(rng)) as Promise<unknown>)
@@ -291,21 +337,19 @@ describe('fuzz', () => {
           checkNativeResult(res, structures as unknown[], dtype ?? 'float64', F, averaged);
           record('ok');
         } catch (e) {
-          const err = checkThrown(e, ctx);
-          if (/not finite|is not a|values, expected|result has|not an array/.test(err.message) && !(err instanceof TypeError || err instanceof RangeError))
-            throw new Error(`malformed result from ${ctx()}: ${err.message}`);
-          record(err);
+          thrown(e, ctx);
         }
       }
       // methods called with junk arguments must ignore them or throw
       try {
         inst.computeSync();
       } catch (e) {
-        record(checkThrown(e, () => 'computeSync()'));
+        thrown(e, () => 'computeSync()');
       }
     }
     console.log(`native fuzz: ${constructed} instances in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(constructed).toBeGreaterThan(200);
+    expectNoFailures();
   });
 
   it('raw native binding: junk arguments on a valid instance, and methods on foreign receivers', async () => {
@@ -314,6 +358,7 @@ describe('fuzz', () => {
     for (let i = 0; i < 2500; i++) {
       const args = Array.from({ length: rng.nextInt(5) }, () => (chance(rng, 0.5) ? junk(rng) : [junk(rng), { positions: junk(rng), atomicNumbers: junk(rng) }]));
       const which = rng.nextInt(4);
+      trace(() => `junk call ${which} ${describeValue(args)}`);
       try {
         if (which === 0) {
           const res = inst.computeSync(...args);
@@ -332,7 +377,7 @@ describe('fuzz', () => {
         }
         record('ok');
       } catch (e) {
-        record(checkThrown(e, () => `call ${which} with ${describeValue(args)}`));
+        thrown(e, () => `call ${which} with ${describeValue(args)}`);
       }
     }
     // the featureCount getter on a foreign receiver
@@ -342,15 +387,16 @@ describe('fuzz', () => {
         getter.call(r);
         record('ok');
       } catch (e) {
-        record(checkThrown(e, () => 'featureCount getter'));
+        thrown(e, () => 'featureCount getter');
       }
     }
+    expectNoFailures();
   });
 
   it('public API: random options, structures, centres and create options', async () => {
     const rng = new Rng(SEED + 2);
     let constructed = 0;
-    for (let iter = 0; iter < 1000; iter++) {
+    for (let iter = 0; iter < 1600; iter++) {
       const nSpecies = 1 + rng.nextInt(3);
       const symbols = SYMBOLS.slice(0, nSpecies);
       const rbf = chance(rng, 0.03) ? junk(rng) : pick(rng, ['gto', 'polynomial', undefined]);
@@ -366,13 +412,15 @@ describe('fuzz', () => {
       if (chance(rng, 0.3)) opts.average = chance(rng, 0.2) ? junk(rng) : pick(rng, ['off', 'inner', 'outer']);
       if (chance(rng, 0.2)) opts.weighting = chance(rng, 0.2) ? junk(rng) : { function: pick(rng, ['poly', 'pow', 'exp', undefined]), r0: num(rng, 0.5, 6), c: num(rng, 0.1, 3), d: num(rng, 0.1, 3), m: num(rng, 0, 4), threshold: chance(rng, 0.5) ? undefined : num(rng, 0.001, 0.5) };
       if (chance(rng, 0.05)) opts.basis = { alphas: junk(rng), betas: junk(rng) };
+      avoidKnownBugs(opts);
       let soap: Soap;
+      trace(() => `new Soap(${describeValue(opts)})`);
       try {
         soap = new Soap(opts as never);
         record('ok');
         constructed++;
       } catch (e) {
-        record(checkThrown(e, () => `new Soap(${describeValue(opts)})`));
+        thrown(e, () => `new Soap(${describeValue(opts)})`);
         continue;
       }
       const averaged = soap.options.average !== 'off';
@@ -401,8 +449,9 @@ describe('fuzz', () => {
           rows = averaged ? 1 : Array.isArray(idx) ? idx.length : undefined;
         } else if (c < 0.3) {
           const cp = randomPositions(rng, rng.nextInt(4));
-          createOpts.centers = chance(rng, 0.1) ? junk(rng) : { positions: chance(rng, 0.5) ? cp : Array.from(cp) };
-          rows = averaged ? 1 : cp.length / 3;
+          const junkCenters = chance(rng, 0.1);
+          createOpts.centers = junkCenters ? junk(rng) : { positions: chance(rng, 0.5) ? cp : Array.from(cp) };
+          rows = junkCenters ? undefined : averaged ? 1 : cp.length / 3;
           if (chance(rng, 0.05)) {
             // ambiguous: both forms (the public layer currently takes the indices)
             createOpts.centers = { positions: cp, indices: [0] };
@@ -414,6 +463,7 @@ describe('fuzz', () => {
         if (positionsAreJunk && !createOpts.centers && !averaged) rows = undefined;
         const mode = rng.nextInt(10);
         const ctx = (): string => `mode ${mode} ${describeValue(structure)} ${describeValue(createOpts)} on ${describeValue(opts)}`;
+        trace(ctx);
         try {
           if (mode < 6) {
             const m = soap.createSync(structure as never, createOpts);
@@ -427,23 +477,22 @@ describe('fuzz', () => {
               dtype: createOpts.dtype,
               threads: createOpts.threads,
             } as never);
-            if (ms.length !== 2) throw new Error('createMany returned the wrong number of matrices');
+            if (ms.length !== 2) throw new MalformedResult('createMany returned the wrong number of matrices');
             for (const m of ms) checkMatrix(m, soap, rows, createOpts.dtype);
           }
           record('ok');
         } catch (e) {
-          const err = checkThrown(e, ctx);
-          if (/not finite|is not a Float|!= featureCount|!= .* x|rows \d+, expected|wrong number/.test(err.message) && !(err instanceof TypeError || err instanceof RangeError))
-            throw new Error(`malformed result from ${ctx()}: ${err.message}`);
-          record(err);
+          thrown(e, ctx);
         }
       }
     }
     expect(constructed).toBeGreaterThan(150);
+    expectNoFailures();
   });
 
   it('ran >= 10,000 calls with both outcomes, and the engine still gives the same numbers', () => {
-    console.log(`fuzz (seed ${SEED}): ${JSON.stringify(stats)}`);
+    console.log(`fuzz (seed ${SEED}): ${JSON.stringify(stats)}, malformed: ${failures.length}`);
+    console.log(`plain Error messages: ${JSON.stringify([...plainErrorMessages])}`);
     expect(stats.calls).toBeGreaterThanOrEqual(10000);
     expect(stats.ok).toBeGreaterThan(2000);
     expect(stats.TypeError).toBeGreaterThan(200);

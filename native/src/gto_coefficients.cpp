@@ -8,6 +8,7 @@
 // once per centre, not once per neighbour.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 #include <immintrin.h>
@@ -32,13 +33,17 @@ SOAPIX_TARGET_AVX2 inline void blockAvx2(const double* rows, long rs, int off, c
                                          double* out, int outStride) {
   constexpr int U = MB <= 3 ? 2 : 1;
   __m256d acc[U][MB][2];
+  #pragma GCC unroll 16
   for (int u = 0; u < U; ++u)
+    #pragma GCC unroll 16
     for (int b = 0; b < MB; ++b) acc[u][b][0] = acc[u][b][1] = _mm256_setzero_pd();
   int j = 0;
   for (; j + U <= J; j += U)
+    #pragma GCC unroll 16
     for (int u = 0; u < U; ++u) {
       const double* g = rows + (j + u) * rs + off;
       const __m256d g0 = _mm256_loadu_pd(g), g1 = _mm256_loadu_pd(g + 4);
+      #pragma GCC unroll 16
       for (int b = 0; b < MB; ++b) {
         const __m256d y = _mm256_broadcast_sd(Y + b * S + j + u);
         acc[u][b][0] = _mm256_fmadd_pd(g0, y, acc[u][b][0]);
@@ -48,12 +53,14 @@ SOAPIX_TARGET_AVX2 inline void blockAvx2(const double* rows, long rs, int off, c
   for (; j < J; ++j) {
     const double* g = rows + j * rs + off;
     const __m256d g0 = _mm256_loadu_pd(g), g1 = _mm256_loadu_pd(g + 4);
+    #pragma GCC unroll 16
     for (int b = 0; b < MB; ++b) {
       const __m256d y = _mm256_broadcast_sd(Y + b * S + j);
       acc[0][b][0] = _mm256_fmadd_pd(g0, y, acc[0][b][0]);
       acc[0][b][1] = _mm256_fmadd_pd(g1, y, acc[0][b][1]);
     }
   }
+  #pragma GCC unroll 16
   for (int b = 0; b < MB; ++b) {
     if (U == 2) {
       acc[0][b][0] = _mm256_add_pd(acc[0][b][0], acc[U - 1][b][0]);
@@ -69,18 +76,24 @@ SOAPIX_TARGET_AVX512 inline void blockAvx512(const double* rows, long rs, int of
                                              double* out, int outStride) {
   constexpr int U = MB <= 4 ? 2 : 1;
   __m512d acc[U][MB];
+  #pragma GCC unroll 16
   for (int u = 0; u < U; ++u)
+    #pragma GCC unroll 16
     for (int b = 0; b < MB; ++b) acc[u][b] = _mm512_setzero_pd();
   int j = 0;
   for (; j + U <= J; j += U)
+    #pragma GCC unroll 16
     for (int u = 0; u < U; ++u) {
       const __m512d g = _mm512_loadu_pd(rows + (j + u) * rs + off);
+      #pragma GCC unroll 16
       for (int b = 0; b < MB; ++b) acc[u][b] = _mm512_fmadd_pd(g, _mm512_set1_pd(Y[b * S + j + u]), acc[u][b]);
     }
   for (; j < J; ++j) {
     const __m512d g = _mm512_loadu_pd(rows + j * rs + off);
+    #pragma GCC unroll 16
     for (int b = 0; b < MB; ++b) acc[0][b] = _mm512_fmadd_pd(g, _mm512_set1_pd(Y[b * S + j]), acc[0][b]);
   }
+  #pragma GCC unroll 16
   for (int b = 0; b < MB; ++b) {
     if (U == 2) acc[0][b] = _mm512_add_pd(acc[0][b], acc[U - 1][b]);
     _mm512_storeu_pd(out + b * outStride, acc[0][b]);
@@ -93,11 +106,13 @@ inline void blockBaseline(const double* rows, long rs, int off, const double* Y,
   double acc[MB][kBlockN] = {};
   for (int j = 0; j < J; ++j) {
     const double* g = rows + j * rs + off;
+    #pragma GCC unroll 16
     for (int b = 0; b < MB; ++b) {
       const double y = Y[b * S + j];
       for (int n = 0; n < kBlockN; ++n) acc[b][n] += g[n] * y;
     }
   }
+  #pragma GCC unroll 16
   for (int b = 0; b < MB; ++b)
     for (int n = 0; n < kBlockN; ++n) out[b * outStride + n] = acc[b][n];
 }
@@ -125,47 +140,45 @@ struct BaselineBlocks {
   }
 };
 
-// R[lm * NP + n] = sum_j rows[j][l * NP + n] * Y[lm * S + j] for every l, m and n < NP.
+// R[m * NP + n] = sum_j rows[j * rs + n] * Y[m * S + j] for the 2l+1 harmonics m of one l and
+// n < NP. Y and R point at the first harmonic of that l.
 template <class Blocks>
-SOAPIX_INLINE void contractAll(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP, double* R) {
+SOAPIX_INLINE void contractL(const double* rows, long rs, const double* Y, long S, int J, int l, int NP, double* R) {
   constexpr int MBMAX = Blocks::kMaxMB;
-  for (int l = 0; l <= lMax; ++l) {
-    const int M = 2 * l + 1;
-    for (int n0 = 0; n0 < NP; n0 += kBlockN) {
-      // Split the 2l+1 harmonics into equal blocks of at most MBMAX (7 -> 4 + 3, not 6 + 1).
-      const int blocks = (M + MBMAX - 1) / MBMAX;
-      for (int bi = 0, m0 = 0; bi < blocks; ++bi) {
-        const int mb = (M - m0) / (blocks - bi);
-        const int off = l * NP + n0;
-        const double* y = Y + static_cast<long>(l * l + m0) * S;
-        double* out = R + static_cast<long>(l * l + m0) * NP + n0;
-        switch (mb) {
-          case 8: Blocks::template run<(MBMAX >= 8 ? 8 : 1)>(rows, rs, off, y, S, J, out, NP); break;
-          case 7: Blocks::template run<(MBMAX >= 7 ? 7 : 1)>(rows, rs, off, y, S, J, out, NP); break;
-          case 6: Blocks::template run<(MBMAX >= 6 ? 6 : 1)>(rows, rs, off, y, S, J, out, NP); break;
-          case 5: Blocks::template run<(MBMAX >= 5 ? 5 : 1)>(rows, rs, off, y, S, J, out, NP); break;
-          case 4: Blocks::template run<4>(rows, rs, off, y, S, J, out, NP); break;
-          case 3: Blocks::template run<3>(rows, rs, off, y, S, J, out, NP); break;
-          case 2: Blocks::template run<2>(rows, rs, off, y, S, J, out, NP); break;
-          default: Blocks::template run<1>(rows, rs, off, y, S, J, out, NP); break;
-        }
-        m0 += mb;
+  const int M = 2 * l + 1;
+  for (int n0 = 0; n0 < NP; n0 += kBlockN) {
+    // Split the 2l+1 harmonics into equal blocks of at most MBMAX (7 -> 4 + 3, not 6 + 1).
+    const int blocks = (M + MBMAX - 1) / MBMAX;
+    for (int bi = 0, m0 = 0; bi < blocks; ++bi) {
+      const int mb = (M - m0) / (blocks - bi);
+      const double* y = Y + static_cast<long>(m0) * S;
+      double* out = R + static_cast<long>(m0) * NP + n0;
+      switch (mb) {
+        case 8: Blocks::template run<(MBMAX >= 8 ? 8 : 1)>(rows, rs, n0, y, S, J, out, NP); break;
+        case 7: Blocks::template run<(MBMAX >= 7 ? 7 : 1)>(rows, rs, n0, y, S, J, out, NP); break;
+        case 6: Blocks::template run<(MBMAX >= 6 ? 6 : 1)>(rows, rs, n0, y, S, J, out, NP); break;
+        case 5: Blocks::template run<(MBMAX >= 5 ? 5 : 1)>(rows, rs, n0, y, S, J, out, NP); break;
+        case 4: Blocks::template run<4>(rows, rs, n0, y, S, J, out, NP); break;
+        case 3: Blocks::template run<3>(rows, rs, n0, y, S, J, out, NP); break;
+        case 2: Blocks::template run<2>(rows, rs, n0, y, S, J, out, NP); break;
+        default: Blocks::template run<1>(rows, rs, n0, y, S, J, out, NP); break;
       }
+      m0 += mb;
     }
   }
 }
 
 using ContractFn = void (*)(const double*, long, const double*, long, int, int, int, double*);
-SOAPIX_TARGET_AVX512 void contractAvx512(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP,
+SOAPIX_TARGET_AVX512 void contractAvx512(const double* rows, long rs, const double* Y, long S, int J, int l, int NP,
                                          double* R) {
-  contractAll<Avx512Blocks>(rows, rs, Y, S, J, lMax, NP, R);
+  contractL<Avx512Blocks>(rows, rs, Y, S, J, l, NP, R);
 }
-SOAPIX_TARGET_AVX2 void contractAvx2(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP,
+SOAPIX_TARGET_AVX2 void contractAvx2(const double* rows, long rs, const double* Y, long S, int J, int l, int NP,
                                      double* R) {
-  contractAll<Avx2Blocks>(rows, rs, Y, S, J, lMax, NP, R);
+  contractL<Avx2Blocks>(rows, rs, Y, S, J, l, NP, R);
 }
-void contractBaseline(const double* rows, long rs, const double* Y, long S, int J, int lMax, int NP, double* R) {
-  contractAll<BaselineBlocks>(rows, rs, Y, S, J, lMax, NP, R);
+void contractBaseline(const double* rows, long rs, const double* Y, long S, int J, int l, int NP, double* R) {
+  contractL<BaselineBlocks>(rows, rs, Y, S, J, l, NP, R);
 }
 const ContractFn kContract = cpuHasAvx512() ? contractAvx512 : cpuHasAvx2() ? contractAvx2 : contractBaseline;
 
@@ -174,7 +187,7 @@ struct GtoScratch {
   std::vector<double> xyz;          // x, y, z, r2 rows of the centre's neighbours (4 x S)
   std::vector<double> Y;            // (lMax+1)^2 x S harmonics, then 4 x S recursion scratch
   std::vector<double> R;            // (lMax+1)^2 x NP contraction result
-  std::vector<double> rows;         // radial row of each neighbour: J x (lMax+1) x NP
+  std::vector<double> rows;         // radial rows: J x (lMax+1) x NP
 };
 thread_local GtoScratch tScratch;
 
@@ -227,15 +240,17 @@ class GtoKernel final : public CoefficientKernel {
     if (!unitWeights)
       for (int lm = 0; lm < LL; ++lm)
         for (int j = 0; j < J; ++j) Y[static_cast<long>(lm) * S + j] *= nb.w[j];
-    // The radial row of each neighbour, packed contiguously ([j][l][n]) so the kernel streams it:
-    // G_nl copied from the table, or the primitive exponentials.
+    // Radial rows of every neighbour, packed contiguously ([j][l][n]) so the contraction streams
+    // them with a constant stride. Integer grids: G_nl(r2) copied from the table (whole rows, so the
+    // hardware prefetcher follows each row). Elsewhere: the primitive exponentials; the beta matrices
+    // are applied afterwards.
     const long rs = static_cast<long>(L) * NP;
     t.rows.resize(static_cast<size_t>(J) * rs);
     double* rows = t.rows.data();
     if (integral) {
       const double* table = radialTable();
       for (int j = 0; j < J; ++j)
-        std::copy_n(table + static_cast<long>(nb.r2[j]) * rs, rs, rows + j * rs);
+        std::memcpy(rows + j * rs, table + static_cast<long>(nb.r2[j]) * rs, sizeof(double) * rs);
     } else {
       std::fill(rows, rows + static_cast<long>(J) * rs, 0.0);
       for (int j = 0; j < J; ++j) {
@@ -253,7 +268,9 @@ class GtoKernel final : public CoefficientKernel {
         std::fill(cg, cg + static_cast<long>(nMax_) * LL, 0.0);
         continue;
       }
-      kContract(rows + b * rs, rs, Y + b, S, J_g, lMax_, NP, R);
+      for (int l = 0; l < L; ++l)
+        kContract(rows + b * rs + l * NP, rs, Y + static_cast<long>(l * l) * S + b, S, J_g, l, NP,
+                  R + static_cast<long>(l * l) * NP);
       if (integral) {
         for (int n = 0; n < nMax_; ++n)
           for (int lm = 0; lm < LL; ++lm) cg[n * LL + lm] = R[lm * NP + n];

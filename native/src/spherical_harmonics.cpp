@@ -130,38 +130,70 @@ struct Avx2Ops {
   SOAPIX_TARGET_AVX2 static T fmsub(T a, T b, T c) { return _mm256_fmsub_pd(a, b, c); }
 };
 
-template <class Ops>
+// C independent groups of Ops::W points advance together: the l-recursion is a serial chain of
+// dependent multiplies, and interleaving several groups hides its latency.
+template <class Ops, int C>
 SOAPIX_INLINE void harmonicsChunk(const Coefficients& k, const double* x, const double* y, const double* z,
-                                  const double* r2, long stride, double* out) {
+                                  const double* r2, long stride, double* __restrict out) {
   using T = typename Ops::T;
-  const int L = k.lMax + 1;
-  const T X = Ops::load(x), Yv = Ops::load(y), Z = Ops::load(z), R2 = Ops::load(r2);
-  T c = Ops::set1(1.0), s = Ops::set1(0.0);
-  for (int m = 0; m <= k.lMax; ++m) {
+  constexpr int W = Ops::W;
+  const int lMax = k.lMax, L = lMax + 1;
+  const double* __restrict start = k.start;
+  const double* __restrict nextC = k.next;
+  const double* __restrict aC = k.a;
+  const double* __restrict bC = k.b;
+  T X[C], Yv[C], Z[C], R2[C], c[C], s[C], p[C], pPrev[C];
+#pragma GCC unroll 4
+  for (int q = 0; q < C; ++q) {
+    X[q] = Ops::load(x + q * W);
+    Yv[q] = Ops::load(y + q * W);
+    Z[q] = Ops::load(z + q * W);
+    R2[q] = Ops::load(r2 + q * W);
+    c[q] = Ops::set1(1.0);
+    s[q] = Ops::set1(0.0);
+  }
+  for (int m = 0; m <= lMax; ++m) {
     if (m > 0) {
-      const T c2 = Ops::fmsub(X, c, Ops::mul(Yv, s));
-      s = Ops::fmadd(X, s, Ops::mul(Yv, c));
-      c = c2;
+#pragma GCC unroll 4
+      for (int q = 0; q < C; ++q) {
+        const T c2 = Ops::fmsub(X[q], c[q], Ops::mul(Yv[q], s[q]));
+        s[q] = Ops::fmadd(X[q], s[q], Ops::mul(Yv[q], c[q]));
+        c[q] = c2;
+      }
     }
-    T pPrev = Ops::set1(0.0);
-    T p = Ops::set1(k.start[m]);
-    for (int l = m; l <= k.lMax; ++l) {
+    const T st = Ops::set1(start[m]);
+#pragma GCC unroll 4
+    for (int q = 0; q < C; ++q) {
+      pPrev[q] = Ops::set1(0.0);
+      p[q] = st;
+    }
+    for (int l = m; l <= lMax; ++l) {
       if (l == m + 1) {
-        const T next = Ops::mul(Ops::mul(Ops::set1(k.next[m]), Z), p);
-        pPrev = p;
-        p = next;
+        const T nx = Ops::set1(nextC[m]);
+#pragma GCC unroll 4
+        for (int q = 0; q < C; ++q) {
+          const T nv = Ops::mul(Ops::mul(nx, Z[q]), p[q]);
+          pPrev[q] = p[q];
+          p[q] = nv;
+        }
       } else if (l > m + 1) {
-        const T next = Ops::fmsub(Ops::mul(Ops::set1(k.a[l * L + m]), Z), p,
-                                  Ops::mul(Ops::mul(Ops::set1(k.b[l * L + m]), R2), pPrev));
-        pPrev = p;
-        p = next;
+        const T av = Ops::set1(aC[l * L + m]), bv = Ops::set1(bC[l * L + m]);
+#pragma GCC unroll 4
+        for (int q = 0; q < C; ++q) {
+          const T nv = Ops::fmsub(Ops::mul(av, Z[q]), p[q], Ops::mul(Ops::mul(bv, R2[q]), pPrev[q]));
+          pPrev[q] = p[q];
+          p[q] = nv;
+        }
       }
       const long base = l * l + l;
-      if (m == 0) {
-        Ops::store(out + base * stride, p);
-      } else {
-        Ops::store(out + (base + m) * stride, Ops::mul(p, c));
-        Ops::store(out + (base - m) * stride, Ops::mul(p, s));
+#pragma GCC unroll 4
+      for (int q = 0; q < C; ++q) {
+        if (m == 0) {
+          Ops::store(out + base * stride + q * W, p[q]);
+        } else {
+          Ops::store(out + (base + m) * stride + q * W, Ops::mul(p[q], c[q]));
+          Ops::store(out + (base - m) * stride + q * W, Ops::mul(p[q], s[q]));
+        }
       }
     }
   }
@@ -170,8 +202,9 @@ SOAPIX_INLINE void harmonicsChunk(const Coefficients& k, const double* x, const 
 SOAPIX_TARGET_AVX2 void harmonicsChunksAvx2(const Coefficients& k, const double* x, const double* y, const double* z,
                                             const double* r2, int count, int stride, double* out) {
   int j = 0;
-  for (; j + 4 <= count; j += 4) harmonicsChunk<Avx2Ops>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
-  for (; j < count; ++j) harmonicsChunk<ScalarOps>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
+  for (; j + 8 <= count; j += 8) harmonicsChunk<Avx2Ops, 2>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
+  for (; j + 4 <= count; j += 4) harmonicsChunk<Avx2Ops, 1>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
+  for (; j < count; ++j) harmonicsChunk<ScalarOps, 1>(k, x + j, y + j, z + j, r2 + j, stride, out + j);
 }
 
 using HarmonicsFn = void (*)(const Coefficients&, const double*, const double*, const double*, const double*, int,
