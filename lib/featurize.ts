@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 
 import type { Dataset, ImageRecord, IndexedImage } from './dataset';
 import { imageToPoints, type ImageToPointsOptions } from './image';
+import { imageToSpeciesPoints, type SpeciesPoints } from './rgb';
 import { Soap, type DType, type FeatureMatrix, type SoapOptions, type StructureInput } from './soap';
 
 /**
@@ -97,17 +98,18 @@ interface PreparedImage {
 }
 
 function prepare(image: IndexedImage, opts: FeaturizeOptions): PreparedImage | undefined {
-  if (image.channels !== 1)
-    throw new RangeError(
-      `image ${image.index} has ${image.channels} channels; featurize takes grayscale images (convert RGB to species points first)`,
-    );
   const imageOptions = opts.image?.displacement
     ? { ...opts.image, displacement: { ...opts.image.displacement, seed: imageSeed(opts.image.displacement.seed, image.index) } }
     : opts.image;
-  const pts = imageToPoints({ pixels: image.pixels, rows: image.rows, cols: image.cols }, imageOptions);
+  // Grayscale: one species. Colour: each channel is its own species (R, G, B -> H, He, Li).
+  const pts =
+    image.channels === 1
+      ? imageToPoints({ pixels: image.pixels, rows: image.rows, cols: image.cols }, imageOptions)
+      : imageToSpeciesPoints(image, imageOptions);
+  const species = 'species' in pts ? (pts as SpeciesPoints).species : undefined;
   const sel = opts.centers === undefined || opts.centers === 'all' ? 'all' : opts.centers(image.index, pts.count);
   if (sel === 'all') {
-    return { image, structure: { positions: pts.positions }, pixelIndex: pts.pixelIndex, centers: undefined, numPoints: pts.count };
+    return { image, structure: { positions: pts.positions, species }, pixelIndex: pts.pixelIndex, centers: undefined, numPoints: pts.count };
   }
   if (sel.length === 0) return undefined;
   const centers = Int32Array.from(sel);
@@ -117,7 +119,7 @@ function prepare(image: IndexedImage, opts: FeaturizeOptions): PreparedImage | u
     if (c < 0 || c >= pts.count) throw new RangeError(`centre selector gave point ${c} for image ${image.index}, which has ${pts.count} points`);
     pixelIndex[i] = pts.pixelIndex[c]!;
   }
-  return { image, structure: { positions: pts.positions }, pixelIndex, centers, numPoints: pts.count };
+  return { image, structure: { positions: pts.positions, species }, pixelIndex, centers, numPoints: pts.count };
 }
 
 /**

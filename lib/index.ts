@@ -22,3 +22,6 @@ export { atomicNumber, chemicalSymbol, ELEMENT_SYMBOLS } from './species';
 export * from './image';
 export * from './idx';
 export { Rng, createRng } from './random';
+export * from './datasets';
+export * from './rgb';
+export type { Dataset, ImageRecord, IndexedImage } from './dataset';
