@@ -25,3 +25,16 @@ export { Rng, createRng } from './random';
 export * from './datasets';
 export * from './rgb';
 export type { Dataset, ImageRecord, IndexedImage } from './dataset';
+export * from './npy';
+export * from './scaler';
+export * from './sampling';
+export {
+  writeFileAtomic,
+  commitFile,
+  fsyncDirectory,
+  partialPathFor,
+  fileOutputError,
+  FileOutputError,
+  PARTIAL_SUFFIX,
+  type WriteFileAtomicOptions,
+} from './atomic-file';

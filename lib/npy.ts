@@ -412,6 +412,7 @@ export class NpyWriter {
    * dtypes need integers in range). The returned promise resolves once the data is
    * in the writer's buffer or on disk, so awaiting each write bounds memory.
    * Do not modify `rows` before the promise resolves. Writes are applied in call order.
+   * Writes still pending when {@link abort} is called resolve without writing.
    *
    * @throws (rejects) RangeError for a partial row; FileOutputError on an I/O error,
    *   after which the partial file has been removed and the writer is unusable.
@@ -433,7 +434,7 @@ export class NpyWriter {
     const bytes = leBytes(arr, this.itemSize);
     return this.enqueue(async () => {
       if (this.state === 'failed') throw this.failure;
-      if (this.state === 'aborted') throw new Error(`NpyWriter.write(${this.path}): the writer was aborted`);
+      if (this.state === 'aborted') return; // accepted before abort(): discarded with the file
       try {
         await this.append(bytes);
       } catch (err) {

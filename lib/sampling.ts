@@ -187,6 +187,14 @@ export function pointsForImage(plan: SamplePlan, imageIndex: number, numPoints: 
   return out;
 }
 
+/**
+ * A centre selector for `featurize(..., { centers })`: image i's centres are
+ * `pointsForImage(plan, i, numPoints)` (empty for images that were not drawn).
+ */
+export function sampleCenters(plan: SamplePlan): (imageIndex: number, numPoints: number) => Uint32Array {
+  return (imageIndex, numPoints) => pointsForImage(plan, imageIndex, numPoints);
+}
+
 /** Indices of the images that got at least one sample, ascending (the images to process). */
 export function sampledImages(plan: SamplePlan): Uint32Array {
   let n = 0;

@@ -56,27 +56,43 @@ const FLOAT64_EPS = 2.220446049250313e-16;
 /**
  * Rearranges `a[lo..hi]` so that `a[k]` holds the value that sorted order would
  * put there, with smaller-or-equal values before it and larger-or-equal after.
- * Quickselect with median-of-three pivots, falling back to sorting the remaining
- * range after too many rounds (guaranteed O(n log n) worst case).
+ * Quickselect with median-of-three pivots and a three-way split (fast with many
+ * ties, as in SOAP columns full of zeros), falling back to sorting the remaining
+ * range after too many rounds (O(n log n) worst case). k = lo or hi is one scan.
  */
 function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
   let rounds = 0;
   const maxRounds = 2 * Math.ceil(Math.log2(hi - lo + 2)) + 8;
   while (hi > lo) {
+    if (k === lo || k === hi) {
+      let m = lo;
+      if (k === lo) {
+        for (let i = lo + 1; i <= hi; i++) if (a[i] < a[m]) m = i;
+      } else {
+        for (let i = lo + 1; i <= hi; i++) if (a[i] > a[m]) m = i;
+      }
+      const t = a[k];
+      a[k] = a[m];
+      a[m] = t;
+      return;
+    }
     if (hi - lo < 16 || ++rounds > maxRounds) {
       a.subarray(lo, hi + 1).sort();
       return;
     }
-    const mid = lo + ((hi - lo) >> 1);
     // Median of three as pivot.
     let x = a[lo];
-    let y = a[mid];
-    let z = a[hi];
-    if (x > y) [x, y] = [y, x];
-    if (y > z) [y, z] = [z, y];
-    if (x > y) [x, y] = [y, x];
+    let y = a[lo + ((hi - lo) >> 1)];
+    const z = a[hi];
+    if (x > y) {
+      const t = x;
+      x = y;
+      y = t;
+    }
+    if (y > z) y = z;
+    if (x > y) y = x;
     const pivot = y;
-    // Hoare-style three-way split: [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot.
+    // Three-way split: [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot.
     let lt = lo;
     let gt = hi;
     let i = lo;
@@ -101,17 +117,25 @@ function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void
   }
 }
 
+/**
+ * Puts the order statistics of `ranks` (sorted, distinct, all within lo..hi) in place:
+ * the middle rank first, then the ranks on each side within the part that holds them.
+ */
+function multiSelect(a: Float64Array, ranks: readonly number[], from: number, to: number, lo: number, hi: number): void {
+  if (from >= to || lo > hi) return;
+  const m = (from + to) >> 1;
+  const k = ranks[m];
+  selectInPlace(a, k, lo, hi);
+  multiSelect(a, ranks, from, m, lo, k - 1);
+  multiSelect(a, ranks, m + 1, to, k + 1, hi);
+}
+
 /** Order statistics of `a[0..n-1]` at the given ranks (any order); `a` is rearranged. */
 function orderStatistics(a: Float64Array, n: number, ranks: number[]): Map<number, number> {
   const sorted = [...new Set(ranks)].sort((p, q) => p - q);
+  multiSelect(a, sorted, 0, sorted.length, 0, n - 1);
   const out = new Map<number, number>();
-  let lo = 0;
-  for (const k of sorted) {
-    selectInPlace(a, k, lo, n - 1);
-    out.set(k, a[k]);
-    lo = k + 1; // everything after k is >= a[k]
-    if (lo > n - 1) lo = n - 1;
-  }
+  for (const k of sorted) out.set(k, a[k]);
   return out;
 }
 
@@ -225,40 +249,25 @@ export class RobustScaler {
     const is32 = data instanceof Float32Array;
     const center = this.withCentering ? new Float64Array(cols) : undefined;
     const scale = this.withScaling ? new Float64Array(cols) : undefined;
-    const col = new Float64Array(rows);
-    for (let j = 0; j < cols; j++) {
-      let n = 0;
-      for (let i = 0, p = j; i < rows; i++, p += cols) {
-        const v = data[p];
-        if (v !== v) continue; // NaN: ignored, as np.nanmedian / np.nanpercentile
-        if (v === Infinity || v === -Infinity) {
-          throw new RangeError(`RobustScaler.fit: row ${i}, column ${j} is ${v}; the data must be finite (NaN is allowed)`);
+    // Columns are copied out in blocks (one pass over the rows per block), which reads the
+    // row-major data sequentially instead of one cache line per value.
+    const block = Math.max(1, Math.min(cols, 32, Math.floor(4194304 / rows)));
+    const buffers = Array.from({ length: block }, () => new Float64Array(rows));
+    const filled = new Int32Array(block);
+    for (let j0 = 0; j0 < cols; j0 += block) {
+      const nb = Math.min(block, cols - j0);
+      filled.fill(0);
+      for (let i = 0, rowStart = j0; i < rows; i++, rowStart += cols) {
+        for (let b = 0; b < nb; b++) {
+          const v = data[rowStart + b];
+          if (v !== v) continue; // NaN: ignored, as np.nanmedian / np.nanpercentile
+          if (v === Infinity || v === -Infinity) {
+            throw new RangeError(`RobustScaler.fit: row ${i}, column ${j0 + b} is ${v}; the data must be finite (NaN is allowed)`);
+          }
+          buffers[b][filled[b]++] = v;
         }
-        col[n++] = v;
       }
-      if (n === 0) {
-        if (center) center[j] = Number.NaN;
-        if (scale) scale[j] = Number.NaN;
-        continue;
-      }
-      const ranks: number[] = [];
-      const half = (n - 1) >> 1;
-      if (center) ranks.push(half, n % 2 === 0 ? half + 1 : half);
-      const qs = scale ? this.quantileRange.map((q) => percentileRanks(n, q)) : [];
-      for (const r of qs) ranks.push(r.lo, r.hi);
-      const stats = orderStatistics(col, n, ranks);
-      const at = (k: number): number => stats.get(k) as number;
-      if (center) {
-        // np.median: the middle value, or the mean of the two middle values (in the data's precision).
-        const m = n % 2 === 1 ? at(half) : (at(half) + at(half + 1)) / 2;
-        center[j] = is32 ? Math.fround(m) : m;
-      }
-      if (scale) {
-        // Percentiles in float64 (numpy >= 2 returns float64 percentiles for float32 input).
-        const [lowQ, highQ] = qs.map((r) => lerp(at(r.lo), at(r.hi), r.gamma, is32));
-        const s = highQ - lowQ;
-        scale[j] = s < 10 * FLOAT64_EPS ? 1 : s;
-      }
+      for (let b = 0; b < nb; b++) this.fitColumn(buffers[b], filled[b], j0 + b, is32, center, scale);
     }
     this.centerValues = center;
     this.scaleValues = scale;
@@ -267,6 +276,41 @@ export class RobustScaler {
     this.nSamples = rows;
     this.fitted = true;
     return this;
+  }
+
+  /** Median and quantile range of one column's values `col[0..n-1]` (rearranged). */
+  private fitColumn(
+    col: Float64Array,
+    n: number,
+    j: number,
+    is32: boolean,
+    center: Float64Array | undefined,
+    scale: Float64Array | undefined,
+  ): void {
+    if (n === 0) {
+      if (center) center[j] = Number.NaN;
+      if (scale) scale[j] = Number.NaN;
+      return;
+    }
+    const ranks: number[] = [];
+    const half = (n - 1) >> 1;
+    if (center) ranks.push(half, n % 2 === 0 ? half + 1 : half);
+    const qs = scale ? this.quantileRange.map((q) => percentileRanks(n, q)) : [];
+    for (const r of qs) ranks.push(r.lo, r.hi);
+    const stats = orderStatistics(col, n, ranks);
+    const at = (k: number): number => stats.get(k) as number;
+    if (center) {
+      // np.median: the middle value, or the mean of the two middle values (in the data's precision).
+      const m = n % 2 === 1 ? at(half) : (at(half) + at(half + 1)) / 2;
+      // + 0 turns -0 into +0, as numpy's summing median does (and as JSON keeps it).
+      center[j] = (is32 ? Math.fround(m) : m) + 0;
+    }
+    if (scale) {
+      // Percentiles in float64 (numpy >= 2 returns float64 percentiles for float32 input).
+      const [lowQ, highQ] = qs.map((r) => lerp(at(r.lo), at(r.hi), r.gamma, is32));
+      const s = highQ - lowQ;
+      scale[j] = s < 10 * FLOAT64_EPS ? 1 : s;
+    }
   }
 
   /** Transforms `data` in place: x = (x - center) / scale, per column. @returns `data`. */

@@ -316,7 +316,7 @@ export class Soap {
   /** Computes one structure off the JavaScript thread. */
   async create(structure: StructureInput, opts: CreateOptions = {}): Promise<FeatureMatrix> {
     const [m] = await this.createMany([structure], {
-      centers: opts.centers ? [opts.centers] : undefined,
+      centers: opts.centers !== undefined ? [opts.centers] : undefined,
       dtype: opts.dtype,
       threads: opts.threads,
     });
@@ -395,6 +395,10 @@ export class Soap {
       throw new TypeError(`${label}: species are required because this Soap has several (${this.options.species.join(', ')})`);
     }
     if (centers !== undefined) {
+      if (typeof centers !== 'object' || centers === null)
+        throw new TypeError(`${label}: centers must be { indices: [...] } or { positions: [...] }, got ${String(centers)}`);
+      if ('indices' in centers && 'positions' in centers)
+        throw new TypeError(`${label}: centers takes indices or positions, not both`);
       if ('indices' in centers) {
         const idx = centers.indices;
         if (!isArrayLikeNumber(idx)) throw new TypeError(`${label}: centers.indices must be an array of point indices`);

@@ -2,6 +2,7 @@
 // All maths lives in the other files. Errors: InvalidArgument -> RangeError, InvalidType ->
 // TypeError, anything else -> Error; nothing escapes as a C++ exception that could abort Node.
 #include <napi.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -217,7 +218,27 @@ struct Outputs {
   std::vector<void*> data;
 };
 
+// V8 aborts the whole process when an ArrayBuffer cannot be allocated, so sizes are checked first.
+void checkOutputSize(const SoapCalculator& calc, const Batch& b) {
+  const double F = static_cast<double>(calc.featureCount());
+  const double bytesPerValue = b.dtype == DType::Float64 ? 8.0 : 4.0;
+  const double maxElements = 4294967295.0;  // V8's typed-array length limit
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  double total = 0;
+  for (size_t i = 0; i < b.views.size(); ++i) {
+    const double elements = static_cast<double>(calc.outputRows(b.views[i])) * F;
+    if (elements > maxElements)
+      throwRange("structure " + std::to_string(i) + " would produce " + formatNumber(elements) +
+                 " values, more than one typed array can hold (4294967295); use fewer centres or features");
+    total += elements * bytesPerValue;
+  }
+  if (physical > 0 && total > physical)
+    throwRange("the output would need " + formatNumber(total / 1073741824.0) + " GiB, more than this machine's " +
+               formatNumber(physical / 1073741824.0) + " GiB of memory; split the batch or use fewer features");
+}
+
 Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& b) {
+  checkOutputSize(calc, b);
   Outputs o;
   const long F = static_cast<long>(calc.featureCount());
   for (const StructureView& v : b.views) {

@@ -96,6 +96,7 @@ xreal xabs(xreal a) { return a < 0 ? -a : a; }
 // double range by even powers of two.
 xreal xsqrt(xreal a) {
   if (!(a > 0)) return 0;
+  if (a - a != 0) return a;  // +infinity: the scaling loops below would never end
   xreal scale = 1;
   const xreal big = 0x1p+400, small = 0x1p-400;
   while (a > big) {
@@ -220,7 +221,7 @@ PolynomialBasis makePolynomialBasis(double rCut, int nMax) {
   }
   if (!(resid <= static_cast<xreal>(kMaxOrthonormalityError)))
     throw InvalidArgument("the polynomial radial basis cannot be orthonormalised for nMax = " + std::to_string(nMax) +
-                          " and rCut = " + std::to_string(rCut) +
+                          " and rCut = " + formatNumber(rCut) +
                           " (its overlap matrix is numerically singular); lower nMax");
 
   PolynomialBasis b;
@@ -252,6 +253,8 @@ PolynomialBasis polynomialBasisFromBetas(double rCut, int nMax, const std::vecto
   checkArgs(rCut, nMax);
   if (betas.size() != static_cast<size_t>(nMax) * nMax)
     throw InvalidArgument("polynomial betas must hold nMax*nMax values");
+  for (double v : betas)
+    if (!std::isfinite(v)) throw InvalidArgument("polynomial basis betas must be finite numbers");
   PolynomialBasis b;
   b.nMax = nMax;
   b.rCut = rCut;

@@ -46,7 +46,7 @@ long long SoapParams::featureCount() const {
   return 0;
 }
 
-static std::string fmt(double v) {
+std::string formatNumber(double v) {
   std::ostringstream o;
   o << v;
   return o.str();
@@ -54,10 +54,13 @@ static std::string fmt(double v) {
 
 void SoapParams::validate() const {
   if (!std::isfinite(rCut) || rCut <= 0)
-    throw InvalidArgument("rCut must be a finite number > 0, got " + fmt(rCut));
+    throw InvalidArgument("rCut must be a finite number > 0, got " + formatNumber(rCut));
   if (rbf == Rbf::Gto && rCut <= 1)
-    throw InvalidArgument("rCut must be > 1 with the GTO radial basis (DScribe's rule), got " + fmt(rCut) +
+    throw InvalidArgument("rCut must be > 1 with the GTO radial basis (DScribe's rule), got " + formatNumber(rCut) +
                           "; use rbf 'polynomial' for smaller cutoffs");
+  if (rCut < kMinRCut || rCut > kMaxRCut)
+    throw InvalidArgument("rCut must be in [0.001, 1e6] (the basis integrals underflow or overflow outside), got " +
+                          formatNumber(rCut));
   if (nMax < 1 || nMax > kMaxNMax)
     throw InvalidArgument("nMax must be an integer in [1, " + std::to_string(kMaxNMax) + "], got " +
                           std::to_string(nMax));
@@ -66,7 +69,10 @@ void SoapParams::validate() const {
     throw InvalidArgument("lMax must be an integer in [0, " + std::to_string(lLimit) + "] with the " +
                           (rbf == Rbf::Gto ? "GTO" : "polynomial") + " basis, got " + std::to_string(lMax));
   if (!std::isfinite(sigma) || sigma <= 0)
-    throw InvalidArgument("sigma must be a finite number > 0, got " + fmt(sigma));
+    throw InvalidArgument("sigma must be a finite number > 0, got " + formatNumber(sigma));
+  if (sigma < kMinSigma || sigma > kMaxSigma)
+    throw InvalidArgument("sigma must be in [1e-6, 1e6] (the Gaussian integrals overflow outside), got " +
+                          formatNumber(sigma));
   if (species.empty()) throw InvalidArgument("species must name at least one species");
   for (size_t i = 0; i < species.size(); ++i) {
     if (species[i] < 1 || species[i] > 118)
@@ -85,6 +91,13 @@ void SoapParams::validate() const {
     if (!std::isfinite(w.m)) throw InvalidArgument("weighting.m must be a finite number");
     if (w.function != WeightFunction::Poly && !std::isfinite(w.d))
       throw InvalidArgument("weighting.d must be a finite number");
+    // c / (d + (r/r0)^m) and c / (d + e^(-r/r0)) must not have a pole at any r >= 0.
+    if (w.function == WeightFunction::Pow && !(w.d > 0))
+      throw InvalidArgument("weighting.d must be > 0 with function 'pow' (d <= 0 gives an infinite weight), got " +
+                            formatNumber(w.d));
+    if (w.function == WeightFunction::Exp && !(w.d >= 0))
+      throw InvalidArgument("weighting.d must be >= 0 with function 'exp' (d < 0 gives an infinite weight), got " +
+                            formatNumber(w.d));
   }
   if (w.hasW0 && !std::isfinite(w.w0)) throw InvalidArgument("weighting.w0 must be a finite number");
   // A feature vector this long cannot be a sensible request; it also guards size arithmetic.

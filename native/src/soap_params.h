@@ -29,6 +29,8 @@ enum class WeightFunction { None, Poly, Pow, Exp };
 constexpr int kMaxLMaxGto = 19;         // DScribe 2.1.1: GTO lmax <= 19
 constexpr int kMaxLMaxPolynomial = 20;  // DScribe 2.1.1: polynomial lmax <= 20
 constexpr int kMaxNMax = 64;            // beyond this the basis cannot be orthonormalised anyway
+constexpr double kMinRCut = 1e-3, kMaxRCut = 1e6;  // beyond these the basis integrals under/overflow
+constexpr double kMinSigma = 1e-6, kMaxSigma = 1e6;
 
 // Radial weighting of neighbour densities (DScribe's `weighting` dict).
 struct Weighting {
@@ -64,6 +66,9 @@ struct SoapParams {
   // Throws InvalidArgument with a message naming the parameter and its allowed range.
   void validate() const;
 };
+
+// Shortest readable form of a number for error messages ("0.001", "1e+200").
+std::string formatNumber(double v);
 
 // Human-readable label of each feature column, in output order, e.g. "Z1=1,Z2=1,l=0,n=0,n'=1".
 struct FeatureLabel {
