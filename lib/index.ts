@@ -28,6 +28,7 @@ export type { Dataset, ImageRecord, IndexedImage } from './dataset';
 export * from './npy';
 export * from './scaler';
 export * from './sampling';
+export * from './featurize';
 export {
   writeFileAtomic,
   commitFile,
