@@ -37,7 +37,10 @@ import {
   type ArrayKind,
   type RunConfig,
   type RunMeta,
+  UsageError,
 } from './outputs';
+
+export { UsageError };
 
 export type DatasetKind = 'mnist' | 'fashion-mnist' | 'idx' | 'folder';
 export const DATASET_KINDS: readonly DatasetKind[] = ['mnist', 'fashion-mnist', 'idx', 'folder'];
@@ -93,10 +96,6 @@ export interface FeaturizeCommandResult {
   meta: RunMeta;
 }
 
-/** An error whose message is meant for the user as is (no stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 function say(io: CommandIO, quiet: boolean, text: string): void {
   if (!quiet) io.stdout.write(text + '\n');
@@ -363,7 +362,6 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
     const cw = writers.centers;
     const tRun = process.hrtime.bigint();
     const runSeconds = (): number => Number(process.hrtime.bigint() - tRun) / 1e9;
-    progress.update({ done: 0, rows: 0, elapsedSeconds: 0 });
 
     if (plan && pointCounts) for (let i = start; i < end; i++) if (pointCounts[i] === 0) noteEmpty(i);
     for await (const r of featurize(ds, soap, {

@@ -33,6 +33,11 @@ export const META_FORMAT_VERSION = 1;
 export const ARRAY_KINDS = ['features', 'labels', 'centers'] as const;
 export type ArrayKind = (typeof ARRAY_KINDS)[number];
 
+/** An error caused by the command line or the data, whose message is meant for the user as is. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 /** Largest number of feature values `--fit-scaler` loads into memory (2^28). */
 export const MAX_SCALER_VALUES = 2 ** 28;
 
@@ -161,23 +166,33 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** The first difference between two configs, as "soap.rCut: 63 vs 5", or undefined if equal. */
-export function configDifference(a: unknown, b: unknown, where = ''): string | undefined {
-  const ca = canonicalJson(a);
-  const cb = canonicalJson(b);
-  if (ca === cb) return undefined;
+/**
+ * The differences between two configs, as "soap.sigma: 1 vs 1.5; soap.neighbourCutoff: ..." (at most
+ * `max`, user-facing keys before derived ones), or undefined if they are equal.
+ */
+export function configDifference(a: unknown, b: unknown, max = 3): string | undefined {
+  const diffs: string[] = [];
+  collectDifferences(a, b, '', diffs);
+  if (diffs.length === 0) return undefined;
+  // Derived values (the neighbour cutoff follows from rCut and sigma) last.
+  diffs.sort((x, y) => Number(x.includes('neighbourCutoff')) - Number(y.includes('neighbourCutoff')));
+  return diffs.slice(0, max).join('; ') + (diffs.length > max ? `; and ${diffs.length - max} more` : '');
+}
+
+function collectDifferences(a: unknown, b: unknown, where: string, out: string[]): void {
+  if (canonicalJson(a) === canonicalJson(b)) return;
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
     for (const k of keys) {
-      const d = configDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], where ? `${where}.${k}` : k);
-      if (d !== undefined) return d;
+      collectDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], where ? `${where}.${k}` : k, out);
     }
+    return;
   }
   const show = (v: unknown): string => {
     const s = v === undefined ? 'absent' : JSON.stringify(v);
     return s.length > 80 ? s.slice(0, 77) + '...' : s;
   };
-  return `${where || 'config'}: ${show(a)} vs ${show(b)}`;
+  out.push(`${where || 'config'}: ${show(a)} vs ${show(b)}`);
 }
 
 /** Result of {@link checkDone}. */

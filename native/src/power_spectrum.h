@@ -12,8 +12,8 @@ namespace soapix {
 int densityGroups(const SoapParams& p);
 
 // c: [group][n][lm] with lm over (lMax+1)^2; writes p.featureCount() values to out.
-// scratch needs nMax*(lMax+1)^2 doubles (used by "mu1nu1").
+// `scratch` is resized as needed and can be reused between calls.
 void powerSpectrum(const SoapParams& p, const std::vector<double>& prefactor, const double* c, double* out,
-                   double* scratch);
+                   std::vector<double>& scratch);
 
 }  // namespace soapix

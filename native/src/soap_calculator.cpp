@@ -143,20 +143,30 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       q[2] = v.positions[3 * idx + 2];
       centre = q;
     }
-    t.hitIndex.clear();
-    t.hit.clear();
+    // Hits go straight into preallocated arrays (at most every point of the structure).
+    const long maxHits = v.numPoints;
+    if (static_cast<long>(t.hitIndex.size()) < maxHits) {
+      t.hitIndex.resize(maxHits);
+      t.hit.resize(4 * maxHits);
+    }
+    long H = 0;
+    long* hitIndex = t.hitIndex.data();
+    double* hit = t.hit.data();
     prep[s].search->forEachWithin(centre, t.searchScratch, [&](long i, double dx, double dy, double dz, double r2) {
-      t.hitIndex.push_back(i);
-      t.hit.insert(t.hit.end(), {dx, dy, dz, r2});
+      hitIndex[H] = i;
+      hit[4 * H] = dx;
+      hit[4 * H + 1] = dy;
+      hit[4 * H + 2] = dz;
+      hit[4 * H + 3] = r2;
+      ++H;
     });
     // Bucket the neighbours by density group, keeping point order inside each group.
     const std::vector<int>& group = prep[s].group;
     t.count.assign(G + 1, 0);
-    for (long i : t.hitIndex) ++t.count[group[i] + 1];
+    for (long h = 0; h < H; ++h) ++t.count[group[hitIndex[h]] + 1];
     NeighbourList& nb = t.nb;
     nb.begin.assign(G + 1, 0);
     for (int g = 0; g < G; ++g) nb.begin[g + 1] = nb.begin[g] + t.count[g + 1];
-    const size_t H = t.hitIndex.size();
     nb.dx.resize(H);
     nb.dy.resize(H);
     nb.dz.resize(H);
@@ -166,14 +176,14 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
     for (int g = 0; g < G; ++g) fill[g] = nb.begin[g];
     const Weighting& wt = p.weighting;
     const bool radialWeighting = wt.function != WeightFunction::None;
-    for (size_t h = 0; h < H; ++h) {
-      const long i = t.hitIndex[h];
+    for (long h = 0; h < H; ++h) {
+      const long i = hitIndex[h];
       const int g = group[i];
       const int o = fill[g]++;
-      const double r2 = t.hit[4 * h + 3];
-      nb.dx[o] = t.hit[4 * h];
-      nb.dy[o] = t.hit[4 * h + 1];
-      nb.dz[o] = t.hit[4 * h + 2];
+      const double r2 = hit[4 * h + 3];
+      nb.dx[o] = hit[4 * h];
+      nb.dy[o] = hit[4 * h + 1];
+      nb.dz[o] = hit[4 * h + 2];
       nb.r2[o] = r2;
       double w = prep[s].weight[i];
       if (r2 == 0.0 && wt.hasW0) w *= wt.w0;
@@ -211,8 +221,7 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
           const long c = gi - first[s];
           centreCoefficients(t, s, c);
           t.spectrum.resize(F);
-          t.scratch.resize(static_cast<size_t>(p.nMax) * LL);
-          powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch.data());
+          powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
           store(s, c, t.spectrum.data());
         } catch (...) {
           fail(std::current_exception());
@@ -241,8 +250,7 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
               for (long i = 0; i < accSize; ++i) local[i] += t.coeff[i];
             } else {
               t.spectrum.resize(F);
-              t.scratch.resize(static_cast<size_t>(p.nMax) * LL);
-              powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch.data());
+              powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
               for (long i = 0; i < F; ++i) local[i] += t.spectrum[i];
             }
           } catch (...) {
@@ -259,8 +267,8 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       if (C > 0) {
         for (double& a : acc) a /= static_cast<double>(C);
         if (inner) {
-          std::vector<double> scratch(static_cast<size_t>(p.nMax) * LL);
-          powerSpectrum(p, prefactor_, acc.data(), row.data(), scratch.data());
+          std::vector<double> scratch;
+          powerSpectrum(p, prefactor_, acc.data(), row.data(), scratch);
         } else {
           row = acc;
         }
