@@ -71,7 +71,12 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--seed <seed>', 'seed of the --sample draw', integerParser(0), 0)
     .option('--limit <N>', 'use only the first N images of the data set (default: all)', integerParser(1))
     .option('--shard <i/n>', 'process part i of n (contiguous image ranges; 1 <= i <= n), for many machines; join with `soapix merge` (default: the whole data set)', parseShard)
-    .option('--batch-size <n>', 'images per native call', integerParser(1, 1_000_000), 64)
+    .option(
+      '--batch-size <n>',
+      'images per native call, or auto: 64, and with --sample as many images as hold about the centres of 64 whole images (at most 1024)',
+      (v: string) => (v === 'auto' ? 'auto' : integerParser(1, 1_000_000)(v)),
+      'auto',
+    )
     .option('--threads <n>', 'threads per native call (0: all cores)', integerParser(0, 4096), 0)
     .addOption(new Option('--dtype <type>', 'precision of features.npy').choices(['float64', 'float32']).default('float64'))
     .option('--fit-scaler', 'fit a RobustScaler (median / IQR) on the features: scaler.json and meta.json (unsharded runs; for shards use merge --fit-scaler)', false)
@@ -81,7 +86,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--progress-interval <seconds>', 'seconds between plain progress lines', numberParser({ min: 0 }), 5)
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (opts: FeaturizeCommandOptions) => {
-      await runFeaturize(opts, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
+      await runFeaturize(opts, { stdout: io.stdout, stderr: io.stderr, signal: io.signal, argv: argvForMeta });
     });
   void featurize;
 
@@ -97,10 +102,10 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (dirArg: string | undefined, opts: Omit<MergeCommandOptions, 'out'> & { out?: string }) => {
       if (dirArg !== undefined && opts.out !== undefined && dirArg !== opts.out) {
-        throw new UsageError(`merge: got the folder twice (${dirArg} and --out ${opts.out}); give one`);
+        throw new UsageError(`got the folder twice (${dirArg} and --out ${opts.out}); give one`);
       }
       const out = dirArg ?? opts.out;
-      if (out === undefined) throw new UsageError('merge: which folder? give it as `soapix merge DIR` or `--out DIR`');
+      if (out === undefined) throw new UsageError('which folder? give it as `soapix merge DIR` or `--out DIR`');
       await runMerge({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
     });
 

@@ -3,6 +3,7 @@
  * a JSON sidecar. See outputs.ts for the files and the rule that decides when a run is done.
  */
 import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
@@ -70,7 +71,8 @@ export interface FeaturizeCommandOptions {
   seed: number;
   limit?: number;
   shard?: ShardSpec;
-  batchSize: number;
+  /** Images per native call, or 'auto' (see {@link autoBatchSize}). */
+  batchSize: number | 'auto';
   threads: number;
   dtype: DType;
   fitScaler: boolean;
@@ -84,6 +86,8 @@ export interface FeaturizeCommandOptions {
 /** Streams and cancellation of a command. */
 export interface CommandIO {
   stdout: ProgressStream;
+  /** Warnings. */
+  stderr?: { write(chunk: string): boolean };
   signal?: AbortSignal;
   /** Recorded in the meta (`run.argv`). */
   argv?: readonly string[];
@@ -132,10 +136,16 @@ async function loadDataset(o: FeaturizeCommandOptions): Promise<LoadedDataset> {
       };
     case 'folder':
       if (o.dir === undefined) throw new UsageError('--dataset folder needs --dir PATH (a folder of PNG/JPEG files, one sub-folder per class)');
-      return {
-        ds: await imageFolderDataset(o.dir, { mode: o.mode, ...(o.resize ? { resize: o.resize } : {}) }),
-        source: { dir: path.resolve(o.dir) },
-      };
+      try {
+        return {
+          ds: await imageFolderDataset(o.dir, { mode: o.mode, ...(o.resize ? { resize: o.resize } : {}) }),
+          source: { dir: path.resolve(o.dir) },
+        };
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (/images of different sizes/.test(msg)) throw new Error(msg.replace(/pass resize: \[rows, cols\]/, 'pass --resize ROWSxCOLS'));
+        throw err;
+      }
     default:
       throw new UsageError(`unknown --dataset ${String(o.dataset)}; allowed are ${DATASET_KINDS.join(', ')}`);
   }
@@ -154,19 +164,60 @@ export function datasetSha256(ds: Dataset, n: number): string {
   return h.digest('hex');
 }
 
-/** Points per image for images 0..n-1 (the image-to-points conversion without SOAP). */
+/**
+ * Points per image for images 0..n-1, without converting them: the number of pixel values (all
+ * channels) at or above the intensity threshold, which is what the image-to-points conversion
+ * keeps (noise moves points, never adds or removes one). Cross-checked against the conversion
+ * itself on the first and last image.
+ */
 export function countPoints(ds: Dataset, n: number, image: ImageToPointsOptions): Uint32Array {
-  const noNoise: ImageToPointsOptions = { ...image };
-  delete noNoise.displacement; // noise moves points, never adds or removes one
+  const threshold = image.threshold ?? defaultThreshold(image.zScale ?? 0.1, image.zRounding ?? 'floor');
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
+    const px = ds.get(i).pixels;
+    let c = 0;
+    for (let k = 0; k < px.length; k++) if (px[k]! >= threshold) c++;
+    out[i] = c;
+  }
+  const noNoise: ImageToPointsOptions = { ...image };
+  delete noNoise.displacement;
+  for (const i of n > 0 ? [0, n - 1] : []) {
     const img = ds.get(i);
-    out[i] =
+    const count =
       img.channels === 1
         ? imageToPoints({ pixels: img.pixels, rows: img.rows, cols: img.cols }, noNoise).count
         : imageToSpeciesPoints(img, noNoise).count;
+    if (count !== out[i]) throw new Error(`internal error: image ${i} has ${count} points, the count pass found ${out[i]}`);
   }
   return out;
+}
+
+/** Bytes free to an unprivileged user on the file system of `dir`, or undefined when unknown. */
+async function freeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const st = await fsp.statfs(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 1.5 GB, 230 MB, 12 kB (decimal units). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let u = 0;
+  while (n >= 1000 && u < units.length - 1) {
+    n /= 1000;
+    u++;
+  }
+  return `${u === 0 ? n : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)} ${units[u]}`;
+}
+
+/** Images per native call in 'auto' mode: 64 images' worth of centres (64 to 1024 images). */
+export function autoBatchSize(centres: number | undefined, points: number | undefined): number {
+  if (centres === undefined || points === undefined || centres <= 0) return 64;
+  // A batch of b images holds about b * centres / images rows; aim for 64 whole images' points.
+  return Math.max(64, Math.min(1024, Math.round((64 * points) / centres)));
 }
 
 /** Checks the option combinations that do not depend on the data. */
@@ -288,13 +339,11 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
     }
   }
 
-  // Sampling plan over the whole data set, so that every shard draws the same samples.
+  // Points per image (cheap: no conversion), hence the exact row count before any SOAP work; and
+  // the sampling plan over the whole data set, so that every shard draws the same samples.
+  if (length >= 100000) say(io, quiet, `featurize: counting the points of ${length} images`);
+  const pointCounts = countPoints(ds, length, image);
   let plan: SamplePlan | undefined;
-  let pointCounts: Uint32Array | undefined;
-  if (o.sample !== undefined || o.fitScaler) {
-    if (length > 0) say(io, quiet, `featurize: counting the points of ${length} images${o.sample !== undefined ? ' for the sampling plan' : ''}`);
-    pointCounts = countPoints(ds, length, image);
-  }
   if (o.sample !== undefined) {
     try {
       plan = planSamples({ datasetLength: length, count: o.sample, seed: o.seed, pointCounts });
@@ -302,17 +351,32 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
       throw new UsageError(`--sample ${o.sample}: ${(err as Error).message.replace(/^planSamples: /, '')}`);
     }
   }
-  let expectedRows: number | undefined;
-  if (pointCounts) {
-    expectedRows = 0;
-    for (let i = start; i < end; i++) expectedRows += plan ? plan.counts[i]! : pointCounts[i]!;
-    if (o.fitScaler && expectedRows * featureCount > MAX_SCALER_VALUES) {
-      throw new UsageError(
-        `--fit-scaler: the features will hold ${expectedRows} x ${featureCount} = ${expectedRows * featureCount} values, ` +
-          `more than the ${MAX_SCALER_VALUES} (2^28) that are fitted in memory; fit on a random sample of centres ` +
-          'instead (--sample T --seed S, e.g. --sample 120000 as in the paper)',
-      );
-    }
+  let expectedRows = 0;
+  for (let i = start; i < end; i++) expectedRows += plan ? plan.counts[i]! : pointCounts[i]!;
+  if (o.fitScaler && expectedRows * featureCount > MAX_SCALER_VALUES) {
+    throw new UsageError(
+      `--fit-scaler: the features will hold ${expectedRows} x ${featureCount} = ${expectedRows * featureCount} values, ` +
+        `more than the ${MAX_SCALER_VALUES} (2^28) that are fitted in memory; fit on a random sample of centres ` +
+        'instead (--sample T --seed S, e.g. --sample 120000 as in the paper)',
+    );
+  }
+  // Output size, and a warning when the folder's file system has less room than that.
+  const expectedBytes = expectedRows * (featureCount * (o.dtype === 'float32' ? 4 : 8) + 4 + 8) + 3 * 128;
+  const free = await freeBytes(dir);
+  if (free !== undefined && free < expectedBytes) {
+    io.stderr?.write(
+      `soapix featurize: warning: the output needs about ${formatBytes(expectedBytes)} but ${dir} has ${formatBytes(free)} free; ` +
+        'the run will fail with "no space left on device" unless space is freed' +
+        (o.dtype === 'float64' ? ' (--dtype float32 halves the features)' : '') +
+        '\n',
+    );
+  }
+
+  let batchSize = o.batchSize === 'auto' ? 64 : o.batchSize;
+  if (o.batchSize === 'auto' && plan) {
+    let points = 0;
+    for (let i = 0; i < length; i++) points += pointCounts[i]!;
+    batchSize = autoBatchSize(o.sample, points);
   }
 
   say(
@@ -321,7 +385,7 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
     `featurize: ${ds.name}${shardText ? ` ${shardText}:` : ':'} images ${start}..${end - 1} (${end - start} of ${length}), ` +
       `SOAP ${o.rbf} rCut ${o.rCut} nMax ${o.nMax} lMax ${o.lMax} sigma ${o.sigma} -> ${featureCount} features, ${o.dtype}, ` +
       (plan ? `${o.sample} sampled centres (seed ${o.seed})` : 'every point a centre') +
-      ` -> ${dir}`,
+      ` -> ${dir} (${expectedRows} rows, ${formatBytes(expectedBytes)})`,
   );
 
   // From here on the run writes files. Its old meta goes first: a meta file never describes
@@ -363,11 +427,11 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
     const tRun = process.hrtime.bigint();
     const runSeconds = (): number => Number(process.hrtime.bigint() - tRun) / 1e9;
 
-    if (plan && pointCounts) for (let i = start; i < end; i++) if (pointCounts[i] === 0) noteEmpty(i);
+    if (plan) for (let i = start; i < end; i++) if (pointCounts[i] === 0) noteEmpty(i);
     for await (const r of featurize(ds, soap, {
       start,
       end,
-      batchSize: o.batchSize,
+      batchSize,
       image,
       dtype: o.dtype,
       threads: o.threads,
@@ -392,8 +456,8 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
     }
     if (internal.signal.aborted) throw internal.signal.reason ?? new Error('aborted');
     images = end - start;
-    if (expectedRows !== undefined && rows !== expectedRows) {
-      throw new Error(`internal error: ${rows} rows were computed, the plan has ${expectedRows}`);
+    if (rows !== expectedRows) {
+      throw new Error(`internal error: ${rows} rows were computed, the point count pass expected ${expectedRows}`);
     }
     const runTime = runSeconds();
     progress.finish({ done: images, rows, elapsedSeconds: runTime });
@@ -434,7 +498,7 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
         seconds: runTime,
         imagesPerSecond: runTime > 0 ? images / runTime : null,
         threads: o.threads,
-        batchSize: o.batchSize,
+        batchSize,
         host: os.hostname(),
         node: process.version,
         argv: io.argv ?? null,

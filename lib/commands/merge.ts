@@ -55,7 +55,7 @@ export async function runMerge(o: MergeCommandOptions, io: { stdout: ProgressStr
   const t0 = process.hrtime.bigint();
   const seconds = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
   const say = (text: string): void => {
-    if (!o.quiet) io.stdout.write(text + '\n');
+    if (!o.quiet) io.stdout.write(`merge: ${text}\n`);
   };
   const dir = path.resolve(o.out);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`folder ${dir} does not exist`);

@@ -1,0 +1,336 @@
+#!/usr/bin/env node
+// Featurize-at-scale benchmark: the MNIST training set through soapix's streaming pipeline, as
+// `soapix featurize` runs it, at the paper's parameters (rCut 63, nMax 7, lMax 10, sigma 3).
+//
+//   npm run build:ts                      # (once, or whenever lib/ changed) -> dist/
+//   npm run bench:featurize               # = node bench/featurize.mjs: all 60,000 images (minutes)
+//   node bench/featurize.mjs --images 2000
+//
+// Three measurements, each in its own child process (so that each peak RSS is its own):
+//   stream    all --images images, every point a centre, in one streaming run (featurize(), batches
+//             of --batch-size images); the output is consumed and dropped, or with --write
+//             written as float32 .npy files by the CLI's code into a temporary folder (removed
+//             afterwards unless --keep). Reports images/s, centres/s and peak RSS (must stay
+//             under 1 GiB: memory must not grow with the data set).
+//   overhead  the first --subset images both ways in the same process: the bare engine
+//             (soap.createMany on all of them in one call, points prepared beforehand, not timed)
+//             and the pipeline (featurize() from the data set, or the CLI code with --write);
+//             best of --reps runs each (default 3); overhead = pipeline time / engine time - 1, in wall
+//             time and in CPU time (the latter is robust on a shared machine); target <= 10%.
+//   sampled   `soapix featurize --sample 120000 --seed 1 --dtype float32` over the --images images
+//             (the paper's 120,000 sampled spectra): the CLI's code end to end (point count pass,
+//             sampling plan, SOAP at the sampled centres, .npy files), wall time; then the
+//             RobustScaler fit on the result (--fit-scaler), timed separately.
+// Prints a table; results also go to bench/results/featurize-<date>.json.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const dist = path.join(root, 'dist');
+const PAPER = { rCut: 63, nMax: 7, lMax: 10, sigma: 3 };
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+function fail(msg) {
+  console.error(`bench/featurize.mjs: ${msg}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const a = {
+    images: 60000,
+    subset: 2000,
+    sample: 120000,
+    seed: 1,
+    reps: 3,
+    batchSize: null,
+    threads: 0,
+    write: false,
+    keep: false,
+    skip: new Set(),
+    out: null,
+    child: null,
+  };
+  const need = (i) => {
+    if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
+    return argv[i + 1];
+  };
+  const int = (flag, s, min) => {
+    const v = Number(s);
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < min) fail(`${flag} must be an integer >= ${min}, got '${s}'`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    switch (f) {
+      case '--images': a.images = int(f, need(i), 1); i++; break;
+      case '--subset': a.subset = int(f, need(i), 1); i++; break;
+      case '--sample': a.sample = int(f, need(i), 1); i++; break;
+      case '--seed': a.seed = int(f, need(i), 0); i++; break;
+      case '--reps': a.reps = int(f, need(i), 1); i++; break;
+      case '--batch-size': a.batchSize = int(f, need(i), 1); i++; break;
+      case '--threads': a.threads = int(f, need(i), 0); i++; break;
+      case '--write': a.write = true; break;
+      case '--keep': a.keep = true; a.write = true; break;
+      case '--skip':
+        for (const s of need(i).split(',')) {
+          if (!['stream', 'overhead', 'sampled'].includes(s)) fail(`--skip: unknown part '${s}' (stream, overhead, sampled)`);
+          a.skip.add(s);
+        }
+        i++;
+        break;
+      case '--out': a.out = need(i); i++; break;
+      case '--child': a.child = need(i); i++; break;
+      case '-h':
+      case '--help':
+        console.log(
+          'usage: node bench/featurize.mjs [--images N=60000] [--subset 2000] [--sample 120000] [--seed 1] [--reps 3]\n' +
+            '                                [--batch-size 64; sampled: auto] [--threads 0] [--write] [--keep] [--skip stream,overhead,sampled] [--out file.json]\n' +
+            '  --write  write float32 .npy files through the CLI code (temporary folder) instead of dropping the output\n' +
+            '  --keep   like --write, and keep the folder',
+        );
+        process.exit(0);
+        break;
+      default: fail(`unknown argument '${f}' (try --help)`);
+    }
+  }
+  return a;
+}
+
+async function load(rel) {
+  const file = path.join(dist, rel);
+  if (!fs.existsSync(file)) fail(`${path.relative(process.cwd(), file)} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`);
+  const mod = await import(pathToFileURL(file).href);
+  return mod.default ?? mod;
+}
+
+const silent = { write: () => true };
+const rssBytes = () => process.resourceUsage().maxRSS * 1024;
+
+function tempDir(tag) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `soapix-bench-${tag}-`));
+}
+
+/** The CLI's featurize options (as commander would produce them) for a run on MNIST train. */
+function cliOptions(a, extra) {
+  return {
+    dataset: 'mnist', split: 'train', mode: 'gray', ...PAPER, rbf: 'gto', zScale: 0.1, zRounding: 'floor', noiseSeed: 0,
+    seed: a.seed, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', fitScaler: false, force: true,
+    progress: 'none', progressInterval: 5, quiet: true, ...extra,
+  };
+}
+
+// --- children -----------------------------------------------------------------------------------
+
+/** All images, every point a centre, one streaming run. */
+async function childStream(a) {
+  const soapix = await load('index.js');
+  const t0 = performance.now();
+  let rows = 0;
+  let images = 0;
+  let lastReport = t0;
+  const report = (done) => {
+    const now = performance.now();
+    if (now - lastReport > 15000) {
+      lastReport = now;
+      const s = (now - t0) / 1000;
+      process.stderr.write(`  stream: ${done}/${a.images} images, ${(done / s).toFixed(1)} images/s, RSS peak ${(rssBytes() / MiB).toFixed(0)} MiB\n`);
+    }
+  };
+  let outDir = null;
+  if (a.write) {
+    const { runFeaturize } = await load('commands/featurize.js');
+    outDir = tempDir('stream');
+    const { meta } = await runFeaturize(cliOptions(a, { limit: a.images, out: outDir, progress: 'lines', progressInterval: 15, quiet: false }), {
+      stdout: { write: (s) => (s.startsWith('featurize: ') && /images \(/.test(s) ? process.stderr.write('  stream: ' + s) : true) },
+    });
+    rows = meta.rows;
+    images = meta.images;
+  } else {
+    const ds = soapix.mnistDataset('train');
+    const soap = new soapix.Soap({ species: ['H'], ...PAPER });
+    for await (const r of soapix.featurize(ds, soap, {
+      end: a.images, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', onProgress: (p) => report(p.done),
+    })) {
+      rows += r.features.rows; // consume and drop
+      images++;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const bytesOut = rows * 308 * 4;
+  if (outDir && !a.keep) fs.rmSync(outDir, { recursive: true, force: true });
+  return { images, rows, seconds, imagesPerSecond: images / seconds, centresPerSecond: rows / seconds, peakRssBytes: rssBytes(), outputBytes: bytesOut, wrote: a.write ? (a.keep ? outDir : 'temporary folder, removed') : null };
+}
+
+/** The first `subset` images: bare engine vs pipeline, alternating, best of reps. */
+async function childOverhead(a) {
+  const soapix = await load('index.js');
+  const { runFeaturize } = a.write ? await load('commands/featurize.js') : {};
+  const n = Math.min(a.subset, a.images);
+  const ds = soapix.mnistDataset('train');
+  const soap = new soapix.Soap({ species: ['H'], ...PAPER });
+  const structures = [];
+  let centres = 0;
+  for (let i = 0; i < n; i++) {
+    const p = soapix.imageToPoints(ds.get(i));
+    structures.push({ positions: p.positions });
+    centres += p.count;
+  }
+  const bare = [];
+  const pipe = [];
+  const bareCpu = [];
+  const pipeCpu = [];
+  const cpu = (c) => (c.user + c.system) / 1e6;
+  // A warm-up call (thread pool, code paths) that is not timed.
+  await soap.createMany(structures.slice(0, 16), { dtype: 'float32', threads: a.threads });
+  for (let r = 0; r < a.reps; r++) {
+    let t = performance.now();
+    let c = process.cpuUsage();
+    let out = await soap.createMany(structures, { dtype: 'float32', threads: a.threads });
+    bare.push((performance.now() - t) / 1000);
+    bareCpu.push(cpu(process.cpuUsage(c)));
+    if (out.reduce((s, m) => s + m.rows, 0) !== centres) throw new Error('engine row count mismatch');
+    out = null;
+    t = performance.now();
+    c = process.cpuUsage();
+    let rows = 0;
+    if (a.write) {
+      const dir = tempDir('overhead');
+      const { meta } = await runFeaturize(cliOptions(a, { limit: n, out: dir }), { stdout: silent });
+      rows = meta.rows;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } else {
+      for await (const res of soapix.featurize(ds, soap, { end: n, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32' })) rows += res.features.rows;
+    }
+    pipe.push((performance.now() - t) / 1000);
+    pipeCpu.push(cpu(process.cpuUsage(c)));
+    if (rows !== centres) throw new Error(`pipeline gave ${rows} rows, the engine ${centres}`);
+  }
+  const engineSeconds = Math.min(...bare);
+  const pipelineSeconds = Math.min(...pipe);
+  const engineCpuSeconds = Math.min(...bareCpu);
+  const pipelineCpuSeconds = Math.min(...pipeCpu);
+  return {
+    images: n, centres, reps: a.reps, engineRuns: bare, pipelineRuns: pipe, engineSeconds, pipelineSeconds,
+    engineImagesPerSecond: n / engineSeconds, pipelineImagesPerSecond: n / pipelineSeconds,
+    engineCpuRuns: bareCpu, pipelineCpuRuns: pipeCpu, engineCpuSeconds, pipelineCpuSeconds,
+    overhead: pipelineSeconds / engineSeconds - 1, cpuOverhead: pipelineCpuSeconds / engineCpuSeconds - 1, pipeline: a.write ? 'CLI code, float32 .npy files' : 'featurize(), output dropped',
+  };
+}
+
+/** --sample T over the images, through the CLI's code, then the scaler fit. */
+async function childSampled(a) {
+  const { runFeaturize } = await load('commands/featurize.js');
+  const { RobustScaler, readNpy } = await load('index.js');
+  const dir = tempDir('sampled');
+  const t0 = performance.now();
+  const { meta } = await runFeaturize(cliOptions(a, { limit: a.images, sample: a.sample, out: dir, batchSize: a.batchSize ?? 'auto' }), { stdout: silent });
+  const seconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const f = await readNpy(path.join(dir, 'features.npy'));
+  new RobustScaler().fit(f.data, meta.rows, 308);
+  const scalerSeconds = (performance.now() - t1) / 1000;
+  const bytes = fs.statSync(path.join(dir, 'features.npy')).size;
+  if (!a.keep) fs.rmSync(dir, { recursive: true, force: true });
+  return { images: a.images, samples: a.sample, rows: meta.rows, seconds, featurizeSeconds: meta.run.seconds, scalerSeconds, featuresBytes: bytes, peakRssBytes: rssBytes(), kept: a.keep ? dir : null };
+}
+
+// --- parent -------------------------------------------------------------------------------------
+
+function runChild(kind, argv) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv, '--child', kind], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * MiB,
+  });
+  if (r.status !== 0) fail(`the ${kind} run failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout}`);
+  const last = r.stdout.trim().split('\n').at(-1);
+  return JSON.parse(last);
+}
+
+function table(header, rows) {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.map(line)].join('\n');
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.child) {
+    const fn = { stream: childStream, overhead: childOverhead, sampled: childSampled }[a.child];
+    if (!fn) fail(`unknown child ${a.child}`);
+    console.log(JSON.stringify(await fn(a)));
+    return;
+  }
+  await load('index.js'); // fails early when dist/ is missing
+  const pass = process.argv.slice(2);
+  const cpus = os.cpus();
+  console.log(
+    `featurize benchmark: MNIST train, ${a.images} images, paper parameters (rCut ${PAPER.rCut}, nMax ${PAPER.nMax}, lMax ${PAPER.lMax}, sigma ${PAPER.sigma}), ` +
+      `float32, batch ${a.batchSize ?? '64 (sampled: auto)'}, threads ${a.threads || `all (${os.availableParallelism()})`}; ${cpus.length} x ${cpus[0]?.model ?? '?'}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const res = {};
+  const t0 = performance.now();
+  if (!a.skip.has('overhead')) {
+    console.log(`overhead: first ${Math.min(a.subset, a.images)} images, bare engine vs pipeline, best of ${a.reps} ...`);
+    res.overhead = runChild('overhead', pass);
+  }
+  if (!a.skip.has('sampled')) {
+    console.log(`sampled: --sample ${a.sample} over ${a.images} images ...`);
+    res.sampled = runChild('sampled', pass);
+  }
+  if (!a.skip.has('stream')) {
+    console.log(`stream: ${a.images} images, every point a centre ...`);
+    res.stream = runChild('stream', pass);
+  }
+  const rows = [];
+  if (res.stream) {
+    const s = res.stream;
+    rows.push([`stream: ${s.images} images, every point a centre (${a.write ? 'written' : 'dropped'})`, s.seconds.toFixed(1), s.imagesPerSecond.toFixed(1), Math.round(s.centresPerSecond).toString(), `${(s.peakRssBytes / MiB).toFixed(0)} MiB`, s.peakRssBytes < GiB ? 'yes' : 'NO']);
+  }
+  if (res.overhead) {
+    const o = res.overhead;
+    rows.push([`engine: first ${o.images} images, one createMany call`, o.engineSeconds.toFixed(2), o.engineImagesPerSecond.toFixed(1), Math.round(o.centres / o.engineSeconds).toString(), '', '']);
+    rows.push([`pipeline: same images (${o.pipeline})`, o.pipelineSeconds.toFixed(2), o.pipelineImagesPerSecond.toFixed(1), Math.round(o.centres / o.pipelineSeconds).toString(), '', '']);
+  }
+  if (res.sampled) {
+    const s = res.sampled;
+    rows.push([`sampled: --sample ${s.samples} over ${s.images} images (CLI, .npy)`, s.seconds.toFixed(1), (s.images / s.seconds).toFixed(1), Math.round(s.rows / s.seconds).toString(), `${(s.peakRssBytes / MiB).toFixed(0)} MiB`, s.peakRssBytes < GiB ? 'yes' : 'NO']);
+    rows.push([`  RobustScaler fit on ${s.rows} x 308`, s.scalerSeconds.toFixed(1), '', '', '', '']);
+  }
+  console.log('');
+  console.log(table(['run', 'seconds', 'images/s', 'centres/s', 'peak RSS', '< 1 GiB'], rows));
+  if (res.overhead) {
+    const pct = 100 * res.overhead.overhead;
+    const cpuPct = 100 * res.overhead.cpuOverhead;
+    const sign = (x) => (x >= 0 ? '+' : '');
+    console.log(
+      `\npipeline overhead against the bare engine: wall time ${sign(pct)}${pct.toFixed(1)}%, CPU time ${sign(cpuPct)}${cpuPct.toFixed(1)}% ` +
+        `(target <= 10%; best of ${res.overhead.reps}: engine ${res.overhead.engineSeconds.toFixed(2)} s wall / ${res.overhead.engineCpuSeconds.toFixed(2)} s CPU, ` +
+        `pipeline ${res.overhead.pipelineSeconds.toFixed(2)} s / ${res.overhead.pipelineCpuSeconds.toFixed(2)} s)`,
+    );
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const outFile = a.out ?? path.join(root, 'bench', 'results', `featurize-${date}.json`);
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(
+    outFile,
+    `${JSON.stringify({
+      benchmark: 'featurize',
+      date: new Date().toISOString(),
+      machine: { cpus: cpus.length, model: cpus[0]?.model, availableParallelism: os.availableParallelism(), memoryBytes: os.totalmem(), node: process.version, loadAverageAtStart: os.loadavg() },
+      parameters: { ...PAPER, dtype: 'float32', batchSize: a.batchSize ?? '64 (sampled: auto)', threads: a.threads, images: a.images, subset: a.subset, sample: a.sample, seed: a.seed, write: a.write },
+      totalSeconds: (performance.now() - t0) / 1000,
+      ...res,
+    }, null, 2)}\n`,
+  );
+  console.log(`\nresults written to ${path.relative(process.cwd(), outFile) || outFile}`);
+}
+
+main().catch((err) => fail(err?.stack ?? String(err)));
