@@ -1,0 +1,7 @@
+/**
+ * Machine learning on SOAP features (TensorFlow.js): backend selection, the pixel classifier,
+ * metrics. A separate entry point (`soapix/ml`) so that plain `soapix` never loads TensorFlow.js.
+ */
+export * from './backend';
+export * from './mlp';
+export * from './metrics';

@@ -1,0 +1,498 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BackendUnavailableError,
+  installWasmKernelFixes,
+  removeWasmKernelFixes,
+  selectBackend,
+  wasmKernelFixes,
+} from '../lib/ml/backend';
+import {
+  accuracy,
+  classificationMetrics,
+  confusionMatrix,
+  normalizeRows,
+  perClassMetrics,
+} from '../lib/ml/metrics';
+import { MaskGenerator, MlpClassifier, type LabeledData } from '../lib/ml/mlp';
+import { Rng } from '../lib/random';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'soapix-ml-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const quiet = { log: false as const };
+
+function tfjsNodeInstalled(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Deterministic pseudo-random values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = 2 * rng.nextFloat() - 1;
+  return a;
+}
+
+/** max |a - b| / max(1, max |b|). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  let s = 1;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / s;
+}
+
+/** Runs `f` on each backend and returns its outputs as plain arrays. */
+async function onBackends(names: string[], f: () => tf.Tensor): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const name of names) {
+    await tf.setBackend(name);
+    out[name] = tf.tidy(() => f().dataSync() as Float32Array).slice();
+  }
+  return out;
+}
+
+describe('selectBackend', () => {
+  it('falls back from tensorflow to wasm when tfjs-node is missing, and says why', async () => {
+    const lines: string[] = [];
+    const sel = await selectBackend({ log: (m) => lines.push(m) });
+    expect(tf.getBackend()).toBe(sel.name);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`backend ${sel.name}`);
+    if (tfjsNodeInstalled()) {
+      expect(sel.name).toBe('tensorflow');
+    } else {
+      expect(sel.name).toBe('wasm');
+      expect(sel.fallbacks).toHaveLength(1);
+      expect(sel.fallbacks[0].name).toBe('tensorflow');
+      expect(sel.fallbacks[0].reason).toMatch(/tfjs-node/);
+      expect(sel.summary).toMatch(/skipped tensorflow/);
+      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter']);
+      expect(sel.threads).toBe(1);
+    }
+  });
+
+  it('honours prefer, and strict turns a failed preference into an error', async () => {
+    const cpu = await selectBackend({ prefer: 'cpu', ...quiet });
+    expect(cpu).toMatchObject({ name: 'cpu', fallbacks: [], kernelFixes: [] });
+    expect(tf.getBackend()).toBe('cpu');
+    const wasm = await selectBackend({ prefer: 'wasm', ...quiet });
+    expect(wasm.name).toBe('wasm');
+    if (!tfjsNodeInstalled()) {
+      const soft = await selectBackend({ prefer: 'tensorflow', ...quiet });
+      expect(soft.name).toBe('wasm');
+      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(BackendUnavailableError);
+      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(/requested but cannot be used/);
+    }
+    await expect(selectBackend({ prefer: 'gpu' as never, ...quiet })).rejects.toThrow(/unknown backend/);
+  });
+
+  it('can run wasm as shipped and put the fixes back', async () => {
+    const plain = await selectBackend({ prefer: 'wasm', wasmKernelFixes: false, ...quiet });
+    expect(plain.kernelFixes).toEqual([]);
+    expect(plain.summary).toMatch(/as shipped/);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const fixed = await selectBackend({ prefer: 'wasm', ...quiet });
+    expect(fixed.kernelFixes).toHaveLength(3);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+});
+
+describe('wasm kernel fixes', () => {
+  beforeAll(async () => {
+    await selectBackend({ prefer: 'wasm', ...quiet });
+    expect(wasmKernelFixes()).toHaveLength(3);
+  });
+
+  // Shapes: plain 2-D, batched 3-D, and broadcast batch dimensions.
+  const shapes: { batchA: number[]; batchB: number[] }[] = [
+    { batchA: [], batchB: [] },
+    { batchA: [3], batchB: [3] },
+    { batchA: [2, 3], batchB: [2, 3] },
+    { batchA: [3], batchB: [1] },
+    { batchA: [1], batchB: [3] },
+  ];
+  const m = 37;
+  const k = 53;
+  const n = 29;
+  for (const transposeA of [false, true]) {
+    for (const transposeB of [false, true]) {
+      for (const { batchA, batchB } of shapes) {
+        const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
+        const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
+        it(`BatchMatMul and _FusedMatMul equal cpu: transposeA=${transposeA} transposeB=${transposeB} a=[${aShape}] b=[${bShape}]`, async () => {
+          const a = values(aShape.reduce((p, d) => p * d, 1), 1);
+          const b = values(bShape.reduce((p, d) => p * d, 1), 2);
+          const bias = values(n, 3);
+          const plain = await onBackends(['wasm', 'cpu'], () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB));
+          expect(relErr(plain.wasm, plain.cpu)).toBeLessThan(1e-6);
+          const fused = await onBackends(['wasm', 'cpu'], () =>
+            tf.fused.matMul({
+              a: tf.tensor(a, aShape),
+              b: tf.tensor(b, bShape),
+              transposeA,
+              transposeB,
+              bias: tf.tensor1d(bias),
+              activation: 'relu',
+            }),
+          );
+          expect(relErr(fused.wasm, fused.cpu)).toBeLessThan(1e-6);
+          await tf.setBackend('wasm');
+        });
+      }
+    }
+  }
+
+  it('the BatchMatMul fix leaves no tensors behind and matches the kernel as shipped', async () => {
+    const a = values(64 * 48, 4);
+    const b = values(40 * 48, 5);
+    const run = (): Float32Array => tf.tidy(() => tf.matMul(tf.tensor2d(a, [64, 48]), tf.tensor2d(b, [40, 48]), false, true).dataSync() as Float32Array).slice();
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const fixed = run();
+    expect(tf.memory().numTensors).toBe(before);
+    removeWasmKernelFixes();
+    try {
+      const shipped = run();
+      expect(relErr(fixed, shipped)).toBeLessThan(1e-6);
+    } finally {
+      installWasmKernelFixes();
+    }
+  });
+
+  const convCases: { pad: 'valid' | 'same' | number; strides: number | [number, number] }[] = [
+    { pad: 'valid', strides: 1 },
+    { pad: 'same', strides: 1 },
+    { pad: 'same', strides: 2 },
+    { pad: 'valid', strides: 2 },
+    { pad: 'valid', strides: [2, 1] },
+    { pad: 'same', strides: [1, 2] },
+    { pad: 1, strides: 1 },
+  ];
+  for (const { pad, strides } of convCases) {
+    it(`Conv2DBackpropFilter equals the cpu gradient: pad=${pad} strides=${JSON.stringify(strides)}`, async () => {
+      const xv = values(2 * 9 * 8 * 3, 6);
+      const wv = values(3 * 3 * 3 * 4, 7);
+      const g = await onBackends(['wasm', 'cpu'], () => {
+        const x = tf.tensor4d(xv, [2, 9, 8, 3]);
+        const loss = (w: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, strides, pad)));
+        return tf.grad(loss)(tf.tensor4d(wv, [3, 3, 3, 4]));
+      });
+      expect(relErr(g.wasm, g.cpu)).toBeLessThan(1e-6);
+      await tf.setBackend('wasm');
+    });
+  }
+
+  it('Conv2DBackpropFilter kernel equals cpu for NCHW data and a 1x1 filter', async () => {
+    const xv = values(2 * 3 * 7 * 6, 8);
+    const dyNCHW = values(2 * 4 * 4 * 3, 9);
+    const nchw = await onBackends(['wasm', 'cpu'], () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 3, 7, 6]), dy: tf.tensor4d(dyNCHW, [2, 4, 4, 3]) }, {
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NCHW',
+        dimRoundingMode: undefined,
+        filterShape: [3, 2, 3, 4],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    );
+    expect(relErr(nchw.wasm, nchw.cpu)).toBeLessThan(1e-6);
+    const dy1 = values(2 * 7 * 6 * 5, 10);
+    const one = await onBackends(['wasm', 'cpu'], () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dy1, [2, 7, 6, 5]) }, {
+        strides: 1,
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape: [1, 1, 3, 5],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    );
+    expect(relErr(one.wasm, one.cpu)).toBeLessThan(1e-6);
+    // Numeric padding with stride 2 (pad + strided slices). (TensorFlow.js computes the output
+    // size of numeric padding from the filter height and row stride only, so unequal strides
+    // or non-square filters with a numeric pad are wrong on every backend; not tested.)
+    const dyPad = values(2 * 4 * 3 * 4, 12);
+    const padded = await onBackends(['wasm', 'cpu'], () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dyPad, [2, 4, 3, 4]) }, {
+        strides: 2,
+        pad: 1,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape: [3, 3, 3, 4],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    );
+    expect(relErr(padded.wasm, padded.cpu)).toBeLessThan(1e-6);
+    await tf.setBackend('wasm');
+  });
+
+  it('a small conv net trains on wasm (it failed there before the fix)', async () => {
+    await tf.setBackend('wasm');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.adam(1e-2), loss: 'sparseCategoricalCrossentropy' });
+    const xs = tf.tensor4d(values(16 * 64, 11), [16, 8, 8, 1]);
+    const ys = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'float32');
+    const h = await model.fit(xs, ys, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+    expect(h.history.loss.every((v) => Number.isFinite(v as number))).toBe(true);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+});
+
+/**
+ * A separable synthetic problem: `classes` Gaussian blobs in `cols` dimensions with unit noise,
+ * centres (fixed, independent of `seed`) about 7 apart.
+ */
+function blobs(rows: number, cols: number, classes: number, seed: number): LabeledData {
+  const centreRng = new Rng(1000 + cols * 100 + classes);
+  const centres = Array.from({ length: classes }, () => Array.from({ length: cols }, () => 1.0 * centreRng.normal()));
+  const rng = new Rng(seed);
+  const x = new Float32Array(rows * cols);
+  const y = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const c = rng.nextInt(classes);
+    y[r] = c;
+    for (let j = 0; j < cols; j++) x[r * cols + j] = centres[c][j] + rng.normal();
+  }
+  return { x, y, rows, cols };
+}
+
+describe('MlpClassifier', () => {
+  const cols = 24;
+  const classes = 4;
+  const train = blobs(3000, cols, classes, 1);
+  const test = blobs(600, cols, classes, 2);
+  const config = { inputDim: cols, hidden: [64, 32], classes, seed: 7 };
+
+  beforeAll(async () => {
+    await selectBackend({ prefer: 'wasm', ...quiet });
+  });
+
+  it('has the paper architecture by default (308-512-256-128-10, dropout 0.1)', () => {
+    const m = MlpClassifier.create({ inputDim: 308 });
+    try {
+      expect(m.config).toEqual({ inputDim: 308, hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 });
+      expect(m.parameterCount).toBe(308 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+      expect(m.model.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Activation']);
+    } finally {
+      m.dispose();
+    }
+    expect(() => MlpClassifier.create({ inputDim: 0 })).toThrow(/inputDim/);
+    expect(() => MlpClassifier.create({ inputDim: 3, dropout: 1 })).toThrow(/dropout/);
+    expect(() => MlpClassifier.create({ inputDim: 3, hidden: [4, 0] })).toThrow(/hidden/);
+  });
+
+  let trained: MlpClassifier;
+  it('learns a separable problem to > 90% in a few epochs, deterministically for a seed', async () => {
+    const before = tf.memory().numTensors;
+    const logs: number[] = [];
+    const run = async (): Promise<{ m: MlpClassifier; h: Awaited<ReturnType<MlpClassifier['train']>> }> => {
+      const m = MlpClassifier.create(config);
+      const h = await m.train(train, { epochs: 4, batchSize: 64, validation: 0.2, seed: 3, onEpoch: (l) => void logs.push(l.epoch) });
+      return { m, h };
+    };
+    const a = await run();
+    const b = await run();
+    expect(logs).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    expect(a.h.epochs).toHaveLength(4);
+    expect(a.h).toMatchObject({ trainRows: 2400, valRows: 600, batchSize: 64, seed: 3, backend: 'wasm', stoppedEarly: false });
+    expect(a.h.epochs[3].loss).toBeLessThan(a.h.epochs[0].loss);
+    expect(a.h.epochs[3].valAccuracy).toBeGreaterThan(0.9);
+    // Same seeds: the same weights, bit for bit, and the same history.
+    const wa = a.m.getWeights();
+    const wb = b.m.getWeights();
+    expect(wa).toHaveLength(6);
+    wa.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(wb[i].buffer))).toBe(true));
+    expect(a.h.epochs.map((e) => [e.loss, e.valLoss])).toEqual(b.h.epochs.map((e) => [e.loss, e.valLoss]));
+    // Another training seed: different weights.
+    const c = MlpClassifier.create(config);
+    await c.train(train, { epochs: 1, batchSize: 64, seed: 4 });
+    expect(Buffer.from(c.getWeights()[0].buffer).equals(Buffer.from(wa[0].buffer))).toBe(false);
+    c.dispose();
+    b.m.dispose();
+    trained = a.m;
+    const pred = trained.predictClasses(test.x);
+    expect(accuracy(test.y, pred)).toBeGreaterThan(0.9);
+    const ev = trained.evaluate(test);
+    expect(ev.accuracy).toBeCloseTo(accuracy(test.y, pred), 10);
+    // Weights (6) + Adam moments (12) + Adam's two beta powers of the kept model.
+    expect(tf.memory().numTensors - before).toBe(6 + 12 + 2);
+  });
+
+  it('predict returns class probabilities', () => {
+    const p = trained.predict(test.x.subarray(0, 10 * cols));
+    expect(p).toHaveLength(10 * classes);
+    for (let r = 0; r < 10; r++) {
+      const row = Array.from(p.subarray(r * classes, (r + 1) * classes));
+      expect(row.every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    }
+    expect(() => trained.predict(new Float32Array(cols + 1))).toThrow(/multiple/);
+  });
+
+  it('stops early and restores the best weights', async () => {
+    const m = MlpClassifier.create({ ...config, learningRate: 0.05 });
+    const snapshots: Float32Array[][] = [];
+    const h = await m.train(train, {
+      epochs: 30,
+      batchSize: 256,
+      validation: blobs(300, cols, classes, 5),
+      earlyStopping: { patience: 1, monitor: 'valLoss' },
+      seed: 1,
+      onEpoch: () => void snapshots.push(m.getWeights()),
+    });
+    // This easy problem is solved in the first epoch; the second is worse on validation.
+    expect(h.stoppedEarly).toBe(true);
+    expect(h.bestEpoch).toBe(h.epochs.length - 1);
+    expect(h.restoredBestWeights).toBe(true);
+    const best = snapshots[(h.bestEpoch as number) - 1];
+    m.getWeights().forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(best[i].buffer))).toBe(true));
+    expect(m.evaluate(blobs(300, cols, classes, 5)).loss).toBeCloseTo(h.epochs[(h.bestEpoch as number) - 1].valLoss as number, 6);
+    m.dispose();
+    const other = MlpClassifier.create(config);
+    await expect(other.train(train, { epochs: 1, earlyStopping: { patience: 1 } })).rejects.toThrow(/validation/);
+    other.dispose();
+  });
+
+  it('rejects bad training data', async () => {
+    const m = MlpClassifier.create(config);
+    await expect(m.train({ ...train, cols: cols + 1 }, { epochs: 1 })).rejects.toThrow(/cols/);
+    await expect(m.train({ ...train, y: new Int32Array(train.rows).fill(classes) }, { epochs: 1 })).rejects.toThrow(/not a class/);
+    const x = train.x.slice();
+    x[5] = Number.NaN;
+    await expect(m.train({ ...train, x }, { epochs: 1 })).rejects.toThrow(/finite/);
+    m.dispose();
+  });
+
+  it('saves as one folder and loads back with identical predictions', async () => {
+    const out = path.join(dir, 'model');
+    const scaler = { type: 'RobustScaler', center: [1, 2], scale: [3, 4] };
+    const soap = { rCut: 63, nMax: 7, lMax: 10, sigma: 3 };
+    const info = await trained.save(out, { soap, scaler, extra: { note: 'test' } });
+    expect(existsSync(path.join(out, 'model.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'weights.bin'))).toBe(true);
+    const onDisk = JSON.parse(readFileSync(path.join(out, 'soapix.json'), 'utf8'));
+    expect(onDisk).toEqual(info);
+    expect(onDisk).toMatchObject({ format: 'soapix-model', version: 1, kind: 'mlp-classifier', soap, scaler, extra: { note: 'test' } });
+    const modelJson = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'));
+    expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(readFileSync(path.join(out, 'weights.bin')).byteLength).toBe(4 * trained.parameterCount);
+
+    const { classifier, info: loadedInfo } = await MlpClassifier.load(out);
+    try {
+      expect(loadedInfo.soap).toEqual(soap);
+      expect(loadedInfo.scaler).toEqual(scaler);
+      expect(classifier.config).toEqual(trained.config);
+      const p0 = trained.predict(test.x);
+      const p1 = classifier.predict(test.x);
+      expect(Buffer.from(p1.buffer).equals(Buffer.from(p0.buffer))).toBe(true);
+      // The loaded model can go on training.
+      await classifier.train(train, { epochs: 1, batchSize: 128 });
+    } finally {
+      classifier.dispose();
+    }
+    // A changed weights file is caught.
+    const w = readFileSync(path.join(out, 'weights.bin'));
+    w[0] ^= 1;
+    writeFileSync(path.join(out, 'weights.bin'), w);
+    await expect(MlpClassifier.load(out)).rejects.toThrow(/does not match soapix.json/);
+    await expect(MlpClassifier.load(path.join(dir, 'nothing-here'))).rejects.toThrow(/not a saved soapix model folder/);
+  });
+
+  it('the dropout mask generator is seeded and drops the requested fraction', () => {
+    const a = new Float32Array(100000);
+    const b = new Float32Array(100000);
+    new MaskGenerator(new Rng(9)).fill(a, 0.1);
+    new MaskGenerator(new Rng(9)).fill(b, 0.1);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    const zeros = a.filter((v) => v === 0).length;
+    expect(Math.abs(zeros / a.length - 0.1)).toBeLessThan(0.005);
+    expect(a.every((v) => v === 0 || Math.abs(v - 1 / 0.9) < 1e-6)).toBe(true);
+    new MaskGenerator(new Rng(10)).fill(b, 0.1);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(false);
+  });
+
+  afterAll(() => trained?.dispose());
+});
+
+describe('metrics', () => {
+  // Hand-computed: confusion [[2,1,0],[0,1,1],[0,0,1]].
+  //   class 0: P = 2/2, R = 2/3, F1 = 4/5;  class 1: P = 1/2, R = 1/2, F1 = 1/2;
+  //   class 2: P = 1/2, R = 1/1, F1 = 2/3;  support 3, 2, 1.
+  //   weighted P = (3 + 1 + 0.5)/6 = 0.75, R = (2 + 1 + 1)/6 = 2/3, F1 = (2.4 + 1 + 2/3)/6.
+  const yTrue = [0, 0, 0, 1, 1, 2];
+  const yPred = [0, 0, 1, 1, 2, 2];
+
+  it('accuracy, weighted precision / recall / F1 and the confusion matrix', () => {
+    const m = classificationMetrics(Int32Array.from(yTrue), Uint8Array.from(yPred), 3);
+    expect(m.n).toBe(6);
+    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
+    expect(m.precision).toBeCloseTo(0.75, 12);
+    expect(m.recall).toBeCloseTo(4 / 6, 12);
+    expect(m.f1).toBeCloseTo((2.4 + 1 + 2 / 3) / 6, 12);
+    expect(m.confusion).toEqual([
+      [2, 1, 0],
+      [0, 1, 1],
+      [0, 0, 1],
+    ]);
+    const cn = m.confusionNormalized;
+    [
+      [2 / 3, 1 / 3, 0],
+      [0, 0.5, 0.5],
+      [0, 0, 1],
+    ].forEach((row, i) => row.forEach((v, j) => expect(cn[i][j]).toBeCloseTo(v, 12)));
+    expect(m.perClass.support).toEqual([3, 2, 1]);
+    m.perClass.precision.forEach((v, i) => expect(v).toBeCloseTo([1, 0.5, 0.5][i], 12));
+    m.perClass.recall.forEach((v, i) => expect(v).toBeCloseTo([2 / 3, 0.5, 1][i], 12));
+    m.perClass.f1.forEach((v, i) => expect(v).toBeCloseTo([0.8, 0.5, 2 / 3][i], 12));
+  });
+
+  it('absent classes change nothing; a never-predicted class scores 0 (zero_division=0)', () => {
+    const with5 = classificationMetrics(yTrue, yPred, 5);
+    const with3 = classificationMetrics(yTrue, yPred, 3);
+    expect([with5.accuracy, with5.precision, with5.recall, with5.f1]).toEqual([with3.accuracy, with3.precision, with3.recall, with3.f1]);
+    expect(with5.confusionNormalized[4]).toEqual([0, 0, 0, 0, 0]);
+    // Class 1 is never predicted: P = 0 (0/0), R = 0; class 0: P = 1/2, R = 1, F1 = 2/3.
+    const z = classificationMetrics([0, 0, 1, 1], [0, 0, 0, 0], 2);
+    expect(z.perClass.precision).toEqual([0.5, 0]);
+    expect(z.perClass.recall).toEqual([1, 0]);
+    expect(z.accuracy).toBe(0.5);
+    expect(z.precision).toBeCloseTo(0.25, 12);
+    expect(z.recall).toBeCloseTo(0.5, 12);
+    expect(z.f1).toBeCloseTo(1 / 3, 12);
+    // A class only predicted (support 0) has weight 0: class 0 alone decides (P 1, R 1/2, F1 2/3).
+    const p = classificationMetrics([0, 0], [0, 2], 3);
+    expect([p.precision, p.recall]).toEqual([1, 0.5]);
+    expect(p.f1).toBeCloseTo(2 / 3, 12);
+    expect(p.perClass.precision[2]).toBe(0);
+  });
+
+  it('building blocks and input checks', () => {
+    expect(confusionMatrix([1, 1], [1, 0], 2)).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(normalizeRows([[0, 0], [1, 3]])).toEqual([[0, 0], [0.25, 0.75]]);
+    expect(perClassMetrics([[0, 0], [0, 0]])).toEqual({ precision: [0, 0], recall: [0, 0], f1: [0, 0], support: [0, 0] });
+    expect(accuracy([], [])).toBeNaN();
+    expect(() => classificationMetrics([0, 1], [0], 2)).toThrow(/labels/);
+    expect(() => classificationMetrics([0, 2], [0, 1], 2)).toThrow(/yTrue\[1\] = 2/);
+    expect(() => classificationMetrics([0, 1], [0, -1], 2)).toThrow(/yPred\[1\]/);
+  });
+});
