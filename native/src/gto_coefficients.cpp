@@ -17,6 +17,7 @@
 #include "contraction.h"
 #include "simd.h"
 #include "spherical_harmonics.h"
+#include "vector_exp.h"
 
 namespace soapix {
 namespace {
@@ -49,6 +50,9 @@ class GtoKernel final : public CoefficientKernel {
         for (int n = 0; n < nMax_; ++n)
           coef_[(l * nMax_ + n) * nMax_ + k] = basis.betas[(l * nMax_ + n) * nMax_ + k] * f;
       }
+    aOaPadded_.assign(static_cast<size_t>(L) * NP_, 0.0);
+    for (int l = 0; l < L; ++l)
+      for (int k = 0; k < nMax_; ++k) aOaPadded_[l * NP_ + k] = aOa_[l * nMax_ + k];
     const double cut2 = p.neighbourCutoff() * p.neighbourCutoff();
     tableMax_ = static_cast<long long>(std::floor(std::min(cut2, 1e9)));
     if ((tableMax_ + 1) * L * NP_ * 8 > kMaxRadialTableBytes) tableMax_ = -1;
@@ -92,12 +96,8 @@ class GtoKernel final : public CoefficientKernel {
       for (int j = 0; j < J; ++j)
         std::memcpy(rows + j * rs, table + static_cast<long>(nb.r2[j]) * rs, sizeof(double) * rs);
     } else {
-      std::fill(rows, rows + static_cast<long>(J) * rs, 0.0);
-      for (int j = 0; j < J; ++j) {
-        double* row = rows + j * rs;
-        for (int l = 0; l < L; ++l)
-          for (int k = 0; k < nMax_; ++k) row[l * NP + k] = std::exp(aOa_[l * nMax_ + k] * nb.r2[j]);
-      }
+      // Padding lanes (k >= nMax) have exponent 0 and give 1; their products are never read.
+      expRows(aOaPadded_.data(), L * NP, nb.r2.data(), J, rs, rows);
     }
     t.R.resize(static_cast<size_t>(LL) * NP);
     double* R = t.R.data();
@@ -156,6 +156,7 @@ class GtoKernel final : public CoefficientKernel {
   int nMax_, lMax_, NP_;
   SolidHarmonics harmonics_;
   std::vector<double> aOa_, coef_;
+  std::vector<double> aOaPadded_;  // aOa as [l][NP], zero in the padding lanes
   long long tableMax_;
   mutable std::once_flag tableOnce_;
   mutable std::vector<double> table_;
