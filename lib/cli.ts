@@ -14,6 +14,8 @@ import { integerParser, numberParser, parseShard, parseSize } from './cli/parse'
 import type { ProgressStream } from './cli/progress';
 import { runFeaturize, DATASET_KINDS, type FeaturizeCommandOptions } from './commands/featurize';
 import { runMerge, type MergeCommandOptions } from './commands/merge';
+import { registerExperimentCommand } from './commands/experiment';
+import { runPredict, type PredictCommandOptions } from './commands/predict';
 import { soapixVersion, UsageError } from './commands/outputs';
 
 /** Where the CLI writes and what stops it. */
@@ -109,6 +111,21 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
       await runMerge({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
     });
 
+  registerExperimentCommand(program, io);
+
+  program
+    .command('predict')
+    .description('Per-pixel class map of an image with a saved model (soapix experiment classify writes DIR/model): PNG map + class histogram.')
+    .argument('<image>', 'the image (PNG/JPEG; converted to grayscale)')
+    .requiredOption('--model <dir>', 'the model folder (model.json, weights.bin, soapix.json)')
+    .option('--out <png>', 'the class-map PNG (default: IMAGE.classes.png next to the image)')
+    .option('--resize <rowsxcols>', 'resize the image first (e.g. 28x28)', parseSize)
+    .option('--scale <k>', 'PNG pixels per image pixel', integerParser(1, 64), 8)
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .action(async (image: string, opts: PredictCommandOptions) => {
+      await runPredict(image, opts, io);
+    });
+
   return program;
 }
 
@@ -135,7 +152,7 @@ export async function main(argv: readonly string[] = process.argv, io?: Partial<
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => onSignal(s)]);
   if (io?.signal === undefined) for (const [s, h] of handlers) process.on(s, h);
   const sub = argv[2];
-  const prefix = sub === 'featurize' || sub === 'merge' ? `soapix ${sub}` : 'soapix';
+  const prefix = sub === 'featurize' || sub === 'merge' || sub === 'experiment' || sub === 'predict' ? `soapix ${sub}` : 'soapix';
   try {
     await buildProgram(full, argv.slice(2)).parseAsync([...argv]);
     return 0;

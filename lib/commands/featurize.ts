@@ -24,7 +24,7 @@ import {
   configDifference,
   ensureOutputDir,
   findShardMetas,
-  fitScalerOnFile,
+  fitAndSaveScaler,
   MAX_SCALER_VALUES,
   META_FORMAT,
   META_FORMAT_VERSION,
@@ -470,11 +470,7 @@ export async function runFeaturize(o: FeaturizeCommandOptions, io: CommandIO): P
 
     if (o.fitScaler) {
       say(io, quiet, `featurize: fitting the robust scaler on ${rows} x ${featureCount} features`);
-      const scaler = await fitScalerOnFile(path.join(dir, names.features), rows, featureCount);
-      const scalerPath = path.join(dir, SCALER_FILE);
-      await scaler.save(scalerPath);
-      committed.push(scalerPath);
-      scalerJson = scaler.toJSON();
+      scalerJson = await fitAndSaveScaler(dir, names.features, rows, featureCount, committed);
     }
 
     const meta: RunMeta = {

@@ -15,7 +15,7 @@ import {
   checkDone,
   configDifference,
   findShardMetas,
-  fitScalerOnFile,
+  fitAndSaveScaler,
   MAX_SCALER_VALUES,
   META_FORMAT,
   META_FORMAT_VERSION,
@@ -173,11 +173,7 @@ export async function runMerge(o: MergeCommandOptions, io: { stdout: ProgressStr
     let scalerJson: RunMeta['scaler'] = null;
     if (o.fitScaler) {
       say(`fitting the robust scaler on ${totalRows} x ${cols} features`);
-      const scaler = await fitScalerOnFile(path.join(dir, names.features), totalRows, cols);
-      const scalerPath = path.join(dir, SCALER_FILE);
-      await scaler.save(scalerPath);
-      committed.push(scalerPath);
-      scalerJson = scaler.toJSON();
+      scalerJson = await fitAndSaveScaler(dir, names.features, totalRows, cols, committed);
     }
     const meta: RunMeta = {
       format: META_FORMAT,

@@ -309,6 +309,24 @@ export async function fitScalerOnFile(filePath: string, rows: number, cols: numb
   return new RobustScaler().fit(arr.data, rows, cols);
 }
 
+/**
+ * Fits the robust scaler on a finished features file, saves it as `scaler.json` in `dir` (recorded
+ * in `committed` so a failed run can remove it) and returns its JSON for the meta file.
+ */
+export async function fitAndSaveScaler(
+  dir: string,
+  featuresFile: string,
+  rows: number,
+  cols: number,
+  committed: string[],
+): Promise<ReturnType<RobustScaler['toJSON']>> {
+  const scaler = await fitScalerOnFile(path.join(dir, featuresFile), rows, cols);
+  const scalerPath = path.join(dir, SCALER_FILE);
+  await scaler.save(scalerPath);
+  committed.push(scalerPath);
+  return scaler.toJSON();
+}
+
 /** Lists `meta.shard-i-of-n.json` files in `dir`: n -> indices found. */
 export async function findShardMetas(dir: string): Promise<Map<number, number[]>> {
   let names: string[];

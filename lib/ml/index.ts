@@ -5,3 +5,5 @@
 export * from './backend';
 export * from './mlp';
 export * from './metrics';
+export * from './autoencoder';
+export * from './pca';

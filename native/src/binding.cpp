@@ -2,7 +2,10 @@
 // All maths lives in the other files. Errors: InvalidArgument -> RangeError, InvalidType ->
 // TypeError, anything else -> Error; nothing escapes as a C++ exception that could abort Node.
 #include <napi.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstdint>
 
 #include <atomic>
 #include <cmath>
@@ -237,6 +240,22 @@ void checkOutputSize(const SoapCalculator& calc, const Batch& b) {
                formatNumber(physical / 1073741824.0) + " GiB of memory; split the batch or use fewer features");
 }
 
+// Large outputs are filled by many threads at once; with 4 KiB pages every first touch is a page
+// fault taken under the process's memory-map lock. Asking for transparent huge pages (where the
+// kernel offers them on request) cuts those faults 512-fold. Only advice: nothing changes if refused.
+void adviseHugePages(void* data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = 2u << 20;
+  if (bytes < 2 * kHuge) return;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
 Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& b) {
   checkOutputSize(calc, b);
   Outputs o;
@@ -246,10 +265,12 @@ Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& 
     const size_t n = static_cast<size_t>(rows) * F;
     if (b.dtype == DType::Float64) {
       auto a = Napi::Float64Array::New(env, n);
+      adviseHugePages(a.Data(), n * sizeof(double));
       o.data.push_back(a.Data());
       o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
     } else {
       auto a = Napi::Float32Array::New(env, n);
+      adviseHugePages(a.Data(), n * sizeof(float));
       o.data.push_back(a.Data());
       o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
     }

@@ -1,0 +1,284 @@
+/**
+ * `soapix experiment <name>`: the paper's experiments. Each experiment is one register function
+ * below, added to EXPERIMENTS; it defines its subcommand's options and action.
+ */
+import { Command, Option } from 'commander';
+import * as path from 'node:path';
+
+import { integerParser, numberParser, parseShard, type ShardSpec } from '../cli/parse';
+import type { BackendName } from '../ml/backend';
+import { UsageError } from './outputs';
+
+/** Where an experiment writes and what stops it. */
+export interface ExperimentIO {
+  stdout: { write(chunk: string): boolean };
+  stderr: { write(chunk: string): boolean };
+  signal?: AbortSignal;
+}
+
+/** Adds one experiment subcommand to `parent` (the `experiment` command). */
+export type RegisterExperiment = (parent: Command, io: ExperimentIO) => void;
+
+/** Parses `512,256,128`. */
+export function parseHidden(v: string): number[] {
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (parts.length === 0 || !parts.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new UsageError(`--hidden must be comma-separated positive integers (e.g. 512,256,128), got '${v}'`);
+  }
+  return parts;
+}
+
+/** The options every training experiment shares (backend, seed, output). */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--out <dir>', 'output folder, created if missing (required)')
+    .option('--seed <seed>', 'seed of sampling, splits, weights and dropout', integerParser(0), 1)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--tiny', 'CI mode: tiny sizes and parameters (checks the plumbing, not the numbers)', false)
+    .option('-q, --quiet', 'print only the final metrics', false);
+}
+
+/** The SOAP options (defaults: the paper's optimum). */
+export function addSoapOptions(cmd: Command): Command {
+  return cmd
+    .option('--r-cut <r>', 'SOAP radial cutoff (paper optimum 63)', numberParser({ min: 1, minExclusive: true }))
+    .option('--n-max <n>', 'SOAP radial basis functions (paper optimum 7)', integerParser(1, 64))
+    .option('--l-max <l>', 'SOAP maximum degree (paper optimum 10)', integerParser(0, 20))
+    .option('--sigma <s>', 'SOAP Gaussian width (paper optimum 3)', numberParser({ min: 0, minExclusive: true }));
+}
+
+/** The training options; undefined values take the experiment's (or --tiny's) defaults. */
+export function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option('--train-samples <T>', 'train+validation spectra, split 80:20 (paper 120000)', integerParser(10))
+    .option('--test-samples <n>', 'test spectra (paper 10000)', integerParser(1))
+    .option('--epochs <n>', 'maximum epochs (paper 300)', integerParser(1))
+    .option('--patience <n>', 'early stopping patience on validation loss', integerParser(1))
+    .option('--hidden <widths>', 'hidden layer widths (default 512,256,128)', parseHidden)
+    .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
+}
+
+interface CommonOpts {
+  out: string;
+  seed: number;
+  backend: 'auto' | BackendName;
+  tiny: boolean;
+  quiet: boolean;
+  rCut?: number;
+  nMax?: number;
+  lMax?: number;
+  sigma?: number;
+  trainSamples?: number;
+  testSamples?: number;
+  epochs?: number;
+  patience?: number;
+  hidden?: number[];
+  threads: number;
+}
+
+const fmt = (x: number): string => x.toFixed(4);
+
+const registerClassify: RegisterExperiment = (parent, io) => {
+  const cmd = parent
+    .command('classify')
+    .description(
+      'Experiment 1: train the pixel classifier at given SOAP parameters on sampled MNIST spectra and evaluate on the test images. ' +
+        'Writes results.json, model/, confusion / training / prediction-map figures and report.html. ' +
+        'Full protocol: --train-samples 120000 --test-samples 10000 --epochs 300 (the defaults).',
+    );
+  addTrainingOptions(addSoapOptions(addCommonOptions(cmd))).action(async (o: CommonOpts) => {
+    const { runClassify, PAPER_CLASSIFY, TINY_CLASSIFY } = await import('../experiments/classify.js');
+    const d = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
+    const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
+    const r = await runClassify({
+      out: o.out,
+      rCut: o.rCut ?? d.rCut,
+      nMax: o.nMax ?? d.nMax,
+      lMax: o.lMax ?? d.lMax,
+      sigma: o.sigma ?? d.sigma,
+      trainSamples: o.trainSamples ?? d.trainSamples,
+      testSamples: o.testSamples ?? d.testSamples,
+      epochs: o.epochs ?? d.epochs,
+      patience: o.patience ?? d.patience,
+      hidden: o.hidden ?? [...d.hidden],
+      seed: o.seed,
+      backend: o.backend,
+      threads: o.threads,
+      log,
+      signal: io.signal,
+    });
+    io.stdout.write(
+      `test accuracy ${fmt(r.test.accuracy)}  precision ${fmt(r.test.precision)}  recall ${fmt(r.test.recall)}  F1 ${fmt(r.test.f1)}  ` +
+        `(${r.test.n} test spectra; ${r.training.epochsRun} epochs, best ${r.training.bestEpoch ?? '-'}; backend ${r.backend.name}; ` +
+        `${r.seconds.total.toFixed(1)} s)\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+    );
+  });
+};
+
+const registerHparamSearch: RegisterExperiment = (parent, io) => {
+  const cmd = parent
+    .command('hparam-search')
+    .description(
+      'Experiment 1: Monte Carlo search over r_cut [2,100], n_max [2,11], l_max [2,11], sigma [1,10]. One JSON per trial in trials/, ' +
+        'then search.json, scatter plots coloured by accuracy and report.html. Full protocol: --trials 168 --epochs 300 ' +
+        '--train-samples 120000 --test-samples 10000. --shard i/n for machines, --workers for processes; reruns skip finished trials.',
+    );
+  addTrainingOptions(addCommonOptions(cmd))
+    .option('--trials <n>', 'number of trials (paper 168)', integerParser(1), 168)
+    .option('--shard <i/n>', 'run trials k with k mod n = i-1 only', parseShard)
+    .option('--workers <n>', 'parallel worker processes (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
+    .addOption(new Option('--only <list>', 'internal: run only these trial indices').hideHelp())
+    .option('--no-summary', 'skip writing search.json, the figures and the report')
+    .action(async (o: CommonOpts & { trials: number; shard?: ShardSpec; workers: number; only?: string; summary: boolean }) => {
+      const hs = await import('../experiments/hparam-search.js');
+      const { PAPER_CLASSIFY, TINY_CLASSIFY } = await import('../experiments/classify.js');
+      const d = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
+      const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
+      hs.setSearchThreads(o.threads);
+      const workers = o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers;
+      const opts = {
+        out: o.out,
+        trials: o.trials,
+        trainSamples: o.trainSamples ?? d.trainSamples,
+        testSamples: o.testSamples ?? d.testSamples,
+        epochs: o.epochs ?? d.epochs,
+        patience: o.patience ?? d.patience,
+        hidden: o.hidden ?? [...d.hidden],
+        seed: o.seed,
+        backend: o.backend,
+        shard: o.shard,
+        workers,
+        only: o.only !== undefined ? o.only.split(',').map(Number) : undefined,
+        workerArgs: o.quiet ? ['--quiet'] : [],
+        log,
+        signal: io.signal,
+      };
+      const records = await hs.runHparamSearch(opts);
+      if (!o.summary) return;
+      const best = await hs.writeSearchSummary(path.resolve(o.out), records, opts);
+      io.stdout.write(
+        `${records.length}/${o.trials} trials done` +
+          (best
+            ? `; best: trial ${best.trial} rCut ${best.rCut} nMax ${best.nMax} lMax ${best.lMax} sigma ${best.sigma}: val accuracy ${best.valAccuracy?.toFixed(4)}, test accuracy ${fmt(best.testAccuracy)}`
+            : '') +
+          `\nwrote ${path.join(o.out, 'search.json')}, ${path.join(o.out, 'report.html')}\n`,
+      );
+    });
+};
+
+/** Parses a comma-separated list of positive numbers (integers with `integer`). */
+function parseNumberList(flag: string, integer: boolean): (v: string) => number[] {
+  return (v: string) => {
+    const parts = v.split(',').map((t) => Number(t.trim()));
+    if (parts.length === 0 || !parts.every((n) => Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
+      throw new UsageError(`${flag} must be comma-separated positive ${integer ? 'integers' : 'numbers'}, got '${v}'`);
+    }
+    return parts;
+  };
+}
+
+const registerCompression: RegisterExperiment = (parent, io) => {
+  const cmd = parent
+    .command('compression')
+    .description(
+      'Experiment 2: PCA, linear AE and deep AEs (h_m 2,4,10) over a grid of code widths h_e: validation reconstruction MSE and the ' +
+        'test accuracy of the Experiment-1 classifier retrained on the codes, relative to the full features. Writes results.json, ' +
+        'figures (MSE vs h_e, accuracy vs h_e, correlation matrix) and report.html. Full protocol: the defaults.',
+    );
+  addSoapOptions(addCommonOptions(cmd))
+    .option('--train-samples <T>', 'train+validation spectra, split 80:20 (paper 120000)', integerParser(10))
+    .option('--test-samples <n>', 'test spectra for the classifier accuracy (default 10000)', integerParser(1))
+    .option('--he <list>', 'code widths h_e (default 5,10,20,50,100,150,200,250)', parseNumberList('--he', true))
+    .option('--hm <list>', 'deep-AE hidden multipliers h_m (default 2,4,10)', parseNumberList('--hm', true))
+    .option('--methods <list>', 'subset of pca,linear-ae,deep-ae (default all)')
+    .option('--epochs <n>', 'maximum autoencoder epochs, early stopping on validation MSE (default 300; paper 10000)', integerParser(1))
+    .option('--patience <n>', 'autoencoder early-stopping patience (default 10)', integerParser(1))
+    .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
+    .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
+    .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
+    .action(
+      async (
+        o: CommonOpts & { he?: number[]; hm?: number[]; methods?: string; classifierEpochs?: number; classifierPatience?: number },
+      ) => {
+        const { runCompressionExperiment } = await import('../experiments/compression.js');
+        const methods = o.methods?.split(',').map((m) => m.trim());
+        if (methods && !methods.every((m) => m === 'pca' || m === 'linear-ae' || m === 'deep-ae')) {
+          throw new UsageError(`--methods must be a subset of pca,linear-ae,deep-ae, got '${o.methods}'`);
+        }
+        const soap = o.rCut !== undefined || o.nMax !== undefined || o.lMax !== undefined || o.sigma !== undefined;
+        const { PAPER_OPTIMUM } = await import('../experiments/common.js');
+        const { TINY_SOAP } = await import('../experiments/compression.js');
+        const d = o.tiny ? TINY_SOAP : PAPER_OPTIMUM;
+        const r = await runCompressionExperiment({
+          out: o.out,
+          tiny: o.tiny,
+          seed: o.seed,
+          trainSamples: o.trainSamples,
+          testSamples: o.testSamples,
+          he: o.he,
+          hm: o.hm,
+          methods: methods as ('pca' | 'linear-ae' | 'deep-ae')[] | undefined,
+          epochs: o.epochs,
+          patience: o.patience,
+          classifierEpochs: o.classifierEpochs,
+          classifierPatience: o.classifierPatience,
+          threads: o.threads,
+          backend: o.backend === 'auto' ? undefined : o.backend,
+          soap: soap ? { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma } : undefined,
+          log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
+        });
+        io.stdout.write(
+          `baseline test accuracy ${fmt(r.baseline.accuracy)} (${r.features} features)\n` +
+            r.points.map((p) => `${p.method} h_e ${p.he}: val MSE ${p.valMse.toPrecision(4)}, accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
+            `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+        );
+      },
+    );
+};
+
+const registerNoise: RegisterExperiment = (parent, io) => {
+  const cmd = parent
+    .command('noise')
+    .description(
+      'Experiment 3: accuracy of the Experiment-1 classifier on test images whose points are displaced by N(0, sigma_d^2) in x, y, z, ' +
+        'relative to sigma_d = 0. --model DIR takes a saved model (soapix experiment classify writes DIR/model); without it a classifier ' +
+        'is trained first. Writes results.json, accuracy_vs_sigma.png and report.html.',
+    );
+  addCommonOptions(cmd)
+    .option('--model <dir>', 'saved Experiment-1 model folder (or a classify output folder holding model/)')
+    .option('--sigmas <list>', 'noise levels sigma_d (default 20 log-spaced in [0.1, 5.0])', parseNumberList('--sigmas', false))
+    .option('--test-images <n>', 'MNIST test images, one spectrum each (default 10000)', integerParser(1, 10000))
+    .option('--train-samples <T>', 'without --model: train+validation spectra of the classifier (default 20000)', integerParser(10))
+    .option('--epochs <n>', 'without --model: maximum classifier epochs (default 30)', integerParser(1))
+    .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
+    .action(async (o: CommonOpts & { model?: string; sigmas?: number[]; testImages?: number }) => {
+      const { runNoiseExperiment } = await import('../experiments/noise.js');
+      const r = await runNoiseExperiment({
+        out: o.out,
+        model: o.model,
+        sigmas: o.sigmas,
+        testImages: o.testImages,
+        trainSamples: o.trainSamples,
+        epochs: o.epochs,
+        seed: o.seed,
+        tiny: o.tiny,
+        threads: o.threads,
+        backend: o.backend === 'auto' ? undefined : o.backend,
+        log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
+      });
+      io.stdout.write(
+        r.points.map((p) => `sigma_d ${p.sigma.toPrecision(3)}: accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
+          `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+      );
+    });
+};
+
+/** Every experiment subcommand; add one register function here to add an experiment. */
+export const EXPERIMENTS: RegisterExperiment[] = [registerClassify, registerHparamSearch, registerCompression, registerNoise];
+
+/** Adds `soapix experiment <name>` with every registered experiment. */
+export function registerExperimentCommand(program: Command, io: ExperimentIO): Command {
+  const cmd = program.command('experiment').description("Run one of the paper's experiments (see `soapix experiment <name> --help`).");
+  for (const register of EXPERIMENTS) register(cmd, io);
+  return cmd;
+}

@@ -1,0 +1,380 @@
+/**
+ * The autoencoders of the paper's Experiment 2 (PAPER-FACTS §5), on the TensorFlow.js API:
+ *
+ * - linear: d -> h_e -> d, one linear (dense, no activation) layer each way;
+ * - deep: d -> d*h_m -> h_e -> d*h_m -> d, ReLU on the two hidden layers, linear code and output
+ *   (h_m in {2, 4, 10} in the paper).
+ *
+ * Trained with Adam (lr 1e-4, batch 512 by default) on the mean squared reconstruction error, with
+ * optional early stopping on the validation MSE (the paper ran 10,000 epochs; PAPER-FACTS decision:
+ * early stopping). Deterministic for given seeds on a given backend, as {@link MlpClassifier}:
+ * seeded Glorot-uniform initialisers, and shuffling / validation split from soapix's {@link Rng}.
+ * Select the backend first with `selectBackend`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+
+/** Which autoencoder. */
+export type AutoencoderKind = 'linear' | 'deep';
+
+/** Architecture and optimiser settings of an {@link Autoencoder}. */
+export interface AutoencoderConfig {
+  /** Input (and output) width d; 308 at the paper's optimum. */
+  inputDim: number;
+  /** Code width h_e. */
+  codeDim: number;
+  /** 'linear' or 'deep'. Default 'linear'. */
+  kind?: AutoencoderKind;
+  /** Deep only: the hidden layers are inputDim * hiddenMultiplier wide (h_m). Default 2. */
+  hiddenMultiplier?: number;
+  /** Adam learning rate. Default 1e-4. */
+  learningRate?: number;
+  /** Seed of the weight initialisation. Default 0. */
+  seed?: number;
+}
+
+export type ResolvedAutoencoderConfig = Required<AutoencoderConfig>;
+
+/** Unlabelled row-major rows: `rows` x `cols`. */
+export interface FeatureRows {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** What one epoch did (MSE in the units of the data). */
+export interface AutoencoderEpochLog {
+  epoch: number;
+  /** Mean training MSE over the epoch's batches (weighted by batch size). */
+  loss: number;
+  valLoss?: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Options of {@link Autoencoder.train}. */
+export interface AutoencoderTrainOptions {
+  /** Maximum number of epochs. */
+  epochs: number;
+  /** Mini-batch size. Default 512. */
+  batchSize?: number;
+  /** A fraction in (0, 1) of the rows held out after a seeded shuffle, or separate rows. */
+  validation?: number | FeatureRows;
+  /** Stop after `patience` epochs without a validation-MSE improvement larger than minDelta. */
+  earlyStopping?: { patience: number; minDelta?: number; restoreBestWeights?: boolean };
+  /** Seed of shuffling and the validation split. Default: the config's seed. */
+  seed?: number;
+  onEpoch?: (log: AutoencoderEpochLog) => void | Promise<void>;
+  /** Rows per forward pass when evaluating. Default 4096. */
+  evalBatchSize?: number;
+}
+
+/** Result of {@link Autoencoder.train}. */
+export interface AutoencoderHistory {
+  epochs: AutoencoderEpochLog[];
+  bestEpoch: number | null;
+  /** Best validation MSE (the restored weights' when restoring). */
+  bestValLoss: number | null;
+  stoppedEarly: boolean;
+  restoredBestWeights: boolean;
+  backend: string;
+  trainRows: number;
+  valRows: number;
+  batchSize: number;
+  seed: number;
+  seconds: number;
+}
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
+}
+
+/** Fills in and checks an {@link AutoencoderConfig}. */
+export function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
+  if (config === null || typeof config !== 'object') throw new TypeError('AutoencoderConfig must be an object');
+  const r: ResolvedAutoencoderConfig = {
+    inputDim: config.inputDim,
+    codeDim: config.codeDim,
+    kind: config.kind ?? 'linear',
+    hiddenMultiplier: config.hiddenMultiplier ?? 2,
+    learningRate: config.learningRate ?? 1e-4,
+    seed: config.seed ?? 0,
+  };
+  if (!isPositiveInt(r.inputDim)) throw new RangeError(`AutoencoderConfig.inputDim must be a positive integer, got ${String(r.inputDim)}`);
+  if (!isPositiveInt(r.codeDim)) throw new RangeError(`AutoencoderConfig.codeDim must be a positive integer, got ${String(r.codeDim)}`);
+  if (r.kind !== 'linear' && r.kind !== 'deep') throw new RangeError(`AutoencoderConfig.kind must be 'linear' or 'deep', got ${String(r.kind)}`);
+  if (!isPositiveInt(r.hiddenMultiplier)) throw new RangeError(`AutoencoderConfig.hiddenMultiplier must be a positive integer, got ${String(r.hiddenMultiplier)}`);
+  if (typeof r.learningRate !== 'number' || !(r.learningRate > 0) || !Number.isFinite(r.learningRate)) {
+    throw new RangeError(`AutoencoderConfig.learningRate must be a positive number, got ${String(r.learningRate)}`);
+  }
+  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`AutoencoderConfig.seed must be a safe integer, got ${String(r.seed)}`);
+  return r;
+}
+
+function checkRows(data: FeatureRows, cols: number, what: string): void {
+  if (!data || !(data.x instanceof Float32Array)) throw new TypeError(`${what}.x must be a Float32Array`);
+  if (data.cols !== cols) throw new RangeError(`${what}.cols is ${String(data.cols)} but the autoencoder takes ${cols} features`);
+  if (!Number.isInteger(data.rows) || data.rows < 0 || data.x.length !== data.rows * data.cols) {
+    throw new RangeError(`${what}: x has ${data.x.length} values, expected rows * cols = ${data.rows} * ${data.cols}`);
+  }
+}
+
+function iota(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+function dense(units: number, activation: 'relu' | 'linear', seeds: Rng, name: string, inputDim?: number): tf.layers.Layer {
+  return tf.layers.dense({
+    ...(inputDim !== undefined ? { inputShape: [inputDim] } : {}),
+    units,
+    activation,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.nextUint32() }),
+    biasInitializer: 'zeros',
+    name,
+  });
+}
+
+function buildModels(cfg: ResolvedAutoencoderConfig): { encoder: tf.Sequential; decoder: tf.Sequential } {
+  const seeds = new Rng(cfg.seed);
+  const encoder = tf.sequential({ name: 'soapix_encoder' });
+  const decoder = tf.sequential({ name: 'soapix_decoder' });
+  if (cfg.kind === 'linear') {
+    encoder.add(dense(cfg.codeDim, 'linear', seeds, 'code', cfg.inputDim));
+    decoder.add(dense(cfg.inputDim, 'linear', seeds, 'output', cfg.codeDim));
+  } else {
+    const h = cfg.inputDim * cfg.hiddenMultiplier;
+    encoder.add(dense(h, 'relu', seeds, 'enc_hidden', cfg.inputDim));
+    encoder.add(dense(cfg.codeDim, 'linear', seeds, 'code'));
+    decoder.add(dense(h, 'relu', seeds, 'dec_hidden', cfg.codeDim));
+    decoder.add(dense(cfg.inputDim, 'linear', seeds, 'output'));
+  }
+  return { encoder, decoder };
+}
+
+/**
+ * A linear or deep autoencoder. {@link Autoencoder.create}, {@link train}, then {@link encode},
+ * {@link decode}, {@link reconstructionMse}; {@link dispose} when done.
+ */
+export class Autoencoder {
+  readonly config: ResolvedAutoencoderConfig;
+  readonly encoder: tf.Sequential;
+  readonly decoder: tf.Sequential;
+  private optimizer: tf.Optimizer | null = null;
+
+  private constructor(config: ResolvedAutoencoderConfig) {
+    this.config = config;
+    const { encoder, decoder } = buildModels(config);
+    this.encoder = encoder;
+    this.decoder = decoder;
+  }
+
+  /** A new, untrained autoencoder (weights initialised from `config.seed`). */
+  static create(config: AutoencoderConfig): Autoencoder {
+    return new Autoencoder(resolveAutoencoderConfig(config));
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.encoder.countParams() + this.decoder.countParams();
+  }
+
+  /** Copies of the weights (encoder then decoder, layer by layer). */
+  getWeights(): Float32Array[] {
+    return [...this.encoder.getWeights(), ...this.decoder.getWeights()].map((w) => (w.dataSync() as Float32Array).slice());
+  }
+
+  private allWeights(): tf.Tensor[] {
+    return [...this.encoder.getWeights(), ...this.decoder.getWeights()];
+  }
+
+  private setAllWeights(ws: tf.Tensor[]): void {
+    const ne = this.encoder.getWeights().length;
+    this.encoder.setWeights(ws.slice(0, ne));
+    this.decoder.setWeights(ws.slice(ne));
+  }
+
+  private forward(x: tf.Tensor2D): tf.Tensor2D {
+    return this.decoder.apply(this.encoder.apply(x) as tf.Tensor) as tf.Tensor2D;
+  }
+
+  /** Trains on the reconstruction MSE with Adam; continuing with another call keeps the optimiser state. */
+  async train(data: FeatureRows, options: AutoencoderTrainOptions): Promise<AutoencoderHistory> {
+    const cfg = this.config;
+    checkRows(data, cfg.inputDim, 'train data');
+    const { epochs, batchSize = 512, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
+    const seed = options.seed ?? cfg.seed;
+    if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`train: epochs must be an integer >= 0, got ${String(epochs)}`);
+    if (!isPositiveInt(batchSize)) throw new RangeError(`train: batchSize must be a positive integer, got ${String(batchSize)}`);
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`train: seed must be a safe integer, got ${String(seed)}`);
+    if (earlyStopping) {
+      if (validation === undefined) throw new RangeError('train: earlyStopping needs validation data');
+      if (!Number.isInteger(earlyStopping.patience) || earlyStopping.patience < 0) {
+        throw new RangeError(`train: earlyStopping.patience must be an integer >= 0, got ${String(earlyStopping.patience)}`);
+      }
+    }
+    const rng = new Rng(seed);
+    const start = performance.now();
+    let trainIdx: Int32Array;
+    let val: { data: FeatureRows; idx: Int32Array } | null = null;
+    if (typeof validation === 'number') {
+      if (!(validation > 0 && validation < 1)) throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
+      const perm = rng.shuffle(iota(data.rows));
+      const nVal = Math.round(data.rows * validation);
+      if (nVal < 1 || nVal >= data.rows) throw new RangeError(`train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`);
+      trainIdx = perm.slice(0, data.rows - nVal);
+      val = { data, idx: perm.slice(data.rows - nVal) };
+    } else {
+      trainIdx = iota(data.rows);
+      if (validation !== undefined) {
+        checkRows(validation, cfg.inputDim, 'validation data');
+        if (validation.rows < 1) throw new RangeError('train: validation data has no rows');
+        val = { data: validation, idx: iota(validation.rows) };
+      }
+    }
+    const nTrain = trainIdx.length;
+    if (nTrain < 1) throw new RangeError('train: no training rows');
+
+    if (!this.optimizer) this.optimizer = tf.train.adam(cfg.learningRate);
+    const optimizer = this.optimizer;
+    const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+    const order = Int32Array.from(trainIdx);
+    const cols = data.cols;
+    const xBuf = new Float32Array(batchSize * cols);
+    const minDelta = earlyStopping?.minDelta ?? 0;
+    const restoreBest = earlyStopping ? earlyStopping.restoreBestWeights ?? true : false;
+    let best = Number.NaN;
+    let bestEpoch: number | null = null;
+    let bestWeights: tf.Tensor[] | null = null;
+    let sinceBest = 0;
+    let stoppedEarly = false;
+    const logs: AutoencoderEpochLog[] = [];
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        rng.shuffle(order);
+        const t0 = performance.now();
+        let lossSum = 0;
+        for (let b0 = 0; b0 < nTrain; b0 += batchSize) {
+          const bs = Math.min(batchSize, nTrain - b0);
+          for (let i = 0; i < bs; i++) {
+            const r = order[b0 + i];
+            xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
+          }
+          const loss = tf.tidy(() => {
+            const xb = tf.tensor2d(bs === batchSize ? xBuf : xBuf.subarray(0, bs * cols), [bs, cols]);
+            const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(xb, this.forward(xb)) as tf.Scalar, vars);
+            optimizer.applyGradients(grads);
+            return value;
+          });
+          lossSum += loss.dataSync()[0] * bs;
+          loss.dispose();
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const log: AutoencoderEpochLog = { epoch, loss: lossSum / nTrain, seconds, samplesPerSecond: nTrain / seconds };
+        if (val) {
+          const v = this.mseRows(val.data, val.idx, evalBatchSize);
+          log.valLoss = v;
+          if (Number.isNaN(best) || v < best - minDelta) {
+            best = v;
+            bestEpoch = epoch;
+            sinceBest = 0;
+            if (restoreBest) {
+              bestWeights?.forEach((w) => w.dispose());
+              bestWeights = this.allWeights().map((w) => w.clone());
+            }
+          } else {
+            sinceBest++;
+          }
+        }
+        logs.push(log);
+        if (onEpoch) await onEpoch(log);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (earlyStopping && sinceBest > 0 && sinceBest >= earlyStopping.patience) {
+          stoppedEarly = epoch < epochs;
+          break;
+        }
+      }
+      let restored = false;
+      if (restoreBest && bestWeights && bestEpoch !== logs.length) {
+        this.setAllWeights(bestWeights);
+        restored = true;
+      }
+      return {
+        epochs: logs,
+        bestEpoch,
+        bestValLoss: Number.isNaN(best) ? null : best,
+        stoppedEarly,
+        restoredBestWeights: restored,
+        backend: tf.getBackend(),
+        trainRows: nTrain,
+        valRows: val ? val.idx.length : 0,
+        batchSize,
+        seed,
+        seconds: (performance.now() - start) / 1000,
+      };
+    } finally {
+      (bestWeights as tf.Tensor[] | null)?.forEach((w) => w.dispose());
+    }
+  }
+
+  /** Mean squared reconstruction error over the rows `idx` of `data`. */
+  private mseRows(data: FeatureRows, idx: Int32Array, batchSize: number): number {
+    const cols = data.cols;
+    const n = idx.length;
+    if (n === 0) return Number.NaN;
+    const cap = Math.min(batchSize, n);
+    const xBuf = new Float32Array(cap * cols);
+    let sum = 0;
+    for (let b0 = 0; b0 < n; b0 += cap) {
+      const bs = Math.min(cap, n - b0);
+      for (let i = 0; i < bs; i++) {
+        const r = idx[b0 + i];
+        xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
+      }
+      sum += tf.tidy(() => {
+        const xb = tf.tensor2d(xBuf.subarray(0, bs * cols), [bs, cols]);
+        return tf.sum(tf.squaredDifference(xb, this.forward(xb))).dataSync()[0];
+      });
+    }
+    return sum / (n * cols);
+  }
+
+  /** Mean squared reconstruction error of the rows of `data` (all values). */
+  reconstructionMse(data: FeatureRows, batchSize = 4096): number {
+    checkRows(data, this.config.inputDim, 'data');
+    return this.mseRows(data, iota(data.rows), batchSize);
+  }
+
+  private run(model: tf.Sequential, x: Float32Array, inCols: number, outCols: number, batchSize: number, where: string): Float32Array {
+    if (!(x instanceof Float32Array)) throw new TypeError(`${where}: x must be a Float32Array`);
+    if (x.length % inCols !== 0) throw new RangeError(`${where}: x has ${x.length} values, not a multiple of ${inCols}`);
+    if (!isPositiveInt(batchSize)) throw new RangeError(`${where}: batchSize must be a positive integer, got ${String(batchSize)}`);
+    const rows = x.length / inCols;
+    const out = new Float32Array(rows * outCols);
+    for (let b0 = 0; b0 < rows; b0 += batchSize) {
+      const bs = Math.min(batchSize, rows - b0);
+      const y = tf.tidy(() => (model.apply(tf.tensor2d(x.subarray(b0 * inCols, (b0 + bs) * inCols), [bs, inCols])) as tf.Tensor).dataSync());
+      out.set(y, b0 * outCols);
+    }
+    return out;
+  }
+
+  /** Codes of the rows of `x` (row-major, inputDim wide): rows x codeDim. */
+  encode(x: Float32Array, batchSize = 4096): Float32Array {
+    return this.run(this.encoder, x, this.config.inputDim, this.config.codeDim, batchSize, 'encode');
+  }
+
+  /** Reconstructions of codes (rows x codeDim): rows x inputDim. */
+  decode(codes: Float32Array, batchSize = 4096): Float32Array {
+    return this.run(this.decoder, codes, this.config.codeDim, this.config.inputDim, batchSize, 'decode');
+  }
+
+  /** Frees the weights and the optimiser state. */
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = null;
+    this.encoder.dispose();
+    this.decoder.dispose();
+  }
+}

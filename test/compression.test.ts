@@ -1,0 +1,202 @@
+/**
+ * Experiment 2 and 3 building blocks: PCA (ml-pca), the linear and deep autoencoders, and the tiny
+ * end-to-end runs of `soapix experiment compression` / `noise`.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompressionResults } from '../lib/experiments/compression';
+import { checkNoiseClaims, interpolateRelative, PAPER_SIGMAS, type NoiseResults } from '../lib/experiments/noise';
+import { Autoencoder } from '../lib/ml/autoencoder';
+import { selectBackend } from '../lib/ml/backend';
+import { Pca, meanSquaredError } from '../lib/ml/pca';
+import { Rng } from '../lib/random';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'soapix-compression-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await selectBackend({ log: false });
+});
+
+/** Gaussian-ish values: rank-`rank` data in `cols` dimensions plus small noise. */
+function lowRank(rows: number, cols: number, rank: number, noise: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const u = () => rng.nextFloat() * 2 - 1;
+  const basis = Array.from({ length: rank }, () => Float64Array.from({ length: cols }, u));
+  const x = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const coef = Array.from({ length: rank }, () => u() * 3);
+    for (let j = 0; j < cols; j++) {
+      let v = 0.5 + noise * u();
+      for (let k = 0; k < rank; k++) v += coef[k] * basis[k][j];
+      x[r * cols + j] = v;
+    }
+  }
+  return x;
+}
+
+describe('Pca', () => {
+  it('reconstructs exactly with all components and optimally with the true rank', () => {
+    const rows = 300;
+    const cols = 12;
+    const x = lowRank(rows, cols, 3, 0, 1);
+    const pca = Pca.fit(x, rows, cols);
+    expect(pca.reconstructionMse(x, rows, cols)).toBeLessThan(1e-9);
+    expect(pca.reconstructionMse(x, rows, 3)).toBeLessThan(1e-9);
+    expect(pca.reconstructionMse(x, rows, 2)).toBeGreaterThan(1e-3);
+    const ev = pca.explainedVarianceRatio();
+    for (let k = 1; k < cols; k++) expect(ev[k]).toBeLessThanOrEqual(ev[k - 1] + 1e-12);
+    // JSON round trip, shapes of the codes.
+    const again = Pca.fromJSON(JSON.parse(JSON.stringify(pca.toJSON())));
+    const codes = again.transform(x, rows, 4);
+    expect(codes.length).toBe(rows * 4);
+    expect(Array.from(codes)).toEqual(Array.from(pca.transform(x, rows, 4)));
+    expect(() => pca.transform(x, rows, 0)).toThrow(RangeError);
+  });
+});
+
+describe('Autoencoder', () => {
+  it('has the right shapes, linear and deep', () => {
+    const lin = Autoencoder.create({ inputDim: 10, codeDim: 3, kind: 'linear' });
+    expect(lin.parameterCount).toBe(10 * 3 + 3 + 3 * 10 + 10);
+    const deep = Autoencoder.create({ inputDim: 10, codeDim: 3, kind: 'deep', hiddenMultiplier: 2 });
+    expect(deep.parameterCount).toBe(10 * 20 + 20 + 20 * 3 + 3 + 3 * 20 + 20 + 20 * 10 + 10);
+    const x = lowRank(7, 10, 2, 0.1, 2);
+    const codes = deep.encode(x);
+    expect(codes.length).toBe(7 * 3);
+    expect(deep.decode(codes).length).toBe(7 * 10);
+    lin.dispose();
+    deep.dispose();
+  });
+
+  it('is deterministic for a seed', async () => {
+    const x = lowRank(400, 10, 2, 0.05, 3);
+    const run = async (): Promise<{ w: Float32Array[]; mse: number }> => {
+      const ae = Autoencoder.create({ inputDim: 10, codeDim: 2, kind: 'deep', seed: 5 });
+      await ae.train({ x, rows: 400, cols: 10 }, { epochs: 2, batchSize: 64, validation: 0.2 });
+      const out = { w: ae.getWeights(), mse: ae.reconstructionMse({ x, rows: 400, cols: 10 }) };
+      ae.dispose();
+      return out;
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.mse).toBe(b.mse);
+    expect(a.w.map((w) => Array.from(w))).toEqual(b.w.map((w) => Array.from(w)));
+    const c = Autoencoder.create({ inputDim: 10, codeDim: 2, kind: 'deep', seed: 6 });
+    expect(Array.from(c.getWeights()[0])).not.toEqual(Array.from(a.w[0]));
+    c.dispose();
+  });
+
+  it('linear AE learns a low-rank problem far better than predicting the mean', async () => {
+    const rows = 2000;
+    const cols = 16;
+    const x = lowRank(rows, cols, 2, 0.01, 4);
+    const ae = Autoencoder.create({ inputDim: cols, codeDim: 2, kind: 'linear', learningRate: 1e-2, seed: 1 });
+    const hist = await ae.train({ x, rows, cols }, { epochs: 40, batchSize: 64, validation: 0.2, earlyStopping: { patience: 5 } });
+    const mse = ae.reconstructionMse({ x, rows, cols });
+    // Baseline: every value predicted by its column mean.
+    const mean = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) mean[j] += x[r * cols + j] / rows;
+    const meanRec = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) meanRec.set(mean, r * cols);
+    const baseline = meanSquaredError(x, meanRec);
+    expect(hist.epochs.length).toBeGreaterThan(1);
+    expect(mse).toBeLessThan(0.1 * baseline);
+    // PCA with the same rank is the optimum a linear AE can reach.
+    const pca = Pca.fit(x, rows, cols);
+    expect(pca.reconstructionMse(x, rows, 2)).toBeLessThanOrEqual(mse * 1.0001);
+    ae.dispose();
+  });
+});
+
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+
+/** A lib/ source whose compiled file in dist/ is missing or older, or undefined when dist/ is fresh. */
+function staleSource(d = path.join(root, 'lib')): string | undefined {
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) {
+      const s = staleSource(p);
+      if (s) return s;
+    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+      const js = path.join(root, 'dist', path.relative(path.join(root, 'lib'), p)).replace(/\.ts$/, '.js');
+      if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) return p;
+    }
+  }
+  return undefined;
+}
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('noise helpers', () => {
+  it('log-spaces the paper grid and interpolates in log sigma', () => {
+    expect(PAPER_SIGMAS.length).toBe(20);
+    expect(PAPER_SIGMAS[0]).toBeCloseTo(0.1, 12);
+    expect(PAPER_SIGMAS[19]).toBeCloseTo(5.0, 12);
+    const pts = [
+      { sigma: 0, accuracy: 0.7, relativeAccuracy: 1, seconds: 0 },
+      { sigma: 0.5, accuracy: 0.7, relativeAccuracy: 1, seconds: 0 },
+      { sigma: 2, accuracy: 0.35, relativeAccuracy: 0.5, seconds: 0 },
+    ];
+    expect(interpolateRelative(pts, 1)).toBeCloseTo(0.75, 12);
+    expect(interpolateRelative(pts, 3)).toBeNull();
+    expect(checkNoiseClaims(pts).map((c) => c.holds)).toEqual([false, null, null]);
+  });
+});
+
+describe('experiments compression and noise, --tiny, from the compiled CLI', () => {
+  beforeAll(() => {
+    if (staleSource() !== undefined) {
+      execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    }
+  }, 120_000);
+
+  it('compression --tiny writes results, figures and the report', async () => {
+    const out = path.join(dir, 'compression');
+    const r = await run(['experiment', 'compression', '--tiny', '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/baseline test accuracy/);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
+    expect(res.experiment).toBe('compression');
+    expect(res.points.map((p) => `${p.method}/${p.he}`)).toEqual(['pca/5', 'linear-ae/5', 'deep-ae-hm2/5', 'pca/20', 'linear-ae/20', 'deep-ae-hm2/20']);
+    for (const p of res.points) {
+      expect(p.valMse).toBeGreaterThan(0);
+      expect(p.accuracy).toBeGreaterThanOrEqual(0);
+    }
+    // PCA's MSE falls with more components.
+    expect(res.points[3].valMse).toBeLessThan(res.points[0].valMse);
+    expect(res.claims.length).toBe(5);
+    for (const f of ['mse_vs_he.png', 'accuracy_vs_he.png', 'correlation_matrix.png', 'report.html']) expect(existsSync(path.join(out, f))).toBe(true);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/correlation_matrix\.png/);
+  }, 60_000);
+
+  it('noise --tiny trains a classifier when no model is given and reports accuracy vs sigma', async () => {
+    const out = path.join(dir, 'noise');
+    const r = await run(['experiment', 'noise', '--tiny', '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as NoiseResults;
+    expect(res.points.map((p) => p.sigma)).toEqual([0, 0.1, 1, 5]);
+    expect(res.points[0].relativeAccuracy).toBe(1);
+    expect(res.modelTrainedHere).toBe(true);
+    expect(existsSync(path.join(out, 'accuracy_vs_sigma.png'))).toBe(true);
+    // Reusing the trained model gives the same numbers.
+    const out2 = path.join(dir, 'noise2');
+    const r2 = await run(['experiment', 'noise', '--tiny', '--out', out2, '-q', '--model', path.join(out, 'classifier')]);
+    expect(r2.code).toBe(0);
+    const res2 = JSON.parse(readFileSync(path.join(out2, 'results.json'), 'utf8')) as NoiseResults;
+    expect(res2.points.map((p) => p.accuracy)).toEqual(res.points.map((p) => p.accuracy));
+  }, 60_000);
+});

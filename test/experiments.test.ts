@@ -1,0 +1,124 @@
+/**
+ * The experiments end to end in --tiny mode, through the compiled CLI (dist/cli.js, rebuilt when
+ * stale): classify, predict with its model, hparam-search with 2 trials.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { mirrorImage, rotateImage } from '../lib/experiments/common';
+import { trialParams } from '../lib/experiments/hparam-search';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const work = mkdtempSync(path.join(tmpdir(), 'soapix-exp-'));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function stale(dir = path.join(root, 'lib')): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (stale(p)) return true;
+    } else if (e.name.endsWith('.ts')) {
+      const js = path.join(root, 'dist', path.relative(path.join(root, 'lib'), p)).replace(/\.ts$/, '.js');
+      if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) return true;
+    }
+  }
+  return false;
+}
+
+beforeAll(() => {
+  if (stale()) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+  }
+}, 120_000);
+
+describe('image helpers', () => {
+  it('rotates by 0 degrees to the same image, by 180 twice back, and mirrors', () => {
+    const pixels = Uint8Array.from({ length: 12 }, (_, i) => i * 20);
+    const img = { pixels, rows: 3, cols: 4 };
+    expect(Array.from(rotateImage(img, 0).pixels)).toEqual(Array.from(pixels));
+    expect(Array.from(rotateImage(rotateImage(img, 180), 180).pixels)).toEqual(Array.from(pixels));
+    expect(Array.from(mirrorImage(img).pixels.slice(0, 4))).toEqual([60, 40, 20, 0]);
+  });
+
+  it('draws trial parameters in the paper ranges, reproducibly', () => {
+    for (let k = 0; k < 50; k++) {
+      const p = trialParams(1, k);
+      expect(p).toEqual(trialParams(1, k));
+      expect(p.rCut).toBeGreaterThanOrEqual(2);
+      expect(p.rCut).toBeLessThanOrEqual(100);
+      expect(p.nMax).toBeGreaterThanOrEqual(2);
+      expect(p.nMax).toBeLessThanOrEqual(11);
+      expect(p.lMax).toBeGreaterThanOrEqual(2);
+      expect(p.lMax).toBeLessThanOrEqual(11);
+      expect(p.sigma).toBeGreaterThanOrEqual(1);
+      expect(p.sigma).toBeLessThanOrEqual(10);
+    }
+  });
+});
+
+describe('soapix experiment (tiny)', () => {
+  const out = path.join(work, 'classify');
+
+  it('classify --tiny writes results, model, figures and report', async () => {
+    const r = await run(['experiment', 'classify', '--tiny', '--out', out]);
+    expect(r.stderr).toMatch(/backend/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/test accuracy [\d.]+ +precision [\d.]+ +recall [\d.]+ +F1 [\d.]+/);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    for (const k of ['accuracy', 'precision', 'recall', 'f1']) {
+      expect(res.test[k]).toBeGreaterThanOrEqual(0);
+      expect(res.test[k]).toBeLessThanOrEqual(1);
+    }
+    expect(res.test.confusionNormalized).toHaveLength(10);
+    expect(res.training.epochsRun).toBe(2);
+    expect(typeof res.backend.name).toBe('string');
+    for (const f of ['confusion.png', 'confusion.svg', 'training.png', 'prediction-maps.png', 'report.html', 'model/soapix.json', 'model/model.json']) {
+      expect(existsSync(path.join(out, f)), f).toBe(true);
+    }
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('confusion.png');
+    expect(html).toContain('prediction-maps.png');
+  });
+
+  it('predict writes a class map of a PNG with the tiny model', async () => {
+    const img = Buffer.alloc(28 * 28);
+    for (let r = 6; r < 22; r++) for (let c = 12; c < 16; c++) img[r * 28 + c] = 255; // a "1"
+    const png = path.join(work, 'one.png');
+    await sharp(img, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(png);
+    const map = path.join(work, 'one-map.png');
+    const r = await run(['predict', '--model', path.join(out, 'model'), png, '--out', map, '--scale', '2']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/64 points classified/);
+    expect(r.stdout).toMatch(/majority vote: \d/);
+    const { data, info } = await sharp(map).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([56, 56]);
+    expect(data[0]).toBe(0); // background black
+    const k = (14 * 2 * 56 + 13 * 2) * info.channels;
+    expect(data[k]! + data[k + 1]! + data[k + 2]!).toBeGreaterThan(0); // a stroke pixel is coloured
+  });
+
+  it('hparam-search --tiny --trials 2 writes trial files, search.json, scatter plots and a report', async () => {
+    const dir = path.join(work, 'search');
+    const r = await run(['experiment', 'hparam-search', '--tiny', '--trials', '2', '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2\/2 trials done; best: trial \d/);
+    const s = JSON.parse(readFileSync(path.join(dir, 'search.json'), 'utf8'));
+    expect(s.records).toHaveLength(2);
+    for (const rec of s.records) expect(rec.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(existsSync(path.join(dir, 'scatter.png'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('scatter.png');
+  });
+});
