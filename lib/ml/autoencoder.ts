@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
+import { checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Which autoencoder. */
 export type AutoencoderKind = 'linear' | 'deep';
@@ -85,9 +86,6 @@ export interface AutoencoderHistory {
   seconds: number;
 }
 
-function isPositiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
-}
 
 /** Fills in and checks an {@link AutoencoderConfig}. */
 export function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
@@ -119,11 +117,6 @@ function checkRows(data: FeatureRows, cols: number, what: string): void {
   }
 }
 
-function iota(n: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
-}
 
 function dense(units: number, activation: 'relu' | 'linear', seeds: Rng, name: string, inputDim?: number): tf.layers.Layer {
   return tf.layers.dense({
@@ -205,34 +198,10 @@ export class Autoencoder {
     checkRows(data, cfg.inputDim, 'train data');
     const { epochs, batchSize = 512, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
     const seed = options.seed ?? cfg.seed;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`train: epochs must be an integer >= 0, got ${String(epochs)}`);
-    if (!isPositiveInt(batchSize)) throw new RangeError(`train: batchSize must be a positive integer, got ${String(batchSize)}`);
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`train: seed must be a safe integer, got ${String(seed)}`);
-    if (earlyStopping) {
-      if (validation === undefined) throw new RangeError('train: earlyStopping needs validation data');
-      if (!Number.isInteger(earlyStopping.patience) || earlyStopping.patience < 0) {
-        throw new RangeError(`train: earlyStopping.patience must be an integer >= 0, got ${String(earlyStopping.patience)}`);
-      }
-    }
+    checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
     const rng = new Rng(seed);
     const start = performance.now();
-    let trainIdx: Int32Array;
-    let val: { data: FeatureRows; idx: Int32Array } | null = null;
-    if (typeof validation === 'number') {
-      if (!(validation > 0 && validation < 1)) throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
-      const perm = rng.shuffle(iota(data.rows));
-      const nVal = Math.round(data.rows * validation);
-      if (nVal < 1 || nVal >= data.rows) throw new RangeError(`train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`);
-      trainIdx = perm.slice(0, data.rows - nVal);
-      val = { data, idx: perm.slice(data.rows - nVal) };
-    } else {
-      trainIdx = iota(data.rows);
-      if (validation !== undefined) {
-        checkRows(validation, cfg.inputDim, 'validation data');
-        if (validation.rows < 1) throw new RangeError('train: validation data has no rows');
-        val = { data: validation, idx: iota(validation.rows) };
-      }
-    }
+    const { trainIdx, val } = splitValidation(data, validation, rng, (v) => checkRows(v, cfg.inputDim, 'validation data'));
     const nTrain = trainIdx.length;
     if (nTrain < 1) throw new RangeError('train: no training rows');
 

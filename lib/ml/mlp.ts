@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../atomic-file';
 import { Rng } from '../random';
+import { checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
 export interface MlpConfig {
@@ -149,9 +150,6 @@ export const SOAPIX_JSON = 'soapix.json';
 
 const DEFAULTS = { hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 };
 
-function isPositiveInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
-}
 
 /** Fills in and checks an {@link MlpConfig}. */
 export function resolveMlpConfig(config: MlpConfig): ResolvedMlpConfig {
@@ -203,12 +201,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Row indices 0..n-1 as an Int32Array. */
-function iota(n: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
-}
 
 /** The Layers model: Dense+ReLU / Dropout pairs, a linear logits layer and a softmax layer. */
 function buildModel(cfg: ResolvedMlpConfig): tf.Sequential {
@@ -360,37 +352,12 @@ export class MlpClassifier {
     checkLabeledData(data, cfg.inputDim, cfg.classes, 'train data');
     const { epochs, batchSize = 128, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
     const seed = options.seed ?? cfg.seed;
-    if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`train: epochs must be an integer >= 0, got ${String(epochs)}`);
-    if (!isPositiveInt(batchSize)) throw new RangeError(`train: batchSize must be a positive integer, got ${String(batchSize)}`);
-    if (!isPositiveInt(evalBatchSize)) throw new RangeError(`train: evalBatchSize must be a positive integer, got ${String(evalBatchSize)}`);
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`train: seed must be a safe integer, got ${String(seed)}`);
-    if (earlyStopping) {
-      if (validation === undefined) throw new RangeError('train: earlyStopping needs validation data');
-      if (!Number.isInteger(earlyStopping.patience) || earlyStopping.patience < 0) {
-        throw new RangeError(`train: earlyStopping.patience must be an integer >= 0, got ${String(earlyStopping.patience)}`);
-      }
-    }
+    checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
     const rng = new Rng(seed);
     const start = performance.now();
 
     // Training and validation row sets (indices into data, or separate data).
-    let trainIdx: Int32Array;
-    let val: { data: LabeledData; idx: Int32Array } | null = null;
-    if (typeof validation === 'number') {
-      if (!(validation > 0 && validation < 1)) throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
-      const perm = rng.shuffle(iota(data.rows));
-      const nVal = Math.round(data.rows * validation);
-      if (nVal < 1 || nVal >= data.rows) throw new RangeError(`train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`);
-      trainIdx = perm.slice(0, data.rows - nVal);
-      val = { data, idx: perm.slice(data.rows - nVal) };
-    } else {
-      trainIdx = iota(data.rows);
-      if (validation !== undefined) {
-        checkLabeledData(validation, cfg.inputDim, cfg.classes, 'validation data');
-        if (validation.rows < 1) throw new RangeError('train: validation data has no rows');
-        val = { data: validation, idx: iota(validation.rows) };
-      }
-    }
+    const { trainIdx, val } = splitValidation(data, validation, rng, (v) => checkLabeledData(v, cfg.inputDim, cfg.classes, 'validation data'));
     const nTrain = trainIdx.length;
     if (nTrain < 1) throw new RangeError('train: no training rows');
 

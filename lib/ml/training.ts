@@ -1,0 +1,62 @@
+/**
+ * What every trainer here (classifier, autoencoders) does before its first epoch: check the
+ * common options and split the rows into training and validation sets from a seeded shuffle.
+ */
+import { Rng } from '../random';
+
+export function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
+}
+
+/** Row indices 0..n-1 as an Int32Array. */
+export function iota(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+export interface CommonTrainOptions<D> {
+  epochs: number;
+  batchSize: number;
+  evalBatchSize: number;
+  seed: number;
+  validation?: number | D;
+  earlyStopping?: { patience: number };
+}
+
+/** Throws a RangeError naming the first bad option. */
+export function checkTrainOptions<D>(o: CommonTrainOptions<D>): void {
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError(`train: epochs must be an integer >= 0, got ${String(o.epochs)}`);
+  if (!isPositiveInt(o.batchSize)) throw new RangeError(`train: batchSize must be a positive integer, got ${String(o.batchSize)}`);
+  if (!isPositiveInt(o.evalBatchSize)) throw new RangeError(`train: evalBatchSize must be a positive integer, got ${String(o.evalBatchSize)}`);
+  if (!Number.isSafeInteger(o.seed)) throw new RangeError(`train: seed must be a safe integer, got ${String(o.seed)}`);
+  if (o.earlyStopping) {
+    if (o.validation === undefined) throw new RangeError('train: earlyStopping needs validation data');
+    if (!Number.isInteger(o.earlyStopping.patience) || o.earlyStopping.patience < 0) {
+      throw new RangeError(`train: earlyStopping.patience must be an integer >= 0, got ${String(o.earlyStopping.patience)}`);
+    }
+  }
+}
+
+/**
+ * Training row indices and the validation set: a fraction of `data` held out after a seeded shuffle
+ * (drawn from `rng`), or separate data checked by `checkValidation`, or none.
+ */
+export function splitValidation<D extends { rows: number }>(
+  data: D,
+  validation: number | D | undefined,
+  rng: Rng,
+  checkValidation: (v: D) => void,
+): { trainIdx: Int32Array; val: { data: D; idx: Int32Array } | null } {
+  if (typeof validation === 'number') {
+    if (!(validation > 0 && validation < 1)) throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
+    const perm = rng.shuffle(iota(data.rows));
+    const nVal = Math.round(data.rows * validation);
+    if (nVal < 1 || nVal >= data.rows) throw new RangeError(`train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`);
+    return { trainIdx: perm.slice(0, data.rows - nVal), val: { data, idx: perm.slice(data.rows - nVal) } };
+  }
+  if (validation === undefined) return { trainIdx: iota(data.rows), val: null };
+  checkValidation(validation);
+  if (validation.rows < 1) throw new RangeError('train: validation data has no rows');
+  return { trainIdx: iota(data.rows), val: { data: validation, idx: iota(validation.rows) } };
+}
