@@ -23,15 +23,6 @@ namespace soapix {
 namespace {
 
 constexpr long long kMaxRadialTableBytes = 64LL << 20;
-// Scratch of one thread, reused from centre to centre.
-struct GtoScratch {
-  std::vector<double> xyz;          // x, y, z, r2 rows of the centre's neighbours (4 x S)
-  std::vector<double> Y;            // (lMax+1)^2 x S harmonics, then 4 x S recursion scratch
-  std::vector<double> R;            // (lMax+1)^2 x NP contraction result
-  std::vector<double> rows;         // radial rows: J x (lMax+1) x NP
-};
-thread_local GtoScratch tScratch;
-
 class GtoKernel final : public CoefficientKernel {
  public:
   GtoKernel(const SoapParams& p, const GtoBasis& basis)
@@ -64,8 +55,8 @@ class GtoKernel final : public CoefficientKernel {
     return f;
   }
 
-  void compute(const NeighbourList& nb, double* out, Workspace&) const override {
-    GtoScratch& t = tScratch;
+  void compute(const NeighbourList& nb, double* out, Workspace& ws) const override {
+    // Scratch reused across centres: ws.a harmonics, ws.b radial rows, ws.c contraction result.
     const int G = nb.numGroups();
     const int L = lMax_ + 1, LL = L * L, NP = NP_;
     const int J = nb.begin[G];
@@ -78,8 +69,8 @@ class GtoKernel final : public CoefficientKernel {
       unitWeights = unitWeights && nb.w[j] == 1.0;
     }
     // Harmonics of every neighbour, scaled by the neighbour's weight when weights are not all 1.
-    t.Y.resize(static_cast<size_t>(LL + 4) * S);
-    double* Y = t.Y.data();
+    ws.a.resize(static_cast<size_t>(LL + 4) * S);
+    double* Y = ws.a.data();
     harmonics_.compute(nb.dx.data(), nb.dy.data(), nb.dz.data(), nb.r2.data(), J, S, Y, Y + static_cast<size_t>(LL) * S);
     if (!unitWeights)
       for (int lm = 0; lm < LL; ++lm)
@@ -89,8 +80,8 @@ class GtoKernel final : public CoefficientKernel {
     // hardware prefetcher follows each row). Elsewhere: the primitive exponentials; the beta matrices
     // are applied afterwards.
     const long rs = static_cast<long>(L) * NP;
-    t.rows.resize(static_cast<size_t>(J) * rs);
-    double* rows = t.rows.data();
+    ws.b.resize(static_cast<size_t>(J) * rs);
+    double* rows = ws.b.data();
     if (integral) {
       const double* table = radialTable();
       for (int j = 0; j < J; ++j)
@@ -99,8 +90,8 @@ class GtoKernel final : public CoefficientKernel {
       // Padding lanes (k >= nMax) have exponent 0 and give 1; their products are never read.
       expRows(aOaPadded_.data(), L * NP, nb.r2.data(), J, rs, rows);
     }
-    t.R.resize(static_cast<size_t>(LL) * NP);
-    double* R = t.R.data();
+    ws.c.resize(static_cast<size_t>(LL) * NP);
+    double* R = ws.c.data();
     for (int g = 0; g < G; ++g) {
       double* cg = out + static_cast<long>(g) * nMax_ * LL;
       const int b = nb.begin[g], J_g = nb.begin[g + 1] - b;

@@ -15,28 +15,8 @@
 namespace soapix {
 
 constexpr int kLanes = 8;  // arrays are padded to a multiple of this many doubles
-typedef double v8d __attribute__((vector_size(64)));
-typedef double v4d __attribute__((vector_size(32)));
 typedef double v2d __attribute__((vector_size(16)));
 
-template <class V>
-SOAPIX_INLINE V loadv(const double* p) {
-  V v;
-  __builtin_memcpy(&v, p, sizeof(V));  // unaligned load
-  return v;
-}
-template <class V, int W>
-SOAPIX_INLINE V broadcastv(double x) {
-  V v;
-  for (int i = 0; i < W; ++i) v[i] = x;
-  return v;
-}
-template <class V, int W>
-SOAPIX_INLINE double hsumv(V v) {
-  double s = 0.0;
-  for (int i = 0; i < W; ++i) s += v[i];
-  return s;
-}
 inline int padLanes(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 inline bool cpuHasAvx512() {
