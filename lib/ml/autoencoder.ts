@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
+import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Which autoencoder. */
 export type AutoencoderKind = 'linear' | 'deep';
@@ -213,10 +213,7 @@ export class Autoencoder {
     const xBuf = new Float32Array(batchSize * cols);
     const minDelta = earlyStopping?.minDelta ?? 0;
     const restoreBest = earlyStopping ? earlyStopping.restoreBestWeights ?? true : false;
-    let best = Number.NaN;
-    let bestEpoch: number | null = null;
-    let bestWeights: tf.Tensor[] | null = null;
-    let sinceBest = 0;
+    const tracker = new BestEpochTracker(minDelta, restoreBest);
     let stoppedEarly = false;
     const logs: AutoencoderEpochLog[] = [];
     try {
@@ -244,35 +241,21 @@ export class Autoencoder {
         if (val) {
           const v = this.mseRows(val.data, val.idx, evalBatchSize);
           log.valLoss = v;
-          if (Number.isNaN(best) || v < best - minDelta) {
-            best = v;
-            bestEpoch = epoch;
-            sinceBest = 0;
-            if (restoreBest) {
-              bestWeights?.forEach((w) => w.dispose());
-              bestWeights = this.allWeights().map((w) => w.clone());
-            }
-          } else {
-            sinceBest++;
-          }
+          tracker.update(epoch, v, () => this.allWeights());
         }
         logs.push(log);
         if (onEpoch) await onEpoch(log);
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (earlyStopping && sinceBest > 0 && sinceBest >= earlyStopping.patience) {
+        if (earlyStopping && tracker.exhausted(earlyStopping.patience)) {
           stoppedEarly = epoch < epochs;
           break;
         }
       }
-      let restored = false;
-      if (restoreBest && bestWeights && bestEpoch !== logs.length) {
-        this.setAllWeights(bestWeights);
-        restored = true;
-      }
+      const restored = tracker.restore(logs.length, (w) => this.setAllWeights(w));
       return {
         epochs: logs,
-        bestEpoch,
-        bestValLoss: Number.isNaN(best) ? null : best,
+        bestEpoch: tracker.bestEpoch,
+        bestValLoss: Number.isNaN(tracker.best) ? null : tracker.best,
         stoppedEarly,
         restoredBestWeights: restored,
         backend: tf.getBackend(),
@@ -283,7 +266,7 @@ export class Autoencoder {
         seconds: (performance.now() - start) / 1000,
       };
     } finally {
-      (bestWeights as tf.Tensor[] | null)?.forEach((w) => w.dispose());
+      tracker.dispose();
     }
   }
 

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../atomic-file';
 import { Rng } from '../random';
-import { checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
+import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
 export interface MlpConfig {
@@ -373,10 +373,7 @@ export class MlpClassifier {
     const monitor = earlyStopping?.monitor ?? 'valLoss';
     const minDelta = earlyStopping?.minDelta ?? 0;
     const restoreBest = earlyStopping ? earlyStopping.restoreBestWeights ?? true : false;
-    let best = Number.NaN;
-    let bestEpoch: number | null = null;
-    let bestWeights: tf.Tensor[] | null = null;
-    let sinceBest = 0;
+    const tracker = new BestEpochTracker(minDelta, restoreBest, monitor === 'valAccuracy');
     let stoppedEarly = false;
     const logs: EpochLog[] = [];
 
@@ -425,37 +422,21 @@ export class MlpClassifier {
           const ev = this.evaluateRows(val.data, val.idx, evalBatchSize);
           log.valLoss = ev.loss;
           log.valAccuracy = ev.accuracy;
-          const v = monitor === 'valLoss' ? ev.loss : ev.accuracy;
-          const improved = Number.isNaN(best) || (monitor === 'valLoss' ? v < best - minDelta : v > best + minDelta);
-          if (improved) {
-            best = v;
-            bestEpoch = epoch;
-            sinceBest = 0;
-            if (restoreBest) {
-              bestWeights?.forEach((w) => w.dispose());
-              bestWeights = this.model.getWeights().map((w) => w.clone());
-            }
-          } else {
-            sinceBest++;
-          }
+          tracker.update(epoch, monitor === 'valLoss' ? ev.loss : ev.accuracy, () => this.model.getWeights());
         }
         logs.push(log);
         if (onEpoch) await onEpoch(log);
         await new Promise<void>((resolve) => setImmediate(resolve));
         // As Keras's EarlyStopping: stop after `patience` epochs in a row without improvement.
-        if (earlyStopping && sinceBest > 0 && sinceBest >= earlyStopping.patience) {
+        if (earlyStopping && tracker.exhausted(earlyStopping.patience)) {
           stoppedEarly = epoch < epochs;
           break;
         }
       }
-      let restored = false;
-      if (restoreBest && bestWeights && bestEpoch !== logs.length) {
-        this.model.setWeights(bestWeights);
-        restored = true;
-      }
+      const restored = tracker.restore(logs.length, (w) => this.model.setWeights(w));
       return {
         epochs: logs,
-        bestEpoch,
+        bestEpoch: tracker.bestEpoch,
         stoppedEarly,
         restoredBestWeights: restored,
         backend: tf.getBackend(),
@@ -466,7 +447,7 @@ export class MlpClassifier {
         seconds: (performance.now() - start) / 1000,
       };
     } finally {
-      (bestWeights as tf.Tensor[] | null)?.forEach((w) => w.dispose());
+      tracker.dispose();
     }
   }
 

@@ -2,6 +2,8 @@
  * What every trainer here (classifier, autoencoders) does before its first epoch: check the
  * common options and split the rows into training and validation sets from a seeded shuffle.
  */
+import type * as tf from '@tensorflow/tfjs';
+
 import { Rng } from '../random';
 
 export function isPositiveInt(v: unknown): v is number {
@@ -59,4 +61,56 @@ export function splitValidation<D extends { rows: number }>(
   checkValidation(validation);
   if (validation.rows < 1) throw new RangeError('train: validation data has no rows');
   return { trainIdx: iota(data.rows), val: { data: validation, idx: iota(validation.rows) } };
+}
+
+/**
+ * Early-stopping bookkeeping: the best monitored value so far, its epoch, a copy of its weights
+ * (when they are to be restored), and how many epochs have passed without improvement.
+ */
+export class BestEpochTracker {
+  best = Number.NaN;
+  bestEpoch: number | null = null;
+  sinceBest = 0;
+  private weights: tf.Tensor[] | null = null;
+
+  constructor(
+    private readonly minDelta: number,
+    private readonly keepWeights: boolean,
+    private readonly higherIsBetter = false,
+  ) {}
+
+  /** Records an epoch's monitored value; `snapshot` is called only for a new best. */
+  update(epoch: number, value: number, snapshot: () => tf.Tensor[]): void {
+    const improved =
+      Number.isNaN(this.best) ||
+      (this.higherIsBetter ? value > this.best + this.minDelta : value < this.best - this.minDelta);
+    if (!improved) {
+      this.sinceBest++;
+      return;
+    }
+    this.best = value;
+    this.bestEpoch = epoch;
+    this.sinceBest = 0;
+    if (this.keepWeights) {
+      this.weights?.forEach((w) => w.dispose());
+      this.weights = snapshot().map((w) => w.clone());
+    }
+  }
+
+  /** True once `patience` epochs have passed without improvement. */
+  exhausted(patience: number): boolean {
+    return this.sinceBest > 0 && this.sinceBest >= patience;
+  }
+
+  /** Puts the best weights back unless the last epoch was the best; returns whether it did. */
+  restore(lastEpoch: number, setWeights: (w: tf.Tensor[]) => void): boolean {
+    if (!this.weights || this.bestEpoch === lastEpoch) return false;
+    setWeights(this.weights);
+    return true;
+  }
+
+  dispose(): void {
+    this.weights?.forEach((w) => w.dispose());
+    this.weights = null;
+  }
 }
