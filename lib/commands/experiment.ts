@@ -78,6 +78,20 @@ interface CommonOpts {
 
 const fmt = (x: number): string => x.toFixed(4);
 
+/** Data sizes and training settings: the flags where given, else the protocol's (paper or tiny) values. */
+function trainingSettings(
+  o: { trainSamples?: number; testSamples?: number; epochs?: number; patience?: number; hidden?: number[] },
+  d: { trainSamples: number; testSamples: number; epochs: number; patience: number; hidden: readonly number[] },
+): { trainSamples: number; testSamples: number; epochs: number; patience: number; hidden: number[] } {
+  return {
+    trainSamples: o.trainSamples ?? d.trainSamples,
+    testSamples: o.testSamples ?? d.testSamples,
+    epochs: o.epochs ?? d.epochs,
+    patience: o.patience ?? d.patience,
+    hidden: o.hidden ?? [...d.hidden],
+  };
+}
+
 const registerClassify: RegisterExperiment = (parent, io) => {
   const cmd = parent
     .command('classify')
@@ -96,11 +110,7 @@ const registerClassify: RegisterExperiment = (parent, io) => {
       nMax: o.nMax ?? d.nMax,
       lMax: o.lMax ?? d.lMax,
       sigma: o.sigma ?? d.sigma,
-      trainSamples: o.trainSamples ?? d.trainSamples,
-      testSamples: o.testSamples ?? d.testSamples,
-      epochs: o.epochs ?? d.epochs,
-      patience: o.patience ?? d.patience,
-      hidden: o.hidden ?? [...d.hidden],
+      ...trainingSettings(o, d),
       seed: o.seed,
       backend: o.backend,
       threads: o.threads,
@@ -139,11 +149,7 @@ const registerHparamSearch: RegisterExperiment = (parent, io) => {
       const opts = {
         out: o.out,
         trials: o.trials,
-        trainSamples: o.trainSamples ?? d.trainSamples,
-        testSamples: o.testSamples ?? d.testSamples,
-        epochs: o.epochs ?? d.epochs,
-        patience: o.patience ?? d.patience,
-        hidden: o.hidden ?? [...d.hidden],
+        ...trainingSettings(o, d),
         seed: o.seed,
         backend: o.backend,
         shard: o.shard,
