@@ -182,6 +182,41 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/correlation_matrix\.png/);
   }, 60_000);
 
+  it('compression --tiny gives the same points with --workers 2 and with --shard 1/2, 2/2 then a merge', async () => {
+    const strip = (r: CompressionResults) => ({
+      points: r.points.map((p) => ({ ...p, seconds: 0 })),
+      baseline: { ...r.baseline, seconds: 0 },
+      pcaCumulativeVariance: r.pcaCumulativeVariance,
+      claims: r.claims,
+    });
+    const read = (out: string) => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
+    const a = path.join(dir, 'compression');
+    if (!existsSync(path.join(a, 'results.json'))) expect((await run(['experiment', 'compression', '--tiny', '--out', a, '-q'])).code).toBe(0);
+    const ref = strip(read(a));
+    expect(readdirSync(path.join(a, 'points')).sort()).toEqual(['correlation.json', 'he-20.json', 'he-5.json']);
+
+    const b = path.join(dir, 'compression-workers');
+    const rb = await run(['experiment', 'compression', '--tiny', '--workers', '2', '--out', b, '-q']);
+    expect(rb.stderr).toBe('');
+    expect(rb.code).toBe(0);
+    expect(strip(read(b))).toEqual(ref);
+
+    const c = path.join(dir, 'compression-shards');
+    const r1 = await run(['experiment', 'compression', '--tiny', '--shard', '1/2', '--out', c, '-q']);
+    expect(r1.code).toBe(0);
+    expect(existsSync(path.join(c, 'points', 'he-5.json'))).toBe(true);
+    expect(existsSync(path.join(c, 'points', 'he-20.json'))).toBe(false);
+    expect(existsSync(path.join(c, 'results.json'))).toBe(false);
+    const r2 = await run(['experiment', 'compression', '--tiny', '--shard', '2/2', '--out', c, '-q']);
+    expect(r2.code).toBe(0);
+    const r3 = await run(['experiment', 'compression', '--tiny', '--out', c]);
+    expect(r3.code).toBe(0);
+    expect(r3.stderr).toMatch(/2 in this run, 0 to do/);
+    expect(r3.stderr).not.toMatch(/features ready/);
+    expect(strip(read(c))).toEqual(ref);
+    expect(existsSync(path.join(c, 'correlation_matrix.png'))).toBe(true);
+  }, 60_000);
+
   it('noise --tiny trains a classifier when no model is given and reports accuracy vs sigma', async () => {
     const out = path.join(dir, 'noise');
     const r = await run(['experiment', 'noise', '--tiny', '--out', out, '-q']);

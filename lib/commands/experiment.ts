@@ -189,7 +189,8 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .description(
       'Experiment 2: PCA, linear AE and deep AEs (h_m 2,4,10) over a grid of code widths h_e: validation reconstruction MSE and the ' +
         'test accuracy of the Experiment-1 classifier retrained on the codes, relative to the full features. Writes results.json, ' +
-        'figures (MSE vs h_e, accuracy vs h_e, correlation matrix) and report.html. Full protocol: the defaults.',
+        'figures (MSE vs h_e, accuracy vs h_e, correlation matrix) and report.html. Full protocol: the defaults. ' +
+        'One file per h_e in points/; --workers for processes, --shard i/n for machines; reruns skip finished h_e.',
     );
   addSoapOptions(addCommonOptions(cmd))
     .option('--train-samples <T>', 'train+validation spectra, split 80:20 (paper 120000)', integerParser(10))
@@ -202,9 +203,12 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
     .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
+    .option('--shard <i/n>', 'train only h_e grid points k (ascending h_e) with k mod n = i-1; the run that finds all points done merges them', parseShard)
+    .option('--workers <n>', 'parallel worker processes, each training a share of the h_e grid (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
+    .addOption(new Option('--only <list>', 'internal: train only these h_e, no merge').hideHelp())
     .action(
       async (
-        o: CommonOpts & { he?: number[]; hm?: number[]; methods?: string; classifierEpochs?: number; classifierPatience?: number },
+        o: CommonOpts & { he?: number[]; hm?: number[]; methods?: string; classifierEpochs?: number; classifierPatience?: number; shard?: ShardSpec; workers: number; only?: string },
       ) => {
         const { runCompressionExperiment } = await import('../experiments/compression.js');
         const methods = o.methods?.split(',').map((m) => m.trim());
@@ -231,8 +235,16 @@ const registerCompression: RegisterExperiment = (parent, io) => {
           threads: o.threads,
           backend: o.backend === 'auto' ? undefined : o.backend,
           soap: soap ? { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma } : undefined,
+          shard: o.shard,
+          workers: o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers,
+          only: o.only !== undefined ? parseNumberList('--only', true)(o.only) : undefined,
+          signal: io.signal,
           log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
         });
+        if (r === null) {
+          if (o.only === undefined) io.stdout.write(`this run's h_e grid points are done (${path.join(o.out, 'points')}); results.json is written by the run that finds every point done\n`);
+          return;
+        }
         io.stdout.write(
           `baseline test accuracy ${fmt(r.baseline.accuracy)} (${r.features} features)\n` +
             r.points.map((p) => `${p.method} h_e ${p.he}: val MSE ${p.valMse.toPrecision(4)}, accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +

@@ -10,7 +10,10 @@
  * the full features. Writes results.json, figures (MSE vs h_e, accuracy vs h_e, the correlation
  * matrix of the SOAP components) and report.html, with the paper's claims checked point by point.
  */
-import { mkdir } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
 import { mnistDataset } from '../datasets';
@@ -67,6 +70,16 @@ export interface CompressionExperimentOptions {
   noFigures?: boolean;
   /** Progress lines. Default standard error. */
   log?: (message: string) => void;
+  /** Parallel worker processes (forks of the CLI), each training a share of the h_e grid. Default 1 (this process). */
+  workers?: number;
+  /** This machine's share of the h_e grid: grid indices k (h_e ascending) with k mod count = index-1. */
+  shard?: { index: number; count: number };
+  /** Only these h_e (used by the workers; no merge). */
+  only?: number[];
+  /** The CLI script to fork for workers (default: dist/cli.js next to this file). */
+  cliPath?: string;
+  /** Stops the run (and the workers). */
+  signal?: AbortSignal;
 }
 
 /** One (method, h_e) point. */
@@ -206,8 +219,27 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
   return claims;
 }
 
-/** Runs Experiment 2 and writes its outputs to `options.out`. */
-export async function runCompressionExperiment(options: CompressionExperimentOptions): Promise<CompressionResults> {
+/** One grid point's file (points/he-<h>.json): every method's point at that h_e, and the baseline of the process that trained them. */
+export interface CompressionPointFile {
+  he: number;
+  /** The settings the point was computed with (a merge refuses files of other settings). */
+  key: Record<string, unknown>;
+  features: number;
+  trainRows: number;
+  valRows: number;
+  testRows: number;
+  backend: string;
+  baseline: CompressionResults['baseline'];
+  /** PCA cumulative explained variance at h_e (null without PCA). */
+  pcaCumulative: number | null;
+  points: CompressionPoint[];
+}
+
+/** Path of grid point h_e's file under `out`. */
+export const compressionPointFile = (out: string, he: number): string => path.join(out, 'points', `he-${he}.json`);
+
+/** Runs Experiment 2 (or this shard / worker's share of its h_e grid) and writes its outputs to `options.out`. */
+export async function runCompressionExperiment(options: CompressionExperimentOptions): Promise<CompressionResults | null> {
   const t0 = performance.now();
   const tiny = options.tiny ?? false;
   const base = tiny ? TINY : FULL;
@@ -229,23 +261,161 @@ export async function runCompressionExperiment(options: CompressionExperimentOpt
   const he = [...new Set(options.he ?? base.he)].sort((a, b) => a - b);
   for (const h of he) if (!Number.isInteger(h) || h < 1 || h > features) throw new RangeError(`--he ${h}: code widths must be integers in 1..${features}`);
   for (const m of hm) if (!Number.isInteger(m) || m < 1) throw new RangeError(`--hm ${m}: hidden multipliers must be positive integers`);
-  const backend: BackendSelection = await selectBackend({ prefer: options.backend, strict: options.backend !== undefined, log });
-  await mkdir(options.out, { recursive: true });
+  const workers = Math.max(1, options.workers ?? 1);
+  const out = path.resolve(options.out);
+  await mkdir(path.join(out, 'points'), { recursive: true });
+  const settings = { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize, classifier: 'MlpClassifier default widths 512-256-128, dropout 0.1, Adam 1e-3, batch 128' };
+  const key: Record<string, unknown> = { soap, trainSamples, testSamples, seed, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize };
 
-  log(`compression: SOAP ${soap.rCut}/${soap.nMax}/${soap.lMax}/${soap.sigma} (${features} features), ${trainSamples} train/val + ${testSamples} test spectra`);
-  const all = await sampleSpectra(mnistDataset('train'), soapObj, trainSamples, seed, { threads: options.threads });
+  // This run's share of the grid: shard (grid index k with k mod n = i-1), then --only, then what is not done yet.
+  let mine = he.filter((_, k) => !options.shard || k % options.shard.count === options.shard.index - 1);
+  if (options.only) mine = mine.filter((h) => options.only!.includes(h));
+  const todo = mine.filter((h) => !existsSync(compressionPointFile(out, h)));
+  log(`compression: ${he.length} h_e grid points, ${mine.length} in this run, ${todo.length} to do, ${workers} worker(s)`);
+
+  if (workers > 1 && todo.length > 1) {
+    if (learningRate !== 1e-4 || batchSize !== 512) throw new RangeError('workers > 1 needs the default autoencoder learning rate and batch size (the CLI has no flags for them)');
+    const cli = options.cliPath ?? path.join(__dirname, '..', 'cli.js');
+    const groups: number[][] = Array.from({ length: Math.min(workers, todo.length) }, () => []);
+    todo.forEach((h, i) => groups[i % groups.length]!.push(h));
+    const threads = options.threads && options.threads > 0 ? options.threads : Math.max(1, Math.floor(availableParallelism() / groups.length));
+    const args = (g: number[]): string[] => [
+      'experiment', 'compression', '--out', out, '--seed', String(seed), '--train-samples', String(trainSamples), '--test-samples', String(testSamples),
+      '--he', he.join(','), '--hm', hm.join(','), '--methods', methods.join(','), '--epochs', String(epochs), '--patience', String(patience),
+      '--classifier-epochs', String(classifierEpochs), '--classifier-patience', String(classifierPatience),
+      '--r-cut', String(soap.rCut), '--n-max', String(soap.nMax), '--l-max', String(soap.lMax), '--sigma', String(soap.sigma),
+      '--backend', options.backend ?? 'auto', '--threads', String(threads), '--workers', '1', '--only', g.join(','),
+      ...(tiny ? ['--tiny'] : []),
+    ];
+    await Promise.all(
+      groups.map(
+        (g, w) =>
+          new Promise<void>((resolve, reject) => {
+            const child = fork(cli, args(g), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+            const prefix = `[worker ${w + 1}] `;
+            const relay = (chunk: Buffer): void => {
+              for (const line of chunk.toString().split('\n')) if (line.trim()) log(prefix + line);
+            };
+            child.stdout?.on('data', relay);
+            child.stderr?.on('data', relay);
+            const onAbort = (): void => void child.kill('SIGTERM');
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.on('error', reject);
+            child.on('exit', (code) => {
+              options.signal?.removeEventListener('abort', onAbort);
+              if (code === 0) resolve();
+              else reject(new Error(`compression worker ${w + 1} (h_e ${g.join(',')}) exited with status ${code}`));
+            });
+          }),
+      ),
+    );
+  } else if (todo.length > 0) {
+    await computeCompressionPoints({ ...options, out, soap, trainSamples, testSamples, seed, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize, methods, hm, log }, he, todo, key, t0);
+  }
+  if (options.only) return null;
+
+  // Merge when every grid point is done (by any shard or worker).
+  const files: CompressionPointFile[] = [];
+  for (const h of he) {
+    const f = compressionPointFile(out, h);
+    if (!existsSync(f)) continue;
+    const p = JSON.parse(await readFile(f, 'utf8')) as CompressionPointFile;
+    if (JSON.stringify(p.key) !== JSON.stringify(key)) {
+      throw new Error(`${f} was computed with other settings (${JSON.stringify(p.key)}); remove it or use another --out`);
+    }
+    files.push(p);
+  }
+  if (files.length < he.length) {
+    log(`compression: ${files.length}/${he.length} h_e grid points done; run the remaining shards, then any run without --shard (or the last shard) merges them`);
+    return null;
+  }
+  const first = files[0]!;
+  for (const f of files) {
+    if (f.baseline.accuracy !== first.baseline.accuracy) log(`compression: warning: baseline accuracy differs between point files (h_e ${first.he}: ${first.baseline.accuracy}, h_e ${f.he}: ${f.baseline.accuracy})`);
+  }
+  const points = files.flatMap((f) => f.points);
+  const backend = first.backend;
+  const results: CompressionResults = {
+    experiment: 'compression',
+    command: process.argv.slice(1).join(' '),
+    soap,
+    features,
+    trainRows: first.trainRows,
+    valRows: first.valRows,
+    testRows: first.testRows,
+    seed,
+    backend,
+    settings,
+    baseline: first.baseline,
+    pcaCumulativeVariance: methods.includes('pca') ? files.map((f) => ({ he: f.he, cumulative: f.pcaCumulative as number })) : [],
+    points,
+    claims: checkCompressionClaims(points),
+    seconds: 0,
+    figures: [],
+    finishedAt: '',
+  };
+  if (!options.noFigures) {
+    const corrFile = path.join(out, 'points', 'correlation.json');
+    let corr: Float64Array;
+    if (existsSync(corrFile)) {
+      corr = Float64Array.from((JSON.parse(await readFile(corrFile, 'utf8')) as { values: (number | null)[] }).values, (v) => (v === null ? Number.NaN : v));
+    } else {
+      const d = await prepareCompressionData(soapObj, trainSamples, testSamples, seed, options.threads, log, t0);
+      corr = correlationMatrix(d.train.x, d.train.rows, d.train.cols);
+    }
+    results.figures = await writeCompressionFigures(out, results, corr, features);
+  }
+  results.seconds = (performance.now() - t0) / 1000;
+  results.finishedAt = new Date().toISOString();
+  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  if (!options.noFigures) await writeCompressionReport(out, results);
+  log(`compression: done in ${results.seconds.toFixed(1)} s; ${path.join(out, 'results.json')}`);
+  return results;
+}
+
+/** The scaled train / validation / test spectra (deterministic for the parameters). */
+async function prepareCompressionData(
+  soapObj: ReturnType<typeof makeSoap>,
+  trainSamples: number,
+  testSamples: number,
+  seed: number,
+  threads: number | undefined,
+  log: (m: string) => void,
+  t0: number,
+): Promise<{ train: LabeledData; val: LabeledData; test: LabeledData }> {
+  const all = await sampleSpectra(mnistDataset('train'), soapObj, trainSamples, seed, { threads });
   const split = trainValSplit(all.rows, 0.8, seed);
   const train = takeRows(all, split.train);
   const val = takeRows(all, split.val);
-  const test = await sampleSpectra(mnistDataset('test'), soapObj, testSamples, seed + 1, { threads: options.threads });
+  const test = await sampleSpectra(mnistDataset('test'), soapObj, testSamples, seed + 1, { threads });
   fitScaler(train, val, test);
   log(`compression: features ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  return { train, val, test };
+}
+
+type ResolvedOptions = CompressionExperimentOptions &
+  Required<Pick<CompressionExperimentOptions, 'soap' | 'trainSamples' | 'testSamples' | 'seed' | 'epochs' | 'patience' | 'classifierEpochs' | 'classifierPatience' | 'learningRate' | 'batchSize' | 'methods' | 'hm' | 'log'>>;
+
+/** Trains every method at each h_e of `hs` in this process; writes points/he-<h>.json per h_e. */
+async function computeCompressionPoints(o: ResolvedOptions, grid: number[], hs: number[], key: Record<string, unknown>, t0: number): Promise<void> {
+  const { log, seed, methods, hm, epochs, patience, batchSize, learningRate } = o;
+  const soapObj = makeSoap(o.soap);
+  const features = soapObj.featureCount;
+  const backend: BackendSelection = await selectBackend({ prefer: o.backend, strict: o.backend !== undefined, log });
+  log(`compression: SOAP ${o.soap.rCut}/${o.soap.nMax}/${o.soap.lMax}/${o.soap.sigma} (${features} features), ${o.trainSamples} train/val + ${o.testSamples} test spectra; h_e ${hs.join(',')}`);
+  const { train, val, test } = await prepareCompressionData(soapObj, o.trainSamples, o.testSamples, seed, o.threads, log, t0);
+  const corrFile = path.join(o.out, 'points', 'correlation.json');
+  // Written by the process that trains the grid's first h_e only (two processes never write the same file).
+  if (!o.noFigures && hs.includes(grid[0]!) && !existsSync(corrFile)) {
+    const corr = correlationMatrix(train.x, train.rows, train.cols);
+    await writeFileAtomic(corrFile, JSON.stringify({ features, values: Array.from(corr, (v) => (Number.isFinite(v) ? v : null)) }) + '\n');
+  }
 
   const classify = async (tr: LabeledData, va: LabeledData, te: LabeledData, what: string) => {
     const t = performance.now();
     const clf = MlpClassifier.create({ inputDim: tr.cols, seed });
     try {
-      const hist = await clf.train(tr, { epochs: classifierEpochs, validation: va, earlyStopping: { patience: classifierPatience }, seed });
+      const hist = await clf.train(tr, { epochs: o.classifierEpochs, validation: va, earlyStopping: { patience: o.classifierPatience }, seed });
       const acc = clf.evaluate(te).accuracy;
       log(`compression: ${what}: test accuracy ${acc.toFixed(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch})`);
       return { accuracy: acc, epochs: hist.epochs.length, bestEpoch: hist.bestEpoch, seconds: (performance.now() - t) / 1000 };
@@ -253,14 +423,16 @@ export async function runCompressionExperiment(options: CompressionExperimentOpt
       clf.dispose();
     }
   };
-  const baseline = await classify(train, val, test, `baseline (${features} features)`);
+  const baselineRun = await classify(train, val, test, `baseline (${features} features)`);
+  const baseline = { accuracy: baselineRun.accuracy, classifierEpochs: baselineRun.epochs, classifierBestEpoch: baselineRun.bestEpoch, seconds: baselineRun.seconds };
 
-  const points: CompressionPoint[] = [];
   const withX = (d: LabeledData, x: Float32Array, cols: number): LabeledData => ({ x, y: d.y, rows: d.rows, cols });
   let pca: Pca | null = null;
   if (methods.includes('pca')) pca = Pca.fit(train.x, train.rows, train.cols);
   const cumulative = pca ? pca.explainedVarianceRatio().reduce<number[]>((acc, v) => [...acc, (acc.at(-1) ?? 0) + v], []) : [];
-  for (const h of he) {
+  for (const h of hs) {
+    o.signal?.throwIfAborted();
+    const points: CompressionPoint[] = [];
     if (pca) {
       const t = performance.now();
       const valMse = pca.reconstructionMse(val.x, val.rows, h);
@@ -305,36 +477,20 @@ export async function runCompressionExperiment(options: CompressionExperimentOpt
         ae.dispose();
       }
     }
+    const file: CompressionPointFile = {
+      he: h,
+      key,
+      features,
+      trainRows: train.rows,
+      valRows: val.rows,
+      testRows: test.rows,
+      backend: backend.summary,
+      baseline,
+      pcaCumulative: pca ? cumulative[h - 1]! : null,
+      points,
+    };
+    await writeFileAtomic(compressionPointFile(o.out, h), JSON.stringify(file, null, 2) + '\n');
   }
-
-  const results: CompressionResults = {
-    experiment: 'compression',
-    command: process.argv.slice(1).join(' '),
-    soap,
-    features,
-    trainRows: train.rows,
-    valRows: val.rows,
-    testRows: test.rows,
-    seed,
-    backend: backend.summary,
-    settings: { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize, classifier: 'MlpClassifier default widths 512-256-128, dropout 0.1, Adam 1e-3, batch 128' },
-    baseline: { accuracy: baseline.accuracy, classifierEpochs: baseline.epochs, classifierBestEpoch: baseline.bestEpoch, seconds: baseline.seconds },
-    pcaCumulativeVariance: pca ? he.map((h) => ({ he: h, cumulative: cumulative[h - 1] })) : [],
-    points,
-    claims: checkCompressionClaims(points),
-    seconds: 0,
-    figures: [],
-    finishedAt: '',
-  };
-  if (!options.noFigures) {
-    results.figures = await writeCompressionFigures(options.out, results, correlationMatrix(train.x, train.rows, train.cols), features);
-  }
-  results.seconds = (performance.now() - t0) / 1000;
-  results.finishedAt = new Date().toISOString();
-  await writeFileAtomic(path.join(options.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  if (!options.noFigures) await writeCompressionReport(options.out, results);
-  log(`compression: done in ${results.seconds.toFixed(1)} s; ${path.join(options.out, 'results.json')}`);
-  return results;
 }
 
 /** Renders the three figures; returns the PNG paths relative to `out`. */
