@@ -10,7 +10,6 @@
  * the full features. Writes results.json, figures (MSE vs h_e, accuracy vs h_e, the correlation
  * matrix of the SOAP components) and report.html, with the paper's claims checked point by point.
  */
-import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -26,6 +25,7 @@ import { writeReport } from '../report';
 import { trainValSplit } from '../sampling';
 import { TINY_CLASSIFY } from './classify';
 import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, takeRows, type SoapParams } from './common';
+import { dealRoundRobin, runWorkers } from './workers';
 
 /** Small SOAP parameters of tiny (CI) runs: those of `experiment classify --tiny` (50 features). */
 export const TINY_SOAP: SoapParams = Object.freeze({ rCut: TINY_CLASSIFY.rCut, nMax: TINY_CLASSIFY.nMax, lMax: TINY_CLASSIFY.lMax, sigma: TINY_CLASSIFY.sigma });
@@ -276,8 +276,7 @@ export async function runCompressionExperiment(options: CompressionExperimentOpt
   if (workers > 1 && todo.length > 1) {
     if (learningRate !== 1e-4 || batchSize !== 512) throw new RangeError('workers > 1 needs the default autoencoder learning rate and batch size (the CLI has no flags for them)');
     const cli = options.cliPath ?? path.join(__dirname, '..', 'cli.js');
-    const groups: number[][] = Array.from({ length: Math.min(workers, todo.length) }, () => []);
-    todo.forEach((h, i) => groups[i % groups.length]!.push(h));
+    const groups = dealRoundRobin(todo, workers);
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(1, Math.floor(availableParallelism() / groups.length));
     const args = (g: number[]): string[] => [
       'experiment', 'compression', '--out', out, '--seed', String(seed), '--train-samples', String(trainSamples), '--test-samples', String(testSamples),
@@ -287,28 +286,7 @@ export async function runCompressionExperiment(options: CompressionExperimentOpt
       '--backend', options.backend ?? 'auto', '--threads', String(threads), '--workers', '1', '--only', g.join(','),
       ...(tiny ? ['--tiny'] : []),
     ];
-    await Promise.all(
-      groups.map(
-        (g, w) =>
-          new Promise<void>((resolve, reject) => {
-            const child = fork(cli, args(g), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-            const prefix = `[worker ${w + 1}] `;
-            const relay = (chunk: Buffer): void => {
-              for (const line of chunk.toString().split('\n')) if (line.trim()) log(prefix + line);
-            };
-            child.stdout?.on('data', relay);
-            child.stderr?.on('data', relay);
-            const onAbort = (): void => void child.kill('SIGTERM');
-            options.signal?.addEventListener('abort', onAbort, { once: true });
-            child.on('error', reject);
-            child.on('exit', (code) => {
-              options.signal?.removeEventListener('abort', onAbort);
-              if (code === 0) resolve();
-              else reject(new Error(`compression worker ${w + 1} (h_e ${g.join(',')}) exited with status ${code}`));
-            });
-          }),
-      ),
-    );
+    await runWorkers({ cli, groups, args, describe: (g) => `compression h_e ${g.join(',')}`, log, signal: options.signal });
   } else if (todo.length > 0) {
     await computeCompressionPoints({ ...options, out, soap, trainSamples, testSamples, seed, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize, methods, hm, log }, he, todo, key, t0);
   }

@@ -13,7 +13,6 @@
  * the CLI, one per core), and a rerun skips trials whose result file exists. The last step (any
  * run that finds every trial done) writes search.json, the scatter plots and report.html.
  */
-import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -25,6 +24,7 @@ import { deriveSeed } from '../sampling';
 import type { BackendName } from '../ml/backend';
 import { runClassify, type ClassifyResults } from './classify';
 import { secondsSince, type SoapParams } from './common';
+import { dealRoundRobin, runWorkers } from './workers';
 
 /** The paper's search ranges. */
 export const SEARCH_RANGES = Object.freeze({ rCut: [2, 100], nMax: [2, 11], lMax: [2, 11], sigma: [1, 10] } as const);
@@ -98,35 +98,14 @@ export async function runHparamSearch(o: HparamSearchOptions): Promise<TrialReco
 
   if (o.workers > 1 && todo.length > 1) {
     const cli = o.cliPath ?? path.join(__dirname, '..', 'cli.js');
-    const groups: number[][] = Array.from({ length: Math.min(o.workers, todo.length) }, () => []);
-    todo.forEach((k, i) => groups[i % groups.length]!.push(k));
+    const groups = dealRoundRobin(todo, o.workers);
     const args = (g: number[]): string[] => [
       'experiment', 'hparam-search', '--out', out, '--trials', String(o.trials), '--train-samples', String(o.trainSamples),
       '--test-samples', String(o.testSamples), '--epochs', String(o.epochs), '--patience', String(o.patience),
       '--seed', String(o.seed), '--hidden', o.hidden.join(','), '--backend', o.backend, '--workers', '1', '--only', g.join(','),
       '--threads', '1', '--no-summary', ...(o.workerArgs ?? []),
     ];
-    await Promise.all(
-      groups.map(
-        (g, w) =>
-          new Promise<void>((resolve, reject) => {
-            const child = fork(cli, args(g), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-            const prefix = `[worker ${w + 1}] `;
-            const relay = (chunk: Buffer): void => {
-              for (const line of chunk.toString().split('\n')) if (line.trim()) log(prefix + line);
-            };
-            child.stdout?.on('data', relay);
-            child.stderr?.on('data', relay);
-            const onAbort = (): void => void child.kill('SIGTERM');
-            o.signal?.addEventListener('abort', onAbort, { once: true });
-            child.on('exit', (code) => {
-              o.signal?.removeEventListener('abort', onAbort);
-              if (code === 0) resolve();
-              else reject(new Error(`worker ${w + 1} (trials ${g.join(',')}) exited with status ${code}`));
-            });
-          }),
-      ),
-    );
+    await runWorkers({ cli, groups, args, describe: (g) => `trials ${g.join(',')}`, log, signal: o.signal });
   } else {
     for (const k of todo) {
       const p = trialParams(o.seed, k);
