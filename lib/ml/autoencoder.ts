@@ -211,9 +211,7 @@ export class Autoencoder {
     const order = Int32Array.from(trainIdx);
     const cols = data.cols;
     const xBuf = new Float32Array(batchSize * cols);
-    const minDelta = earlyStopping?.minDelta ?? 0;
-    const restoreBest = earlyStopping ? earlyStopping.restoreBestWeights ?? true : false;
-    const tracker = new BestEpochTracker(minDelta, restoreBest);
+    const tracker = BestEpochTracker.fromOptions(earlyStopping);
     let stoppedEarly = false;
     const logs: AutoencoderEpochLog[] = [];
     try {

@@ -371,9 +371,7 @@ export class MlpClassifier {
     const yBuf = new Int32Array(batchSize);
 
     const monitor = earlyStopping?.monitor ?? 'valLoss';
-    const minDelta = earlyStopping?.minDelta ?? 0;
-    const restoreBest = earlyStopping ? earlyStopping.restoreBestWeights ?? true : false;
-    const tracker = new BestEpochTracker(minDelta, restoreBest, monitor === 'valAccuracy');
+    const tracker = BestEpochTracker.fromOptions(earlyStopping, monitor === 'valAccuracy');
     let stoppedEarly = false;
     const logs: EpochLog[] = [];
 

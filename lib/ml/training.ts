@@ -79,6 +79,15 @@ export class BestEpochTracker {
     private readonly higherIsBetter = false,
   ) {}
 
+  /** From the trainers' early-stopping options: minDelta default 0, restoreBestWeights default true. */
+  static fromOptions(
+    earlyStopping: { minDelta?: number; restoreBestWeights?: boolean } | undefined,
+    higherIsBetter = false,
+  ): BestEpochTracker {
+    const restore = earlyStopping ? (earlyStopping.restoreBestWeights ?? true) : false;
+    return new BestEpochTracker(earlyStopping?.minDelta ?? 0, restore, higherIsBetter);
+  }
+
   /** Records an epoch's monitored value; `snapshot` is called only for a new best. */
   update(epoch: number, value: number, snapshot: () => tf.Tensor[]): void {
     const improved =
