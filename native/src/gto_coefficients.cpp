@@ -11,8 +11,6 @@
 #include <cstring>
 #include <mutex>
 
-#include <immintrin.h>
-
 #include "coefficients.h"
 #include "contraction.h"
 #include "simd.h"
