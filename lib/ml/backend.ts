@@ -15,8 +15,7 @@
  *   wasm `Transpose` kernel) and calls the shipped kernel without transposes; about 5x faster
  *   training of the pixel classifier, same results to float32 rounding.
  * - `Conv2DBackpropFilter`, which the wasm backend lacks (training a conv layer fails without it):
- *   built from the wasm `PadV2`, `Slice`/`StridedSlice`, `Reshape`, `Transpose`, `Concat` and
- *   (fixed) `BatchMatMul` kernels, one matrix product per filter tap.
+ *   an im2col matrix written into wasm memory, then one (fast-path) `BatchMatMul`.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -140,6 +139,12 @@ function loadWasm(): WasmModule | string {
 /** The subset of the wasm backend a kernel function uses here. */
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** The wasm backend's calls for kernels written in JavaScript over its heap. */
+interface WasmHeapBackend extends WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -334,9 +339,9 @@ interface Conv2DBackpropFilterAttrs {
 }
 
 /**
- * `Conv2DBackpropFilter` for wasm from existing kernels: dW[i, j, :, :] = sum over batch and
- * output positions of x_pad[n, oh*sh + i, ow*sw + j, :]^T dy[n, oh, ow, :], one transposed
- * matrix product per filter tap (i, j), the taps concatenated and reshaped to the filter shape.
+ * `Conv2DBackpropFilter` for wasm: dW[i, j, c, :] = sum over batch and output positions of
+ * x[n, oh*sh + i - top, ow*sw + j - left, c] dy[n, oh, ow, :] (zero outside the image), as one
+ * matrix product of a transposed im2col matrix and dy, reshaped to the filter shape.
  * Dilations are 1 (TensorFlow.js's conv2d gradient supports no other).
  */
 function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
@@ -370,50 +375,42 @@ function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
     }
     const top = info.padInfo.top;
     const left = info.padInfo.left;
-    // Rows/columns the taps read: up to (out-1)*stride + filter; zero-pad whatever lies outside
-    // the image (the cpu kernel skips those positions, which is the same).
-    const needH = (outHeight - 1) * sh + fh;
-    const needW = (outWidth - 1) * sw + fw;
-    const bottom = Math.max(0, needH - inHeight - top);
-    const right = Math.max(0, needW - inWidth - left);
-    let xp = x;
-    if (top > 0 || left > 0 || bottom > 0 || right > 0) {
-      xp = keep(
-        run1('PadV2', backend, { x }, {
-          paddings: [[0, 0], [top, bottom], [left, right], [0, 0]],
-          constantValue: 0,
-        }),
-      );
-    }
     const m = n * outHeight * outWidth;
+    const k = fh * fw * cin;
     const dy2 = keep(run1('Reshape', backend, { x: dy }, { shape: [m, cout] }));
-    const taps: TensorInfo[] = [];
+    // Transposed im2col, written directly into wasm memory: row (i, j, c) of `cols` holds the
+    // input value each output position (b, p, q) sees through filter tap (i, j), channel c, so one
+    // matrix product cols [k, m] x dy [m, cout] gives the whole filter gradient. (Building it
+    // from the wasm Slice and Concat kernels cost 20x more than the product itself.)
+    const wb = backend as WasmHeapBackend;
+    const cols = keep(wb.makeOutput([k, m], 'float32'));
+    // Views are taken after the allocation: growing wasm memory detaches older ones.
+    const src = wb.typedArrayFromHeap(x) as Float32Array;
+    const dst = wb.typedArrayFromHeap(cols) as Float32Array;
     for (let i = 0; i < fh; i++) {
       for (let j = 0; j < fw; j++) {
-        let patch: TensorInfo;
-        if (sh === 1 && sw === 1) {
-          patch = keep(run1('Slice', backend, { x: xp }, { begin: [0, i, j, 0], size: [n, outHeight, outWidth, cin] }));
-        } else {
-          patch = keep(
-            run1('StridedSlice', backend, { x: xp }, {
-              begin: [0, i, j, 0],
-              end: [n, i + (outHeight - 1) * sh + 1, j + (outWidth - 1) * sw + 1, cin],
-              strides: [1, sh, sw, 1],
-              beginMask: 0,
-              endMask: 0,
-              ellipsisMask: 0,
-              newAxisMask: 0,
-              shrinkAxisMask: 0,
-            }),
-          );
+        for (let c = 0; c < cin; c++) {
+          let o = ((i * fw + j) * cin + c) * m;
+          for (let b = 0; b < n; b++) {
+            const xb = b * inHeight * inWidth * cin;
+            for (let p = 0; p < outHeight; p++) {
+              const r = p * sh + i - top;
+              if (r < 0 || r >= inHeight) {
+                dst.fill(0, o, o + outWidth);
+                o += outWidth;
+                continue;
+              }
+              const xr = xb + r * inWidth * cin + c;
+              for (let q = 0; q < outWidth; q++) {
+                const col = q * sw + j - left;
+                dst[o++] = col >= 0 && col < inWidth ? src[xr + col * cin] : 0;
+              }
+            }
+          }
         }
-        const flat = keep(run1('Reshape', backend, { x: patch }, { shape: [m, cin] }));
-        const tap = keep(run1('BatchMatMul', backend, { a: flat, b: dy2 }, { transposeA: true, transposeB: false }));
-        taps.push(tap);
       }
     }
-    const all = taps.length === 1 ? taps[0] : keep(run1('Concat', backend, taps, { axis: 0 }));
-    // The result must not be among the disposed temporaries: Reshape shares the data (refcount).
+    const all = keep(run1('BatchMatMul', backend, { a: cols, b: dy2 }, { transposeA: false, transposeB: false }));
     return run1('Reshape', backend, { x: all }, { shape: [fh, fw, cin, cout] });
   } finally {
     disposeAll(backend, temps);
