@@ -79,7 +79,7 @@ describe('selectBackend', () => {
       expect(sel.fallbacks[0].name).toBe('tensorflow');
       expect(sel.fallbacks[0].reason).toMatch(/tfjs-node/);
       expect(sel.summary).toMatch(/skipped tensorflow/);
-      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter']);
+      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum']);
       expect(sel.threads).toBe(1);
     }
   });
@@ -105,7 +105,7 @@ describe('selectBackend', () => {
     expect(plain.summary).toMatch(/as shipped/);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     const fixed = await selectBackend({ prefer: 'wasm', ...quiet });
-    expect(fixed.kernelFixes).toHaveLength(3);
+    expect(fixed.kernelFixes).toHaveLength(6);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 });
@@ -113,7 +113,7 @@ describe('selectBackend', () => {
 describe('wasm kernel fixes', () => {
   beforeAll(async () => {
     await selectBackend({ prefer: 'wasm', ...quiet });
-    expect(wasmKernelFixes()).toHaveLength(3);
+    expect(wasmKernelFixes()).toHaveLength(6);
   });
 
   // Shapes: plain 2-D, batched 3-D, and broadcast batch dimensions.
@@ -234,6 +234,185 @@ describe('wasm kernel fixes', () => {
     );
     expect(relErr(padded.wasm, padded.cpu)).toBeLessThan(1e-6);
     await tf.setBackend('wasm');
+  });
+
+  const inputCases: { shape: [number, number, number, number]; filter: [number, number, number, number]; pad: 'valid' | 'same' | number; strides: number | [number, number] }[] = [
+    { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'valid', strides: 1 },
+    { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'same', strides: 1 },
+    { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'same', strides: 2 },
+    { shape: [3, 7, 7, 5], filter: [3, 3, 5, 2], pad: 'valid', strides: 2 },
+    { shape: [2, 9, 8, 3], filter: [3, 2, 3, 4], pad: 'valid', strides: [2, 1] },
+    { shape: [3, 11, 11, 16], filter: [3, 3, 16, 32], pad: 'valid', strides: 1 },
+    { shape: [2, 8, 9, 2], filter: [5, 5, 2, 3], pad: 'same', strides: [1, 2] },
+    { shape: [2, 9, 9, 3], filter: [3, 3, 3, 4], pad: 1, strides: 2 },
+  ];
+  for (const { shape, filter, pad, strides } of inputCases) {
+    it(`Conv2DBackpropInput equals the cpu gradient: x=[${shape}] w=[${filter}] pad=${pad} strides=${JSON.stringify(strides)}`, async () => {
+      const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+      const xv = values(size(shape), 21);
+      const wv = values(size(filter), 22);
+      const g = await onBackends(['wasm', 'cpu'], () => {
+        const w = tf.tensor4d(wv, filter);
+        // A weighted sum, so that every output position sends back a different gradient.
+        const loss = (x: tf.Tensor): tf.Scalar => {
+          const y = tf.conv2d(x as tf.Tensor4D, w, strides, pad);
+          return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+        };
+        return tf.grad(loss)(tf.tensor4d(xv, shape));
+      });
+      expect(g.cpu.some((v) => v !== 0)).toBe(true);
+      expect(relErr(g.wasm, g.cpu)).toBeLessThan(1e-5);
+      await tf.setBackend('wasm');
+    });
+  }
+
+  it('Conv2DBackpropInput kernel equals cpu for NCHW data, and dilated convolutions still work', async () => {
+    const dyv = values(2 * 4 * 4 * 3, 23);
+    const wv = values(3 * 3 * 5 * 4, 24);
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', dimRoundingMode: undefined, inputShape: [2, 5, 7, 6] } as unknown as tf.NamedAttrMap;
+    const nchw = await onBackends(['wasm', 'cpu'], () =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dyv, [2, 4, 4, 3]), filter: tf.tensor4d(wv, [3, 3, 5, 4]) }, attrs) as tf.Tensor,
+    );
+    expect(nchw.wasm.length).toBe(2 * 5 * 7 * 6);
+    expect(relErr(nchw.wasm, nchw.cpu)).toBeLessThan(1e-5);
+    // Dilation 2: the forward pass runs on wasm; the gradient with respect to x as well (tfjs
+    // computes it through the dilated form's own path, not through a dilated Conv2DBackpropInput).
+    const xv = values(2 * 9 * 9 * 3, 25);
+    const wd = values(3 * 3 * 3 * 2, 26);
+    const dil = await onBackends(['wasm', 'cpu'], () => tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(wd, [3, 3, 3, 2]), 1, 'valid', 'NHWC', 2));
+    expect(relErr(dil.wasm, dil.cpu)).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+  });
+
+  const poolCases: { shape: [number, number, number, number]; size: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number }[] = [
+    { shape: [2, 11, 11, 16], size: 2, strides: 2, pad: 'valid' },
+    { shape: [3, 3, 3, 32], size: 2, strides: 2, pad: 'valid' },
+    { shape: [2, 7, 8, 3], size: 2, strides: 2, pad: 'same' },
+    { shape: [2, 7, 8, 3], size: 3, strides: 1, pad: 'same' },
+    { shape: [2, 9, 7, 5], size: 3, strides: 2, pad: 'valid' },
+    { shape: [1, 8, 8, 2], size: [3, 2], strides: [1, 2], pad: 1 },
+  ];
+  for (const { shape, size, strides, pad } of poolCases) {
+    for (const ties of [false, true]) {
+      it(`MaxPoolGrad equals the cpu gradient: x=[${shape}] size=${JSON.stringify(size)} strides=${JSON.stringify(strides)} pad=${pad}${ties ? ', many ties' : ''}`, async () => {
+        const n = shape.reduce((p, d) => p * d, 1);
+        // With ties, values come from {-1, 0, 1}: most windows hold equal maxima, and the gradient
+        // must go to the same one (the first in row-major order) as on cpu.
+        const xv = ties ? values(n, 31).map((v) => Math.round(v)) : values(n, 32);
+        const g = await onBackends(['wasm', 'cpu'], () => {
+          const loss = (x: tf.Tensor): tf.Scalar => {
+            const y = tf.maxPool(x as tf.Tensor4D, size, strides, pad);
+            return tf.sum(tf.mul(y, tf.add(tf.range(0, y.size).reshape(y.shape), 1)));
+          };
+          return tf.grad(loss)(tf.tensor4d(xv, shape));
+        });
+        expect(g.cpu.some((v) => v !== 0)).toBe(true);
+        expect(relErr(g.wasm, g.cpu)).toBeLessThan(1e-6);
+        await tf.setBackend('wasm');
+      });
+    }
+  }
+
+  it('Sum equals cpu over leading axes (the fix) and other axes (the shipped kernel)', async () => {
+    const xv = values(3 * 5 * 4 * 6, 33);
+    const cases: { axis: number | number[]; keepDims: boolean }[] = [
+      { axis: [0, 1, 2], keepDims: false },
+      { axis: 0, keepDims: true },
+      { axis: [1, 0], keepDims: false },
+      { axis: [0, 1, 2, 3], keepDims: false },
+      { axis: [1, 2], keepDims: false },
+      { axis: -1, keepDims: true },
+    ];
+    for (const { axis, keepDims } of cases) {
+      const r = await onBackends(['wasm', 'cpu'], () => tf.sum(tf.tensor4d(xv, [3, 5, 4, 6]), axis, keepDims));
+      expect(relErr(r.wasm, r.cpu), JSON.stringify(axis)).toBeLessThan(1e-5);
+      await tf.setBackend('wasm');
+      const shape = tf.tidy(() => tf.sum(tf.tensor4d(xv, [3, 5, 4, 6]), axis, keepDims).shape);
+      await tf.setBackend('cpu');
+      expect(tf.tidy(() => tf.sum(tf.tensor4d(xv, [3, 5, 4, 6]), axis, keepDims).shape)).toEqual(shape);
+    }
+    await tf.setBackend('wasm');
+  });
+
+  it('the paper CNN: gradients on wasm equal cpu and central finite differences', async () => {
+    // conv 16 3x3 valid + ReLU, maxPool 2, conv 32 3x3 valid + ReLU, maxPool 2, dense 64 ReLU,
+    // dense 10, softmax cross-entropy; 13x13x1 input, batch 3.
+    const shapes: [string, number[]][] = [
+      ['w1', [3, 3, 1, 16]],
+      ['b1', [16]],
+      ['w2', [3, 3, 16, 32]],
+      ['b2', [32]],
+      ['w3', [32, 64]],
+      ['b3', [64]],
+      ['w4', [64, 10]],
+      ['b4', [10]],
+    ];
+    const init: Record<string, Float32Array> = {};
+    shapes.forEach(([name, shape], i) => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const fanIn = shape.length > 1 ? shape.slice(0, -1).reduce((p, d) => p * d, 1) : 10;
+      const scale = Math.sqrt(3 / fanIn);
+      init[name] = values(n, 40 + i).map((v) => v * scale);
+    });
+    const xv = values(3 * 13 * 13, 50);
+    const labels = [1, 7, 4];
+    const lossOf = (p: Record<string, tf.Tensor>): tf.Scalar => {
+      const x = tf.tensor4d(xv, [3, 13, 13, 1]);
+      let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, p.w1 as tf.Tensor4D, 1, 'valid'), p.b1));
+      h = tf.maxPool(h, 2, 2, 'valid');
+      h = tf.relu(tf.add(tf.conv2d(h, p.w2 as tf.Tensor4D, 1, 'valid'), p.b2));
+      h = tf.maxPool(h, 2, 2, 'valid');
+      const f = tf.reshape(h, [3, 32]);
+      const d = tf.relu(tf.add(tf.matMul(f, p.w3 as tf.Tensor2D), p.b3));
+      const logits = tf.add(tf.matMul(d, p.w4 as tf.Tensor2D), p.b4);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits) as tf.Scalar;
+    };
+    const gradsOn = async (backend: string): Promise<Record<string, Float32Array>> => {
+      await tf.setBackend(backend);
+      const vars = Object.fromEntries(shapes.map(([name, shape]) => [name, tf.tidy(() => tf.variable(tf.tensor(init[name], shape), true, `cnncheck_${backend}_${name}`))]));
+      const { value, grads } = tf.variableGrads(() => lossOf(vars));
+      const out = Object.fromEntries(shapes.map(([name]) => [name, (grads[`cnncheck_${backend}_${name}`].dataSync() as Float32Array).slice()]));
+      tf.dispose([value, ...Object.values(grads), ...Object.values(vars)]);
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const wasm = await gradsOn('wasm');
+    const cpu = await gradsOn('cpu');
+    for (const [name] of shapes) {
+      expect(cpu[name].some((v) => v !== 0), name).toBe(true);
+      expect(relErr(wasm[name], cpu[name]), name).toBeLessThan(1e-5);
+    }
+    // Central differences in float32 on wasm, for the three largest gradient entries of each
+    // weight tensor: loss(w + eps) - loss(w - eps) over 2 eps.
+    await tf.setBackend('wasm');
+    // eps is small enough that no ReLU or max-pool choice flips (1e-2 flipped one), and large
+    // enough that float32 rounding of the loss (about 2.5e-7) stays below 2e-4 of the slope.
+    const eps = 1e-3;
+    const lossAt = (name: string, index: number, delta: number): number =>
+      tf.tidy(() => {
+        const p = Object.fromEntries(
+          shapes.map(([n, shape]) => {
+            const v = init[n].slice();
+            if (n === name) v[index] += delta;
+            return [n, tf.tensor(v, shape)];
+          }),
+        );
+        return lossOf(p).dataSync()[0];
+      });
+    let checked = 0;
+    for (const [name] of shapes) {
+      const g = wasm[name];
+      const top = Array.from(g.keys())
+        .sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]))
+        .slice(0, 3);
+      for (const i of top) {
+        const fd = (lossAt(name, i, eps) - lossAt(name, i, -eps)) / (2 * eps);
+        expect(Math.abs(fd - g[i]), `${name}[${i}]: finite difference ${fd}, gradient ${g[i]}`).toBeLessThan(1e-3 + 1e-2 * Math.abs(g[i]));
+        checked++;
+      }
+    }
+    expect(checked).toBe(24);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('a small conv net trains on wasm (it failed there before the fix)', async () => {

@@ -7,7 +7,7 @@
  * network), then `cpu` (plain JavaScript, always there). `prefer` moves one backend to the front;
  * `strict` makes a preferred backend that cannot start an error instead of a fallback.
  *
- * Two kernel fixes are installed for `wasm` before it starts (see {@link installWasmKernelFixes}):
+ * Kernel fixes are installed for `wasm` before it starts (see {@link installWasmKernelFixes}):
  *
  * - `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB`: the shipped kernel runs these
  *   at about 1 GFLOP/s against 17-29 GFLOP/s without transposes, and back-propagation through a
@@ -16,6 +16,9 @@
  *   training of the pixel classifier, same results to float32 rounding.
  * - `Conv2DBackpropFilter`, which the wasm backend lacks (training a conv layer fails without it):
  *   an im2col matrix written into wasm memory, then one (fast-path) `BatchMatMul`.
+ * - `Conv2DBackpropInput`, `MaxPoolGrad` and `Sum` over leading axes, which the shipped kernels
+ *   run slowly (the largest costs of a conv net's training step): a fast-path `BatchMatMul` and
+ *   col2im, and JavaScript loops over the wasm heap. Other cases go to the shipped kernels.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -417,6 +420,215 @@ function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   }
 }
 
+interface Conv2DBackpropInputAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+  dilations?: number | [number, number];
+}
+
+function dilationIsOne(d: number | [number, number] | undefined): boolean {
+  return d === undefined || (typeof d === 'number' ? d === 1 : d.every((v) => v === 1));
+}
+
+/**
+ * `Conv2DBackpropInput` for wasm (the shipped kernel is a slow direct loop): one fast-path
+ * `BatchMatMul` dy [n*oh*ow, cout] x W^T [cout, fh*fw*cin] gives, for every output position, what
+ * each filter tap sends back to the input; a col2im loop in JavaScript adds those into a zeroed
+ * dx (written straight into wasm memory). Dilations other than 1 and non-float32 data go to the
+ * kernel as shipped (`original`).
+ */
+function conv2DBackpropInputWasm(original: KernelFunc): KernelFunc {
+  const fn = (args: KernelArgs): TensorInfo | TensorInfo[] => {
+    const { backend } = args;
+    const inputs = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    if (inputs.dy.dtype !== 'float32' || inputs.filter.dtype !== 'float32' || !dilationIsOne(attrs.dilations)) return original(args);
+    const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      inputs.filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      format,
+    );
+    const { batchSize: n, inHeight, inWidth, inChannels: cin, outChannels: cout, outHeight, outWidth } = info;
+    const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+    if (n * inHeight * inWidth * cin === 0 || n * outHeight * outWidth * cout === 0) return original(args);
+    const temps: TensorInfo[] = [];
+    const keep = (t: TensorInfo): TensorInfo => {
+      temps.push(t);
+      return t;
+    };
+    try {
+      let dy = inputs.dy;
+      if (info.dataFormat === 'channelsFirst') dy = keep(run1('Transpose', backend, { x: dy }, { perm: [0, 2, 3, 1] }));
+      const m = n * outHeight * outWidth;
+      const k = fh * fw * cin;
+      const dy2 = keep(run1('Reshape', backend, { x: dy }, { shape: [m, cout] }));
+      const w2 = keep(run1('Reshape', backend, { x: inputs.filter }, { shape: [k, cout] }));
+      // The filter is small: transpose it explicitly so that the product takes the fast path.
+      const wT = keep(run1('Transpose', backend, { x: w2 }, { perm: [1, 0] }));
+      const cols = keep(run1('BatchMatMul', backend, { a: dy2, b: wT }, { transposeA: false, transposeB: false }));
+      const wb = backend as WasmHeapBackend;
+      const dx = wb.makeOutput([n, inHeight, inWidth, cin], 'float32');
+      if (info.dataFormat === 'channelsFirst') temps.push(dx);
+      // Views after the allocation: growing wasm memory detaches older ones.
+      const src = wb.typedArrayFromHeap(cols) as Float32Array;
+      const dst = wb.typedArrayFromHeap(dx) as Float32Array;
+      dst.fill(0);
+      const top = info.padInfo.top;
+      const left = info.padInfo.left;
+      const rowStride = inWidth * cin;
+      let o = 0; // start of row (b, p, q) of cols
+      for (let b = 0; b < n; b++) {
+        const xb = b * inHeight * rowStride;
+        for (let p = 0; p < outHeight; p++) {
+          const r0 = p * sh - top;
+          for (let q = 0; q < outWidth; q++, o += k) {
+            const c0 = q * sw - left;
+            for (let i = 0; i < fh; i++) {
+              const r = r0 + i;
+              if (r < 0 || r >= inHeight) continue;
+              const xr = xb + r * rowStride;
+              for (let j = 0; j < fw; j++) {
+                const col = c0 + j;
+                if (col < 0 || col >= inWidth) continue;
+                let d = xr + col * cin;
+                let s = o + (i * fw + j) * cin;
+                for (let c = 0; c < cin; c++) dst[d++] += src[s++];
+              }
+            }
+          }
+        }
+      }
+      if (info.dataFormat === 'channelsFirst') return run1('Transpose', backend, { x: dx }, { perm: [0, 3, 1, 2] });
+      return dx;
+    } finally {
+      disposeAll(backend, temps);
+    }
+  };
+  return fn as KernelFunc;
+}
+
+interface MaxPoolGradAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * `MaxPoolGrad` for wasm, in JavaScript over the wasm heap: each pooling window sends its dy to
+ * the position of its maximum, the first one in row-major window order when several are equal
+ * (as the cpu backend does; a window of only NaN or -Infinity sends nothing). Windows are scanned
+ * with the channels innermost, so memory is read in order.
+ */
+function maxPoolGradWasm(original: KernelFunc): KernelFunc {
+  const fn = (args: KernelArgs): TensorInfo | TensorInfo[] => {
+    const { backend } = args;
+    const inputs = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const attrs = args.attrs as unknown as MaxPoolGradAttrs;
+    const x = inputs.input;
+    if (x.dtype !== 'float32' || inputs.dy.dtype !== 'float32' || x.shape.length !== 4) return original(args);
+    const info = tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const { batchSize: n, inHeight, inWidth, inChannels: ch, outHeight, outWidth } = info;
+    const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+    const wb = backend as WasmHeapBackend;
+    const dx = wb.makeOutput(x.shape, 'float32');
+    const xs = wb.typedArrayFromHeap(x) as Float32Array;
+    const dys = wb.typedArrayFromHeap(inputs.dy) as Float32Array;
+    const dst = wb.typedArrayFromHeap(dx) as Float32Array;
+    dst.fill(0);
+    if (dst.length === 0 || dys.length === 0) return dx;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const rowStride = inWidth * ch;
+    const maxVal = new Float64Array(ch);
+    const maxPos = new Int32Array(ch);
+    let g = 0; // index into dy, NHWC
+    for (let b = 0; b < n; b++) {
+      const xb = b * inHeight * rowStride;
+      for (let p = 0; p < outHeight; p++) {
+        const r0 = p * sh - top;
+        const rMin = Math.max(0, r0);
+        const rMax = Math.min(inHeight, r0 + fh);
+        for (let q = 0; q < outWidth; q++, g += ch) {
+          const c0 = q * sw - left;
+          const cMin = Math.max(0, c0);
+          const cMax = Math.min(inWidth, c0 + fw);
+          maxVal.fill(-Infinity);
+          maxPos.fill(-1);
+          for (let r = rMin; r < rMax; r++) {
+            for (let col = cMin; col < cMax; col++) {
+              const base = xb + r * rowStride + col * ch;
+              for (let d = 0; d < ch; d++) {
+                const v = xs[base + d];
+                if (v > maxVal[d]) {
+                  maxVal[d] = v;
+                  maxPos[d] = base + d;
+                }
+              }
+            }
+          }
+          for (let d = 0; d < ch; d++) {
+            const at = maxPos[d];
+            if (at >= 0) dst[at] += dys[g + d];
+          }
+        }
+      }
+    }
+    return dx;
+  };
+  return fn as KernelFunc;
+}
+
+/**
+ * `Sum` for wasm when the reduced axes lead (axes 0..r-1 of the shape, e.g. the bias gradient of
+ * a dense or conv layer, summed over batch and positions): the shipped kernel transposes them to
+ * the end first. Here a JavaScript loop adds rows in double precision (as the cpu backend does).
+ * Every other reduction goes to the kernel as shipped.
+ */
+function sumWasm(original: KernelFunc): KernelFunc {
+  const fn = (args: KernelArgs): TensorInfo | TensorInfo[] => {
+    const { backend } = args;
+    const x = (args.inputs as { x: TensorInfo }).x;
+    const attrs = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32') return original(args);
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+    const lead = axes.length;
+    const sorted = [...axes].sort((a, b) => a - b);
+    if (lead === 0 || lead === x.shape.length || !sorted.every((a, i) => a === i)) return original(args);
+    const outer = x.shape.slice(0, lead).reduce((p, d) => p * d, 1);
+    const inner = x.shape.slice(lead).reduce((p, d) => p * d, 1);
+    if (outer * inner === 0) return original(args);
+    const outShape = attrs.keepDims ? x.shape.map((d, i) => (i < lead ? 1 : d)) : x.shape.slice(lead);
+    const wb = backend as WasmHeapBackend;
+    const out = wb.makeOutput(outShape, 'float32');
+    const src = wb.typedArrayFromHeap(x) as Float32Array;
+    const dst = wb.typedArrayFromHeap(out) as Float32Array;
+    const acc = new Float64Array(inner);
+    for (let r = 0, o = 0; r < outer; r++) {
+      for (let j = 0; j < inner; j++) acc[j] += src[o++];
+    }
+    dst.set(acc);
+    return out;
+  };
+  return fn as KernelFunc;
+}
+
 interface InstalledFix {
   kernelName: string;
   description: string;
@@ -463,8 +675,26 @@ export function installWasmKernelFixes(): string[] {
     fixes.push({
       kernelName: 'Conv2DBackpropFilter',
       original: undefined,
-      description: 'Conv2DBackpropFilter: added (pad, slice, matMul per filter tap)',
+      description: 'Conv2DBackpropFilter: added (im2col in wasm memory, then one fast-path matMul)',
     });
+  }
+  const replacements: [string, (original: KernelFunc) => KernelFunc, string][] = [
+    ['Conv2DBackpropInput', conv2DBackpropInputWasm, 'Conv2DBackpropInput: one fast-path matMul with the transposed filter, then col2im in wasm memory'],
+    ['MaxPoolGrad', maxPoolGradWasm, 'MaxPoolGrad: JavaScript scatter to the window maxima (first maximum on ties, as cpu)'],
+    ['Sum', sumWasm, 'Sum: reductions over leading axes (bias gradients) without the transpose'],
+  ];
+  for (const [name, make, description] of replacements) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      setupFunc: original.setupFunc,
+      disposeFunc: original.disposeFunc,
+      kernelFunc: make(original.kernelFunc),
+    });
+    fixes.push({ kernelName: name, original, description });
   }
   installedFixes = fixes;
   return fixes.map((f) => f.description);
