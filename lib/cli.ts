@@ -121,6 +121,11 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--out <png>', 'the class-map PNG (default: IMAGE.classes.png next to the image)')
     .option('--resize <rowsxcols>', 'resize the image first (e.g. 28x28)', parseSize)
     .option('--scale <k>', 'PNG pixels per image pixel', integerParser(1, 64), 8)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend; a named one must start (no fallback), auto takes the first that starts')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (image: string, opts: PredictCommandOptions) => {
       await runPredict(image, opts, io);

@@ -23,6 +23,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistDataset } from '../lib/datasets';
 import { imageToPoints } from '../lib/image';
+import { MlpClassifier, selectBackend } from '../lib/ml/index';
 import { readNpy } from '../lib/npy';
 import { RobustScaler } from '../lib/scaler';
 import { Soap } from '../lib/soap';
@@ -518,4 +519,65 @@ describe('soapix featurize: progress and interrupts', () => {
     expect(stderr).toContain('interrupted by SIGINT; unfinished files removed');
     expect(readdirSync(d)).toEqual([]);
   }, 60_000);
+});
+
+describe('soapix predict --backend', () => {
+  let model: string;
+  let png: string;
+
+  beforeAll(async () => {
+    // An untrained classifier on the SMALL SOAP parameters (40 features) with a fitted scaler: enough for predict.
+    await selectBackend({ prefer: 'cpu', strict: true, log: false });
+    const soap = { rCut: 5, nMax: 4, lMax: 3, sigma: 1 };
+    const cols = new Soap({ species: ['H'], rCut: 5, nMax: 4, lMax: 3, sigma: 1, rbf: 'gto' }).featureCount;
+    const x = Float32Array.from({ length: 20 * cols }, (_, i) => Math.sin(i));
+    const scaler = new RobustScaler().fit(x, 20, cols);
+    const clf = MlpClassifier.create({ inputDim: cols, hidden: [8], seed: 1 });
+    model = dirOf('predict-model');
+    await clf.save(model, { soap, scaler: scaler.toJSON() });
+    clf.dispose();
+    const img = Buffer.alloc(12 * 12);
+    for (let r = 2; r < 10; r++) for (let c = 5; c < 7; c++) img[r * 12 + c] = 255;
+    png = dirOf('predict-one.png');
+    await sharp(img, { raw: { width: 12, height: 12, channels: 1 } }).png().toFile(png);
+  }, 60_000);
+
+  it('--backend cpu runs on cpu and prints the backend; the default (auto) prints the one it chose', async () => {
+    const r = await ok(['predict', '--model', model, png, '--out', dirOf('predict-cpu.png'), '--backend', 'cpu']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/points classified/);
+    expect(r.stdout).toMatch(/^backend cpu$/m);
+    expect(existsSync(dirOf('predict-cpu.png'))).toBe(true);
+    const a = await ok(['predict', '--model', model, png, '--out', dirOf('predict-auto.png')]);
+    expect(a.stdout).toMatch(/^backend (tensorflow|wasm|cpu)\b/m);
+    // Same map on either backend for this tiny untrained model.
+    expect(bytes(tmp, 'predict-auto.png').equals(bytes(tmp, 'predict-cpu.png'))).toBe(true);
+  });
+
+  it('--backend bogus is a usage error (exit 2) naming the choices; --help lists the flag', async () => {
+    const r = await soapix(['predict', '--model', model, png, '--backend', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--backend <name>' argument 'bogus' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu/);
+    const h = (await ok(['predict', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(h).toContain('--backend <name>');
+    expect(h).toContain('(choices: "auto", "tensorflow", "wasm", "cpu", default: "auto")');
+  });
+
+  it('a named backend is strict: tensorflow without tfjs-node fails instead of falling back', async () => {
+    let hasTfjsNode = true;
+    try {
+      require.resolve('@tensorflow/tfjs-node', { paths: [root] });
+    } catch {
+      hasTfjsNode = false;
+    }
+    const r = await soapix(['predict', '--model', model, png, '--out', dirOf('predict-tf.png'), '--backend', 'tensorflow']);
+    if (hasTfjsNode) {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^backend tensorflow$/m);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/soapix predict: error: backend 'tensorflow' was requested but cannot be used/);
+      expect(existsSync(dirOf('predict-tf.png'))).toBe(false);
+    }
+  });
 });

@@ -190,7 +190,8 @@ const registerCompression: RegisterExperiment = (parent, io) => {
       'Experiment 2: PCA, linear AE and deep AEs (h_m 2,4,10) over a grid of code widths h_e: validation reconstruction MSE and the ' +
         'test accuracy of the Experiment-1 classifier retrained on the codes, relative to the full features. Writes results.json, ' +
         'figures (MSE vs h_e, accuracy vs h_e, correlation matrix) and report.html. Full protocol: the defaults. ' +
-        'One file per h_e in points/; --workers for processes, --shard i/n for machines; reruns skip finished h_e.',
+        'One file per h_e in points/; --workers for processes, --shard i/n for machines; reruns skip finished h_e. ' +
+        'Every trained autoencoder is saved to models/<method>-he<h_e>/ (model.json, weights.bin, soapix.json with the SOAP parameters and scaler; Autoencoder.load reads it).',
     );
   addSoapOptions(addCommonOptions(cmd))
     .option('--train-samples <T>', 'train+validation spectra, split 80:20 (paper 120000)', integerParser(10))

@@ -3,6 +3,8 @@
  * The image is decoded to grayscale with sharp (resized to the model's image size with --resize),
  * SOAP is computed at every point with the model's parameters and scaled with its scaler, each
  * point is classified, and the map is written as a PNG (one colour per class, background black).
+ * `--backend` picks the TensorFlow.js backend (auto: tensorflow, wasm, cpu, the first that starts;
+ * a named one must start); the backend used is printed and returned.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,6 +13,7 @@ import type { ImageToPointsOptions } from '../image';
 import { RobustScaler, type RobustScalerJSON } from '../scaler';
 import { CLASS_COLORS } from '../figures';
 import { classHistogram, makeSoap, predictClassMap, type SoapParams } from '../experiments/common';
+import type { BackendName } from '../ml/backend';
 import { UsageError } from './outputs';
 
 export interface PredictCommandOptions {
@@ -18,6 +21,8 @@ export interface PredictCommandOptions {
   out?: string;
   resize?: [number, number];
   scale: number;
+  /** TensorFlow.js backend: 'auto' (first that starts) or one that must start. Default 'auto'. */
+  backend?: 'auto' | BackendName;
   quiet: boolean;
 }
 
@@ -31,10 +36,14 @@ export async function runPredict(
   imagePath: string,
   o: PredictCommandOptions,
   io: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean } },
-): Promise<{ counts: number[]; majority: number; map: Int32Array; out: string }> {
+): Promise<{ counts: number[]; majority: number; map: Int32Array; out: string; backend: BackendName }> {
   const { default: sharp } = await import('sharp');
   const ml = await import('../ml/index.js');
-  await ml.selectBackend({ log: false });
+  const want = o.backend ?? 'auto';
+  if (want !== 'auto' && !ml.BACKEND_ORDER.includes(want)) {
+    throw new UsageError(`--backend must be one of auto, ${ml.BACKEND_ORDER.join(', ')}; got '${String(want)}'`);
+  }
+  const backend = await ml.selectBackend({ ...(want !== 'auto' ? { prefer: want, strict: true } : {}), log: false });
   let loaded;
   try {
     loaded = await ml.MlpClassifier.load<SoapParams & { image?: ImageToPointsOptions }, RobustScalerJSON>(o.model);
@@ -82,7 +91,7 @@ export async function runPredict(
     h.counts.forEach((c, k) => {
       if (c > 0) io.stdout.write(`  class ${k}: ${String(c).padStart(5)} (${((100 * c) / total).toFixed(1)}%)  ${CLASS_COLORS[k % CLASS_COLORS.length]}\n`);
     });
-    io.stdout.write(`majority vote: ${h.majority}\nwrote ${out}\n`);
+    io.stdout.write(`majority vote: ${h.majority}\n${backend.summary}\nwrote ${out}\n`);
   }
-  return { counts: h.counts, majority: h.majority, map, out };
+  return { counts: h.counts, majority: h.majority, map, out, backend: backend.name };
 }

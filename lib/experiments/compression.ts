@@ -9,6 +9,8 @@
  * architecture retrained on the h_e-dimensional codes, relative to the same classifier trained on
  * the full features. Writes results.json, figures (MSE vs h_e, accuracy vs h_e, the correlation
  * matrix of the SOAP components) and report.html, with the paper's claims checked point by point.
+ * Every trained autoencoder is saved as a model folder, models/<method>-he<h_e>/ (see
+ * {@link Autoencoder.save}), with the SOAP parameters and the fitted scaler.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import { MlpClassifier, type LabeledData } from '../ml/mlp';
 import { Pca } from '../ml/pca';
 import { writeReport } from '../report';
 import { trainValSplit } from '../sampling';
+import type { RobustScaler } from '../scaler';
 import { TINY_CLASSIFY } from './classify';
 import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, takeRows, type SoapParams } from './common';
 import { dealRoundRobin, runWorkers } from './workers';
@@ -238,6 +241,9 @@ export interface CompressionPointFile {
 /** Path of grid point h_e's file under `out`. */
 export const compressionPointFile = (out: string, he: number): string => path.join(out, 'points', `he-${he}.json`);
 
+/** Folder of the saved autoencoder `method` (e.g. 'linear-ae', 'deep-ae-hm2') at h_e under `out`. */
+export const compressionModelDir = (out: string, method: string, he: number): string => path.join(out, 'models', `${method}-he${he}`);
+
 /** Runs Experiment 2 (or this shard / worker's share of its h_e grid) and writes its outputs to `options.out`. */
 export async function runCompressionExperiment(options: CompressionExperimentOptions): Promise<CompressionResults | null> {
   const t0 = performance.now();
@@ -360,15 +366,15 @@ async function prepareCompressionData(
   threads: number | undefined,
   log: (m: string) => void,
   t0: number,
-): Promise<{ train: LabeledData; val: LabeledData; test: LabeledData }> {
+): Promise<{ train: LabeledData; val: LabeledData; test: LabeledData; scaler: RobustScaler }> {
   const all = await sampleSpectra(mnistDataset('train'), soapObj, trainSamples, seed, { threads });
   const split = trainValSplit(all.rows, 0.8, seed);
   const train = takeRows(all, split.train);
   const val = takeRows(all, split.val);
   const test = await sampleSpectra(mnistDataset('test'), soapObj, testSamples, seed + 1, { threads });
-  fitScaler(train, val, test);
+  const scaler = fitScaler(train, val, test);
   log(`compression: features ready (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  return { train, val, test };
+  return { train, val, test, scaler };
 }
 
 type ResolvedOptions = CompressionExperimentOptions &
@@ -381,7 +387,7 @@ async function computeCompressionPoints(o: ResolvedOptions, grid: number[], hs: 
   const features = soapObj.featureCount;
   const backend: BackendSelection = await selectBackend({ prefer: o.backend, strict: o.backend !== undefined, log });
   log(`compression: SOAP ${o.soap.rCut}/${o.soap.nMax}/${o.soap.lMax}/${o.soap.sigma} (${features} features), ${o.trainSamples} train/val + ${o.testSamples} test spectra; h_e ${hs.join(',')}`);
-  const { train, val, test } = await prepareCompressionData(soapObj, o.trainSamples, o.testSamples, seed, o.threads, log, t0);
+  const { train, val, test, scaler } = await prepareCompressionData(soapObj, o.trainSamples, o.testSamples, seed, o.threads, log, t0);
   const corrFile = path.join(o.out, 'points', 'correlation.json');
   // Written by the process that trains the grid's first h_e only (two processes never write the same file).
   if (!o.noFigures && hs.includes(grid[0]!) && !existsSync(corrFile)) {
@@ -432,6 +438,23 @@ async function computeCompressionPoints(o: ResolvedOptions, grid: number[], hs: 
         const hist = await ae.train(train, { epochs, batchSize, validation: val, earlyStopping: { patience }, seed });
         const valMse = ae.reconstructionMse(val);
         log(`compression: ${a.method} h_e ${h}: val MSE ${valMse.toPrecision(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch}, ${hist.seconds.toFixed(1)} s)`);
+        // Saved before the point file, so a finished point always has its model.
+        await ae.save(compressionModelDir(o.out, a.method, h), {
+          soap: o.soap,
+          scaler: scaler.toJSON(),
+          extra: {
+            experiment: 'compression',
+            method: a.method,
+            he: h,
+            valMse,
+            epochs: hist.epochs.length,
+            bestEpoch: hist.bestEpoch,
+            stoppedEarly: hist.stoppedEarly,
+            backend: backend.name,
+            trainRows: train.rows,
+            valRows: val.rows,
+          },
+        });
         const c = await classify(
           withX(train, ae.encode(train.x), h),
           withX(val, ae.encode(val.x), h),

@@ -10,9 +10,16 @@
  * early stopping). Deterministic for given seeds on a given backend, as {@link MlpClassifier}:
  * seeded Glorot-uniform initialisers, and shuffling / validation split from soapix's {@link Rng}.
  * Select the backend first with `selectBackend`.
+ *
+ * A trained autoencoder saves as one folder ({@link Autoencoder.save}), in the format of
+ * {@link MlpClassifier.save} (see model-folder.ts): `model.json` + `weights.bin` hold the whole
+ * autoencoder as one TensorFlow.js Sequential model (encoder layers, then decoder layers: input ->
+ * reconstruction), `soapix.json` the architecture (`kind: 'autoencoder'`), the caller's metadata
+ * and checksums.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
+import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
 import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Which autoencoder. */
@@ -118,32 +125,86 @@ function checkRows(data: FeatureRows, cols: number, what: string): void {
 }
 
 
-function dense(units: number, activation: 'relu' | 'linear', seeds: Rng, name: string, inputDim?: number): tf.layers.Layer {
-  return tf.layers.dense({
-    ...(inputDim !== undefined ? { inputShape: [inputDim] } : {}),
-    units,
-    activation,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.nextUint32() }),
-    biasInitializer: 'zeros',
-    name,
-  });
+/** The `soapix.json` of a saved autoencoder folder ({@link Autoencoder.save}). */
+export interface SoapixAutoencoderJSON<Soap = unknown, Scaler = unknown> {
+  format: 'soapix-model';
+  version: 1;
+  kind: 'autoencoder';
+  autoencoder: ResolvedAutoencoderConfig;
+  /** SOAP parameters the features were computed with (given by the caller). */
+  soap: Soap | null;
+  /** Fitted scaler applied to the features before encoding (given by the caller). */
+  scaler: Scaler | null;
+  /** Anything else the caller recorded. */
+  extra: Record<string, unknown> | null;
+  /** Size and SHA-256 of the model files, checked on load. */
+  files: ModelFileChecksums;
+  tfjsVersion: string;
+  savedAt: string;
+}
+
+/** One dense layer of the architecture. */
+interface LayerSpec {
+  part: 'encoder' | 'decoder';
+  units: number;
+  activation: 'relu' | 'linear';
+  name: string;
+}
+
+/** The dense layers, encoder first: linear d -> h_e -> d; deep d -> d*h_m -> h_e -> d*h_m -> d. */
+function layerSpecs(cfg: ResolvedAutoencoderConfig): LayerSpec[] {
+  if (cfg.kind === 'linear') {
+    return [
+      { part: 'encoder', units: cfg.codeDim, activation: 'linear', name: 'code' },
+      { part: 'decoder', units: cfg.inputDim, activation: 'linear', name: 'output' },
+    ];
+  }
+  const h = cfg.inputDim * cfg.hiddenMultiplier;
+  return [
+    { part: 'encoder', units: h, activation: 'relu', name: 'enc_hidden' },
+    { part: 'encoder', units: cfg.codeDim, activation: 'linear', name: 'code' },
+    { part: 'decoder', units: h, activation: 'relu', name: 'dec_hidden' },
+    { part: 'decoder', units: cfg.inputDim, activation: 'linear', name: 'output' },
+  ];
 }
 
 function buildModels(cfg: ResolvedAutoencoderConfig): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const seeds = new Rng(cfg.seed);
   const encoder = tf.sequential({ name: 'soapix_encoder' });
   const decoder = tf.sequential({ name: 'soapix_decoder' });
-  if (cfg.kind === 'linear') {
-    encoder.add(dense(cfg.codeDim, 'linear', seeds, 'code', cfg.inputDim));
-    decoder.add(dense(cfg.inputDim, 'linear', seeds, 'output', cfg.codeDim));
-  } else {
-    const h = cfg.inputDim * cfg.hiddenMultiplier;
-    encoder.add(dense(h, 'relu', seeds, 'enc_hidden', cfg.inputDim));
-    encoder.add(dense(cfg.codeDim, 'linear', seeds, 'code'));
-    decoder.add(dense(h, 'relu', seeds, 'dec_hidden', cfg.codeDim));
-    decoder.add(dense(cfg.inputDim, 'linear', seeds, 'output'));
+  for (const spec of layerSpecs(cfg)) {
+    const model = spec.part === 'encoder' ? encoder : decoder;
+    const first = model.layers.length === 0;
+    model.add(
+      tf.layers.dense({
+        ...(first ? { inputShape: [spec.part === 'encoder' ? cfg.inputDim : cfg.codeDim] } : {}),
+        units: spec.units,
+        activation: spec.activation,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.nextUint32() }),
+        biasInitializer: 'zeros',
+        name: spec.name,
+      }),
+    );
   }
   return { encoder, decoder };
+}
+
+/** The whole autoencoder as one Sequential model (input -> reconstruction), for saving. */
+function buildCombined(cfg: ResolvedAutoencoderConfig): tf.Sequential {
+  const model = tf.sequential({ name: 'soapix_autoencoder' });
+  layerSpecs(cfg).forEach((spec, i) => {
+    model.add(
+      tf.layers.dense({
+        ...(i === 0 ? { inputShape: [cfg.inputDim] } : {}),
+        units: spec.units,
+        activation: spec.activation,
+        kernelInitializer: 'zeros',
+        biasInitializer: 'zeros',
+        name: spec.name,
+      }),
+    );
+  });
+  return model;
 }
 
 /**
@@ -318,6 +379,63 @@ export class Autoencoder {
   /** Reconstructions of codes (rows x codeDim): rows x inputDim. */
   decode(codes: Float32Array, batchSize = 4096): Float32Array {
     return this.run(this.decoder, codes, this.config.codeDim, this.config.inputDim, batchSize, 'decode');
+  }
+
+  /**
+   * Saves the autoencoder as a folder: `model.json` + `weights.bin` (TensorFlow.js layers format;
+   * the encoder and decoder layers as one Sequential model) and `soapix.json` (kind
+   * 'autoencoder', the configuration, `meta.soap`, `meta.scaler`, `meta.extra`, file checksums),
+   * as {@link MlpClassifier.save}. The optimiser state is not saved.
+   */
+  async save<Soap = unknown, Scaler = unknown>(dir: string, meta: SaveMeta<Soap, Scaler> = {}): Promise<SoapixAutoencoderJSON<Soap, Scaler>> {
+    const combined = buildCombined(this.config);
+    try {
+      combined.setWeights(this.allWeights());
+      return await saveModelFolder(dir, combined, (files) => ({
+        format: 'soapix-model',
+        version: 1,
+        kind: 'autoencoder',
+        autoencoder: { ...this.config },
+        soap: meta.soap ?? null,
+        scaler: meta.scaler ?? null,
+        extra: meta.extra ?? null,
+        files,
+        tfjsVersion: tf.version_core,
+        savedAt: new Date().toISOString(),
+      }));
+    } finally {
+      combined.dispose();
+    }
+  }
+
+  /**
+   * Loads a folder written by {@link save} (checking sizes and checksums); encode / decode give
+   * the same outputs as the saved autoencoder on the same backend.
+   *
+   * @throws Error saying what is wrong: no such folder, a missing or corrupt file, a checksum
+   *   mismatch, a folder holding another kind of model (e.g. an MLP classifier), or weights that
+   *   do not fit the architecture in `soapix.json`.
+   */
+  static async load<Soap = unknown, Scaler = unknown>(dir: string): Promise<{ autoencoder: Autoencoder; info: SoapixAutoencoderJSON<Soap, Scaler> }> {
+    const { info, prepared: cfg, model } = await loadModelFolder(dir, 'autoencoder', (i: SoapixAutoencoderJSON<Soap, Scaler>) =>
+      resolveAutoencoderConfig(i.autoencoder),
+    );
+    try {
+      const ae = new Autoencoder(cfg);
+      const weights = model.getWeights();
+      const want = ae.allWeights();
+      const shape = (ws: tf.Tensor[]) => ws.map((w) => `[${w.shape.join(',')}]`).join(' ');
+      if (weights.length !== want.length || weights.some((w, k) => w.shape.join(',') !== want[k]!.shape.join(','))) {
+        ae.dispose();
+        throw new Error(
+          `load: the weights in ${dir} (${shape(weights)}) do not fit the ${cfg.kind} autoencoder ${cfg.inputDim} -> ${cfg.codeDim} that soapix.json describes (${shape(want)})`,
+        );
+      }
+      ae.setAllWeights(weights);
+      return { autoencoder: ae, info };
+    } finally {
+      model.dispose();
+    }
   }
 
   /** Frees the weights and the optimiser state. */

@@ -4,6 +4,7 @@
  */
 export * from './backend';
 export * from './mlp';
+export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixModelHeader, type SoapixModelKind } from './model-folder';
 export * from './metrics';
 export * from './autoencoder';
 export * from './pca';

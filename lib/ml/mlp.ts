@@ -16,12 +16,9 @@
  * `soapix.json` with the architecture, the caller's SOAP parameters and scaler, and checksums of
  * the other two files. {@link MlpClassifier.load} reads it back without tfjs-node.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../atomic-file';
 import { Rng } from '../random';
+import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
 import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
@@ -132,21 +129,13 @@ export interface SoapixModelJSON<Soap = unknown, Scaler = unknown> {
   /** Anything else the caller recorded (training history, backend, data sizes). */
   extra: Record<string, unknown> | null;
   /** Size and SHA-256 of the model files, checked on load. */
-  files: Record<'model.json' | 'weights.bin', { bytes: number; sha256: string }>;
+  files: ModelFileChecksums;
   tfjsVersion: string;
   savedAt: string;
 }
 
-/** What the caller stores next to the weights in `soapix.json`. */
-export interface SaveMeta<Soap = unknown, Scaler = unknown> {
-  soap?: Soap;
-  scaler?: Scaler;
-  extra?: Record<string, unknown>;
-}
-
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-export const SOAPIX_JSON = 'soapix.json';
+// Kept importable from here, as before the folder code moved to model-folder.ts.
+export { MODEL_JSON, SOAPIX_JSON, WEIGHTS_BIN, type SaveMeta } from './model-folder';
 
 const DEFAULTS = { hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 };
 
@@ -197,9 +186,6 @@ export function checkLabeledData(data: LabeledData, cols: number, classes: numbe
   }
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 
 /** The Layers model: Dense+ReLU / Dropout pairs, a linear logits layer and a softmax layer. */
@@ -530,30 +516,7 @@ export class MlpClassifier {
    * folder with a `soapix.json` always holds a complete model.
    */
   async save<Soap = unknown, Scaler = unknown>(dir: string, meta: SaveMeta<Soap, Scaler> = {}): Promise<SoapixModelJSON<Soap, Scaler>> {
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await this.model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
-      }),
-    );
-    if (!artifacts || !artifacts.weightSpecs || artifacts.weightData === undefined) {
-      throw new Error('save: TensorFlow.js produced no weights');
-    }
-    const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
-    const modelJSON: tf.io.ModelJSON = {
-      modelTopology: artifacts.modelTopology as object,
-      format: artifacts.format,
-      generatedBy: artifacts.generatedBy,
-      convertedBy: artifacts.convertedBy ?? null,
-      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-    };
-    const modelBytes = Buffer.from(JSON.stringify(modelJSON), 'utf8');
-    await mkdir(dir, { recursive: true });
-    await rm(path.join(dir, SOAPIX_JSON), { force: true });
-    await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
-    await writeFileAtomic(path.join(dir, MODEL_JSON), modelBytes);
-    const info: SoapixModelJSON<Soap, Scaler> = {
+    return saveModelFolder(dir, this.model, (files) => ({
       format: 'soapix-model',
       version: 1,
       kind: 'mlp-classifier',
@@ -561,15 +524,10 @@ export class MlpClassifier {
       soap: meta.soap ?? null,
       scaler: meta.scaler ?? null,
       extra: meta.extra ?? null,
-      files: {
-        'model.json': { bytes: modelBytes.byteLength, sha256: sha256(modelBytes) },
-        'weights.bin': { bytes: weights.byteLength, sha256: sha256(weights) },
-      },
+      files,
       tfjsVersion: tf.version_core,
       savedAt: new Date().toISOString(),
-    };
-    await writeFileAtomic(path.join(dir, SOAPIX_JSON), JSON.stringify(info, null, 2) + '\n');
-    return info;
+    }));
   }
 
   /**
@@ -577,38 +535,11 @@ export class MlpClassifier {
    * `soapix.json`. Uses only `tf.io.fromMemory` (no file-system handler of tfjs-node).
    *
    * @returns the classifier and the folder's `soapix.json` (with the SOAP parameters and scaler).
+   * @throws Error saying what is wrong: no such folder, a missing or corrupt file, a checksum
+   *   mismatch, or a folder holding another kind of model (e.g. an autoencoder).
    */
   static async load<Soap = unknown, Scaler = unknown>(dir: string): Promise<{ classifier: MlpClassifier; info: SoapixModelJSON<Soap, Scaler> }> {
-    const read = async (name: string): Promise<Buffer> => {
-      try {
-        return await readFile(path.join(dir, name));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new Error(`load: cannot read ${path.join(dir, name)}${code === 'ENOENT' ? ' (not a saved soapix model folder, or an incomplete one)' : ''}: ${(err as Error).message}`);
-      }
-    };
-    const info = JSON.parse((await read(SOAPIX_JSON)).toString('utf8')) as SoapixModelJSON<Soap, Scaler>;
-    if (info.format !== 'soapix-model' || info.kind !== 'mlp-classifier') {
-      throw new Error(`load: ${path.join(dir, SOAPIX_JSON)} is not a soapix MLP classifier (format ${String(info.format)}, kind ${String(info.kind)})`);
-    }
-    if (info.version !== 1) throw new Error(`load: soapix.json version ${String(info.version)} is not supported (this soapix reads version 1)`);
-    const cfg = resolveMlpConfig(info.mlp);
-    const modelBytes = await read(MODEL_JSON);
-    const weightBytes = await read(WEIGHTS_BIN);
-    for (const [name, bytes] of [[MODEL_JSON, modelBytes], [WEIGHTS_BIN, weightBytes]] as const) {
-      const want = info.files?.[name];
-      if (!want) throw new Error(`load: soapix.json records no checksum of ${name}`);
-      if (bytes.byteLength !== want.bytes || sha256(bytes) !== want.sha256) {
-        throw new Error(`load: ${path.join(dir, name)} does not match soapix.json (${bytes.byteLength} bytes, expected ${want.bytes}; the file was changed or is incomplete)`);
-      }
-    }
-    const modelJSON = JSON.parse(modelBytes.toString('utf8')) as tf.io.ModelJSON;
-    const weightData = weightBytes.buffer.slice(weightBytes.byteOffset, weightBytes.byteOffset + weightBytes.byteLength) as ArrayBuffer;
-    const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [
-      tf.io.getWeightSpecs(manifest),
-      weightData,
-    ]);
-    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const { info, prepared: cfg, model } = await loadModelFolder(dir, 'mlp-classifier', (i: SoapixModelJSON<Soap, Scaler>) => resolveMlpConfig(i.mlp));
     const inShape = model.inputs[0].shape;
     const outShape = model.outputs[0].shape;
     if (inShape[1] !== cfg.inputDim || outShape[1] !== cfg.classes) {
