@@ -11,6 +11,22 @@ export function dealRoundRobin<T>(items: readonly T[], n: number): T[][] {
   return groups;
 }
 
+/**
+ * Splits `items` into at most `n` non-empty groups of about equal total cost: the most costly
+ * first, each to the group with the least cost so far (greedy longest-processing-time order).
+ */
+export function dealByCost<T>(items: readonly T[], n: number, cost: (item: T) => number): T[][] {
+  const groups: T[][] = Array.from({ length: Math.max(1, Math.min(n, items.length)) }, () => []);
+  const load = groups.map(() => 0);
+  for (const item of [...items].sort((a, b) => cost(b) - cost(a))) {
+    let g = 0;
+    for (let i = 1; i < groups.length; i++) if (load[i]! < load[g]!) g = i;
+    groups[g]!.push(item);
+    load[g]! += cost(item);
+  }
+  return groups;
+}
+
 export interface WorkerRun<T> {
   /** The CLI script to fork. */
   cli: string;

@@ -8,3 +8,5 @@ export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixM
 export * from './metrics';
 export * from './autoencoder';
 export * from './pca';
+export * from './cnn';
+export { fitSoftmaxModel, evaluateSoftmaxModel, predictSoftmaxModel, argmaxRows, type SoftmaxModel, type FitHooks } from './fit';
