@@ -19,7 +19,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
-import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
+import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from './fit';
+import { iota, isPositiveInt } from './training';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
 export interface MlpConfig {
@@ -328,6 +329,18 @@ export class MlpClassifier {
     return h as tf.Tensor2D;
   }
 
+  /** This classifier as the shared training loop sees it; training passes draw dropout masks from `dropout()`. */
+  private asSoftmaxModel(dropout: () => DropoutState | null = () => null): SoftmaxModel {
+    return {
+      classes: this.config.classes,
+      inputCols: this.config.inputDim,
+      logits: (x, training) => this.logits(x, training ? dropout() : null),
+      trainableVariables: () => this.model.trainableWeights.map((w) => w.read() as tf.Variable),
+      getWeights: () => this.model.getWeights(),
+      setWeights: (w) => this.model.setWeights(w),
+    };
+  }
+
   /**
    * Trains the classifier with Adam on the sparse categorical cross-entropy. Every epoch visits
    * the training rows in a new seeded order, in mini-batches (the last one may be smaller).
@@ -335,141 +348,25 @@ export class MlpClassifier {
    */
   async train(data: LabeledData, options: TrainOptions): Promise<TrainHistory> {
     const cfg = this.config;
-    checkLabeledData(data, cfg.inputDim, cfg.classes, 'train data');
-    const { epochs, batchSize = 128, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
-    const seed = options.seed ?? cfg.seed;
-    checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
-    const rng = new Rng(seed);
-    const start = performance.now();
-
-    // Training and validation row sets (indices into data, or separate data).
-    const { trainIdx, val } = splitValidation(data, validation, rng, (v) => checkLabeledData(v, cfg.inputDim, cfg.classes, 'validation data'));
-    const nTrain = trainIdx.length;
-    if (nTrain < 1) throw new RangeError('train: no training rows');
-
     if (!this.optimizer) this.optimizer = tf.train.adam(cfg.learningRate);
-    const optimizer = this.optimizer;
-    const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const dropout: DropoutState = { gen: new MaskGenerator(rng), rate: cfg.dropout, bufs: new Map() };
-    const order = Int32Array.from(trainIdx);
-    const cols = data.cols;
-    const xBuf = new Float32Array(batchSize * cols);
-    const yBuf = new Int32Array(batchSize);
-
-    const monitor = earlyStopping?.monitor ?? 'valLoss';
-    const tracker = BestEpochTracker.fromOptions(earlyStopping, monitor === 'valAccuracy');
-    let stoppedEarly = false;
-    const logs: EpochLog[] = [];
-
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        rng.shuffle(order);
-        const t0 = performance.now();
-        let lossSum = 0;
-        let correct = 0;
-        for (let b0 = 0; b0 < nTrain; b0 += batchSize) {
-          const bs = Math.min(batchSize, nTrain - b0);
-          for (let i = 0; i < bs; i++) {
-            const r = order[b0 + i];
-            xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
-            yBuf[i] = data.y[r];
-          }
-          const stats = tf.tidy(() => {
-            const xb = tf.tensor2d(bs === batchSize ? xBuf : xBuf.subarray(0, bs * cols), [bs, cols]);
-            const yb = tf.tensor1d(bs === batchSize ? yBuf : yBuf.subarray(0, bs), 'int32');
-            let nCorrect: tf.Scalar | null = null;
-            const { value, grads } = tf.variableGrads(() => {
-              const logits = this.logits(xb, dropout);
-              nCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'float32'))) as tf.Scalar;
-              return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, cfg.classes), logits) as tf.Scalar;
-            }, vars);
-            optimizer.applyGradients(grads);
-            const kept = nCorrect as unknown as tf.Scalar;
-            const out = tf.stack([value, kept]);
-            kept.dispose(); // kept out of the gradient scope's cleanup, so freed here
-            return out;
-          });
-          const s = stats.dataSync();
-          stats.dispose();
-          lossSum += s[0] * bs;
-          correct += s[1];
-        }
-        const seconds = (performance.now() - t0) / 1000;
-        const log: EpochLog = {
-          epoch,
-          loss: lossSum / nTrain,
-          accuracy: correct / nTrain,
-          seconds,
-          samplesPerSecond: nTrain / seconds,
-        };
-        if (val) {
-          const ev = this.evaluateRows(val.data, val.idx, evalBatchSize);
-          log.valLoss = ev.loss;
-          log.valAccuracy = ev.accuracy;
-          tracker.update(epoch, monitor === 'valLoss' ? ev.loss : ev.accuracy, () => this.model.getWeights());
-        }
-        logs.push(log);
-        if (onEpoch) await onEpoch(log);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        // As Keras's EarlyStopping: stop after `patience` epochs in a row without improvement.
-        if (earlyStopping && tracker.exhausted(earlyStopping.patience)) {
-          stoppedEarly = epoch < epochs;
-          break;
-        }
-      }
-      const restored = tracker.restore(logs.length, (w) => this.model.setWeights(w));
-      return {
-        epochs: logs,
-        bestEpoch: tracker.bestEpoch,
-        stoppedEarly,
-        restoredBestWeights: restored,
-        backend: tf.getBackend(),
-        trainRows: nTrain,
-        valRows: val ? val.idx.length : 0,
-        batchSize,
-        seed,
-        seconds: (performance.now() - start) / 1000,
-      };
-    } finally {
-      tracker.dispose();
-    }
-  }
-
-  /** Mean loss and accuracy over the rows `idx` of `data`, without dropout. */
-  private evaluateRows(data: LabeledData, idx: Int32Array, batchSize: number): { loss: number; accuracy: number } {
-    const cols = data.cols;
-    const n = idx.length;
-    const cap = Math.min(batchSize, n);
-    const xBuf = new Float32Array(cap * cols);
-    const yBuf = new Int32Array(cap);
-    let lossSum = 0;
-    let correct = 0;
-    for (let b0 = 0; b0 < n; b0 += cap) {
-      const bs = Math.min(cap, n - b0);
-      for (let i = 0; i < bs; i++) {
-        const r = idx[b0 + i];
-        xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
-        yBuf[i] = data.y[r];
-      }
-      const s = tf.tidy(() => {
-        const xb = tf.tensor2d(xBuf.subarray(0, bs * cols), [bs, cols]);
-        const yb = tf.tensor1d(yBuf.subarray(0, bs), 'int32');
-        const logits = this.logits(xb, null);
-        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(yb, this.config.classes), logits, undefined, 0, tf.Reduction.SUM);
-        const ok = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'float32'));
-        return tf.stack([loss as tf.Scalar, ok]).dataSync();
-      });
-      lossSum += s[0];
-      correct += s[1];
-    }
-    return { loss: lossSum / n, accuracy: correct / n };
+    let dropout: DropoutState | null = null;
+    return fitSoftmaxModel(
+      this.asSoftmaxModel(() => dropout),
+      this.optimizer,
+      data,
+      { ...options, seed: options.seed ?? cfg.seed, batchSize: options.batchSize ?? 128 },
+      {
+        check: (d, what) => checkLabeledData(d, cfg.inputDim, cfg.classes, what),
+        // The masks come from the run's generator, right after the validation split.
+        onStart: (rng) => void (dropout = { gen: new MaskGenerator(rng), rate: cfg.dropout, bufs: new Map() }),
+      },
+    );
   }
 
   /** Mean loss and accuracy on labelled rows, without dropout. */
   evaluate(data: LabeledData, batchSize = 4096): { loss: number; accuracy: number } {
     checkLabeledData(data, this.config.inputDim, this.config.classes);
-    if (data.rows === 0) return { loss: Number.NaN, accuracy: Number.NaN };
-    return this.evaluateRows(data, iota(data.rows), batchSize);
+    return evaluateSoftmaxModel(this.asSoftmaxModel(), data, iota(data.rows), batchSize);
   }
 
   /**
@@ -477,36 +374,12 @@ export class MlpClassifier {
    * rows x classes.
    */
   predict(x: Float32Array, batchSize = 4096): Float32Array {
-    const cols = this.config.inputDim;
-    const k = this.config.classes;
-    if (!(x instanceof Float32Array)) throw new TypeError('predict: x must be a Float32Array');
-    if (x.length % cols !== 0) throw new RangeError(`predict: x has ${x.length} values, not a multiple of the ${cols} features`);
-    if (!isPositiveInt(batchSize)) throw new RangeError(`predict: batchSize must be a positive integer, got ${String(batchSize)}`);
-    const rows = x.length / cols;
-    const out = new Float32Array(rows * k);
-    for (let b0 = 0; b0 < rows; b0 += batchSize) {
-      const bs = Math.min(batchSize, rows - b0);
-      const p = tf.tidy(() => {
-        const xb = tf.tensor2d(x.subarray(b0 * cols, (b0 + bs) * cols), [bs, cols]);
-        return (this.model.predict(xb) as tf.Tensor).dataSync();
-      });
-      out.set(p, b0 * k);
-    }
-    return out;
+    return predictSoftmaxModel(this.asSoftmaxModel(), x, batchSize);
   }
 
   /** The most probable class of every row of `x` (ties: the lowest class). */
   predictClasses(x: Float32Array, batchSize = 4096): Int32Array {
-    const k = this.config.classes;
-    const p = this.predict(x, batchSize);
-    const rows = p.length / k;
-    const out = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (p[r * k + c] > p[r * k + best]) best = c;
-      out[r] = best;
-    }
-    return out;
+    return argmaxRows(this.predict(x, batchSize), this.config.classes);
   }
 
   /**
