@@ -381,32 +381,63 @@ function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
     const m = n * outHeight * outWidth;
     const k = fh * fw * cin;
     const dy2 = keep(run1('Reshape', backend, { x: dy }, { shape: [m, cout] }));
-    // Transposed im2col, written directly into wasm memory: row (i, j, c) of `cols` holds the
+    const wb = backend as WasmHeapBackend;
+    const rowStride = inWidth * cin;
+    // A transposed im2col, written directly into wasm memory: row (i, j, c) of `cols` holds the
     // input value each output position (b, p, q) sees through filter tap (i, j), channel c, so one
     // matrix product cols [k, m] x dy [m, cout] gives the whole filter gradient. (Building it
     // from the wasm Slice and Concat kernels cost 20x more than the product itself.)
-    const wb = backend as WasmHeapBackend;
     const cols = keep(wb.makeOutput([k, m], 'float32'));
     // Views are taken after the allocation: growing wasm memory detaches older ones.
     const src = wb.typedArrayFromHeap(x) as Float32Array;
     const dst = wb.typedArrayFromHeap(cols) as Float32Array;
-    for (let i = 0; i < fh; i++) {
-      for (let j = 0; j < fw; j++) {
-        for (let c = 0; c < cin; c++) {
-          let o = ((i * fw + j) * cin + c) * m;
-          for (let b = 0; b < n; b++) {
-            const xb = b * inHeight * inWidth * cin;
-            for (let p = 0; p < outHeight; p++) {
-              const r = p * sh + i - top;
-              if (r < 0 || r >= inHeight) {
-                dst.fill(0, o, o + outWidth);
-                o += outWidth;
-                continue;
+    if (cin >= outWidth) {
+      // Many channels: through the output positions in order, reading x in runs of cin values,
+      // with one write stream per row of cols (3x faster than the loop below for 16 channels).
+      let row = 0;
+      for (let b = 0; b < n; b++) {
+        const xb = b * inHeight * rowStride;
+        for (let p = 0; p < outHeight; p++) {
+          const r0 = p * sh - top;
+          for (let q = 0; q < outWidth; q++, row++) {
+            const c0 = q * sw - left;
+            let o = row;
+            for (let i = 0; i < fh; i++) {
+              const r = r0 + i;
+              const rowIn = r >= 0 && r < inHeight;
+              for (let j = 0; j < fw; j++) {
+                const col = c0 + j;
+                if (rowIn && col >= 0 && col < inWidth) {
+                  let s = xb + r * rowStride + col * cin;
+                  for (let c = 0; c < cin; c++, o += m) dst[o] = src[s++];
+                } else {
+                  for (let c = 0; c < cin; c++, o += m) dst[o] = 0;
+                }
               }
-              const xr = xb + r * inWidth * cin + c;
-              for (let q = 0; q < outWidth; q++) {
-                const col = q * sw + j - left;
-                dst[o++] = col >= 0 && col < inWidth ? src[xr + col * cin] : 0;
+            }
+          }
+        }
+      }
+    } else {
+      // Few channels (a first layer): row by row of cols, reading x along image rows.
+      for (let i = 0; i < fh; i++) {
+        for (let j = 0; j < fw; j++) {
+          for (let c = 0; c < cin; c++) {
+            let o = ((i * fw + j) * cin + c) * m;
+            for (let b = 0; b < n; b++) {
+              const xb = b * inHeight * rowStride;
+              for (let p = 0; p < outHeight; p++) {
+                const r = p * sh + i - top;
+                if (r < 0 || r >= inHeight) {
+                  dst.fill(0, o, o + outWidth);
+                  o += outWidth;
+                  continue;
+                }
+                const xr = xb + r * rowStride + c;
+                for (let q = 0; q < outWidth; q++) {
+                  const col = q * sw + j - left;
+                  dst[o++] = col >= 0 && col < inWidth ? src[xr + col * cin] : 0;
+                }
               }
             }
           }
@@ -526,8 +557,7 @@ interface MaxPoolGradAttrs {
 /**
  * `MaxPoolGrad` for wasm, in JavaScript over the wasm heap: each pooling window sends its dy to
  * the position of its maximum, the first one in row-major window order when several are equal
- * (as the cpu backend does; a window of only NaN or -Infinity sends nothing). Windows are scanned
- * with the channels innermost, so memory is read in order.
+ * (as the cpu backend does; a window of only NaN or -Infinity sends nothing).
  */
 function maxPoolGradWasm(original: KernelFunc): KernelFunc {
   const fn = (args: KernelArgs): TensorInfo | TensorInfo[] => {
@@ -556,8 +586,6 @@ function maxPoolGradWasm(original: KernelFunc): KernelFunc {
     const top = info.padInfo.top;
     const left = info.padInfo.left;
     const rowStride = inWidth * ch;
-    const maxVal = new Float64Array(ch);
-    const maxPos = new Int32Array(ch);
     let g = 0; // index into dy, NHWC
     for (let b = 0; b < n; b++) {
       const xb = b * inHeight * rowStride;
@@ -569,22 +597,19 @@ function maxPoolGradWasm(original: KernelFunc): KernelFunc {
           const c0 = q * sw - left;
           const cMin = Math.max(0, c0);
           const cMax = Math.min(inWidth, c0 + fw);
-          maxVal.fill(-Infinity);
-          maxPos.fill(-1);
-          for (let r = rMin; r < rMax; r++) {
-            for (let col = cMin; col < cMax; col++) {
-              const base = xb + r * rowStride + col * ch;
-              for (let d = 0; d < ch; d++) {
-                const v = xs[base + d];
-                if (v > maxVal[d]) {
-                  maxVal[d] = v;
-                  maxPos[d] = base + d;
+          const first = xb + rMin * rowStride + cMin * ch;
+          for (let d = 0; d < ch; d++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let r = rMin, rowAt = first + d; r < rMax; r++, rowAt += rowStride) {
+              for (let col = cMin, i = rowAt; col < cMax; col++, i += ch) {
+                const v = xs[i];
+                if (v > best) {
+                  best = v;
+                  at = i;
                 }
               }
             }
-          }
-          for (let d = 0; d < ch; d++) {
-            const at = maxPos[d];
             if (at >= 0) dst[at] += dys[g + d];
           }
         }
@@ -620,8 +645,18 @@ function sumWasm(original: KernelFunc): KernelFunc {
     const src = wb.typedArrayFromHeap(x) as Float32Array;
     const dst = wb.typedArrayFromHeap(out) as Float32Array;
     const acc = new Float64Array(inner);
-    for (let r = 0, o = 0; r < outer; r++) {
-      for (let j = 0; j < inner; j++) acc[j] += src[o++];
+    // Four rows at a time: a quarter of the loads and stores of the accumulators.
+    let r = 0;
+    for (; r + 4 <= outer; r += 4) {
+      const o0 = r * inner;
+      const o1 = o0 + inner;
+      const o2 = o1 + inner;
+      const o3 = o2 + inner;
+      for (let j = 0; j < inner; j++) acc[j] += src[o0 + j] + src[o1 + j] + src[o2 + j] + src[o3 + j];
+    }
+    for (; r < outer; r++) {
+      const o = r * inner;
+      for (let j = 0; j < inner; j++) acc[j] += src[o + j];
     }
     dst.set(acc);
     return out;
