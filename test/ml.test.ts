@@ -358,9 +358,9 @@ describe('wasm kernel fixes', () => {
     const labels = [1, 7, 4];
     const lossOf = (p: Record<string, tf.Tensor>): tf.Scalar => {
       const x = tf.tensor4d(xv, [3, 13, 13, 1]);
-      let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, p.w1 as tf.Tensor4D, 1, 'valid'), p.b1));
+      let h = tf.relu(tf.add(tf.conv2d(x, p.w1 as tf.Tensor4D, 1, 'valid'), p.b1)) as tf.Tensor4D;
       h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.relu(tf.add(tf.conv2d(h, p.w2 as tf.Tensor4D, 1, 'valid'), p.b2));
+      h = tf.relu(tf.add(tf.conv2d(h, p.w2 as tf.Tensor4D, 1, 'valid'), p.b2)) as tf.Tensor4D;
       h = tf.maxPool(h, 2, 2, 'valid');
       const f = tf.reshape(h, [3, 32]);
       const d = tf.relu(tf.add(tf.matMul(f, p.w3 as tf.Tensor2D), p.b3));

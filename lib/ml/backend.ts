@@ -586,6 +586,10 @@ function maxPoolGradWasm(original: KernelFunc): KernelFunc {
     const top = info.padInfo.top;
     const left = info.padInfo.left;
     const rowStride = inWidth * ch;
+    // Offsets of the window's positions from its first one, in row-major order.
+    const taps = fh * fw;
+    const offsets = new Int32Array(taps);
+    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) offsets[i * fw + j] = i * rowStride + j * ch;
     let g = 0; // index into dy, NHWC
     for (let b = 0; b < n; b++) {
       const xb = b * inHeight * rowStride;
@@ -598,6 +602,25 @@ function maxPoolGradWasm(original: KernelFunc): KernelFunc {
           const cMin = Math.max(0, c0);
           const cMax = Math.min(inWidth, c0 + fw);
           const first = xb + rMin * rowStride + cMin * ch;
+          if (rMax - rMin === fh && cMax - cMin === fw) {
+            // The whole window lies inside the image: one loop over its positions.
+            for (let d = 0; d < ch; d++) {
+              const at0 = first + d;
+              let best = xs[at0];
+              let at = best > -Infinity ? at0 : -1;
+              if (at < 0) best = -Infinity;
+              for (let t = 1; t < taps; t++) {
+                const i = at0 + offsets[t];
+                const v = xs[i];
+                if (v > best) {
+                  best = v;
+                  at = i;
+                }
+              }
+              if (at >= 0) dst[at] += dys[g + d];
+            }
+            continue;
+          }
           for (let d = 0; d < ch; d++) {
             let best = -Infinity;
             let at = -1;
