@@ -2,8 +2,7 @@
  * Experiment 2 and 3 building blocks: PCA (ml-pca), the linear and deep autoencoders, and the tiny
  * end-to-end runs of `soapix experiment compression` / `noise`.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { Autoencoder } from '../lib/ml/autoencoder';
 import { selectBackend } from '../lib/ml/backend';
 import { Pca, meanSquaredError } from '../lib/ml/pca';
 import { Rng } from '../lib/random';
+import { buildIfStale, runCli } from './helpers/cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-compression-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,31 +113,7 @@ describe('Autoencoder', () => {
 });
 
 
-const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
-
-/** A lib/ source whose compiled file in dist/ is missing or older, or undefined when dist/ is fresh. */
-function staleSource(d = path.join(root, 'lib')): string | undefined {
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = path.join(d, e.name);
-    if (e.isDirectory()) {
-      const s = staleSource(p);
-      if (s) return s;
-    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-      const js = path.join(root, 'dist', path.relative(path.join(root, 'lib'), p)).replace(/\.ts$/, '.js');
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) return p;
-    }
-  }
-  return undefined;
-}
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[]) => runCli(args);
 
 describe('noise helpers', () => {
   it('log-spaces the paper grid and interpolates in log sigma', () => {
@@ -156,11 +132,7 @@ describe('noise helpers', () => {
 });
 
 describe('experiments compression and noise, --tiny, from the compiled CLI', () => {
-  beforeAll(() => {
-    if (staleSource() !== undefined) {
-      execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
-    }
-  }, 120_000);
+  beforeAll(buildIfStale, 120_000);
 
   it('compression --tiny writes results, figures and the report', async () => {
     const out = path.join(dir, 'compression');

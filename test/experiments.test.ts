@@ -2,8 +2,7 @@
  * The experiments end to end in --tiny mode, through the compiled CLI (dist/cli.js, rebuilt when
  * stale): classify, predict with its model, hparam-search with 2 trials.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -11,37 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { mirrorImage, rotateImage } from '../lib/experiments/common';
 import { trialParams } from '../lib/experiments/hparam-search';
+import { buildIfStale, runCli } from './helpers/cli';
 
-const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
 const work = mkdtempSync(path.join(tmpdir(), 'soapix-exp-'));
+const run = (args: string[]) => runCli(args);
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function stale(dir = path.join(root, 'lib')): boolean {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (stale(p)) return true;
-    } else if (e.name.endsWith('.ts')) {
-      const js = path.join(root, 'dist', path.relative(path.join(root, 'lib'), p)).replace(/\.ts$/, '.js');
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) return true;
-    }
-  }
-  return false;
-}
-
-beforeAll(() => {
-  if (stale()) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
-  }
-}, 120_000);
+beforeAll(buildIfStale, 120_000);
 
 describe('image helpers', () => {
   it('rotates by 0 degrees to the same image, by 180 twice back, and mirrors', () => {

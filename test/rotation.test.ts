@@ -38,7 +38,7 @@ function toyDataset(n: number, seed: number): InMemoryDataset {
     for (let c = 4; c < 24; c++) pixels[k * 784 + r0 * 28 + c] = 50 + rng.nextInt(200);
     for (let i = 0; i < 20; i++) pixels[k * 784 + (8 + rng.nextInt(12)) * 28 + 8 + rng.nextInt(12)] = rng.nextInt(256);
   }
-  return new InMemoryDataset({ name: 'toy', pixels, labels, count: n, rows: 28, cols: 28, channels: 1 });
+  return new InMemoryDataset({ name: 'toy', pixels, labels, rows: 28, cols: 28, channels: 1 });
 }
 
 describe('patches', () => {
@@ -88,7 +88,7 @@ describe('patches', () => {
   });
 
   it('skips images without any point', () => {
-    const blank = new InMemoryDataset({ name: 'blank', pixels: new Uint8Array(3 * 784), labels: new Int32Array(3), count: 3, rows: 28, cols: 28, channels: 1 });
+    const blank = new InMemoryDataset({ name: 'blank', pixels: new Uint8Array(3 * 784), labels: new Int32Array(3), rows: 28, cols: 28, channels: 1 });
     expect(makePatchSet(blank, [0, 1, 2], { size: 13, rotate: true, seed: 1 }).count).toBe(0);
   });
 

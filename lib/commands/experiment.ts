@@ -325,6 +325,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
     .option('--conditions <list>', 'subset of rotated,upright (default both)', parseChoiceList('--conditions', ['rotated', 'upright'] as const))
     .option('--models <list>', 'subset of soap,soap-extra,cnn (default all)', parseChoiceList('--models', ['soap', 'soap-extra', 'cnn'] as const))
     .option('--hidden <widths>', 'MLP widths of the SOAP models (default 512,256,128)', parseHidden)
+    .option('--cnn-learning-rate <lr>', 'Adam learning rate of the CNN (paper 1e-4)', numberParser({ min: 0, minExclusive: true }), 1e-4)
     .option('--threads <n>', 'SOAP threads (0: all cores)', integerParser(0, 4096), 0)
     .option('--shard <i/n>', 'run tasks k (in protocol order) with k mod n = i-1 only', parseShard)
     .option('--workers <n>', 'parallel worker processes (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
@@ -341,6 +342,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
           testPatches?: number;
           conditions?: ('rotated' | 'upright')[];
           models?: ('soap' | 'soap-extra' | 'cnn')[];
+          cnnLearningRate: number;
           shard?: ShardSpec;
           workers: number;
           only?: string;
@@ -365,6 +367,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
           conditions: o.conditions ?? [...rot.ROTATION_CONDITIONS],
           models: o.models ?? [...rot.ROTATION_MODELS],
           hidden: o.hidden ?? [512, 256, 128],
+          cnnLearningRate: o.cnnLearningRate,
           seed: o.seed,
           backend: o.backend,
           threads: o.threads,

@@ -73,6 +73,8 @@ export interface RotationExperimentOptions {
   models: readonly RotationModel[];
   /** MLP widths of the SOAP models. */
   hidden: readonly number[];
+  /** Adam learning rate of the CNN (the paper: 1e-4). */
+  cnnLearningRate: number;
   seed: number;
   backend: 'auto' | BackendName;
   threads: number;
@@ -236,7 +238,7 @@ async function runTask(t: RotationTask, data: PatchData, o: RotationExperimentOp
   let history: TrainHistory;
   let predicted: Int32Array;
   if (t.model === 'cnn') {
-    const cnn = CnnClassifier.create({ height: o.patchSize, seed });
+    const cnn = CnnClassifier.create({ height: o.patchSize, learningRate: o.cnnLearningRate, seed });
     try {
       history = await cnn.train(train, trainOpts);
       predicted = cnn.predictClasses(testX);
@@ -349,7 +351,7 @@ function rotationCliArgs(o: RotationExperimentOptions): string[] {
     '--r-cut', String(o.soap.rCut), '--n-max', String(o.soap.nMax), '--l-max', String(o.soap.lMax), '--sigma', String(o.soap.sigma),
     '--patch-size', String(o.patchSize), '--sizes', o.sizes.join(','), '--runs', String(o.runs), '--test-patches', String(o.testPatches),
     '--epochs', String(o.epochs), '--patience', String(o.patience), '--conditions', o.conditions.join(','), '--models', o.models.join(','),
-    '--hidden', o.hidden.join(','), '--seed', String(o.seed), '--backend', o.backend,
+    '--hidden', o.hidden.join(','), '--cnn-learning-rate', String(o.cnnLearningRate), '--seed', String(o.seed), '--backend', o.backend,
   ];
 }
 
@@ -455,7 +457,7 @@ async function writeRotationReport(out: string, r: RotationResults): Promise<str
           `Training sizes ${s.sizes.join(', ')}; ${s.runs} run(s) each (own image pool, split and initialisation); 80:20 train/validation; at most ${s.epochs} epochs, ` +
           `early stopping after ${s.patience} epochs without a lower validation loss, best-validation weights restored. ` +
           `SOAP r_cut ${r.soap.rCut}, n_max ${r.soap.nMax}, l_max ${r.soap.lMax}, sigma ${r.soap.sigma} at the patch centre from the patch's points; MLP ${s.hidden.join('-')} (Adam 1e-3, batch 128). ` +
-          `CNN: conv 16 3x3 + ReLU + max-pool 2, conv 32 3x3 + ReLU + max-pool 2, dense 64 + ReLU, softmax (valid padding; Adam 1e-4, batch 2048). Seed ${s.seed}. Backend ${r.records[0]?.backend ?? '?'}.`,
+          `CNN: conv 16 3x3 + ReLU + max-pool 2, conv 32 3x3 + ReLU + max-pool 2, dense 64 + ReLU, softmax (valid padding; Adam ${s.cnnLearningRate}, batch 2048). Seed ${s.seed}. Backend ${r.records[0]?.backend ?? '?'}.`,
       },
       { heading: 'Learning curves', figures: r.figures },
       {
