@@ -3,7 +3,7 @@
  * beforeAll): featurize, shards + merge, resuming, output files read by numpy, bad input,
  * progress output, interrupts.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -27,9 +27,8 @@ import { MlpClassifier, selectBackend } from '../lib/ml/index';
 import { readNpy } from '../lib/npy';
 import { RobustScaler } from '../lib/scaler';
 import { Soap } from '../lib/soap';
+import { buildIfStale, cli, root, runCli, type CliResult } from './helpers/cli';
 
-const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -37,21 +36,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const SMALL = ['--dataset', 'mnist', '--split', 'train', '--limit', '40', '--r-cut', '5', '--n-max', '4', '--l-max', '3', '--sigma', '1'];
 const ARRAYS = ['features', 'labels', 'centers'] as const;
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type RunResult = CliResult;
 
 /** Runs `node dist/cli.js ...args`; never rejects. */
-function soapix(args: string[], timeout = 60_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const soapix = (args: string[], timeout = 60_000): Promise<RunResult> => runCli(args, timeout);
 
 async function ok(args: string[]): Promise<RunResult> {
   const r = await soapix(args);
@@ -81,31 +69,8 @@ function python(script: string, ...args: string[]): string {
   }
 }
 
-/** A lib/ source whose compiled file in dist/ is missing or older, or undefined when dist/ is fresh. */
-function staleSource(dir = path.join(root, 'lib')): string | undefined {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      const s = staleSource(p);
-      if (s) return s;
-    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-      const js = path.join(root, 'dist', path.relative(path.join(root, 'lib'), p)).replace(/\.ts$/, '.js');
-      if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) return p;
-    }
-  }
-  return undefined;
-}
-
-beforeAll(() => {
-  // The CLI under test is the compiled one, as installed (bin: dist/cli.js). Rebuilt only when
-  // stale, so that a fresh dist/ is not rewritten while other test files (the packaging test) read it.
-  if (staleSource() !== undefined) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: root,
-      stdio: 'pipe',
-    });
-  }
-}, 120_000);
+// The CLI under test is the compiled one, as installed (bin: dist/cli.js).
+beforeAll(buildIfStale, 120_000);
 
 describe('soapix CLI: help and option parsing', () => {
   it('dist/cli.js starts with a node shebang', () => {
