@@ -32,6 +32,7 @@ import { MlpClassifier, type EpochLog, type LabeledData, type TrainHistory } fro
 import { writeReport } from '../report';
 import { deriveSeed } from '../sampling';
 import { RobustScaler } from '../scaler';
+import type { Soap } from '../soap';
 import { makeSoap, PAPER_OPTIMUM, secondsSince, type SoapParams } from './common';
 import type { ClaimCheck } from './compression';
 import { imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
@@ -167,7 +168,7 @@ const DOMAIN_FIT = 0x46495421; // "FIT!"
 class PatchData {
   private readonly train: Dataset;
   private readonly test: Dataset;
-  private readonly soap;
+  private readonly soap: Soap;
   private readonly pools = new Map<string, PatchSet>();
   private readonly features = new Map<string, { x: Float32Array; cols: number }>();
   private testSet: PatchSet | null = null;
