@@ -21,70 +21,36 @@
 // wall time, "per CPU-second" rows per second of the process's CPU time (one thread on wasm and
 // cpu), which drops less than the wall-time rate when other jobs share the machine. --profile
 // also prints the milliseconds per kernel of one step on wasm (tf.profile).
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
+import { checkDist, cores, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+
 const require = createRequire(import.meta.url);
 const VARIANTS = ['cpu', 'wasm-shipped', 'wasm'];
 const SIDE = 13;
 const CLASSES = 10;
 const BATCH = 2048;
 const LEARNING_RATE = 1e-4;
-
-function fail(msg) {
-  console.error(`bench/cnn.mjs: ${msg}`);
-  process.exit(1);
-}
+const fail = failer('cnn.mjs');
 
 function parseArgs(argv) {
-  const a = { steps: 10, cpuSteps: 1, warmupSteps: 2, variants: [...VARIANTS], profile: false, child: null, seed: 1 };
-  const need = (i) => {
-    if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
-    return argv[i + 1];
-  };
-  const num = (flag, s, min) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min) fail(`${flag} must be an integer >= ${min}, got '${s}'`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    switch (f) {
-      case '--steps': a.steps = num(f, need(i), 1); i++; break;
-      case '--cpu-steps': a.cpuSteps = num(f, need(i), 1); i++; break;
-      case '--warmup-steps': a.warmupSteps = num(f, need(i), 0); i++; break;
-      case '--variants':
-        a.variants = need(i).split(',');
-        for (const v of a.variants) if (!VARIANTS.includes(v)) fail(`--variants: unknown variant '${v}'; known: ${VARIANTS.join(', ')}`);
-        i++;
-        break;
-      case '--profile': a.profile = true; break;
-      case '--seed': a.seed = num(f, need(i), 0); i++; break;
-      case '--child': a.child = need(i); i++; break;
-      case '-h':
-      case '--help':
-        console.log('usage: node bench/cnn.mjs [--steps 10] [--cpu-steps 1] [--warmup-steps 2] [--variants cpu,wasm-shipped,wasm] [--profile] [--seed 1]');
-        process.exit(0);
-        break;
-      default: fail(`unknown argument '${f}' (try --help)`);
-    }
-  }
-  return a;
-}
-
-function checkDist() {
-  const index = path.join(root, 'dist', 'ml', 'index.js');
-  if (!fs.existsSync(index)) fail('dist/ml/index.js is missing: the benchmark runs the built package; run `npm run build:ts` first');
-  const distTime = fs.statSync(path.join(root, 'dist', 'ml', 'backend.js')).mtimeMs;
-  if (fs.statSync(path.join(root, 'lib', 'ml', 'backend.ts')).mtimeMs > distTime) {
-    console.error('warning: lib/ml/backend.ts is newer than dist/ml/backend.js: run `npm run build:ts` to benchmark the current code');
-  }
+  return parseCli(
+    argv,
+    {
+      steps: { type: 'int', min: 1, default: 10 },
+      'cpu-steps': { type: 'int', min: 1, default: 1 },
+      'warmup-steps': { type: 'int', min: 0, default: 2 },
+      variants: { type: 'list', known: VARIANTS, what: 'variant', default: [...VARIANTS] },
+      profile: { type: 'boolean' },
+      seed: { type: 'int', min: 0, default: 1 },
+      child: { type: 'string', default: null },
+    },
+    'usage: node bench/cnn.mjs [--steps 10] [--cpu-steps 1] [--warmup-steps 2] [--variants cpu,wasm-shipped,wasm] [--profile] [--seed 1]',
+    fail,
+  );
 }
 
 // --- child: one variant in a fresh process ------------------------------------------------------
@@ -184,38 +150,21 @@ async function runChild(args) {
 
 // --- parent: run each variant, print the table ---------------------------------------------------
 
-function fmt(v, digits = 0) {
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function printTable(rows, rightFrom) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  console.log(`| ${rows[0].map((s, c) => s.padEnd(widths[c])).join(' | ')} |`);
-  console.log(`| ${widths.map((w, c) => (c >= rightFrom ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`);
-  for (const row of rows.slice(1)) console.log(`| ${row.map((s, c) => (c >= rightFrom ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join(' | ')} |`);
-}
-
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist();
+  checkDist(fail, ['ml/index.js', 'ml/backend.js'], ['lib/ml/backend.ts']);
   if (args.child) return runChild(args);
 
-  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
   console.log(`CNN on ${SIDE}x${SIDE}x1 patches: conv 16 3x3 + ReLU, maxPool 2, conv 32 3x3 + ReLU, maxPool 2, dense 64 ReLU, dense ${CLASSES}; Adam lr ${LEARNING_RATE}, batch ${BATCH}, random data`);
   console.log(`timed: ${args.steps} steps per variant (cpu: ${args.cpuSteps}) after ${args.warmupSteps} warm-up steps`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
   const results = [];
   for (const variant of args.variants) {
     process.stderr.write(`running ${variant} ...\n`);
-    const childArgs = [fileURLToPath(import.meta.url), '--child', variant, '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--warmup-steps', String(args.warmupSteps), '--seed', String(args.seed)];
+    const childArgs = ['--child', variant, '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--warmup-steps', String(args.warmupSteps), '--seed', String(args.seed)];
     if (args.profile) childArgs.push('--profile');
-    const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (r.status !== 0 || !line) {
-      results.push({ variant, failed: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` });
-      continue;
-    }
-    results.push(JSON.parse(line));
+    const r = runJsonChild(fileURLToPath(import.meta.url), childArgs);
+    results.push(r.error ? { variant, failed: r.error } : r.result);
   }
 
   const cpuRate = results.find((r) => r.variant === 'cpu' && r.samplesPerSecond)?.samplesPerSecond;
@@ -236,7 +185,7 @@ function main() {
     ]);
   }
   console.log();
-  printTable(rows, 2);
+  printMarkdownTable(rows, 2);
   for (const r of results) {
     if (r.unavailable) console.log(`${r.variant}: not available: ${r.unavailable}`);
     if (r.failed) console.log(`${r.variant}: fails: ${r.failed}`);
@@ -246,10 +195,10 @@ function main() {
     if (!r.profile) continue;
     console.log();
     console.log(`${r.variant}: ms per kernel in one training step (tf.profile), largest first`);
-    printTable([['kernel', 'ms'], ...r.profile.filter(([, ms]) => ms >= 0.5).map(([k, ms]) => [k, fmt(ms, 1)])], 1);
+    printMarkdownTable([['kernel', 'ms'], ...r.profile.filter(([, ms]) => ms >= 0.5).map(([k, ms]) => [k, fmt(ms, 1)])], 1);
   }
   console.log();
-  console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes on this machine slow every rate)`);
+  console.log(`load average after: ${loadAverage()} (other processes on this machine slow every rate)`);
 }
 
 await main();

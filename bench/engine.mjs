@@ -12,7 +12,6 @@
 // parallel efficiency, speed relative to DScribe 2.1.1, peak RSS next to the output size, and the
 // kernel's useful arithmetic rate against the core's peak FMA rate; results also go to
 // bench/results/engine-<date>.json.
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,9 +19,10 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
-const distIndex = path.join(root, 'dist', 'index.js');
+import { checkDist, cores as coreCount, dist, failer, fmt as fmt0, MiB, parseCli, root, runJsonChild, textTable } from './common.mjs';
+
+const distIndex = path.join(dist, 'index.js');
+const fail = failer('engine.mjs');
 
 const PARAMS = {
   paper: { rCut: 63, nMax: 7, lMax: 10, sigma: 3 },
@@ -35,79 +35,29 @@ const DSCRIBE = {
   paper: { 1: { imagesPerSecond: 31.5, centresPerSecond: 4510 }, 2: { imagesPerSecond: 55.3, centresPerSecond: 7904 } },
   small: { 1: { imagesPerSecond: 652, centresPerSecond: 93191 }, 2: { imagesPerSecond: 950, centresPerSecond: 135885 } },
 };
-const MiB = 1024 * 1024;
 
 function parseArgs(argv) {
-  const a = {
-    images: 1000,
-    reps: 2,
-    params: ['paper', 'small'],
-    threads: null,
-    child: false,
-    pointsFile: null,
-    peakSeconds: 1,
-    out: null,
-  };
-  const need = (i) => {
-    if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
-    return argv[i + 1];
-  };
-  const posInt = (flag, s) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < 1) fail(`${flag} must be a positive integer, got '${s}'`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    switch (f) {
-      case '--images': a.images = posInt(f, need(i)); i++; break;
-      case '--reps': a.reps = posInt(f, need(i)); i++; break;
-      case '--params':
-        a.params = need(i).split(',');
-        for (const p of a.params) if (!(p in PARAMS)) fail(`--params: unknown set '${p}'; known: ${Object.keys(PARAMS).join(', ')}`);
-        i++;
-        break;
-      case '--threads': a.threads = need(i).split(',').map((s) => posInt(f, s)); i++; break;
-      case '--peak-seconds': a.peakSeconds = Number(need(i)); i++; break;
-      case '--out': a.out = need(i); i++; break;
-      case '--child': a.child = true; break;
-      case '--points': a.pointsFile = need(i); i++; break;
-      case '-h':
-      case '--help':
-        console.log('usage: node bench/engine.mjs [--images N=1000] [--params paper,small] [--threads 1,<cores>] [--reps 2] [--peak-seconds 1] [--out file.json]');
-        process.exit(0);
-        break;
-      default: fail(`unknown argument '${f}' (try --help)`);
-    }
-  }
-  return a;
-}
-
-function fail(msg) {
-  console.error(`bench/engine.mjs: ${msg}`);
-  process.exit(1);
+  return parseCli(
+    argv,
+    {
+      images: { type: 'int', min: 1, default: 1000 },
+      reps: { type: 'int', min: 1, default: 2 },
+      params: { type: 'list', known: Object.keys(PARAMS), what: 'set', default: ['paper', 'small'] },
+      threads: { type: 'ints', min: 1, default: null },
+      child: { type: 'boolean' },
+      points: { type: 'string', default: null },
+      'peak-seconds': { type: 'number', default: 1 },
+      out: { type: 'string', default: null },
+    },
+    'usage: node bench/engine.mjs [--images N=1000] [--params paper,small] [--threads 1,<cores>] [--reps 2] [--peak-seconds 1] [--out file.json]',
+    fail,
+  );
 }
 
 async function loadPackage() {
-  if (!fs.existsSync(distIndex)) {
-    fail(`${path.relative(process.cwd(), distIndex) || distIndex} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`);
-  }
+  checkDist(fail, ['index.js'], []);
   const mod = await import(pathToFileURL(distIndex).href);
   return mod.default ?? mod;
-}
-
-// The newest .ts file under lib/ newer than dist/index.js means dist/ is stale.
-function staleDist() {
-  const libDir = path.join(root, 'lib');
-  if (!fs.existsSync(libDir)) return null;
-  const distTime = fs.statSync(distIndex).mtimeMs;
-  let newest = null;
-  for (const f of fs.readdirSync(libDir)) {
-    if (!f.endsWith('.ts')) continue;
-    const t = fs.statSync(path.join(libDir, f)).mtimeMs;
-    if (t > distTime && (!newest || t > newest.t)) newest = { f, t };
-  }
-  return newest ? `lib/${newest.f}` : null;
 }
 
 // --- child: one configuration, timed, in a fresh process --------------------------------------
@@ -132,7 +82,7 @@ async function runChild(args) {
   const pkg = await loadPackage();
   const [name] = args.params;
   const threads = args.threads[0];
-  const { structures, points } = readPoints(args.pointsFile);
+  const { structures, points } = readPoints(args.points);
   const soap = new pkg.Soap({ species: ['H'], ...PARAMS[name] });
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
@@ -181,20 +131,13 @@ function loadAddon() {
   }
 }
 
-const fmt = (v, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const fmt = (v, d = 1) => fmt0(v, d);
 const mib = (b) => `${fmt(b / MiB, 0)} MiB`;
-
-function table(header, rows) {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ');
-  return [line(header), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.map(line)].join('\n');
-}
 
 async function runParent(args) {
   const pkg = await loadPackage();
-  const stale = staleDist();
-  if (stale) console.error(`warning: ${stale} is newer than dist/index.js; run \`npm run build:ts\` to bench the current sources`);
-  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  checkDist(fail, ['index.js'], ['lib']);
+  const cores = coreCount();
   const threadList = args.threads ?? [...new Set([1, cores])];
 
   // Points of the first N training images (Algorithm 1: z = floor(I / 10), z > 0, row-major).
@@ -237,13 +180,9 @@ async function runParent(args) {
         // Every run in a fresh child process: its maxRSS is the peak of that one call.
         const runs = [];
         for (let rep = 0; rep < args.reps; rep++) {
-          const r = spawnSync(
-            process.execPath,
-            [fileURLToPath(import.meta.url), '--child', '--params', name, '--threads', String(threads), '--points', pointsFile],
-            { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 20 },
-          );
-          if (r.status !== 0) throw new Error(`child for ${name} / ${threads} threads failed (status ${r.status}, signal ${r.signal})`);
-          runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
+          const r = runJsonChild(fileURLToPath(import.meta.url), ['--child', '--params', name, '--threads', String(threads), '--points', pointsFile], { inheritStderr: true });
+          if (r.error) throw new Error(`child for ${name} / ${threads} threads failed (${r.error})`);
+          runs.push(r.result);
         }
         const best = Math.min(...runs.map((q) => q.seconds));
         const c = {
@@ -299,9 +238,10 @@ async function runParent(args) {
       r.peakFraction === null ? 'n/a' : `${fmt(100 * r.peakFraction)}%`,
     ]);
   }
-  console.log(table(
+  console.log(textTable(
     ['params', 'threads', 'images/s', 'centres/s', 'par. eff.', 'vs DScribe/core', 'peak RSS', 'output', 'RSS <= out+100MiB', 'kernel GFLOP/s', '% of peak'],
     rows,
+    2,
   ));
   console.log(`
 params: paper = rCut 63, nMax 7, lMax 10, sigma 3 (308 features); small = rCut 5, nMax 4, lMax 3, sigma 1 (40 features).

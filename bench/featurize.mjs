@@ -22,90 +22,50 @@
 //             sampling plan, SOAP at the sampled centres, .npy files), wall time; then the
 //             RobustScaler fit on the result (--fit-scaler), timed separately.
 // Prints a table; results also go to bench/results/featurize-<date>.json.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
-const dist = path.join(root, 'dist');
+import { checkDist, dist, failer, MiB, parseCli, root, runJsonChild, textTable } from './common.mjs';
+
 const PAPER = { rCut: 63, nMax: 7, lMax: 10, sigma: 3 };
 const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
-
-function fail(msg) {
-  console.error(`bench/featurize.mjs: ${msg}`);
-  process.exit(1);
-}
+const PARTS = ['stream', 'overhead', 'sampled'];
+const fail = failer('featurize.mjs');
 
 function parseArgs(argv) {
-  const a = {
-    images: 60000,
-    subset: 2000,
-    sample: 120000,
-    seed: 1,
-    reps: 3,
-    batchSize: null,
-    threads: 0,
-    write: false,
-    keep: false,
-    skip: new Set(),
-    out: null,
-    child: null,
-  };
-  const need = (i) => {
-    if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
-    return argv[i + 1];
-  };
-  const int = (flag, s, min) => {
-    const v = Number(s);
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < min) fail(`${flag} must be an integer >= ${min}, got '${s}'`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    switch (f) {
-      case '--images': a.images = int(f, need(i), 1); i++; break;
-      case '--subset': a.subset = int(f, need(i), 1); i++; break;
-      case '--sample': a.sample = int(f, need(i), 1); i++; break;
-      case '--seed': a.seed = int(f, need(i), 0); i++; break;
-      case '--reps': a.reps = int(f, need(i), 1); i++; break;
-      case '--batch-size': a.batchSize = int(f, need(i), 1); i++; break;
-      case '--threads': a.threads = int(f, need(i), 0); i++; break;
-      case '--write': a.write = true; break;
-      case '--keep': a.keep = true; a.write = true; break;
-      case '--skip':
-        for (const s of need(i).split(',')) {
-          if (!['stream', 'overhead', 'sampled'].includes(s)) fail(`--skip: unknown part '${s}' (stream, overhead, sampled)`);
-          a.skip.add(s);
-        }
-        i++;
-        break;
-      case '--out': a.out = need(i); i++; break;
-      case '--child': a.child = need(i); i++; break;
-      case '-h':
-      case '--help':
-        console.log(
-          'usage: node bench/featurize.mjs [--images N=60000] [--subset 2000] [--sample 120000] [--seed 1] [--reps 3]\n' +
-            '                                [--batch-size 64; sampled: auto] [--threads 0] [--write] [--keep] [--skip stream,overhead,sampled] [--out file.json]\n' +
-            '  --write  write float32 .npy files through the CLI code (temporary folder) instead of dropping the output\n' +
-            '  --keep   like --write, and keep the folder',
-        );
-        process.exit(0);
-        break;
-      default: fail(`unknown argument '${f}' (try --help)`);
-    }
-  }
+  const a = parseCli(
+    argv,
+    {
+      images: { type: 'int', min: 1, default: 60000 },
+      subset: { type: 'int', min: 1, default: 2000 },
+      sample: { type: 'int', min: 1, default: 120000 },
+      seed: { type: 'int', min: 0, default: 1 },
+      reps: { type: 'int', min: 1, default: 3 },
+      'batch-size': { type: 'int', min: 1, default: null },
+      threads: { type: 'int', min: 0, default: 0 },
+      write: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      skip: { type: 'list', known: PARTS, what: 'part', default: [] },
+      out: { type: 'string', default: null },
+      child: { type: 'string', default: null },
+    },
+    'usage: node bench/featurize.mjs [--images N=60000] [--subset 2000] [--sample 120000] [--seed 1] [--reps 3]\n' +
+      '                                [--batch-size 64; sampled: auto] [--threads 0] [--write] [--keep] [--skip stream,overhead,sampled] [--out file.json]\n' +
+      '  --write  write float32 .npy files through the CLI code (temporary folder) instead of dropping the output\n' +
+      '  --keep   like --write, and keep the folder',
+    fail,
+  );
+  if (a.keep) a.write = true;
+  a.skip = new Set(a.skip);
   return a;
 }
 
 async function load(rel) {
-  const file = path.join(dist, rel);
-  if (!fs.existsSync(file)) fail(`${path.relative(process.cwd(), file)} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`);
-  const mod = await import(pathToFileURL(file).href);
+  checkDist(fail, [rel], []);
+  const mod = await import(pathToFileURL(path.join(dist, rel)).href);
   return mod.default ?? mod;
 }
 
@@ -243,21 +203,9 @@ async function childSampled(a) {
 // --- parent -------------------------------------------------------------------------------------
 
 function runChild(kind, argv) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv, '--child', kind], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * MiB,
-  });
-  if (r.status !== 0) fail(`the ${kind} run failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout}`);
-  const last = r.stdout.trim().split('\n').at(-1);
-  return JSON.parse(last);
-}
-
-function table(header, rows) {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ');
-  return [line(header), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.map(line)].join('\n');
+  const r = runJsonChild(fileURLToPath(import.meta.url), [...argv, '--child', kind], { inheritStderr: true });
+  if (r.error) fail(`the ${kind} run failed (${r.error}):\n${r.stdout}`);
+  return r.result;
 }
 
 async function main() {
@@ -268,7 +216,7 @@ async function main() {
     console.log(JSON.stringify(await fn(a)));
     return;
   }
-  await load('index.js'); // fails early when dist/ is missing
+  checkDist(fail, ['index.js', 'commands/featurize.js'], ['lib', 'lib/commands']); // fails early when dist/ is missing
   const pass = process.argv.slice(2);
   const cpus = os.cpus();
   console.log(
@@ -305,7 +253,7 @@ async function main() {
     rows.push([`  RobustScaler fit on ${s.rows} x 308`, s.scalerSeconds.toFixed(1), '', '', '', '']);
   }
   console.log('');
-  console.log(table(['run', 'seconds', 'images/s', 'centres/s', 'peak RSS', '< 1 GiB'], rows));
+  console.log(textTable(['run', 'seconds', 'images/s', 'centres/s', 'peak RSS', '< 1 GiB'], rows, 1));
   if (res.overhead) {
     const pct = 100 * res.overhead.overhead;
     const cpuPct = 100 * res.overhead.cpuOverhead;

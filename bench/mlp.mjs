@@ -26,73 +26,36 @@
 // with the load, the CPU-time rate much less. The target (issue 4), >= 4,500 samples/s per core on
 // the default backend, is judged on the CPU-time rate; both are printed and recorded. Results also
 // go to bench/results/mlp-<date>.json.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
+import { checkDist, cores as coreCount, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+
 const distMl = path.join(root, 'dist', 'ml');
 const VARIANTS = ['cpu', 'wasm-shipped', 'wasm', 'tensorflow'];
 const TARGET = 4500;
 const MODEL = { inputDim: 308, hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3 };
 const BATCH = 128;
-
-function fail(msg) {
-  console.error(`bench/mlp.mjs: ${msg}`);
-  process.exit(1);
-}
+const fail = failer('mlp.mjs');
 
 function parseArgs(argv) {
-  const a = { samples: 96000, variants: [...VARIANTS], capSeconds: 30, warmupBatches: 40, child: null, seed: 1, out: null };
-  const need = (i) => {
-    if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
-    return argv[i + 1];
-  };
-  const num = (flag, s, min) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min) fail(`${flag} must be an integer >= ${min}, got '${s}'`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    switch (f) {
-      case '--samples': a.samples = num(f, need(i), BATCH); i++; break;
-      case '--variants':
-      case '--backends':
-        a.variants = need(i).split(',');
-        for (const v of a.variants) if (!VARIANTS.includes(v)) fail(`${f}: unknown variant '${v}'; known: ${VARIANTS.join(', ')}`);
-        i++;
-        break;
-      case '--cap-seconds': a.capSeconds = num(f, need(i), 0); i++; break;
-      case '--warmup-batches': a.warmupBatches = num(f, need(i), 1); i++; break;
-      case '--seed': a.seed = num(f, need(i), 0); i++; break;
-      case '--out': a.out = need(i); i++; break;
-      case '--child': a.child = need(i); i++; break;
-      case '-h':
-      case '--help':
-        console.log('usage: node bench/mlp.mjs [--samples 96000] [--variants cpu,wasm-shipped,wasm,tensorflow] [--cap-seconds 30] [--warmup-batches 40] [--seed 1] [--out file.json]');
-        process.exit(0);
-        break;
-      default: fail(`unknown argument '${f}' (try --help)`);
-    }
-  }
-  return a;
-}
-
-function checkDist() {
-  for (const f of ['backend.js', 'mlp.js']) {
-    if (!fs.existsSync(path.join(distMl, f))) fail(`dist/ml/${f} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`);
-  }
-  const distTime = Math.min(...['backend.js', 'mlp.js'].map((f) => fs.statSync(path.join(distMl, f)).mtimeMs));
-  const libMl = path.join(root, 'lib', 'ml');
-  for (const f of fs.existsSync(libMl) ? fs.readdirSync(libMl) : []) {
-    if (f.endsWith('.ts') && fs.statSync(path.join(libMl, f)).mtimeMs > distTime) {
-      console.error(`warning: lib/ml/${f} is newer than dist/ml/: run \`npm run build:ts\` to benchmark the current code`);
-    }
-  }
+  return parseCli(
+    argv,
+    {
+      samples: { type: 'int', min: BATCH, default: 96000 },
+      variants: { type: 'list', known: VARIANTS, what: 'variant', default: [...VARIANTS] },
+      backends: { alias: 'variants' },
+      'cap-seconds': { type: 'int', min: 0, default: 30 },
+      'warmup-batches': { type: 'int', min: 1, default: 40 },
+      child: { type: 'string', default: null },
+      seed: { type: 'int', min: 0, default: 1 },
+      out: { type: 'string', default: null },
+    },
+    'usage: node bench/mlp.mjs [--samples 96000] [--variants cpu,wasm-shipped,wasm,tensorflow] [--cap-seconds 30] [--warmup-batches 40] [--seed 1] [--out file.json]',
+    fail,
+  );
 }
 
 // --- child: one variant in a fresh process ------------------------------------------------------
@@ -159,29 +122,20 @@ async function runChild(args) {
 
 // --- parent: run each variant, print the table ---------------------------------------------------
 
-function fmt(v, digits = 0) {
-  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist();
+  checkDist(fail, ['ml/backend.js', 'ml/mlp.js', 'random.js'], ['lib/ml']);
   if (args.child) return runChild(args);
 
-  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const cores = coreCount();
   console.log(`MLP ${MODEL.inputDim}-${MODEL.hidden.join('-')}-${MODEL.classes}, dropout ${MODEL.dropout}, Adam, batch ${BATCH}: one epoch of ${fmt(args.samples)} random samples per variant, after ${args.warmupBatches} warm-up batches`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}; load average before: ${loadAverage()}`);
   const results = [];
   for (const variant of args.variants) {
     process.stderr.write(`running ${variant} ...\n`);
-    const childArgs = [fileURLToPath(import.meta.url), '--child', variant, '--samples', String(args.samples), '--cap-seconds', String(args.capSeconds), '--warmup-batches', String(args.warmupBatches), '--seed', String(args.seed)];
-    const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (r.status !== 0 || !line) {
-      results.push({ variant, error: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` });
-      continue;
-    }
-    results.push(JSON.parse(line));
+    const childArgs = ['--child', variant, '--samples', String(args.samples), '--cap-seconds', String(args.capSeconds), '--warmup-batches', String(args.warmupBatches), '--seed', String(args.seed)];
+    const r = runJsonChild(fileURLToPath(import.meta.url), childArgs);
+    results.push(r.error ? { variant, error: r.error } : r.result);
   }
 
   const ok = results.filter((r) => r.samplesPerSecond);
@@ -206,11 +160,8 @@ function main() {
       shipped ? `${fmt(r.samplesPerSecond / shipped, 1)}x` : '-',
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   console.log();
-  console.log(`| ${rows[0].map((s, c) => s.padEnd(widths[c])).join(' | ')} |`);
-  console.log(`| ${widths.map((w, c) => (c >= 2 ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`);
-  for (const row of rows.slice(1)) console.log(`| ${row.map((s, c) => (c >= 2 ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join(' | ')} |`);
+  printMarkdownTable(rows, 2);
   for (const r of results) {
     if (r.unavailable) console.log(`${r.variant}: ${r.unavailable}`);
     if (r.error) console.log(`${r.variant}: ${r.error}`);
@@ -228,7 +179,7 @@ function main() {
   }
   console.log();
   console.log(verdict);
-  console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes on this machine slow every rate)`);
+  console.log(`load average after: ${loadAverage()} (other processes on this machine slow every rate)`);
 
   const out = args.out ?? path.join(root, 'bench', 'results', `mlp-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -20,7 +20,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
-import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
+import { fitModel } from './fit';
+import { iota, isPositiveInt } from './training';
 
 /** Which autoencoder. */
 export type AutoencoderKind = 'linear' | 'deep';
@@ -256,77 +257,35 @@ export class Autoencoder {
   /** Trains on the reconstruction MSE with Adam; continuing with another call keeps the optimiser state. */
   async train(data: FeatureRows, options: AutoencoderTrainOptions): Promise<AutoencoderHistory> {
     const cfg = this.config;
-    checkRows(data, cfg.inputDim, 'train data');
-    const { epochs, batchSize = 512, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
-    const seed = options.seed ?? cfg.seed;
-    checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
-    const rng = new Rng(seed);
-    const start = performance.now();
-    const { trainIdx, val } = splitValidation(data, validation, rng, (v) => checkRows(v, cfg.inputDim, 'validation data'));
-    const nTrain = trainIdx.length;
-    if (nTrain < 1) throw new RangeError('train: no training rows');
-
     if (!this.optimizer) this.optimizer = tf.train.adam(cfg.learningRate);
-    const optimizer = this.optimizer;
-    const vars = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
-    const order = Int32Array.from(trainIdx);
-    const cols = data.cols;
-    const xBuf = new Float32Array(batchSize * cols);
-    const tracker = BestEpochTracker.fromOptions(earlyStopping);
-    let stoppedEarly = false;
-    const logs: AutoencoderEpochLog[] = [];
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        rng.shuffle(order);
-        const t0 = performance.now();
-        let lossSum = 0;
-        for (let b0 = 0; b0 < nTrain; b0 += batchSize) {
-          const bs = Math.min(batchSize, nTrain - b0);
-          for (let i = 0; i < bs; i++) {
-            const r = order[b0 + i];
-            xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
-          }
-          const loss = tf.tidy(() => {
-            const xb = tf.tensor2d(bs === batchSize ? xBuf : xBuf.subarray(0, bs * cols), [bs, cols]);
-            const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(xb, this.forward(xb)) as tf.Scalar, vars);
-            optimizer.applyGradients(grads);
-            return value;
-          });
-          lossSum += loss.dataSync()[0] * bs;
-          loss.dispose();
-        }
-        const seconds = (performance.now() - t0) / 1000;
-        const log: AutoencoderEpochLog = { epoch, loss: lossSum / nTrain, seconds, samplesPerSecond: nTrain / seconds };
-        if (val) {
-          const v = this.mseRows(val.data, val.idx, evalBatchSize);
-          log.valLoss = v;
-          tracker.update(epoch, v, () => this.allWeights());
-        }
-        logs.push(log);
-        if (onEpoch) await onEpoch(log);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (earlyStopping && tracker.exhausted(earlyStopping.patience)) {
-          stoppedEarly = epoch < epochs;
-          break;
-        }
-      }
-      const restored = tracker.restore(logs.length, (w) => this.setAllWeights(w));
-      return {
-        epochs: logs,
-        bestEpoch: tracker.bestEpoch,
-        bestValLoss: Number.isNaN(tracker.best) ? null : tracker.best,
-        stoppedEarly,
-        restoredBestWeights: restored,
-        backend: tf.getBackend(),
-        trainRows: nTrain,
-        valRows: val ? val.idx.length : 0,
-        batchSize,
-        seed,
-        seconds: (performance.now() - start) / 1000,
-      };
-    } finally {
-      tracker.dispose();
-    }
+    const h = await fitModel<FeatureRows>(
+      {
+        trainableVariables: () => [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable),
+        getWeights: () => this.allWeights(),
+        setWeights: (w) => this.setAllWeights(w),
+        batchLoss: (x) => ({ loss: tf.losses.meanSquaredError(x, this.forward(x)) as tf.Scalar }),
+        evaluate: (d, idx, batchSize) => ({ loss: this.mseRows(d, idx, batchSize) }),
+      },
+      this.optimizer,
+      data,
+      { ...options, seed: options.seed ?? cfg.seed, batchSize: options.batchSize ?? 512 },
+      { check: (d, what) => checkRows(d, cfg.inputDim, what) },
+    );
+    // The best epoch's validation MSE is what the early-stopping tracker kept as its best.
+    const best = h.bestEpoch === null ? Number.NaN : (h.epochs[h.bestEpoch - 1]!.valLoss ?? Number.NaN);
+    return {
+      epochs: h.epochs,
+      bestEpoch: h.bestEpoch,
+      bestValLoss: Number.isNaN(best) ? null : best,
+      stoppedEarly: h.stoppedEarly,
+      restoredBestWeights: h.restoredBestWeights,
+      backend: h.backend,
+      trainRows: h.trainRows,
+      valRows: h.valRows,
+      batchSize: h.batchSize,
+      seed: h.seed,
+      seconds: h.seconds,
+    };
   }
 
   /** Mean squared reconstruction error over the rows `idx` of `data`. */

@@ -1,50 +1,88 @@
 /**
- * The training loop every soapix classifier shares (the SOAP pixel MLP, the patch CNN): Adam on
- * the softmax cross-entropy over seeded mini-batches of labelled rows, optional validation with
- * early stopping and best-weights restore, per-epoch logs; plus batched evaluation and
- * prediction. A model plugs in through {@link SoftmaxModel}: its variables, how a batch of rows
- * becomes logits, and how to copy / restore its weights.
+ * The training loop every soapix model shares (the SOAP pixel MLP, the patch CNN, the
+ * autoencoders): Adam on a model-supplied batch loss over seeded mini-batches of rows, optional
+ * validation with early stopping and best-weights restore, per-epoch logs ({@link fitModel}). The
+ * classifiers plug in through {@link SoftmaxModel} ({@link fitSoftmaxModel}: softmax
+ * cross-entropy, accuracy), which also gives batched evaluation and prediction.
  */
 import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../random';
-import type { EpochLog, LabeledData, TrainHistory, TrainOptions } from './mlp';
+import type { EarlyStoppingOptions, EpochLog, LabeledData, TrainHistory, TrainOptions } from './mlp';
 import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
-/** What {@link fitSoftmaxModel} needs from a model. */
-export interface SoftmaxModel {
-  /** Number of classes (width of the logits). */
-  readonly classes: number;
-  /** Features per row (the width of {@link LabeledData.cols}). */
-  readonly inputCols: number;
-  /** Logits of a batch of rows `x` ([rows, inputCols]); `training` enables dropout and the like. */
-  logits(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
-  /** The trainable variables. */
-  trainableVariables(): tf.Variable[];
-  /** The current weights (the tracker copies them). */
-  getWeights(): tf.Tensor[];
-  setWeights(w: tf.Tensor[]): void;
+/** Rows the loop trains on: row-major features, and labels when the model's loss uses them. */
+export interface FitRows {
+  x: Float32Array;
+  rows: number;
+  cols: number;
+  y?: Int32Array | Uint8Array;
 }
 
-/** Extra hooks of {@link fitSoftmaxModel}. */
-export interface FitHooks {
+/** What one epoch of {@link fitModel} did; `accuracy` / `valAccuracy` when the model reports them. */
+export interface FitEpochLog {
+  epoch: number;
+  /** Mean training loss over the epoch's batches (weighted by batch size). */
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Wall time of the epoch's training steps (validation excluded), seconds. */
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Result of {@link fitModel}: {@link TrainHistory} with its epoch logs. */
+export type FitHistory = Omit<TrainHistory, 'epochs'> & { epochs: FitEpochLog[] };
+
+/** What {@link fitModel} needs from a model. */
+export interface TrainableModel<D extends FitRows> {
+  /** The trainable variables. */
+  trainableVariables(): tf.Variable[];
+  /** The current weights (the early-stopping tracker copies them). */
+  getWeights(): tf.Tensor[];
+  setWeights(w: tf.Tensor[]): void;
+  /**
+   * The training loss of a batch (a scalar, differentiated with respect to the variables) of rows
+   * `x` ([rows, cols]) with labels `y` (int32; null for unlabelled rows), in training mode;
+   * optionally the number of rows predicted right (the epoch log's accuracy).
+   */
+  batchLoss(x: tf.Tensor2D, y: tf.Tensor1D | null): { loss: tf.Scalar; correct?: tf.Scalar };
+  /** Mean loss (and accuracy) over the rows `idx` of `data`, in inference mode. */
+  evaluate(data: D, idx: Int32Array, batchSize: number): { loss: number; accuracy?: number };
+}
+
+/** Options of {@link fitModel}: the trainers' options with the seed and batch size resolved. */
+export interface FitOptions<D> {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  validation?: number | D;
+  earlyStopping?: EarlyStoppingOptions;
+  onEpoch?: (log: FitEpochLog) => void | Promise<void>;
+  /** Rows per forward pass when evaluating the validation set. Default 4096. */
+  evalBatchSize?: number;
+}
+
+/** Extra hooks of {@link fitModel}. */
+export interface FitHooks<D extends FitRows = LabeledData> {
   /** Called once after the validation split, with the run's generator (e.g. to seed dropout masks). */
   onStart?: (rng: Rng) => void;
-  /** Checks labelled data against the model (throws with a message naming `what`). */
-  check: (data: LabeledData, what: string) => void;
+  /** Checks data against the model (throws with a message naming `what`). */
+  check: (data: D, what: string) => void;
 }
 
 /**
- * Trains `model` with `optimizer` on the sparse categorical cross-entropy. Every epoch visits the
+ * Trains `model` with `optimizer` on its {@link TrainableModel.batchLoss}. Every epoch visits the
  * training rows in a new seeded order, in mini-batches (the last one may be smaller).
  */
-export async function fitSoftmaxModel(
-  model: SoftmaxModel,
+export async function fitModel<D extends FitRows>(
+  model: TrainableModel<D>,
   optimizer: tf.Optimizer,
-  data: LabeledData,
-  options: TrainOptions & { seed: number; batchSize: number },
-  hooks: FitHooks,
-): Promise<TrainHistory> {
+  data: D,
+  options: FitOptions<D>,
+  hooks: FitHooks<D>,
+): Promise<FitHistory> {
   hooks.check(data, 'train data');
   const { epochs, batchSize, seed, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
   checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
@@ -59,14 +97,15 @@ export async function fitSoftmaxModel(
   const vars = model.trainableVariables();
   const order = Int32Array.from(trainIdx);
   const cols = data.cols;
+  const labels = data.y;
   const cap = Math.min(batchSize, nTrain);
   const xBuf = new Float32Array(cap * cols);
-  const yBuf = new Int32Array(cap);
+  const yBuf = labels ? new Int32Array(cap) : null;
 
   const monitor = earlyStopping?.monitor ?? 'valLoss';
   const tracker = BestEpochTracker.fromOptions(earlyStopping, monitor === 'valAccuracy');
   let stoppedEarly = false;
-  const logs: EpochLog[] = [];
+  const logs: FitEpochLog[] = [];
 
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -74,40 +113,51 @@ export async function fitSoftmaxModel(
       const t0 = performance.now();
       let lossSum = 0;
       let correct = 0;
+      let counted = false;
       for (let b0 = 0; b0 < nTrain; b0 += cap) {
         const bs = Math.min(cap, nTrain - b0);
         for (let i = 0; i < bs; i++) {
           const r = order[b0 + i];
           xBuf.set(data.x.subarray(r * cols, (r + 1) * cols), i * cols);
-          yBuf[i] = data.y[r];
+          if (yBuf) yBuf[i] = labels![r];
         }
         const stats = tf.tidy(() => {
           const xb = tf.tensor2d(bs === cap ? xBuf : xBuf.subarray(0, bs * cols), [bs, cols]);
-          const yb = tf.tensor1d(bs === cap ? yBuf : yBuf.subarray(0, bs), 'int32');
-          let nCorrect: tf.Scalar | null = null;
+          const yb = yBuf ? tf.tensor1d(bs === cap ? yBuf : yBuf.subarray(0, bs), 'int32') : null;
+          const kept: { correct?: tf.Scalar } = {};
           const { value, grads } = tf.variableGrads(() => {
-            const logits = model.logits(xb, true);
-            nCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'float32'))) as tf.Scalar;
-            return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, model.classes), logits) as tf.Scalar;
+            const out = model.batchLoss(xb, yb);
+            // Kept out of the gradient scope's cleanup, so freed below.
+            if (out.correct) kept.correct = tf.keep(out.correct);
+            return out.loss;
           }, vars);
           optimizer.applyGradients(grads);
-          const kept = nCorrect as unknown as tf.Scalar;
-          const out = tf.stack([value, kept]);
-          kept.dispose(); // kept out of the gradient scope's cleanup, so freed here
-          return out;
+          if (!kept.correct) return value;
+          const both = tf.stack([value, kept.correct]);
+          kept.correct.dispose();
+          return both;
         });
         const s = stats.dataSync();
         stats.dispose();
         lossSum += s[0] * bs;
-        correct += s[1];
+        if (s.length > 1) {
+          correct += s[1];
+          counted = true;
+        }
       }
       const seconds = (performance.now() - t0) / 1000;
-      const log: EpochLog = { epoch, loss: lossSum / nTrain, accuracy: correct / nTrain, seconds, samplesPerSecond: nTrain / seconds };
+      const log: FitEpochLog = {
+        epoch,
+        loss: lossSum / nTrain,
+        ...(counted ? { accuracy: correct / nTrain } : {}),
+        seconds,
+        samplesPerSecond: nTrain / seconds,
+      };
       if (val) {
-        const ev = evaluateSoftmaxModel(model, val.data, val.idx, evalBatchSize);
+        const ev = model.evaluate(val.data, val.idx, evalBatchSize);
         log.valLoss = ev.loss;
-        log.valAccuracy = ev.accuracy;
-        tracker.update(epoch, monitor === 'valLoss' ? ev.loss : ev.accuracy, () => model.getWeights());
+        if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
+        tracker.update(epoch, monitor === 'valLoss' ? ev.loss : (ev.accuracy ?? Number.NaN), () => model.getWeights());
       }
       logs.push(log);
       if (onEpoch) await onEpoch(log);
@@ -135,6 +185,49 @@ export async function fitSoftmaxModel(
   } finally {
     tracker.dispose();
   }
+}
+
+/** What {@link fitSoftmaxModel} needs from a classifier. */
+export interface SoftmaxModel {
+  /** Number of classes (width of the logits). */
+  readonly classes: number;
+  /** Features per row (the width of {@link LabeledData.cols}). */
+  readonly inputCols: number;
+  /** Logits of a batch of rows `x` ([rows, inputCols]); `training` enables dropout and the like. */
+  logits(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
+  /** The trainable variables. */
+  trainableVariables(): tf.Variable[];
+  /** The current weights (the tracker copies them). */
+  getWeights(): tf.Tensor[];
+  setWeights(w: tf.Tensor[]): void;
+}
+
+/**
+ * Trains the classifier `model` with `optimizer` on the sparse categorical cross-entropy through
+ * {@link fitModel}; the epoch logs carry the training and validation accuracy.
+ */
+export async function fitSoftmaxModel(
+  model: SoftmaxModel,
+  optimizer: tf.Optimizer,
+  data: LabeledData,
+  options: TrainOptions & { seed: number; batchSize: number },
+  hooks: FitHooks,
+): Promise<TrainHistory> {
+  const { onEpoch } = options;
+  const trainable: TrainableModel<LabeledData> = {
+    trainableVariables: () => model.trainableVariables(),
+    getWeights: () => model.getWeights(),
+    setWeights: (w) => model.setWeights(w),
+    batchLoss: (x, y) => {
+      const logits = model.logits(x, true);
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y!), 'float32')) as tf.Scalar;
+      return { loss: tf.losses.softmaxCrossEntropy(tf.oneHot(y!, model.classes), logits) as tf.Scalar, correct };
+    },
+    evaluate: (d, idx, batchSize) => evaluateSoftmaxModel(model, d, idx, batchSize),
+  };
+  // Every batch reports its number correct, so every log has an accuracy.
+  const history = await fitModel(trainable, optimizer, data, { ...options, onEpoch: onEpoch && ((log) => onEpoch(log as EpochLog)) }, hooks);
+  return history as TrainHistory;
 }
 
 /** Mean loss and accuracy over the rows `idx` of `data` (inference mode). */
