@@ -9,4 +9,17 @@ export * from './metrics';
 export * from './autoencoder';
 export * from './pca';
 export * from './cnn';
-export { fitSoftmaxModel, evaluateSoftmaxModel, predictSoftmaxModel, argmaxRows, type SoftmaxModel, type FitHooks } from './fit';
+export {
+  fitModel,
+  fitSoftmaxModel,
+  evaluateSoftmaxModel,
+  predictSoftmaxModel,
+  argmaxRows,
+  type FitRows,
+  type FitEpochLog,
+  type FitHistory,
+  type FitOptions,
+  type TrainableModel,
+  type SoftmaxModel,
+  type FitHooks,
+} from './fit';
