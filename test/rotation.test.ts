@@ -291,6 +291,16 @@ describe('soapix experiment rotation --tiny', () => {
     expect(records(parallel)).toEqual(records(one));
   }, 180_000);
 
+  it('runs on Fashion-MNIST with a subset of models and conditions', async () => {
+    const out = path.join(work, 'fashion');
+    const r = await runCli(args(out, '--dataset', 'fashion-mnist', '--models', 'soap-extra,cnn', '--conditions', 'upright'));
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(res.dataset).toBe('fashion-mnist');
+    expect(res.records.map((x: RotationRecord) => `${x.condition}/${x.model}`).sort()).toEqual(['upright/cnn', 'upright/cnn', 'upright/soap-extra', 'upright/soap-extra']);
+    expect(res.claims[1].holds).toBeNull();
+  }, 60_000);
+
   it('rejects bad flags with the allowed values', async () => {
     const out = path.join(work, 'bad');
     const even = await runCli(args(out, '--patch-size', '12'));
