@@ -35,6 +35,8 @@
  *   truncxy   x + trunc(e), y + trunc(e), z + e
  *   retrain   as xyz, but a fresh MLP trained on the noisy spectra of 80 % of the images and scored
  *             on the other 20 % ("validation accuracy"), relative to the same procedure at sigma_d = 0
+ *             (splitImages + retrainAndScore of lib/experiments/noise.ts; `soapix experiment noise
+ *             --protocol retrain` runs it with soapix's own noise streams)
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -44,6 +46,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lib = require(path.join(root, 'dist/index.js'));
 const ml = require(path.join(root, 'dist/ml/index.js'));
+const noise = require(path.join(root, 'dist/experiments/noise.js'));
 
 function args() {
   const a = { model: '/tmp/repro/exp1/model', images: 2000, sigmas: [0.5, 1, 2, 3.9], variants: ['xyz', 'zpre', 'xy', 'requant', 'z255', 'var', 'refit', 'fixedctr'], threads: 1, seed: 0, perImage: 1, epochs: 30 };
@@ -166,35 +169,16 @@ async function main() {
     const count = a.images * a.perImage;
     const plan = makePlan(a.seed + 7, count);
     const d = spectra('retrain', sigma, plan, count);
-    // Split by image: rows are in image order, so take images (not rows) 80:20 with a seeded shuffle.
+    // Split by image (the split of `soapix experiment noise --protocol retrain`), then the library's train-and-score step.
     const imgOfRow = [];
     for (let i = 0; i < a.images; i++) {
       const k = lib.pointsForImage(plan, i, bases[i].count).length;
       for (let j = 0; j < k; j++) imgOfRow.push(i);
     }
-    const rng = new lib.Rng(a.seed + 99);
-    const isVal = new Uint8Array(a.images);
-    for (let i = 0; i < a.images; i++) isVal[i] = rng.nextFloat() < 0.2 ? 1 : 0;
-    const take = (want) => {
-      const rows = imgOfRow.map((im, r) => (isVal[im] === want ? r : -1)).filter((r) => r >= 0);
-      const x = new Float32Array(rows.length * cols);
-      const y = new Int32Array(rows.length);
-      rows.forEach((r, k) => { x.set(d.x.subarray(r * cols, (r + 1) * cols), k * cols); y[k] = d.y[r]; });
-      return { x, y, rows: rows.length, cols };
-    };
-    const tr = take(0);
-    const va = take(1);
-    const sc = new lib.RobustScaler().fit(tr.x, tr.rows, cols);
-    sc.transformInPlace(tr.x, tr.rows, cols);
-    sc.transformInPlace(va.x, va.rows, cols);
-    const m = ml.MlpClassifier.create({ inputDim: cols, hidden: info.mlp.hidden, dropout: info.mlp.dropout, seed: 1 });
-    try {
-      const h = await m.train(tr, { epochs: a.epochs, batchSize: 128, validation: va, earlyStopping: { patience: 5, monitor: 'valAccuracy' }, seed: 1 });
-      process.stderr.write(`retrain sigma_d ${sigma}: ${tr.rows} train / ${va.rows} val spectra, ${h.epochs.length} epochs (best ${h.bestEpoch})\n`);
-      return m.evaluate(va).accuracy;
-    } finally {
-      m.dispose();
-    }
+    const isVal = noise.splitImages(a.images, a.seed + 99);
+    const s = await noise.retrainAndScore(d, imgOfRow, isVal, { hidden: info.mlp.hidden, dropout: info.mlp.dropout, epochs: a.epochs, patience: 5, seed: 1 });
+    process.stderr.write(`retrain sigma_d ${sigma}: ${s.trainRows} train / ${s.valRows} val spectra, ${s.epochs} epochs (best ${s.bestEpoch})\n`);
+    return s.valAccuracy;
   };
 
   const evaluate = async (variant, sigma) => {

@@ -205,5 +205,48 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(r2.code).toBe(0);
     const res2 = JSON.parse(readFileSync(path.join(out2, 'results.json'), 'utf8')) as NoiseResults;
     expect(res2.points.map((p) => p.accuracy)).toEqual(res.points.map((p) => p.accuracy));
+    expect(res.protocol).toBe('fixed-model');
   }, 60_000);
+
+  it('noise --protocol retrain --tiny retrains per level, records its settings and repeats for a seed', async () => {
+    const read = (out: string) => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as NoiseResults;
+    const out = path.join(dir, 'noise-retrain');
+    const r = await run(['experiment', 'noise', '--protocol', 'retrain', '--tiny', '--seed', '3', '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/protocol retrain/);
+    const res = read(out);
+    expect(res.protocol).toBe('retrain');
+    expect(res.model).toBeNull();
+    expect(res.retrain).toMatchObject({ perImage: 1, maxEpochs: 2, patience: 5, batchSize: 128, valFraction: 0.2 });
+    expect(res.retrain!.trainImages + res.retrain!.valImages).toBe(res.testImages);
+    expect(res.points.map((p) => p.sigma)).toEqual([0, 0.1, 1, 5]);
+    for (const p of res.points) {
+      expect(p.baselineAccuracy).toBe(res.baselineAccuracy);
+      expect(p.valAccuracy).toBe(p.accuracy);
+      expect(p.epochs).toBeGreaterThanOrEqual(1);
+      expect(p.epochs).toBeLessThanOrEqual(2);
+      expect(p.trainRows! + p.valRows!).toBe(res.testRows);
+      expect(p.relativeAccuracy).toBeCloseTo(p.accuracy / res.baselineAccuracy, 12);
+    }
+    // The split is by image and the same at every level.
+    expect(new Set(res.points.map((p) => p.valRows)).size).toBe(1);
+    expect(res.claims.length).toBe(3);
+    expect(existsSync(path.join(out, 'accuracy_vs_sigma.png'))).toBe(true);
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/Protocol: retrain/);
+    const out2 = path.join(dir, 'noise-retrain2');
+    const r2 = await run(['experiment', 'noise', '--protocol', 'retrain', '--tiny', '--seed', '3', '--out', out2, '-q']);
+    expect(r2.code).toBe(0);
+    expect(read(out2).points.map((p) => p.accuracy)).toEqual(res.points.map((p) => p.accuracy));
+  }, 60_000);
+
+  it('noise rejects a bad --protocol and --model with retrain as usage errors', async () => {
+    const bad = await run(['experiment', 'noise', '--protocol', 'bogus', '--tiny', '--out', path.join(dir, 'never')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--protocol <name>' argument 'bogus' is invalid\. Allowed choices are fixed-model, retrain/);
+    const both = await run(['experiment', 'noise', '--protocol', 'retrain', '--model', dir, '--tiny', '--out', path.join(dir, 'never')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--model is for --protocol fixed-model/);
+    expect(existsSync(path.join(dir, 'never'))).toBe(false);
+  }, 30_000);
 });
