@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
+import { loadModelFolder, saveModelFolder, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
 import { fitModel } from './fit';
 import { iota, isPositiveInt } from './training';
 
@@ -127,21 +127,9 @@ function checkRows(data: FeatureRows, cols: number, what: string): void {
 
 
 /** The `soapix.json` of a saved autoencoder folder ({@link Autoencoder.save}). */
-export interface SoapixAutoencoderJSON<Soap = unknown, Scaler = unknown> {
-  format: 'soapix-model';
-  version: 1;
+export interface SoapixAutoencoderJSON<Soap = unknown, Scaler = unknown> extends SoapixSavedModelFields<Soap, Scaler> {
   kind: 'autoencoder';
   autoencoder: ResolvedAutoencoderConfig;
-  /** SOAP parameters the features were computed with (given by the caller). */
-  soap: Soap | null;
-  /** Fitted scaler applied to the features before encoding (given by the caller). */
-  scaler: Scaler | null;
-  /** Anything else the caller recorded. */
-  extra: Record<string, unknown> | null;
-  /** Size and SHA-256 of the model files, checked on load. */
-  files: ModelFileChecksums;
-  tfjsVersion: string;
-  savedAt: string;
 }
 
 /** One dense layer of the architecture. */

@@ -333,12 +333,30 @@ function explicitTransposeMatMul(original: KernelFunc, fused: boolean): KernelFu
   return fn as KernelFunc;
 }
 
-interface Conv2DBackpropFilterAttrs {
+/** Attributes the two conv2d gradient kernels share. */
+interface Conv2DGradAttrs {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface Conv2DBackpropFilterAttrs extends Conv2DGradAttrs {
   filterShape: [number, number, number, number];
+}
+
+/** The forward convolution's geometry (dilation 1), as TensorFlow.js computes it. */
+function conv2DGradInfo(inputShape: readonly number[], filterShape: readonly number[], attrs: Conv2DGradAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
 }
 
 /**
@@ -351,24 +369,11 @@ function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   const { backend } = args;
   const inputs = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-  const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputs.x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    format,
-  );
+  const info = conv2DGradInfo(inputs.x.shape, attrs.filterShape, attrs);
   const { batchSize: n, inHeight, inWidth, inChannels: cin, outChannels: cout, outHeight, outWidth } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const temps: TensorInfo[] = [];
-  const keep = (t: TensorInfo): TensorInfo => {
-    temps.push(t);
-    return t;
-  };
+  const keep = (t: TensorInfo): TensorInfo => keepIn(temps, t);
   try {
     let x = inputs.x;
     let dy = inputs.dy;
@@ -451,11 +456,7 @@ function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   }
 }
 
-interface Conv2DBackpropInputAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Conv2DBackpropInputAttrs extends Conv2DGradAttrs {
   inputShape: [number, number, number, number];
   dilations?: number | [number, number];
 }
@@ -477,25 +478,12 @@ function conv2DBackpropInputWasm(original: KernelFunc): KernelFunc {
     const inputs = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
     if (inputs.dy.dtype !== 'float32' || inputs.filter.dtype !== 'float32' || !dilationIsOne(attrs.dilations)) return original(args);
-    const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      inputs.filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      format,
-    );
+    const info = conv2DGradInfo(attrs.inputShape, inputs.filter.shape, attrs);
     const { batchSize: n, inHeight, inWidth, inChannels: cin, outChannels: cout, outHeight, outWidth } = info;
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
     if (n * inHeight * inWidth * cin === 0 || n * outHeight * outWidth * cout === 0) return original(args);
     const temps: TensorInfo[] = [];
-    const keep = (t: TensorInfo): TensorInfo => {
-      temps.push(t);
-      return t;
-    };
+    const keep = (t: TensorInfo): TensorInfo => keepIn(temps, t);
     try {
       let dy = inputs.dy;
       if (info.dataFormat === 'channelsFirst') dy = keep(run1('Transpose', backend, { x: dy }, { perm: [0, 2, 3, 1] }));

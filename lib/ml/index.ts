@@ -4,7 +4,7 @@
  */
 export * from './backend';
 export * from './mlp';
-export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixModelHeader, type SoapixModelKind } from './model-folder';
+export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixModelHeader, type SoapixModelKind, type SoapixSavedModelFields } from './model-folder';
 export * from './metrics';
 export * from './autoencoder';
 export * from './pca';

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SaveMeta } from './model-folder';
+import { loadModelFolder, saveModelFolder, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
 import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from './fit';
 import { iota, isPositiveInt } from './training';
 
@@ -118,21 +118,9 @@ export interface TrainHistory {
 }
 
 /** The `soapix.json` of a saved model folder. */
-export interface SoapixModelJSON<Soap = unknown, Scaler = unknown> {
-  format: 'soapix-model';
-  version: 1;
+export interface SoapixModelJSON<Soap = unknown, Scaler = unknown> extends SoapixSavedModelFields<Soap, Scaler> {
   kind: 'mlp-classifier';
   mlp: ResolvedMlpConfig;
-  /** SOAP parameters the features were computed with (given by the caller). */
-  soap: Soap | null;
-  /** Fitted scaler (e.g. RobustScaler.toJSON()) applied to the features (given by the caller). */
-  scaler: Scaler | null;
-  /** Anything else the caller recorded (training history, backend, data sizes). */
-  extra: Record<string, unknown> | null;
-  /** Size and SHA-256 of the model files, checked on load. */
-  files: ModelFileChecksums;
-  tfjsVersion: string;
-  savedAt: string;
 }
 
 // Kept importable from here, as before the folder code moved to model-folder.ts.

@@ -37,6 +37,25 @@ export interface SoapixModelHeader {
   files: ModelFileChecksums;
 }
 
+/**
+ * The fields the `soapix.json` of every saved model has besides its kind and its configuration
+ * (`mlp` or `autoencoder`).
+ */
+export interface SoapixSavedModelFields<Soap = unknown, Scaler = unknown> {
+  format: 'soapix-model';
+  version: 1;
+  /** SOAP parameters the features were computed with (given by the caller). */
+  soap: Soap | null;
+  /** Fitted scaler applied to the features (given by the caller). */
+  scaler: Scaler | null;
+  /** Anything else the caller recorded (training history, backend, data sizes). */
+  extra: Record<string, unknown> | null;
+  /** Size and SHA-256 of the model files, checked on load. */
+  files: ModelFileChecksums;
+  tfjsVersion: string;
+  savedAt: string;
+}
+
 const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   'mlp-classifier': { what: 'an MLP classifier', loader: 'MlpClassifier.load' },
   autoencoder: { what: 'an autoencoder', loader: 'Autoencoder.load' },
