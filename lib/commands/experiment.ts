@@ -264,7 +264,9 @@ const registerNoise: RegisterExperiment = (parent, io) => {
         '(soapix experiment classify writes DIR/model), without it a classifier is trained first. --protocol retrain (the reading that ' +
         'reproduces the paper\'s 92 % at 1.0 and 51 % at 3.9, its "validation accuracy" of §4.4): at every sigma_d and at 0, spectra of the ' +
         'noisy test images (SOAP at the paper optimum), split 80:20 by image (the same split at every level), a RobustScaler and a fresh ' +
-        '512-256-128 MLP fitted on the 80 %, accuracy on the 20 %; --model is refused with it. Writes results.json, accuracy_vs_sigma.png and report.html. ' +
+        '512-256-128 MLP fitted on the 80 %, accuracy on the 20 %; --model is refused with it. Its levels are independent trainings, one JSON ' +
+        'per level in levels/: --workers for processes, --shard i/n for machines; reruns skip finished levels; the run that finds every level ' +
+        'done writes results.json, accuracy_vs_sigma.png and report.html (fixed-model writes them at once). ' +
         '--tiny: 200 images, sigma_d 0.1, 1, 5, 2 epochs, small SOAP and MLP.',
     );
   addCommonOptions(cmd)
@@ -277,36 +279,87 @@ const registerNoise: RegisterExperiment = (parent, io) => {
     .option('--epochs <n>', 'maximum epochs of the classifier trained here (fixed-model without --model), or of each retrained one (default 30)', integerParser(1))
     .option('--patience <n>', 'early stopping patience of those classifiers (retrain: on validation accuracy) (default 5)', integerParser(1))
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
-    .action(async (o: CommonOpts & { protocol: 'fixed-model' | 'retrain'; model?: string; sigmas?: number[]; testImages?: number; perImage?: number }) => {
-      if (o.protocol === 'retrain') {
-        if (o.model !== undefined) throw new UsageError('--model is for --protocol fixed-model; --protocol retrain trains a new classifier at every noise level');
-        if (o.trainSamples !== undefined) throw new UsageError('--train-samples is for --protocol fixed-model without --model; with retrain the data are the test images (--test-images, --per-image)');
-      } else if (o.perImage !== undefined) {
-        throw new UsageError('--per-image applies to --protocol retrain only');
-      }
-      const { runNoiseExperiment } = await import('../experiments/noise.js');
-      const r = await runNoiseExperiment({
-        out: o.out,
-        protocol: o.protocol,
-        model: o.model,
-        sigmas: o.sigmas,
-        testImages: o.testImages,
-        perImage: o.perImage,
-        trainSamples: o.trainSamples,
-        epochs: o.epochs,
-        patience: o.patience,
-        seed: o.seed,
-        tiny: o.tiny,
-        threads: o.threads,
-        backend: o.backend === 'auto' ? undefined : o.backend,
-        log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
-      });
-      io.stdout.write(
-        (r.protocol === 'retrain' ? 'protocol retrain (validation accuracy of a classifier retrained per noise level)\n' : '') +
-          r.points.map((p) => `sigma_d ${p.sigma.toPrecision(3)}: ${r.protocol === 'retrain' ? 'validation ' : ''}accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
-          `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
-      );
-    });
+    .option('--shard <i/n>', 'retrain: run levels k (sigma_d = 0, then ascending sigma_d) with k mod n = i-1 only', parseShard)
+    .option('--workers <n>', 'retrain: parallel worker processes, each retraining a share of the levels (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
+    .addOption(new Option('--only <list>', 'internal: run only these levels (sigma_d values, 0 included)').hideHelp())
+    .option('--no-summary', 'retrain: skip writing results.json, the figure and the report')
+    .action(
+      async (
+        o: CommonOpts & {
+          protocol: 'fixed-model' | 'retrain';
+          model?: string;
+          sigmas?: number[];
+          testImages?: number;
+          perImage?: number;
+          shard?: ShardSpec;
+          workers: number;
+          only?: string;
+          summary: boolean;
+        },
+        command: Command,
+      ) => {
+        if (o.protocol === 'retrain') {
+          if (o.model !== undefined) throw new UsageError('--model is for --protocol fixed-model; --protocol retrain trains a new classifier at every noise level');
+          if (o.trainSamples !== undefined) throw new UsageError('--train-samples is for --protocol fixed-model without --model; with retrain the data are the test images (--test-images, --per-image)');
+        } else {
+          if (o.perImage !== undefined) throw new UsageError('--per-image applies to --protocol retrain only');
+          const given = [
+            ...(command.getOptionValueSource('workers') === 'cli' ? ['--workers'] : []),
+            ...(o.shard !== undefined ? ['--shard'] : []),
+            ...(o.only !== undefined ? ['--only'] : []),
+            ...(o.summary === false ? ['--no-summary'] : []),
+          ];
+          if (given.length) {
+            throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to --protocol retrain only: fixed-model trains at most one classifier (add --protocol retrain to retrain per noise level in parallel)`);
+          }
+        }
+        let only: number[] | undefined;
+        if (o.only !== undefined) {
+          only = o.only.split(',').map((t) => Number(t.trim()));
+          if (!only.every((n) => Number.isFinite(n) && n >= 0)) throw new UsageError(`--only must be comma-separated noise levels >= 0, got '${o.only}'`);
+        }
+        const noise = await import('../experiments/noise.js');
+        const r = await noise.runNoiseExperiment({
+          out: o.out,
+          protocol: o.protocol,
+          model: o.model,
+          sigmas: o.sigmas,
+          testImages: o.testImages,
+          perImage: o.perImage,
+          trainSamples: o.trainSamples,
+          epochs: o.epochs,
+          patience: o.patience,
+          seed: o.seed,
+          tiny: o.tiny,
+          threads: o.threads,
+          backend: o.backend === 'auto' ? undefined : o.backend,
+          workers: o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers,
+          shard: o.shard,
+          only,
+          summary: o.summary,
+          workerArgs: o.quiet ? ['--quiet'] : [],
+          log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
+          signal: io.signal,
+        });
+        if (r === null) {
+          if (o.only !== undefined) return;
+          const { existsSync } = await import('node:fs');
+          const missing = [0, ...noise.noiseSigmas(o)].filter((s) => !existsSync(noise.noiseLevelFile(path.resolve(o.out), s)));
+          io.stdout.write(
+            `this run's noise levels are done (${path.join(o.out, 'levels')}); ` +
+              (missing.length
+                ? `still missing: sigma_d ${missing.map(String).join(', ')}; results.json is written by the run that finds every level done\n`
+                : 'every level is done; run again without --no-summary to write results.json\n'),
+          );
+          return;
+        }
+        io.stdout.write(
+          (r.protocol === 'retrain' ? 'protocol retrain (validation accuracy of a classifier retrained per noise level)\n' : '') +
+            r.points.map((p) => `sigma_d ${p.sigma.toPrecision(3)}: ${r.protocol === 'retrain' ? 'validation ' : ''}accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
+            `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+        );
+      },
+    );
 };
 
 /** Parses a comma-separated subset of `allowed`. */

@@ -10,9 +10,13 @@
  * reproduces its numbers (docs/RESULTS.md): at every sigma_d (and at 0) spectra are sampled from the
  * noisy test images, the images are split 80:20 (the same split at every level), a RobustScaler and a
  * fresh MLP are fitted on the 80 % and the metric is the accuracy on the 20 % ("validation accuracy").
+ * Its levels (sigma_d = 0 and every sigma_d) are independent trainings, each with its own result file
+ * levels/sigma-<sigma_d>.json; `--workers` runs them in parallel processes, `--shard i/n` across
+ * machines, and a rerun skips finished levels (a level file of other settings is an error). The run
+ * that finds every level done writes results.json, the figure and report.html.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
 import { mnistDataset } from '../datasets';
@@ -27,6 +31,7 @@ import { RobustScaler, type RobustScalerJSON } from '../scaler';
 import { PAPER_CLASSIFY, runClassify, TINY_CLASSIFY } from './classify';
 import { IMAGE_OPTIONS, makeSoap, PAPER_OPTIMUM, sampleSpectra, type SoapParams } from './common';
 import type { ClaimCheck } from './compression';
+import { dealRoundRobin, runWorkers } from './workers';
 
 /** `n` log-spaced values from `lo` to `hi` (both included). */
 export function logSpace(lo: number, hi: number, n: number): number[] {
@@ -67,7 +72,20 @@ export interface NoiseExperimentOptions {
   backend?: BackendName;
   threads?: number;
   noFigures?: boolean;
+  /** retrain: worker processes (forks of the CLI), each retraining a share of the levels; 1 (the default) = run them in this process. */
+  workers?: number;
+  /** retrain: run only levels k (sigma_d = 0, then ascending sigma_d) with k mod count = index - 1. */
+  shard?: { index: number; count: number };
+  /** retrain: only these levels (sigma_d values, 0 included; used by the workers). */
+  only?: readonly number[];
+  /** retrain: write results.json, the figure and the report when every level is done (default true). */
+  summary?: boolean;
+  /** The CLI script to fork for workers (default: dist/cli.js next to this file). */
+  cliPath?: string;
+  /** Extra CLI arguments for workers (e.g. --quiet). */
+  workerArgs?: string[];
   log?: (message: string) => void;
+  signal?: AbortSignal;
 }
 
 export interface NoisePoint {
@@ -248,20 +266,85 @@ interface SavedSoap extends SoapParams {
   image?: ImageToPointsOptions;
 }
 
-/** Runs Experiment 3 and writes its outputs to `options.out`. */
-export async function runNoiseExperiment(options: NoiseExperimentOptions): Promise<NoiseResults> {
+/** The noise levels sigma_d > 0 of a run, ascending (the paper's grid by default; tiny: 0.1, 1, 5). */
+export function noiseSigmas(options: Pick<NoiseExperimentOptions, 'sigmas' | 'tiny'>): number[] {
+  const sigmas = [...new Set(options.sigmas ?? (options.tiny ? [0.1, 1, 5] : [...PAPER_SIGMAS]))].filter((s) => s > 0).sort((a, b) => a - b);
+  for (const s of sigmas) if (!Number.isFinite(s)) throw new RangeError(`--sigmas: ${s} is not a finite number`);
+  return sigmas;
+}
+
+/** Path of the result file of level `sigma` (protocol retrain) under `out`: levels/sigma-<shortest exact decimal of sigma>.json. */
+export const noiseLevelFile = (out: string, sigma: number): string => path.join(out, 'levels', `sigma-${String(sigma)}.json`);
+
+/** The settings a level of protocol 'retrain' was computed with; a rerun refuses level files of other settings. */
+export interface NoiseLevelSettings {
+  seed: number;
+  testImages: number;
+  perImage: number;
+  maxEpochs: number;
+  patience: number;
+  hidden: number[];
+  batchSize: number;
+  learningRate: number;
+  valFraction: number;
+  soap: SoapParams;
+}
+
+/** One level's file (levels/sigma-<sigma_d>.json): its point without the accuracy relative to sigma_d = 0. */
+export interface NoiseLevelFile {
+  sigma: number;
+  /** The validation accuracy. */
+  accuracy: number;
+  valAccuracy: number;
+  trainRows: number;
+  valRows: number;
+  epochs: number;
+  bestEpoch: number | null;
+  seconds: number;
+  backend: string;
+  settings: NoiseLevelSettings;
+}
+
+/** How each setting of a level file is chosen, for the message on a mismatch. */
+const LEVEL_SETTING_NAMES: Record<keyof NoiseLevelSettings, string> = {
+  seed: '--seed',
+  testImages: '--test-images',
+  perImage: '--per-image',
+  maxEpochs: '--epochs',
+  patience: '--patience',
+  hidden: 'MLP widths (--tiny or not)',
+  batchSize: 'batch size',
+  learningRate: 'learning rate',
+  valFraction: 'validation fraction',
+  soap: 'SOAP parameters (--tiny or not)',
+};
+
+/** Throws when the level file `file` was written with other settings than `want`, naming what differs. */
+function checkLevelSettings(file: string, have: Partial<NoiseLevelSettings> | undefined, want: NoiseLevelSettings): void {
+  const diffs = (Object.keys(LEVEL_SETTING_NAMES) as (keyof NoiseLevelSettings)[])
+    .filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]))
+    .map((k) => `${LEVEL_SETTING_NAMES[k]} ${JSON.stringify(have?.[k] ?? null)} there, ${JSON.stringify(want[k])} in this run`);
+  if (diffs.length) {
+    throw new Error(`${file} was written with other settings (${diffs.join('; ')}); use another --out for these settings, or remove ${path.dirname(file)} to start over`);
+  }
+}
+
+/** Runs Experiment 3 (protocol retrain: this shard / worker's share of its levels) and writes its outputs to `options.out`; null when levels are missing or `summary` is false. */
+export async function runNoiseExperiment(options: NoiseExperimentOptions): Promise<NoiseResults | null> {
   const t0 = performance.now();
   const tiny = options.tiny ?? false;
   const log = options.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const seed = options.seed ?? 0;
-  const sigmas = [...new Set(options.sigmas ?? (tiny ? [0.1, 1, 5] : [...PAPER_SIGMAS]))].filter((s) => s > 0).sort((a, b) => a - b);
-  for (const s of sigmas) if (!Number.isFinite(s)) throw new RangeError(`--sigmas: ${s} is not a finite number`);
+  const sigmas = noiseSigmas(options);
   const testImages = options.testImages ?? (tiny ? 200 : 10000);
   const testSamples = options.testSamples ?? testImages;
   const protocol = options.protocol ?? 'fixed-model';
   if (!(NOISE_PROTOCOLS as readonly string[]).includes(protocol)) throw new Error(`unknown protocol '${String(protocol)}'; known: ${NOISE_PROTOCOLS.join(', ')}`);
   if (protocol === 'retrain' && options.model) throw new Error('--model is for --protocol fixed-model: --protocol retrain trains a new classifier at every noise level');
   if (protocol !== 'retrain' && options.perImage !== undefined) throw new Error('--per-image applies to --protocol retrain only');
+  if (protocol !== 'retrain' && ((options.workers ?? 1) !== 1 || options.shard || options.only || options.summary === false)) {
+    throw new Error('workers, shards, --only and --no-summary apply to --protocol retrain only (fixed-model trains at most one classifier)');
+  }
   const out = path.resolve(options.out);
   await mkdir(out, { recursive: true });
   if (protocol === 'retrain') return runRetrainProtocol(options, { t0, tiny, log, seed, sigmas, testImages, out });
@@ -356,14 +439,17 @@ async function finishNoise(out: string, results: NoiseResults, t0: number, noFig
  * Protocol 'retrain': SOAP at the paper optimum (tiny: TINY_CLASSIFY's), testImages x perImage
  * spectra (the same images and points at every level, as fixed-model with perImage 1), the same
  * split by image at every level, a fresh scaler + MLP per level; relative to the sigma_d = 0 run.
+ * Each level is written to levels/sigma-<sigma_d>.json by the process that trains it (this one, or
+ * its workers); the run that finds every level done merges them into results.json.
  */
 async function runRetrainProtocol(
   options: NoiseExperimentOptions,
   c: { t0: number; tiny: boolean; log: (m: string) => void; seed: number; sigmas: number[]; testImages: number; out: string },
-): Promise<NoiseResults> {
+): Promise<NoiseResults | null> {
   const { tiny, log, seed, sigmas, testImages, out } = c;
   const perImage = options.perImage ?? 1;
   if (!(Number.isInteger(perImage) && perImage >= 1)) throw new RangeError(`--per-image must be a positive integer, got ${perImage}`);
+  const workers = Math.max(1, options.workers ?? 1);
   const p = tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
   const soapParams: SoapParams = tiny ? { rCut: p.rCut, nMax: p.nMax, lMax: p.lMax, sigma: p.sigma } : { ...PAPER_OPTIMUM };
   const settings: NoiseRetrainSettings = {
@@ -380,38 +466,112 @@ async function runRetrainProtocol(
   const isVal = splitImages(testImages, seed + 99, settings.valFraction);
   settings.valImages = isVal.reduce((a, v) => a + v, 0);
   settings.trainImages = testImages - settings.valImages;
-  const backend = await selectBackend({ prefer: options.backend, strict: options.backend !== undefined, log });
+  const key: NoiseLevelSettings = {
+    seed,
+    testImages,
+    perImage,
+    maxEpochs: settings.maxEpochs,
+    patience: settings.patience,
+    hidden: settings.hidden,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    valFraction: settings.valFraction,
+    soap: soapParams,
+  };
   const soap = makeSoap(soapParams);
   const rows = testImages * perImage;
-  const testSet = mnistDataset('test');
+  await mkdir(path.join(out, 'levels'), { recursive: true });
+
+  // Level files already there must have been computed with these settings (a rerun resumes, it never mixes).
+  const levels = [0, ...sigmas];
+  const readLevel = async (sigma: number): Promise<NoiseLevelFile | undefined> => {
+    const f = noiseLevelFile(out, sigma);
+    if (!existsSync(f)) return undefined;
+    const l = JSON.parse(await readFile(f, 'utf8')) as NoiseLevelFile;
+    checkLevelSettings(f, l.settings, key);
+    return l;
+  };
+  for (const sigma of levels) await readLevel(sigma);
+
+  // This run's share: shard (level k, sigma_d = 0 first, with k mod n = i-1), then --only, then what is not done yet.
+  let mine = levels.filter((_, k) => !options.shard || k % options.shard.count === options.shard.index - 1);
+  if (options.only) mine = mine.filter((s) => options.only!.includes(s));
+  const todo = mine.filter((s) => !existsSync(noiseLevelFile(out, s)));
   log(
     `noise: protocol retrain; SOAP ${soapParams.rCut}/${soapParams.nMax}/${soapParams.lMax}/${soapParams.sigma}; ${rows} spectra from ${testImages} test images ` +
-      `(${settings.trainImages} train / ${settings.valImages} validation images); MLP ${settings.hidden.join('-')}, <= ${settings.maxEpochs} epochs; ${sigmas.length} noise levels`,
+      `(${settings.trainImages} train / ${settings.valImages} validation images); MLP ${settings.hidden.join('-')}, <= ${settings.maxEpochs} epochs; ` +
+      `${levels.length} levels (sigma_d = 0 and ${sigmas.length} noise levels), ${mine.length} in this run, ${todo.length} to do, ${workers} worker(s)`,
   );
-  const points: NoisePoint[] = [];
-  for (const sigma of [0, ...sigmas]) {
-    const t = performance.now();
-    const image: ImageToPointsOptions = sigma > 0 ? { ...IMAGE_OPTIONS, displacement: { sigma, seed: seed + 12345 } } : { ...IMAGE_OPTIONS };
-    const d = await sampleSpectra(testSet, soap, rows, seed + 2, { limit: testImages, image, threads: options.threads });
-    const s = await retrainAndScore(d, d.image, isVal, { hidden: settings.hidden, epochs: settings.maxEpochs, patience: settings.patience, seed, batchSize: settings.batchSize, learningRate: settings.learningRate });
-    const base = points.length ? points[0].accuracy : s.valAccuracy;
-    points.push({
-      sigma,
-      accuracy: s.valAccuracy,
-      relativeAccuracy: base > 0 ? s.valAccuracy / base : Number.NaN,
-      seconds: (performance.now() - t) / 1000,
-      baselineAccuracy: base,
-      valAccuracy: s.valAccuracy,
-      trainRows: s.trainRows,
-      valRows: s.valRows,
-      epochs: s.epochs,
-      bestEpoch: s.bestEpoch,
-    });
-    log(
-      `noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${s.valAccuracy.toFixed(4)} (${(100 * points[points.length - 1].relativeAccuracy).toFixed(1)} % of sigma_d = 0); ` +
-        `${s.trainRows} / ${s.valRows} spectra, ${s.epochs} epochs (best ${s.bestEpoch})`,
-    );
+
+  if (workers > 1 && todo.length > 1) {
+    const cli = options.cliPath ?? path.join(__dirname, '..', 'cli.js');
+    const groups = dealRoundRobin(todo, workers);
+    const args = (g: number[]): string[] => [
+      'experiment', 'noise', '--protocol', 'retrain', '--out', out, '--sigmas', sigmas.map(String).join(','), '--test-images', String(testImages),
+      '--per-image', String(perImage), '--epochs', String(settings.maxEpochs), '--patience', String(settings.patience), '--seed', String(seed),
+      '--backend', options.backend ?? 'auto', '--workers', '1', '--threads', '1', '--only', g.map(String).join(','), '--no-summary',
+      ...(tiny ? ['--tiny'] : []), ...(options.workerArgs ?? []),
+    ];
+    await runWorkers({ cli, groups, args, describe: (g) => `sigma_d ${g.join(',')}`, log, signal: options.signal });
+  } else if (todo.length > 0) {
+    const backend = await selectBackend({ prefer: options.backend, strict: options.backend !== undefined, log });
+    const testSet = mnistDataset('test');
+    for (const sigma of todo) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const t = performance.now();
+      const image: ImageToPointsOptions = sigma > 0 ? { ...IMAGE_OPTIONS, displacement: { sigma, seed: seed + 12345 } } : { ...IMAGE_OPTIONS };
+      const d = await sampleSpectra(testSet, soap, rows, seed + 2, { limit: testImages, image, threads: options.threads, signal: options.signal });
+      const s = await retrainAndScore(d, d.image, isVal, { hidden: settings.hidden, epochs: settings.maxEpochs, patience: settings.patience, seed, batchSize: settings.batchSize, learningRate: settings.learningRate });
+      const level: NoiseLevelFile = {
+        sigma,
+        accuracy: s.valAccuracy,
+        valAccuracy: s.valAccuracy,
+        trainRows: s.trainRows,
+        valRows: s.valRows,
+        epochs: s.epochs,
+        bestEpoch: s.bestEpoch,
+        seconds: (performance.now() - t) / 1000,
+        backend: backend.summary,
+        settings: key,
+      };
+      await writeFileAtomic(noiseLevelFile(out, sigma), JSON.stringify(level, null, 2) + '\n');
+      const base = sigma > 0 ? (await readLevel(0))?.accuracy : s.valAccuracy;
+      log(
+        `noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${s.valAccuracy.toFixed(4)}` +
+          (base !== undefined ? ` (${(100 * (base > 0 ? s.valAccuracy / base : Number.NaN)).toFixed(1)} % of sigma_d = 0)` : '') +
+          `; ${s.trainRows} / ${s.valRows} spectra, ${s.epochs} epochs (best ${s.bestEpoch})`,
+      );
+    }
   }
+
+  // Merge when every level is done (by any shard or worker).
+  const files: NoiseLevelFile[] = [];
+  for (const sigma of levels) {
+    const l = await readLevel(sigma);
+    if (l) files.push(l);
+  }
+  const missing = levels.filter((s) => !files.some((f) => f.sigma === s));
+  log(
+    `noise: ${files.length}/${levels.length} levels done` +
+      (missing.length && !options.only ? `; still missing: sigma_d ${missing.map(String).join(', ')} (run the remaining shards; the run that finds every level done writes results.json)` : ''),
+  );
+  if (missing.length > 0 || options.summary === false) return null;
+
+  const base = files[0]!.accuracy;
+  const points: NoisePoint[] = files.map((l) => ({
+    sigma: l.sigma,
+    accuracy: l.accuracy,
+    relativeAccuracy: base > 0 ? l.accuracy / base : Number.NaN,
+    seconds: l.seconds,
+    baselineAccuracy: base,
+    valAccuracy: l.valAccuracy,
+    trainRows: l.trainRows,
+    valRows: l.valRows,
+    epochs: l.epochs,
+    bestEpoch: l.bestEpoch,
+  }));
+  const backends = [...new Set(files.map((l) => l.backend))];
+  if (backends.length > 1) log(`noise: warning: the levels were trained on different backends: ${backends.join(' | ')}`);
   const results: NoiseResults = {
     experiment: 'noise',
     command: process.argv.slice(1).join(' '),
@@ -424,8 +584,8 @@ async function runRetrainProtocol(
     testImages,
     testRows: rows,
     seed,
-    backend: backend.summary,
-    baselineAccuracy: points[0].accuracy,
+    backend: files[0]!.backend,
+    baselineAccuracy: base,
     points,
     claims: checkNoiseClaims(points),
     seconds: 0,
