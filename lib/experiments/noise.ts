@@ -291,16 +291,10 @@ export interface NoiseLevelSettings {
 }
 
 /** One level's file (levels/sigma-<sigma_d>.json): its point without the accuracy relative to sigma_d = 0. */
-export interface NoiseLevelFile {
+export interface NoiseLevelFile extends RetrainScore {
   sigma: number;
   /** The validation accuracy. */
   accuracy: number;
-  valAccuracy: number;
-  trainRows: number;
-  valRows: number;
-  epochs: number;
-  bestEpoch: number | null;
-  seconds: number;
   backend: string;
   settings: NoiseLevelSettings;
 }

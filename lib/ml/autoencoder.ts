@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
+import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
 import { fitModel } from './fit';
 import { iota, isPositiveInt } from './training';
 
@@ -338,18 +338,9 @@ export class Autoencoder {
     const combined = buildCombined(this.config);
     try {
       combined.setWeights(this.allWeights());
-      return await saveModelFolder(dir, combined, (files) => ({
-        format: 'soapix-model',
-        version: 1,
-        kind: 'autoencoder',
-        autoencoder: { ...this.config },
-        soap: meta.soap ?? null,
-        scaler: meta.scaler ?? null,
-        extra: meta.extra ?? null,
-        files,
-        tfjsVersion: tf.version_core,
-        savedAt: new Date().toISOString(),
-      }));
+      return await saveModelFolder(dir, combined, (files) =>
+        savedModelFields({ kind: 'autoencoder' as const, autoencoder: { ...this.config } }, meta, files),
+      );
     } finally {
       combined.dispose();
     }

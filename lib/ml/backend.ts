@@ -695,23 +695,26 @@ export function installWasmKernelFixes(): string[] {
   const loaded = loadWasm();
   if (typeof loaded === 'string') throw new Error(loaded);
   const fixes: InstalledFix[] = [];
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+  // Wraps a shipped kernel; the shipped one is kept in `fixes` so that removeWasmKernelFixes can restore it.
+  const replace = (name: string, make: (original: KernelFunc) => KernelFunc, description: string): void => {
     const original = tf.getKernel(name, 'wasm');
-    if (!original) continue;
+    if (!original) return;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
       backendName: 'wasm',
       setupFunc: original.setupFunc,
       disposeFunc: original.disposeFunc,
-      kernelFunc: explicitTransposeMatMul(original.kernelFunc, name === '_FusedMatMul'),
+      kernelFunc: make(original.kernelFunc),
     });
-    const description =
-      name === 'BatchMatMul'
-        ? 'BatchMatMul: transposed operands transposed explicitly, then the fast path'
-        : '_FusedMatMul: transposed operands transposed explicitly, then the fast path; batched bias added separately';
     fixes.push({ kernelName: name, original, description });
-  }
+  };
+  replace('BatchMatMul', (k) => explicitTransposeMatMul(k, false), 'BatchMatMul: transposed operands transposed explicitly, then the fast path');
+  replace(
+    '_FusedMatMul',
+    (k) => explicitTransposeMatMul(k, true),
+    '_FusedMatMul: transposed operands transposed explicitly, then the fast path; batched bias added separately',
+  );
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
@@ -724,24 +727,9 @@ export function installWasmKernelFixes(): string[] {
       description: 'Conv2DBackpropFilter: added (im2col in wasm memory, then one fast-path matMul)',
     });
   }
-  const replacements: [string, (original: KernelFunc) => KernelFunc, string][] = [
-    ['Conv2DBackpropInput', conv2DBackpropInputWasm, 'Conv2DBackpropInput: one fast-path matMul with the transposed filter, then col2im in wasm memory'],
-    ['MaxPoolGrad', maxPoolGradWasm, 'MaxPoolGrad: JavaScript scatter to the window maxima (first maximum on ties, as cpu)'],
-    ['Sum', sumWasm, 'Sum: reductions over leading axes (bias gradients) without the transpose'],
-  ];
-  for (const [name, make, description] of replacements) {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) continue;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      setupFunc: original.setupFunc,
-      disposeFunc: original.disposeFunc,
-      kernelFunc: make(original.kernelFunc),
-    });
-    fixes.push({ kernelName: name, original, description });
-  }
+  replace('Conv2DBackpropInput', conv2DBackpropInputWasm, 'Conv2DBackpropInput: one fast-path matMul with the transposed filter, then col2im in wasm memory');
+  replace('MaxPoolGrad', maxPoolGradWasm, 'MaxPoolGrad: JavaScript scatter to the window maxima (first maximum on ties, as cpu)');
+  replace('Sum', sumWasm, 'Sum: reductions over leading axes (bias gradients) without the transpose');
   installedFixes = fixes;
   return fixes.map((f) => f.description);
 }

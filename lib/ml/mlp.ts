@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
+import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
 import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from './fit';
 import { iota, isPositiveInt } from './training';
 
@@ -377,18 +377,9 @@ export class MlpClassifier {
    * folder with a `soapix.json` always holds a complete model.
    */
   async save<Soap = unknown, Scaler = unknown>(dir: string, meta: SaveMeta<Soap, Scaler> = {}): Promise<SoapixModelJSON<Soap, Scaler>> {
-    return saveModelFolder(dir, this.model, (files) => ({
-      format: 'soapix-model',
-      version: 1,
-      kind: 'mlp-classifier',
-      mlp: { ...this.config, hidden: [...this.config.hidden] },
-      soap: meta.soap ?? null,
-      scaler: meta.scaler ?? null,
-      extra: meta.extra ?? null,
-      files,
-      tfjsVersion: tf.version_core,
-      savedAt: new Date().toISOString(),
-    }));
+    return saveModelFolder(dir, this.model, (files) =>
+      savedModelFields({ kind: 'mlp-classifier' as const, mlp: { ...this.config, hidden: [...this.config.hidden] } }, meta, files),
+    );
   }
 
   /**

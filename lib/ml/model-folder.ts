@@ -56,6 +56,24 @@ export interface SoapixSavedModelFields<Soap = unknown, Scaler = unknown> {
   savedAt: string;
 }
 
+/**
+ * A `soapix.json` being written now: the model's own fields (`kind` and its configuration) after
+ * the format tag, then the caller's `meta`, the checksums and the provenance.
+ */
+export function savedModelFields<Own extends object, Soap, Scaler>(own: Own, meta: SaveMeta<Soap, Scaler>, files: ModelFileChecksums): SoapixSavedModelFields<Soap, Scaler> & Own {
+  return {
+    format: 'soapix-model',
+    version: 1,
+    ...own,
+    soap: meta.soap ?? null,
+    scaler: meta.scaler ?? null,
+    extra: meta.extra ?? null,
+    files,
+    tfjsVersion: tf.version_core,
+    savedAt: new Date().toISOString(),
+  };
+}
+
 const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   'mlp-classifier': { what: 'an MLP classifier', loader: 'MlpClassifier.load' },
   autoencoder: { what: 'an autoencoder', loader: 'Autoencoder.load' },
