@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { InMemoryDataset } from '../lib/datasets';
-import { makeSoap, PAPER_OPTIMUM } from '../lib/experiments/common';
+import { makeSoap, PAPER_OPTIMUM, rotateImage, type RotationInterpolation } from '../lib/experiments/common';
 import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
 import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
 import { dealByCost } from '../lib/experiments/workers';
@@ -85,6 +85,26 @@ describe('patches', () => {
       expect(s.angle[k]).toBe(0);
       expect(Array.from(s.pixels.subarray(k * 81, (k + 1) * 81))).toEqual(Array.from(extractPatch(img, Math.floor(s.centre[k]! / 28), s.centre[k]! % 28, 9)));
     }
+  });
+
+  it('nearest rotation keeps the grey levels, bilinear mixes them; at 90 degrees both move pixels exactly', () => {
+    const rec = toyDataset(1, 5).get(0);
+    const img = { pixels: rec.pixels, rows: 28, cols: 28 };
+    const levels = new Set(img.pixels);
+    expect([...rotateImage(img, 33, 'nearest').pixels].every((v) => levels.has(v))).toBe(true);
+    expect([...rotateImage(img, 33).pixels].some((v) => !levels.has(v))).toBe(true);
+    for (const how of ['nearest', 'bilinear'] as const) {
+      const q = rotateImage(img, 90, how).pixels;
+      // Counter-clockwise as displayed: output (r, c) comes from input (c, 27 - r).
+      for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) expect(q[r * 28 + c]).toBe(img.pixels[c * 28 + 27 - r]);
+    }
+    expect(() => rotateImage(img, 10, 'bicubic' as RotationInterpolation)).toThrow(/unknown interpolation 'bicubic'; known: bilinear, nearest/);
+    const ds = toyDataset(20, 6);
+    const idx = Array.from({ length: 20 }, (_, i) => i);
+    const near = makePatchSet(ds, idx, { size: 9, rotate: true, seed: 3, interpolation: 'nearest' });
+    const bil = makePatchSet(ds, idx, { size: 9, rotate: true, seed: 3 });
+    expect(Array.from(near.angle)).toEqual(Array.from(bil.angle));
+    expect(Array.from(near.pixels)).not.toEqual(Array.from(bil.pixels));
   });
 
   it('skips images without any point', () => {
@@ -299,6 +319,25 @@ describe('soapix experiment rotation --tiny', () => {
     expect(res.dataset).toBe('fashion-mnist');
     expect(res.records.map((x: RotationRecord) => `${x.condition}/${x.model}`).sort()).toEqual(['upright/cnn', 'upright/cnn', 'upright/soap-extra', 'upright/soap-extra']);
     expect(res.claims[1].holds).toBeNull();
+  }, 60_000);
+
+  it('records the interpolation, and a folder of other settings refuses to mix its tasks', async () => {
+    const out = path.join(work, 'nearest');
+    const base = ['--dataset', 'fashion-mnist', '--models', 'soap', '--conditions', 'rotated'];
+    const a = await runCli(args(out, ...base, '--interpolation', 'nearest'));
+    expect(a.code).toBe(0);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(res.settings.interpolation).toBe('nearest');
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/nearest resampling/);
+    const mixed = await runCli(args(out, ...base));
+    expect(mixed.code).not.toBe(0);
+    expect(mixed.stderr).toMatch(/interpolation is "nearest" there and "bilinear" in this run/);
+    const seed = await runCli(args(out, ...base, '--interpolation', 'nearest', '--seed', '5'));
+    expect(seed.code).not.toBe(0);
+    expect(seed.stderr).toMatch(/seed is \d+ there and 5 in this run/);
+    const bad = await runCli(args(out, ...base, '--interpolation', 'cubic'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/bilinear, nearest/);
   }, 60_000);
 
   it('rejects bad flags with the allowed values', async () => {

@@ -387,6 +387,9 @@ const registerRotation: RegisterExperiment = (parent, io) => {
     .addOption(new Option('--dataset <name>', 'image source').choices(['mnist', 'fashion-mnist']).default('mnist'))
     .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)')
     .option('--patch-size <n>', 'patch side in pixels, odd (default 13)', integerParser(3, 255))
+    .addOption(
+      new Option('--interpolation <name>', 'resampling of the rotated images: bilinear mixes grey levels, nearest keeps them').choices(['bilinear', 'nearest']).default('bilinear'),
+    )
     .option('--sizes <list>', 'training sizes, train + validation (default 100,200,...,6000)', parseNumberList('--sizes', true))
     .option('--runs <n>', 'runs per size (paper 10)', integerParser(1, 1000))
     .option('--test-patches <n>', 'rotated test patches, one per test image (paper 10000)', integerParser(1))
@@ -407,6 +410,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
           dataset: 'mnist' | 'fashion-mnist';
           fashionDir?: string;
           patchSize?: number;
+          interpolation: 'bilinear' | 'nearest';
           sizes?: number[];
           runs?: number;
           testPatches?: number;
@@ -429,6 +433,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
           fashionDir: o.fashionDir,
           soap: { rCut: o.rCut ?? sd.rCut, nMax: o.nMax ?? sd.nMax, lMax: o.lMax ?? sd.lMax, sigma: o.sigma ?? sd.sigma },
           patchSize: o.patchSize ?? d.patchSize,
+          interpolation: o.interpolation,
           sizes: o.sizes ?? [...d.sizes],
           runs: o.runs ?? d.runs,
           testPatches: o.testPatches ?? d.testPatches,

@@ -162,11 +162,19 @@ export function classHistogram(map: ArrayLike<number>, classes: number): { count
   return { counts, majority };
 }
 
+/** How {@link rotateImage} resamples: bilinear (the default) or the nearest source pixel. */
+export type RotationInterpolation = 'bilinear' | 'nearest';
+export const ROTATION_INTERPOLATIONS: readonly RotationInterpolation[] = Object.freeze(['bilinear', 'nearest']);
+
 /**
- * Rotates an image by `degrees` (counter-clockwise as displayed) about its centre with bilinear
- * interpolation; pixels from outside the image are 0.
+ * Rotates an image by `degrees` (counter-clockwise as displayed) about its centre, size kept;
+ * pixels from outside the image are 0. Bilinear interpolation mixes neighbouring grey levels;
+ * 'nearest' copies the nearest source pixel, so every output intensity is one of the input's.
  */
-export function rotateImage(img: GrayPixels, degrees: number): GrayPixels {
+export function rotateImage(img: GrayPixels, degrees: number, interpolation: RotationInterpolation = 'bilinear'): GrayPixels {
+  if (interpolation !== 'bilinear' && interpolation !== 'nearest') {
+    throw new RangeError(`unknown interpolation '${String(interpolation)}'; known: ${ROTATION_INTERPOLATIONS.join(', ')}`);
+  }
   const { rows, cols, pixels } = img;
   const out = new Uint8Array(rows * cols);
   const a = (degrees * Math.PI) / 180;
@@ -182,6 +190,10 @@ export function rotateImage(img: GrayPixels, degrees: number): GrayPixels {
       const dy = r - cy;
       const sx = cos * dx - sin * dy + cx;
       const sy = sin * dx + cos * dy + cy;
+      if (interpolation === 'nearest') {
+        out[r * cols + c] = at(Math.round(sy), Math.round(sx));
+        continue;
+      }
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;

@@ -10,7 +10,7 @@ import { defaultThreshold, imageToPoints, type ImageToPointsOptions } from '../i
 import { Rng } from '../random';
 import { deriveSeed } from '../sampling';
 import type { Soap } from '../soap';
-import { IMAGE_OPTIONS, rotateImage, type GrayPixels } from './common';
+import { IMAGE_OPTIONS, rotateImage, type GrayPixels, type RotationInterpolation } from './common';
 
 /** A set of square patches with labels and where they came from. */
 export interface PatchSet {
@@ -37,6 +37,8 @@ export interface PatchSetOptions {
   rotate: boolean;
   /** Seed of the angles and centres; each image's draws depend only on (seed, image index). */
   seed: number;
+  /** Resampling of the rotation (default 'bilinear'). */
+  interpolation?: RotationInterpolation;
   /** Image-to-points options deciding which pixels are points (default Algorithm 1's). */
   image?: ImageToPointsOptions;
 }
@@ -102,7 +104,7 @@ export function makePatchSet(ds: Dataset, indices: ArrayLike<number>, o: PatchSe
     if (rec.channels !== 1) throw new RangeError(`${ds.name}[${idx}]: patches need grayscale images, got ${rec.channels} channels`);
     const rng = new Rng(deriveSeed(o.seed, DOMAIN_PATCH, idx));
     const angle = o.rotate ? 360 * rng.nextFloat() : 0;
-    const img: GrayPixels = o.rotate ? rotateImage(rec, angle) : { pixels: rec.pixels, rows: rec.rows, cols: rec.cols };
+    const img: GrayPixels = o.rotate ? rotateImage(rec, angle, o.interpolation) : { pixels: rec.pixels, rows: rec.rows, cols: rec.cols };
     candidates.length = 0;
     for (let p = 0; p < img.pixels.length; p++) if (img.pixels[p]! >= threshold) candidates.push(p);
     if (candidates.length === 0) continue;

@@ -33,9 +33,9 @@ import { writeReport } from '../report';
 import { deriveSeed } from '../sampling';
 import { RobustScaler } from '../scaler';
 import type { Soap } from '../soap';
-import { makeSoap, PAPER_OPTIMUM, secondsSince, type SoapParams } from './common';
+import { makeSoap, PAPER_OPTIMUM, secondsSince, type RotationInterpolation, type SoapParams } from './common';
 import type { ClaimCheck } from './compression';
-import { imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
+import { checkPatchSize, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
 import { dealByCost, runWorkers } from './workers';
 
 export type RotationCondition = 'rotated' | 'upright';
@@ -65,6 +65,8 @@ export interface RotationExperimentOptions {
   fashionDir?: string;
   soap: SoapParams;
   patchSize: number;
+  /** Resampling of the rotated images, training and test (default 'bilinear'). */
+  interpolation?: RotationInterpolation;
   sizes: readonly number[];
   runs: number;
   testPatches: number;
@@ -177,6 +179,7 @@ class PatchData {
     this.train = loadDataset(o, 'train');
     this.test = loadDataset(o, 'test');
     this.soap = makeSoap(o.soap);
+    checkPatchSize(o.patchSize);
     const poolSize = Math.max(...o.sizes);
     // Spare images make up for the (rare) ones without any point after rotation.
     if (poolSize + 64 > this.train.length) throw new RangeError(`training size ${poolSize} needs more than the ${this.train.length} ${this.train.name} images`);
@@ -189,7 +192,7 @@ class PatchData {
     if (!p) {
       const poolSize = Math.max(...this.o.sizes);
       const order = imageOrder(this.train.length, deriveSeed(this.o.seed, DOMAIN_POOL, run)).subarray(0, poolSize + 64);
-      p = slicePatchSet(makePatchSet(this.train, order, { size: this.o.patchSize, rotate: condition === 'rotated', seed: deriveSeed(this.o.seed, DOMAIN_POOL, run, 1) }), poolSize);
+      p = slicePatchSet(makePatchSet(this.train, order, { size: this.o.patchSize, rotate: condition === 'rotated', seed: deriveSeed(this.o.seed, DOMAIN_POOL, run, 1), interpolation: this.o.interpolation }), poolSize);
       if (p.count < poolSize) throw new Error(`run ${run}: only ${p.count} of ${poolSize} training images have a point`);
       this.pools.set(key, p);
     }
@@ -199,7 +202,7 @@ class PatchData {
   testPatches(): PatchSet {
     if (!this.testSet) {
       const order = imageOrder(this.test.length, deriveSeed(this.o.seed, DOMAIN_TEST)).subarray(0, this.o.testPatches);
-      this.testSet = makePatchSet(this.test, order, { size: this.o.patchSize, rotate: true, seed: deriveSeed(this.o.seed, DOMAIN_TEST, 1) });
+      this.testSet = makePatchSet(this.test, order, { size: this.o.patchSize, rotate: true, seed: deriveSeed(this.o.seed, DOMAIN_TEST, 1), interpolation: this.o.interpolation });
     }
     return this.testSet;
   }
@@ -280,6 +283,45 @@ async function runTask(t: RotationTask, data: PatchData, o: RotationExperimentOp
 
 const taskFile = (out: string, id: string): string => path.join(out, 'tasks', `${id}.json`);
 
+/** What a task's result depends on besides its condition, model, size and run. */
+function protocolOf(o: RotationExperimentOptions): Record<string, unknown> {
+  return {
+    dataset: o.dataset,
+    soap: { rCut: o.soap.rCut, nMax: o.soap.nMax, lMax: o.soap.lMax, sigma: o.soap.sigma },
+    patchSize: o.patchSize,
+    interpolation: o.interpolation ?? 'bilinear',
+    testPatches: o.testPatches,
+    epochs: o.epochs,
+    patience: o.patience,
+    hidden: [...o.hidden],
+    cnnLearningRate: o.cnnLearningRate,
+    seed: o.seed,
+  };
+}
+
+/**
+ * Task files of other settings must not be mixed into one learning curve: the first process that
+ * trains a task writes OUT/protocol.json (after the settings were validated), later runs (more
+ * sizes or runs are fine) must match it.
+ */
+async function checkProtocol(out: string, o: RotationExperimentOptions, write: boolean): Promise<void> {
+  const file = path.join(out, 'protocol.json');
+  const want = protocolOf(o);
+  if (!existsSync(file)) {
+    if (write) await writeFileAtomic(file, JSON.stringify(want, null, 2) + '\n');
+    return;
+  }
+  const have = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(want)) {
+    if (JSON.stringify(have[key]) !== JSON.stringify(value)) {
+      throw new Error(
+        `${out} holds tasks of other settings: ${key} is ${JSON.stringify(have[key])} there and ${JSON.stringify(value)} in this run ` +
+          `(${file}); use another --out for these settings, or remove that folder to start over`,
+      );
+    }
+  }
+}
+
 /**
  * Runs (this shard of) the experiment. Returns the results when every task of the protocol is
  * done (and writes results.json, the figure and report.html unless `summary` is false), else null.
@@ -289,6 +331,7 @@ export async function runRotationExperiment(o: RotationExperimentOptions): Promi
   const log = o.log ?? (() => undefined);
   const out = path.resolve(o.out);
   await mkdir(path.join(out, 'tasks'), { recursive: true });
+  await checkProtocol(out, o, false);
   const all = rotationTasks(o);
   let mine = all.filter((_, k) => !o.shard || k % o.shard.count === o.shard.index - 1);
   if (o.only) mine = mine.filter((t) => o.only!.includes(taskId(t)));
@@ -306,6 +349,7 @@ export async function runRotationExperiment(o: RotationExperimentOptions): Promi
   } else if (todo.length > 0) {
     await selectBackend({ prefer: o.backend === 'auto' ? undefined : o.backend, strict: o.backend !== 'auto', log });
     const data = new PatchData(o);
+    await checkProtocol(out, o, true);
     // Longest first, so that a shard's progress lines show the big ones early.
     for (const t of [...todo].sort((a, b) => taskCost(b) - taskCost(a))) {
       if (o.signal?.aborted) throw o.signal.reason;
@@ -350,7 +394,7 @@ function rotationCliArgs(o: RotationExperimentOptions): string[] {
   return [
     'experiment', 'rotation', '--out', path.resolve(o.out), '--dataset', o.dataset, ...(o.fashionDir ? ['--fashion-dir', o.fashionDir] : []),
     '--r-cut', String(o.soap.rCut), '--n-max', String(o.soap.nMax), '--l-max', String(o.soap.lMax), '--sigma', String(o.soap.sigma),
-    '--patch-size', String(o.patchSize), '--sizes', o.sizes.join(','), '--runs', String(o.runs), '--test-patches', String(o.testPatches),
+    '--patch-size', String(o.patchSize), '--interpolation', o.interpolation ?? 'bilinear', '--sizes', o.sizes.join(','), '--runs', String(o.runs), '--test-patches', String(o.testPatches),
     '--epochs', String(o.epochs), '--patience', String(o.patience), '--conditions', o.conditions.join(','), '--models', o.models.join(','),
     '--hidden', o.hidden.join(','), '--cnn-learning-rate', String(o.cnnLearningRate), '--seed', String(o.seed), '--backend', o.backend,
   ];
@@ -414,6 +458,10 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
   const models = ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m)).map((m) => MODEL_LABEL[m]);
   const scale = { domain: models, range: ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m)).map((m) => MODEL_COLOR[m]) };
   const color = { field: 'label', type: 'nominal', title: 'model', scale, legend: { labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3 } };
+  // Accuracies here sit near chance (0.1): the y axis ends a little above the highest band, the
+  // same in both panels, so that differences of a few points stay visible.
+  const top = Math.max(0.2, ...values.map((v) => v.hi));
+  const yScale = { domain: [0, Math.min(1, Math.ceil((top + 0.02) / 0.05) * 0.05)] };
   const panel = (condition: RotationCondition): VegaLiteSpec => ({
     title: CONDITION_LABEL[condition],
     width: 380,
@@ -430,10 +478,21 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
         mark: { type: 'line', point: true },
         encoding: {
           x: { field: 'size', type: 'quantitative', title: 'training patches (train + validation)' },
-          y: { field: 'mean', type: 'quantitative', title: 'test accuracy on rotated patches', scale: { domain: [0, 1] } },
+          y: { field: 'mean', type: 'quantitative', title: 'test accuracy on rotated patches', scale: yScale },
           color,
           tooltip: [{ field: 'label' }, { field: 'size' }, { field: 'mean', format: '.3f' }, { field: 'std', format: '.3f' }, { field: 'runs' }],
         },
+      },
+      // Chance level: ten classes.
+      {
+        data: { values: [{ chance: 0.1, text: 'chance (1 in 10)' }] },
+        layer: [
+          { mark: { type: 'rule', color: '#888888', strokeDash: [5, 4] }, encoding: { y: { field: 'chance', type: 'quantitative', scale: yScale } } },
+          {
+            mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -2, color: '#666666', x: 'width' },
+            encoding: { y: { field: 'chance', type: 'quantitative', scale: yScale }, text: { field: 'text' } },
+          },
+        ],
       },
     ],
   });
@@ -454,7 +513,7 @@ async function writeRotationReport(out: string, r: RotationResults): Promise<str
       {
         heading: 'Setup',
         text:
-          `${s.patchSize}x${s.patchSize} patches centred on a random point pixel (intensity >= 10) of ${r.dataset} images; test: ${s.testPatches} patches of randomly rotated test images. ` +
+          `${s.patchSize}x${s.patchSize} patches centred on a random point pixel (intensity >= 10) of ${r.dataset} images; test: ${s.testPatches} patches of randomly rotated test images (${s.interpolation ?? 'bilinear'} resampling, 28x28 kept). ` +
           `Training sizes ${s.sizes.join(', ')}; ${s.runs} run(s) each (own image pool, split and initialisation); 80:20 train/validation; at most ${s.epochs} epochs, ` +
           `early stopping after ${s.patience} epochs without a lower validation loss, best-validation weights restored. ` +
           `SOAP r_cut ${r.soap.rCut}, n_max ${r.soap.nMax}, l_max ${r.soap.lMax}, sigma ${r.soap.sigma} at the patch centre from the patch's points; MLP ${s.hidden.join('-')} (Adam 1e-3, batch 128). ` +
