@@ -3,7 +3,7 @@
  * (numerical gradient check, learning), and `soapix experiment rotation --tiny` end to end
  * (sharded and parallel runs give the same results as one process).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,7 @@ import { InMemoryDataset } from '../lib/datasets';
 import { makeSoap, PAPER_OPTIMUM, rotateImage, type RotationInterpolation } from '../lib/experiments/common';
 import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
 import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
-import { dealByCost } from '../lib/experiments/workers';
+import { dealByCost, runWorkers } from '../lib/experiments/workers';
 import { imageToPoints } from '../lib/image';
 import { selectBackend } from '../lib/ml/backend';
 import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/cnn';
@@ -257,6 +257,24 @@ describe('task bookkeeping', () => {
     const loads = g.map((x) => x.reduce((s, c) => s + c, 0));
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(2);
   });
+
+  it('a failing worker stops the others instead of leaving them running', async () => {
+    const script = path.join(work, 'fake-worker.cjs');
+    const marker = path.join(work, 'stopped');
+    const ready = path.join(work, 'ready');
+    // The failing worker exits only once the other one listens for SIGTERM (else the signal could
+    // come before the handler and the marker would never be written).
+    writeFileSync(
+      script,
+      `const fs = require('node:fs');\n` +
+        `if (process.argv[2] === 'fail') { const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(ready)})) { clearInterval(t); process.exit(3); } }, 20); }\n` +
+        `else { process.on('SIGTERM', () => { fs.writeFileSync(${JSON.stringify(marker)}, 'x'); process.exit(0); }); fs.writeFileSync(${JSON.stringify(ready)}, 'x'); setTimeout(() => {}, 120000); }\n`,
+    );
+    const run = runWorkers({ cli: script, groups: [['sleep'], ['fail']], args: (g) => g, describe: (g) => g.join(','), log: () => undefined });
+    await expect(run).rejects.toThrow(/worker 2 \(fail\) exited with status 3/);
+    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(marker)).toBe(true);
+  }, 30_000);
 
   it('averages runs and checks the claims with their thresholds', () => {
     const rec = (condition: 'rotated' | 'upright', model: 'soap' | 'cnn', size: number, run: number, acc: number): RotationRecord => ({

@@ -300,8 +300,8 @@ function protocolOf(o: RotationExperimentOptions): Record<string, unknown> {
 }
 
 /**
- * Task files of other settings must not be mixed into one learning curve: the first process that
- * trains a task writes OUT/protocol.json (after the settings were validated), later runs (more
+ * Task files of other settings must not be mixed into one learning curve: the first run with
+ * tasks to do writes OUT/protocol.json (after the settings were validated), later runs (more
  * sizes or runs are fine) must match it.
  */
 async function checkProtocol(out: string, o: RotationExperimentOptions, write: boolean): Promise<void> {
@@ -338,6 +338,10 @@ export async function runRotationExperiment(o: RotationExperimentOptions): Promi
   const todo = mine.filter((t) => !existsSync(taskFile(out, taskId(t))));
   log(`rotation: ${o.dataset}, ${all.length} tasks, ${mine.length} in this run, ${todo.length} to do, ${o.workers} worker(s)`);
 
+  // Validates the settings (sizes against the data set, patch size) and records them before any
+  // task starts; workers then only compare (two workers writing the file at once would collide).
+  const data = todo.length > 0 ? new PatchData(o) : null;
+  if (data) await checkProtocol(out, o, true);
   if (o.workers > 1 && todo.length > 1) {
     const cli = o.cliPath ?? path.join(__dirname, '..', 'cli.js');
     const groups = dealByCost(todo, o.workers, taskCost);
@@ -346,10 +350,8 @@ export async function runRotationExperiment(o: RotationExperimentOptions): Promi
       '--workers', '1', '--threads', '1', '--only', g.map(taskId).join(','), '--no-summary', ...(o.workerArgs ?? []),
     ];
     await runWorkers({ cli, groups, args, describe: (g) => `${g.length} tasks from ${taskId(g[0]!)}`, log, signal: o.signal });
-  } else if (todo.length > 0) {
+  } else if (data) {
     await selectBackend({ prefer: o.backend === 'auto' ? undefined : o.backend, strict: o.backend !== 'auto', log });
-    const data = new PatchData(o);
-    await checkProtocol(out, o, true);
     // Longest first, so that a shard's progress lines show the big ones early.
     for (const t of [...todo].sort((a, b) => taskCost(b) - taskCost(a))) {
       if (o.signal?.aborted) throw o.signal.reason;

@@ -2,7 +2,7 @@
  * Runs shares of an experiment's independent trainings in worker processes: forks of the soapix
  * CLI, one per group of items, with their output relayed line by line under a `[worker n]` prefix.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 
 /** Deals `items` round-robin into at most `n` non-empty groups. */
 export function dealRoundRobin<T>(items: readonly T[], n: number): T[][] {
@@ -40,13 +40,21 @@ export interface WorkerRun<T> {
   signal?: AbortSignal;
 }
 
-/** Resolves when every worker exited with status 0; rejects with the first failure. */
+/**
+ * Resolves when every worker exited with status 0; rejects with the first failure, after stopping
+ * the other workers (SIGTERM) so that none is left running on its own.
+ */
 export async function runWorkers<T>(o: WorkerRun<T>): Promise<void> {
+  const children: ChildProcess[] = [];
+  const stopAll = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  };
   await Promise.all(
     o.groups.map(
       (g, w) =>
         new Promise<void>((resolve, reject) => {
           const child = fork(o.cli, o.args(g), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+          children.push(child);
           const prefix = `[worker ${w + 1}] `;
           const relay = (chunk: Buffer): void => {
             for (const line of chunk.toString().split('\n')) if (line.trim()) o.log(prefix + line);
@@ -58,8 +66,12 @@ export async function runWorkers<T>(o: WorkerRun<T>): Promise<void> {
           child.on('error', reject);
           child.on('exit', (code) => {
             o.signal?.removeEventListener('abort', onAbort);
-            if (code === 0) resolve();
-            else reject(new Error(`worker ${w + 1} (${o.describe(g)}) exited with status ${code}`));
+            if (code === 0) {
+              resolve();
+            } else {
+              stopAll();
+              reject(new Error(`worker ${w + 1} (${o.describe(g)}) exited with status ${code}`));
+            }
           });
         }),
     ),
