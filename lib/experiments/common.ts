@@ -162,6 +162,14 @@ export function classHistogram(map: ArrayLike<number>, classes: number): { count
   return { counts, majority };
 }
 
+/**
+ * The keys of `want` whose values (compared as JSON) differ in `have`, in `want`'s key order: a
+ * resumed experiment must not mix result files computed with other settings.
+ */
+export function differingSettings<T extends object>(have: Partial<T> | undefined, want: T): (keyof T & string)[] {
+  return (Object.keys(want) as (keyof T & string)[]).filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]));
+}
+
 /** How {@link rotateImage} resamples: bilinear (the default) or the nearest source pixel. */
 export type RotationInterpolation = 'bilinear' | 'nearest';
 export const ROTATION_INTERPOLATIONS: readonly RotationInterpolation[] = Object.freeze(['bilinear', 'nearest']);

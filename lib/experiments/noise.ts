@@ -29,7 +29,7 @@ import { Rng } from '../random';
 import { writeReport } from '../report';
 import { RobustScaler, type RobustScalerJSON } from '../scaler';
 import { PAPER_CLASSIFY, runClassify, TINY_CLASSIFY } from './classify';
-import { IMAGE_OPTIONS, makeSoap, PAPER_OPTIMUM, sampleSpectra, type SoapParams } from './common';
+import { differingSettings, IMAGE_OPTIONS, makeSoap, PAPER_OPTIMUM, sampleSpectra, type SoapParams } from './common';
 import type { ClaimCheck } from './compression';
 import { dealRoundRobin, runWorkers } from './workers';
 
@@ -315,9 +315,7 @@ const LEVEL_SETTING_NAMES: Record<keyof NoiseLevelSettings, string> = {
 
 /** Throws when the level file `file` was written with other settings than `want`, naming what differs. */
 function checkLevelSettings(file: string, have: Partial<NoiseLevelSettings> | undefined, want: NoiseLevelSettings): void {
-  const diffs = (Object.keys(LEVEL_SETTING_NAMES) as (keyof NoiseLevelSettings)[])
-    .filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]))
-    .map((k) => `${LEVEL_SETTING_NAMES[k]} ${JSON.stringify(have?.[k] ?? null)} there, ${JSON.stringify(want[k])} in this run`);
+  const diffs = differingSettings(have, want).map((k) => `${LEVEL_SETTING_NAMES[k]} ${JSON.stringify(have?.[k] ?? null)} there, ${JSON.stringify(want[k])} in this run`);
   if (diffs.length) {
     throw new Error(`${file} was written with other settings (${diffs.join('; ')}); use another --out for these settings, or remove ${path.dirname(file)} to start over`);
   }
@@ -477,12 +475,18 @@ async function runRetrainProtocol(
   await mkdir(path.join(out, 'levels'), { recursive: true });
 
   // Level files already there must have been computed with these settings (a rerun resumes, it never mixes).
+  // Each file is read and checked once: those found now, those this process writes, and at the merge
+  // those written meanwhile by workers or other shards.
   const levels = [0, ...sigmas];
+  const known = new Map<number, NoiseLevelFile>();
   const readLevel = async (sigma: number): Promise<NoiseLevelFile | undefined> => {
+    const cached = known.get(sigma);
+    if (cached) return cached;
     const f = noiseLevelFile(out, sigma);
     if (!existsSync(f)) return undefined;
     const l = JSON.parse(await readFile(f, 'utf8')) as NoiseLevelFile;
     checkLevelSettings(f, l.settings, key);
+    known.set(sigma, l);
     return l;
   };
   for (const sigma of levels) await readLevel(sigma);
@@ -490,7 +494,7 @@ async function runRetrainProtocol(
   // This run's share: shard (level k, sigma_d = 0 first, with k mod n = i-1), then --only, then what is not done yet.
   let mine = levels.filter((_, k) => !options.shard || k % options.shard.count === options.shard.index - 1);
   if (options.only) mine = mine.filter((s) => options.only!.includes(s));
-  const todo = mine.filter((s) => !existsSync(noiseLevelFile(out, s)));
+  const todo = mine.filter((s) => !known.has(s));
   log(
     `noise: protocol retrain; SOAP ${soapParams.rCut}/${soapParams.nMax}/${soapParams.lMax}/${soapParams.sigma}; ${rows} spectra from ${testImages} test images ` +
       `(${settings.trainImages} train / ${settings.valImages} validation images); MLP ${settings.hidden.join('-')}, <= ${settings.maxEpochs} epochs; ` +
@@ -529,6 +533,7 @@ async function runRetrainProtocol(
         settings: key,
       };
       await writeFileAtomic(noiseLevelFile(out, sigma), JSON.stringify(level, null, 2) + '\n');
+      known.set(sigma, level);
       const base = sigma > 0 ? (await readLevel(0))?.accuracy : s.valAccuracy;
       log(
         `noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${s.valAccuracy.toFixed(4)}` +

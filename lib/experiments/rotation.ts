@@ -33,7 +33,7 @@ import { writeReport } from '../report';
 import { deriveSeed } from '../sampling';
 import { RobustScaler } from '../scaler';
 import type { Soap } from '../soap';
-import { makeSoap, PAPER_OPTIMUM, secondsSince, type RotationInterpolation, type SoapParams } from './common';
+import { differingSettings, makeSoap, PAPER_OPTIMUM, secondsSince, type RotationInterpolation, type SoapParams } from './common';
 import type { ClaimCheck } from './compression';
 import { checkPatchSize, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
 import { dealByCost, runWorkers } from './workers';
@@ -312,13 +312,12 @@ async function checkProtocol(out: string, o: RotationExperimentOptions, write: b
     return;
   }
   const have = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(want)) {
-    if (JSON.stringify(have[key]) !== JSON.stringify(value)) {
-      throw new Error(
-        `${out} holds tasks of other settings: ${key} is ${JSON.stringify(have[key])} there and ${JSON.stringify(value)} in this run ` +
-          `(${file}); use another --out for these settings, or remove that folder to start over`,
-      );
-    }
+  const key = differingSettings(have, want)[0];
+  if (key !== undefined) {
+    throw new Error(
+      `${out} holds tasks of other settings: ${key} is ${JSON.stringify(have[key])} there and ${JSON.stringify(want[key])} in this run ` +
+        `(${file}); use another --out for these settings, or remove that folder to start over`,
+    );
   }
 }
 
