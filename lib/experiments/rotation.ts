@@ -330,17 +330,17 @@ export async function runRotationExperiment(o: RotationExperimentOptions): Promi
   const log = o.log ?? (() => undefined);
   const out = path.resolve(o.out);
   await mkdir(path.join(out, 'tasks'), { recursive: true });
-  await checkProtocol(out, o, false);
   const all = rotationTasks(o);
   let mine = all.filter((_, k) => !o.shard || k % o.shard.count === o.shard.index - 1);
   if (o.only) mine = mine.filter((t) => o.only!.includes(taskId(t)));
   const todo = mine.filter((t) => !existsSync(taskFile(out, taskId(t))));
   log(`rotation: ${o.dataset}, ${all.length} tasks, ${mine.length} in this run, ${todo.length} to do, ${o.workers} worker(s)`);
 
-  // Validates the settings (sizes against the data set, patch size) and records them before any
-  // task starts; workers then only compare (two workers writing the file at once would collide).
+  // With tasks to do, the settings are validated (sizes against the data set, patch size) and
+  // recorded before any starts; workers then only compare (two writing at once would collide).
+  // Without, they are only compared, so that a summary never mixes protocols.
   const data = todo.length > 0 ? new PatchData(o) : null;
-  if (data) await checkProtocol(out, o, true);
+  await checkProtocol(out, o, data !== null);
   if (o.workers > 1 && todo.length > 1) {
     const cli = o.cliPath ?? path.join(__dirname, '..', 'cli.js');
     const groups = dealByCost(todo, o.workers, taskCost);
@@ -456,8 +456,8 @@ const CONDITION_LABEL: Record<RotationCondition, string> = { rotated: 'trained o
 /** Mean ± standard deviation of test accuracy vs training size, one panel per condition. */
 export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset: string): VegaLiteSpec {
   const values = curves.map((c) => ({ ...c, label: MODEL_LABEL[c.model], lo: c.mean - c.std, hi: c.mean + c.std, panel: CONDITION_LABEL[c.condition] }));
-  const models = ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m)).map((m) => MODEL_LABEL[m]);
-  const scale = { domain: models, range: ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m)).map((m) => MODEL_COLOR[m]) };
+  const present = ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m));
+  const scale = { domain: present.map((m) => MODEL_LABEL[m]), range: present.map((m) => MODEL_COLOR[m]) };
   const color = { field: 'label', type: 'nominal', title: 'model', scale, legend: { labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3 } };
   // Accuracies here sit near chance (0.1): the y axis ends a little above the highest band, the
   // same in both panels, so that differences of a few points stay visible.
@@ -470,7 +470,7 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
     data: { values: values.filter((v) => v.condition === condition) },
     layer: [
       // The ± std bands, one layer per model in its colour (a colour encoding would add faded legend entries).
-      ...ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m)).map((m) => ({
+      ...present.map((m) => ({
         transform: [{ filter: { field: 'model', equal: m } }],
         mark: { type: 'area', opacity: 0.18, color: MODEL_COLOR[m] },
         encoding: { x: { field: 'size', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
