@@ -63,8 +63,8 @@ function parseArgs(argv) {
 async function runChild(args) {
   const variant = args.child;
   const { selectBackend } = await import(pathToFileURL(path.join(distMl, 'backend.js')).href);
-  const { MlpClassifier } = await import(pathToFileURL(path.join(distMl, 'mlp.js')).href);
-  const { Rng } = await import(pathToFileURL(path.join(root, 'dist', 'random.js')).href);
+  const { MlpClassifier } = await import(pathToFileURL(path.join(distMl, 'models', 'mlp.js')).href);
+  const { Rng } = await import(pathToFileURL(path.join(root, 'dist', 'util', 'random.js')).href);
   const prefer = variant === 'wasm-shipped' ? 'wasm' : variant;
   let sel;
   try {
@@ -124,7 +124,7 @@ async function runChild(args) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/backend.js', 'ml/mlp.js', 'random.js'], ['lib/ml']);
+  checkDist(fail, ['ml/backend.js', 'ml/models/mlp.js', 'util/random.js'], ['lib/ml']);
   if (args.child) return runChild(args);
 
   const cores = coreCount();

@@ -17,18 +17,18 @@ export {
   type DType,
   type PositionsInput,
   type SpeciesLike,
-} from './soap';
-export { atomicNumber, chemicalSymbol, ELEMENT_SYMBOLS } from './species';
-export * from './image';
-export * from './idx';
-export { Rng, createRng } from './random';
-export * from './datasets';
-export * from './rgb';
-export type { Dataset, ImageRecord, IndexedImage } from './dataset';
-export * from './npy';
-export * from './scaler';
-export * from './sampling';
-export * from './featurize';
+} from './soap/soap';
+export { atomicNumber, chemicalSymbol, ELEMENT_SYMBOLS } from './soap/species';
+export * from './data/image';
+export * from './io/idx';
+export { Rng, createRng } from './util/random';
+export * from './data/datasets';
+export * from './data/rgb';
+export type { Dataset, ImageRecord, IndexedImage } from './data/dataset';
+export * from './io/npy';
+export * from './features/scaler';
+export * from './features/sampling';
+export * from './features/featurize';
 export {
   writeFileAtomic,
   commitFile,
@@ -38,4 +38,4 @@ export {
   FileOutputError,
   PARTIAL_SUFFIX,
   type WriteFileAtomicOptions,
-} from './atomic-file';
+} from './util/atomic-file';

@@ -32,7 +32,7 @@ tarball="$tmp/$(tail -n 1 "$tmp/pack-name.txt")"
 
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$tmp/contents.txt"
 for want in package.json binding.gyp CMakeLists.txt native/sources.json native/src/binding.cpp \
-  native/src/soap_calculator.cpp dist/index.js dist/index.d.ts dist/native.js; do
+  native/src/soap_calculator.cpp dist/index.js dist/index.d.ts dist/soap/native.js; do
   grep -qxF "$want" "$tmp/contents.txt" || fail "tarball lacks $want"
 done
 grep -qE '^prebuilds/linux-x64/[^/]+\.node$' "$tmp/contents.txt" || fail "tarball lacks prebuilds/linux-x64/*.node"

@@ -32,7 +32,7 @@ const lib = require(path.join(root, 'dist/index.js'));
 const ml = require(path.join(root, 'dist/ml/index.js'));
 const common = require(path.join(root, 'dist/experiments/common.js'));
 const patches = require(path.join(root, 'dist/experiments/patches.js'));
-const { deriveSeed } = require(path.join(root, 'dist/sampling.js'));
+const { deriveSeed } = require(path.join(root, 'dist/features/sampling.js'));
 
 const { values: a } = parseArgs({
   options: {

@@ -21,12 +21,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mnistDataset } from '../lib/datasets';
-import { imageToPoints } from '../lib/image';
+import { mnistDataset } from '../lib/data/datasets';
+import { imageToPoints } from '../lib/data/image';
 import { MlpClassifier, selectBackend } from '../lib/ml/index';
-import { readNpy } from '../lib/npy';
-import { RobustScaler } from '../lib/scaler';
-import { Soap } from '../lib/soap';
+import { readNpy } from '../lib/io/npy';
+import { RobustScaler } from '../lib/features/scaler';
+import { Soap } from '../lib/soap/soap';
 import { buildIfStale, cli, root, runCli, type CliResult } from './helpers/cli';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-cli-'));

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompressionResults } from '../lib/experiments/compression';
 import { checkNoiseClaims, interpolateRelative, PAPER_SIGMAS, type NoiseResults } from '../lib/experiments/noise';
-import { Autoencoder } from '../lib/ml/autoencoder';
+import { Autoencoder } from '../lib/ml/models/autoencoder';
 import { selectBackend } from '../lib/ml/backend';
 import { Pca, meanSquaredError } from '../lib/ml/pca';
-import { Rng } from '../lib/random';
+import { Rng } from '../lib/util/random';
 import { buildIfStale, runCli } from './helpers/cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-compression-'));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Dataset, IndexedImage } from '../lib/dataset';
+import type { Dataset, IndexedImage } from '../lib/data/dataset';
 import {
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_DEFAULT_DIR,
@@ -13,9 +13,9 @@ import {
   idxDataset,
   imageFolderDataset,
   mnistDataset,
-} from '../lib/datasets';
-import { imageToPoints } from '../lib/image';
-import { imageToSpeciesPoints } from '../lib/rgb';
+} from '../lib/data/datasets';
+import { imageToPoints } from '../lib/data/image';
+import { imageToSpeciesPoints } from '../lib/data/rgb';
 import * as api from '../lib/index';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-datasets-'));

@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { loadMnist } from '../lib/idx';
-import { imageToPoints, mnistImage } from '../lib/image';
-import { Rng } from '../lib/random';
-import { Soap, type CreateOptions, type SoapOptions, type StructureInput } from '../lib/soap';
+import { loadMnist } from '../lib/io/idx';
+import { imageToPoints, mnistImage } from '../lib/data/image';
+import { Rng } from '../lib/util/random';
+import { Soap, type CreateOptions, type SoapOptions, type StructureInput } from '../lib/soap/soap';
 import { maxAbs, relMaxDiff, repoRoot } from './helpers/reference';
 
 const SMALL: SoapOptions = { species: ['H'], rCut: 5, nMax: 4, lMax: 3, sigma: 1 };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ImageRecord } from '../lib/dataset';
-import { mnistDataset } from '../lib/datasets';
-import { featurize, featurizeStream, imageSeed, type FeaturizeProgress, type FeaturizedImage } from '../lib/featurize';
-import { imageToPoints } from '../lib/image';
-import { imageToSpeciesPoints } from '../lib/rgb';
-import { Soap } from '../lib/soap';
+import type { ImageRecord } from '../lib/data/dataset';
+import { mnistDataset } from '../lib/data/datasets';
+import { featurize, featurizeStream, imageSeed, type FeaturizeProgress, type FeaturizedImage } from '../lib/features/featurize';
+import { imageToPoints } from '../lib/data/image';
+import { imageToSpeciesPoints } from '../lib/data/rgb';
+import { Soap } from '../lib/soap/soap';
 
 const SMALL = { species: ['H'], rCut: 5, nMax: 4, lMax: 3, sigma: 1 };
 

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
-import { renderFigure } from '../lib/figures';
-import { writeReport } from '../lib/report';
+import { renderFigure } from '../lib/report/figures';
+import { writeReport } from '../lib/report/html';
 
 describe('figures', () => {
   it('renders a Vega-Lite spec to an SVG with its title and a PNG of the right size with marks', async () => {

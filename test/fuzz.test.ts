@@ -12,8 +12,8 @@
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../lib/random';
-import { Soap, type FeatureMatrix } from '../lib/soap';
+import { Rng } from '../lib/util/random';
+import { Soap, type FeatureMatrix } from '../lib/soap/soap';
 import { repoRoot } from './helpers/reference';
 
 const requireHere = createRequire(__filename);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IDX_TYPE_CODES, type IdxTypeName, findMnistDataDir, loadMnist, readIdx, readIdxFile } from '../lib/idx';
+import { IDX_TYPE_CODES, type IdxTypeName, findMnistDataDir, loadMnist, readIdx, readIdxFile } from '../lib/io/idx';
 
 const REF_DIR = process.env.SOAPIX_REFERENCE_DIR ?? path.resolve(__dirname, '../../shared/reference');
 

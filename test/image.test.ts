@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMnist } from '../lib/idx';
-import { defaultThreshold, imageToPoints, intensityToZTable, mnistImage, type GrayImage } from '../lib/image';
-import { Rng } from '../lib/random';
+import { loadMnist } from '../lib/io/idx';
+import { defaultThreshold, imageToPoints, intensityToZTable, mnistImage, type GrayImage } from '../lib/data/image';
+import { Rng } from '../lib/util/random';
 
 const REF_DIR = process.env.SOAPIX_REFERENCE_DIR ?? path.resolve(__dirname, '../../shared/reference');
 

@@ -3,10 +3,10 @@
  * permutations; float32 output; centre selection; averaging; compression; feature labels.
  */
 import { describe, expect, it } from 'vitest';
-import { loadMnist } from '../lib/idx';
-import { imageToPoints, mnistImage } from '../lib/image';
-import { Rng } from '../lib/random';
-import { Soap, type FeatureMatrix, type SoapOptions } from '../lib/soap';
+import { loadMnist } from '../lib/io/idx';
+import { imageToPoints, mnistImage } from '../lib/data/image';
+import { Rng } from '../lib/util/random';
+import { Soap, type FeatureMatrix, type SoapOptions } from '../lib/soap/soap';
 import { flatPoints, maxAbs, readReference, relMaxDiff } from './helpers/reference';
 
 const TOL = 1e-10;

@@ -16,9 +16,9 @@ import {
   confusionMatrix,
   normalizeRows,
   perClassMetrics,
-} from '../lib/ml/metrics';
-import { MaskGenerator, MlpClassifier, type LabeledData } from '../lib/ml/mlp';
-import { Rng } from '../lib/random';
+} from '../lib/ml/metrics/classification';
+import { MaskGenerator, MlpClassifier, type LabeledData } from '../lib/ml/models/mlp';
+import { Rng } from '../lib/util/random';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-ml-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

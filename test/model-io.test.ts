@@ -7,11 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Autoencoder, type AutoencoderConfig } from '../lib/ml/autoencoder';
+import { Autoencoder, type AutoencoderConfig } from '../lib/ml/models/autoencoder';
 import { selectBackend } from '../lib/ml/backend';
 import * as mlIndex from '../lib/ml/index';
-import { MlpClassifier } from '../lib/ml/mlp';
-import { Rng } from '../lib/random';
+import { MlpClassifier } from '../lib/ml/models/mlp';
+import { Rng } from '../lib/util/random';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-model-io-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

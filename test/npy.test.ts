@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileOutputError, writeFileAtomic } from '../lib/atomic-file';
+import { FileOutputError, writeFileAtomic } from '../lib/util/atomic-file';
 import {
   NpyWriter,
   encodeNpy,
@@ -16,8 +16,8 @@ import {
   writeNpy,
   type NpyDType,
   type NpyTypedArray,
-} from '../lib/npy';
-import { Rng } from '../lib/random';
+} from '../lib/io/npy';
+import { Rng } from '../lib/util/random';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

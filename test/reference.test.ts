@@ -7,7 +7,7 @@
  * A missing reference folder is a failure, not a skip.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Soap } from '../lib/soap';
+import { Soap } from '../lib/soap/soap';
 import {
   caseLetter,
   dscribeBasis,

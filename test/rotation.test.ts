@@ -9,15 +9,15 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { InMemoryDataset } from '../lib/datasets';
+import { InMemoryDataset } from '../lib/data/datasets';
 import { makeSoap, PAPER_OPTIMUM, rotateImage, type RotationInterpolation } from '../lib/experiments/common';
 import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
 import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
 import { dealByCost, runWorkers } from '../lib/experiments/workers';
-import { imageToPoints } from '../lib/image';
+import { imageToPoints } from '../lib/data/image';
 import { selectBackend } from '../lib/ml/backend';
-import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/cnn';
-import { Rng } from '../lib/random';
+import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/models/cnn';
+import { Rng } from '../lib/util/random';
 import { buildIfStale, runCli } from './helpers/cli';
 
 const work = mkdtempSync(path.join(tmpdir(), 'soapix-rot-'));

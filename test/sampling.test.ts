@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../lib/random';
+import { Rng } from '../lib/util/random';
 import {
   deriveSeed,
   droppedDraws,
@@ -10,7 +10,7 @@ import {
   sampledImages,
   trainValSplit,
   type SamplePlan,
-} from '../lib/sampling';
+} from '../lib/features/sampling';
 
 function sum(a: ArrayLike<number>): number {
   let s = 0;

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpySync, writeNpy } from '../lib/npy';
-import { Rng } from '../lib/random';
-import { RobustScaler, type RobustScalerJSON, type ScalerArray } from '../lib/scaler';
+import { readNpySync, writeNpy } from '../lib/io/npy';
+import { Rng } from '../lib/util/random';
+import { RobustScaler, type RobustScalerJSON, type ScalerArray } from '../lib/features/scaler';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-scaler-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

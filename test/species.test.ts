@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ELEMENT_SYMBOLS, MAX_ATOMIC_NUMBER, atomicNumber, chemicalSymbol } from '../lib/species';
+import { ELEMENT_SYMBOLS, MAX_ATOMIC_NUMBER, atomicNumber, chemicalSymbol } from '../lib/soap/species';
 
 describe('species', () => {
   it('has the 118 symbols H..Og in order', () => {

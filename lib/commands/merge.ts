@@ -6,8 +6,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../atomic-file';
-import { NpyWriter, npyItemSize, readNpyChunks } from '../npy';
+import { writeFileAtomic } from '../util/atomic-file';
+import { NpyWriter, npyItemSize, readNpyChunks } from '../io/npy';
 import type { ProgressStream } from '../cli/progress';
 import { formatDuration } from '../cli/parse';
 import {

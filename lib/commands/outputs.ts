@@ -19,10 +19,10 @@
  */
 import { existsSync, readFileSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { readNpy, readNpyHeader, type NpyDType } from '../npy';
-import { fileOutputError, removeQuietly } from '../atomic-file';
-import { RobustScaler, type RobustScalerJSON } from '../scaler';
-import type { ResolvedSoapOptions } from '../soap';
+import { readNpy, readNpyHeader, type NpyDType } from '../io/npy';
+import { fileOutputError, removeQuietly } from '../util/atomic-file';
+import { RobustScaler, type RobustScalerJSON } from '../features/scaler';
+import type { ResolvedSoapOptions } from '../soap/soap';
 import type { ShardSpec } from '../cli/parse';
 
 /** Identifies the meta files. */

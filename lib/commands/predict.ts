@@ -9,9 +9,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import type { ImageToPointsOptions } from '../image';
-import { RobustScaler, type RobustScalerJSON } from '../scaler';
-import { CLASS_COLORS } from '../figures';
+import type { ImageToPointsOptions } from '../data/image';
+import { RobustScaler, type RobustScalerJSON } from '../features/scaler';
+import { CLASS_COLORS } from '../report/figures';
 import { classHistogram, makeSoap, predictClassMap, type SoapParams } from '../experiments/common';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from './outputs';

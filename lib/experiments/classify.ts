@@ -14,14 +14,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import type { Dataset } from '../dataset';
-import { mnistDataset } from '../datasets';
-import { renderFigure } from '../figures';
-import { writeReport, type ReportSection } from '../report';
-import { trainValSplit } from '../sampling';
+import type { Dataset } from '../data/dataset';
+import { mnistDataset } from '../data/datasets';
+import { renderFigure } from '../report/figures';
+import { writeReport, type ReportSection } from '../report/html';
+import { trainValSplit } from '../features/sampling';
 import type { BackendName, BackendSelection } from '../ml/backend';
-import type { ClassificationMetrics } from '../ml/metrics';
-import type { TrainHistory } from '../ml/mlp';
+import type { ClassificationMetrics } from '../ml/metrics/classification';
+import type { TrainHistory } from '../ml/models/mlp';
 import {
   IMAGE_OPTIONS,
   PAPER_OPTIMUM,

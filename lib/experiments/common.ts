@@ -3,15 +3,15 @@
  * of whole images, per-pixel prediction maps, image rotation / mirroring, and the figure specs
  * (confusion matrix, training curves, class maps).
  */
-import type { Dataset } from '../dataset';
-import { featurize } from '../featurize';
-import { imageToPoints, type ImageToPointsOptions } from '../image';
-import { planSamples, sampleCenters } from '../sampling';
-import { RobustScaler } from '../scaler';
-import { Soap } from '../soap';
+import type { Dataset } from '../data/dataset';
+import { featurize } from '../features/featurize';
+import { imageToPoints, type ImageToPointsOptions } from '../data/image';
+import { planSamples, sampleCenters } from '../features/sampling';
+import { RobustScaler } from '../features/scaler';
+import { Soap } from '../soap/soap';
 import { countPoints } from '../commands/featurize';
-import { CLASS_COLORS, type VegaLiteSpec } from '../figures';
-import type { EpochLog } from '../ml/mlp';
+import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
+import type { EpochLog } from '../ml/models/mlp';
 
 /** SOAP parameters of the experiments (gto basis, one species). */
 export interface SoapParams {

@@ -17,10 +17,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { renderFigure, type VegaLiteSpec } from '../figures';
-import { Rng } from '../random';
-import { writeReport } from '../report';
-import { deriveSeed } from '../sampling';
+import { renderFigure, type VegaLiteSpec } from '../report/figures';
+import { Rng } from '../util/random';
+import { writeReport } from '../report/html';
+import { deriveSeed } from '../features/sampling';
 import type { BackendName } from '../ml/backend';
 import { runClassify, type ClassifyResults } from './classify';
 import { secondsSince, type SoapParams } from './common';

@@ -5,11 +5,11 @@
  * zero outside the image. The label is the image's. Then the two views of a patch: its raw
  * pixels for the CNN, and SOAP at the centre pixel's point from the patch's points only.
  */
-import type { Dataset } from '../dataset';
-import { defaultThreshold, imageToPoints, type ImageToPointsOptions } from '../image';
-import { Rng } from '../random';
-import { deriveSeed } from '../sampling';
-import type { Soap } from '../soap';
+import type { Dataset } from '../data/dataset';
+import { defaultThreshold, imageToPoints, type ImageToPointsOptions } from '../data/image';
+import { Rng } from '../util/random';
+import { deriveSeed } from '../features/sampling';
+import type { Soap } from '../soap/soap';
 import { IMAGE_OPTIONS, rotateImage, type GrayPixels, type RotationInterpolation } from './common';
 
 /** A set of square patches with labels and where they came from. */

@@ -3,12 +3,12 @@
  * metrics. A separate entry point (`soapix/ml`) so that plain `soapix` never loads TensorFlow.js.
  */
 export * from './backend';
-export * from './mlp';
+export * from './models/mlp';
 export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixModelHeader, type SoapixModelKind, type SoapixSavedModelFields } from './model-folder';
-export * from './metrics';
-export * from './autoencoder';
+export * from './metrics/classification';
+export * from './models/autoencoder';
 export * from './pca';
-export * from './cnn';
+export * from './models/cnn';
 export {
   fitModel,
   fitSoftmaxModel,
@@ -22,4 +22,4 @@ export {
   type TrainableModel,
   type SoftmaxModel,
   type FitHooks,
-} from './fit';
+} from './train/fit';

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "flops_probe.h"
+#include "simd.h"
 #include "soap_calculator.h"
 
 namespace {
@@ -442,6 +443,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxLMaxPolynomial", Napi::Number::New(env, kMaxLMaxPolynomial));
   exports.Set("maxNMax", Napi::Number::New(env, kMaxNMax));
   exports.Set("maxCoordinate", Napi::Number::New(env, kMaxCoordinate));
+  exports.Set("simdPath", Napi::String::New(env, simdPath()));
   // measurePeakFmaRate(seconds = 0.5) -> { gflops, isa }: single-thread peak FMA rate (benchmarks).
   exports.Set("measurePeakFmaRate", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     const double seconds = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;

@@ -3,6 +3,9 @@
 // one prebuilt binary runs on any x86-64 machine at full speed.
 #pragma once
 
+#include <cstdlib>
+#include <cstring>
+
 #define SOAPIX_INLINE inline __attribute__((always_inline))
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SOAPIX_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,bmi2")))
@@ -19,9 +22,24 @@ typedef double v2d __attribute__((vector_size(16)));
 
 inline int padLanes(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
+// The environment variable SOAPIX_SIMD=avx512|avx2|baseline caps the instruction set the
+// dispatchers pick (read once, when the addon loads). Tests use it to run every kernel path the
+// machine supports, and to get the same bits on machines with and without AVX-512. A value above
+// what the CPU supports, or an unknown one, leaves the CPU's own choice.
+inline int simdCap() {
+  static const int cap = [] {
+    const char* v = std::getenv("SOAPIX_SIMD");
+    if (!v) return 2;
+    if (std::strcmp(v, "baseline") == 0) return 0;
+    if (std::strcmp(v, "avx2") == 0) return 1;
+    return 2;
+  }();
+  return cap;
+}
+
 inline bool cpuHasAvx512() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+  return simdCap() >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vl");
 #else
   return false;
@@ -29,10 +47,13 @@ inline bool cpuHasAvx512() {
 }
 inline bool cpuHasAvx2() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return simdCap() >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   return false;
 #endif
 }
+
+// The widest path the dispatchers use on this machine: "avx512", "avx2" or "baseline".
+inline const char* simdPath() { return cpuHasAvx512() ? "avx512" : cpuHasAvx2() ? "avx2" : "baseline"; }
 
 }  // namespace soapix

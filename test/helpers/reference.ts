@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { BasisInput, SoapOptions } from '../../lib/soap';
+import type { BasisInput, SoapOptions } from '../../lib/soap/soap';
 
 /** The repository root (test/helpers/../..). */
 export const repoRoot: string = path.resolve(__dirname, '..', '..');

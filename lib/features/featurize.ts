@@ -5,10 +5,10 @@
  */
 import { Readable } from 'node:stream';
 
-import type { Dataset, ImageRecord, IndexedImage } from './dataset';
-import { imageToPoints, type ImageToPointsOptions } from './image';
-import { imageToSpeciesPoints, type SpeciesPoints } from './rgb';
-import { Soap, type DType, type FeatureMatrix, type SoapOptions, type StructureInput } from './soap';
+import type { Dataset, ImageRecord, IndexedImage } from '../data/dataset';
+import { imageToPoints, type ImageToPointsOptions } from '../data/image';
+import { imageToSpeciesPoints, type SpeciesPoints } from '../data/rgb';
+import { Soap, type DType, type FeatureMatrix, type SoapOptions, type StructureInput } from '../soap/soap';
 
 /**
  * Chooses the centres of one image: the point indices to compute SOAP at, or 'all'. Returning an

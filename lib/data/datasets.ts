@@ -14,9 +14,9 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type SharpModule = require('sharp');
 import type { Dataset, IndexedImage } from './dataset';
-import { loadMnist, readIdxFile, type LoadMnistOptions, type MnistSplit } from './idx';
+import { loadMnist, readIdxFile, type LoadMnistOptions, type MnistSplit } from '../io/idx';
 
-export type { MnistSplit } from './idx';
+export type { MnistSplit } from '../io/idx';
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-import { Rng } from '../random';
+import { Rng } from '../../util/random';
 
 export function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;

@@ -24,7 +24,7 @@ import {
   partialPathFor,
   removeQuietly,
   writeFileAtomic,
-} from './atomic-file';
+} from '../util/atomic-file';
 
 /** Element types soapix reads and writes. */
 export type NpyDType =

@@ -3,8 +3,8 @@
  * own chemical species (the paper's future-work idea: R, G, B as H, He, Li),
  * so SOAP sees colour as separate density channels.
  */
-import { atomicNumber } from './species';
-import { Rng } from './random';
+import { atomicNumber } from '../soap/species';
+import { Rng } from '../util/random';
 import {
   defaultThreshold,
   imageToPoints,

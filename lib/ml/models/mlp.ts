@@ -17,10 +17,10 @@
  * the other two files. {@link MlpClassifier.load} reads it back without tfjs-node.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
-import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from './fit';
-import { iota, isPositiveInt } from './training';
+import { Rng } from '../../util/random';
+import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
+import { iota, isPositiveInt } from '../train/training';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
 export interface MlpConfig {
@@ -124,7 +124,7 @@ export interface SoapixModelJSON<Soap = unknown, Scaler = unknown> extends Soapi
 }
 
 // Kept importable from here, as before the folder code moved to model-folder.ts.
-export { MODEL_JSON, SOAPIX_JSON, WEIGHTS_BIN, type SaveMeta } from './model-folder';
+export { MODEL_JSON, SOAPIX_JSON, WEIGHTS_BIN, type SaveMeta } from '../model-folder';
 
 const DEFAULTS = { hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 };
 

@@ -7,8 +7,8 @@
  * pixel order. Optional Gaussian positional noise can be added, seeded and
  * deterministic.
  */
-import type { MnistData } from './idx';
-import { Rng } from './random';
+import type { MnistData } from '../io/idx';
+import { Rng } from '../util/random';
 
 /** A grayscale image, row-major: pixel (i, j) is `pixels[i * cols + j]`. */
 export interface GrayImage {

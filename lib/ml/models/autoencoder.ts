@@ -18,10 +18,10 @@
  * and checksums.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../random';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from './model-folder';
-import { fitModel } from './fit';
-import { iota, isPositiveInt } from './training';
+import { Rng } from '../../util/random';
+import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import { fitModel } from '../train/fit';
+import { iota, isPositiveInt } from '../train/training';
 
 /** Which autoencoder. */
 export type AutoencoderKind = 'linear' | 'deep';

@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { Rng } from '../random';
-import { argmaxRows, evaluateSoftmaxModel, allRows, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from './fit';
+import { Rng } from '../../util/random';
+import { argmaxRows, evaluateSoftmaxModel, allRows, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
 import { checkLabeledData, type LabeledData, type TrainHistory, type TrainOptions } from './mlp';
-import { isPositiveInt } from './training';
+import { isPositiveInt } from '../train/training';
 
 /** Architecture and optimiser settings of a {@link CnnClassifier}. */
 export interface CnnConfig {

@@ -28,7 +28,7 @@
  * streaming run produces them); within an image, in draw order. {@link sampleOffsets}
  * gives each image's first row, so shards can be merged by image index.
  */
-import { Rng } from './random';
+import { Rng } from '../util/random';
 
 /** Options of {@link planSamples}. */
 export interface SamplePlanOptions {

@@ -18,7 +18,7 @@
  * results equal sklearn's bit for bit (NEP 50 promotion rules, numpy >= 2).
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../util/atomic-file';
 
 /** Data a scaler fits or transforms: row-major, `rows` x `cols`. */
 export type ScalerArray = Float32Array | Float64Array;

@@ -54,12 +54,14 @@ export interface NativeModule {
   maxLMaxPolynomial: number;
   maxNMax: number;
   maxCoordinate: number;
+  /** The widest SIMD path the kernels use here: "avx512", "avx2" or "baseline" (capped by the environment variable SOAPIX_SIMD). */
+  simdPath: string;
 }
 
 let cached: NativeModule | undefined;
 
-/** The package root: one level above `lib/` (sources) or `dist/` (compiled). */
-export const packageRoot: string = path.resolve(__dirname, '..');
+/** The package root: two levels above `lib/soap/` (sources) or `dist/soap/` (compiled). */
+export const packageRoot: string = path.resolve(__dirname, '..', '..');
 
 /** Returns the native module, loading it on first use. */
 export function native(): NativeModule {
