@@ -31,6 +31,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lib = require(path.join(root, 'dist/index.js'));
 const ml = require(path.join(root, 'dist/ml/index.js'));
 const common = require(path.join(root, 'dist/experiments/common.js'));
+const transform = require(path.join(root, 'dist/data/transform.js'));
 const patches = require(path.join(root, 'dist/experiments/patches.js'));
 const { deriveSeed } = require(path.join(root, 'dist/features/sampling.js'));
 
@@ -62,7 +63,7 @@ function makePatches(ds, indices, angleOf, sharp, s, interpolation = 'bilinear')
     let img = { pixels: rec.pixels, rows: rec.rows, cols: rec.cols };
     if (sharp) img = { ...img, pixels: img.pixels.map((v) => (v >= 128 ? 255 : 0)) };
     const angle = angleOf(new lib.Rng(deriveSeed(s, idx, 2)));
-    if (angle !== 0) img = common.rotateImage(img, angle, interpolation);
+    if (angle !== 0) img = transform.rotateImage(img, angle, interpolation);
     const candidates = [];
     for (let p = 0; p < img.pixels.length; p++) if (img.pixels[p] >= threshold) candidates.push(p);
     if (candidates.length === 0) continue;

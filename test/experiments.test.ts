@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { mirrorImage, rotateImage } from '../lib/experiments/common';
+import { mirrorImage, rotateImage } from '../lib/data/transform';
 import { trialParams } from '../lib/experiments/hparam-search';
 import { buildIfStale, runCli } from './helpers/cli';
 

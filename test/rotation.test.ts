@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { InMemoryDataset } from '../lib/data/datasets';
-import { makeSoap, PAPER_OPTIMUM, rotateImage, type RotationInterpolation } from '../lib/experiments/common';
+import { makeSoap, PAPER_OPTIMUM } from '../lib/experiments/common';
+import { rotateImage, type Interpolation as RotationInterpolation } from '../lib/data/transform';
 import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
 import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
 import { dealByCost, runWorkers } from '../lib/experiments/workers';

@@ -31,9 +31,7 @@ import {
   firstIndexOfLabel,
   fitScaler,
   makeSoap,
-  mirrorImage,
   predictClassMap,
-  rotateImage,
   sampleSpectra,
   secondsSince,
   takeRows,
@@ -41,6 +39,7 @@ import {
   type ClassMapPanel,
   type SoapParams,
 } from './common';
+import { mirrorImage, rotateImage } from '../data/transform';
 
 /** Options of {@link runClassify}. */
 export interface ClassifyOptions extends SoapParams {

@@ -10,6 +10,7 @@ import { planSamples, sampleCenters } from '../features/sampling';
 import { RobustScaler } from '../features/scaler';
 import { Soap } from '../soap/soap';
 import { countPoints } from '../commands/featurize';
+import type { GrayPixels } from '../data/transform';
 import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
 import type { EpochLog } from '../ml/models/mlp';
 
@@ -113,13 +114,6 @@ export function fitScaler(train: SampledData, ...others: SampledData[]): RobustS
   return scaler;
 }
 
-/** A grayscale image. */
-export interface GrayPixels {
-  pixels: Uint8Array;
-  rows: number;
-  cols: number;
-}
-
 /** SOAP at every point of one image (float32), with the pixel of each row. */
 export function soapAtEveryPoint(soap: Soap, img: GrayPixels, image: ImageToPointsOptions = IMAGE_OPTIONS): { x: Float32Array; rows: number; cols: number; pixelIndex: Int32Array } {
   const pts = imageToPoints(img, image);
@@ -168,58 +162,6 @@ export function classHistogram(map: ArrayLike<number>, classes: number): { count
  */
 export function differingSettings<T extends object>(have: Partial<T> | undefined, want: T): (keyof T & string)[] {
   return (Object.keys(want) as (keyof T & string)[]).filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]));
-}
-
-/** How {@link rotateImage} resamples: bilinear (the default) or the nearest source pixel. */
-export type RotationInterpolation = 'bilinear' | 'nearest';
-export const ROTATION_INTERPOLATIONS: readonly RotationInterpolation[] = Object.freeze(['bilinear', 'nearest']);
-
-/**
- * Rotates an image by `degrees` (counter-clockwise as displayed) about its centre, size kept;
- * pixels from outside the image are 0. Bilinear interpolation mixes neighbouring grey levels;
- * 'nearest' copies the nearest source pixel, so every output intensity is one of the input's.
- */
-export function rotateImage(img: GrayPixels, degrees: number, interpolation: RotationInterpolation = 'bilinear'): GrayPixels {
-  if (interpolation !== 'bilinear' && interpolation !== 'nearest') {
-    throw new RangeError(`unknown interpolation '${String(interpolation)}'; known: ${ROTATION_INTERPOLATIONS.join(', ')}`);
-  }
-  const { rows, cols, pixels } = img;
-  const out = new Uint8Array(rows * cols);
-  const a = (degrees * Math.PI) / 180;
-  const cos = Math.cos(a);
-  const sin = Math.sin(a);
-  const cy = (rows - 1) / 2;
-  const cx = (cols - 1) / 2;
-  const at = (r: number, c: number): number => (r >= 0 && r < rows && c >= 0 && c < cols ? pixels[r * cols + c]! : 0);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      // Inverse map: rotate the output pixel back by -a (image y axis points down).
-      const dx = c - cx;
-      const dy = r - cy;
-      const sx = cos * dx - sin * dy + cx;
-      const sy = sin * dx + cos * dy + cy;
-      if (interpolation === 'nearest') {
-        out[r * cols + c] = at(Math.round(sy), Math.round(sx));
-        continue;
-      }
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
-      const fx = sx - x0;
-      const fy = sy - y0;
-      const v =
-        (1 - fx) * (1 - fy) * at(y0, x0) + fx * (1 - fy) * at(y0, x0 + 1) + (1 - fx) * fy * at(y0 + 1, x0) + fx * fy * at(y0 + 1, x0 + 1);
-      out[r * cols + c] = Math.max(0, Math.min(255, Math.round(v)));
-    }
-  }
-  return { pixels: out, rows, cols };
-}
-
-/** Mirrors an image left-right. */
-export function mirrorImage(img: GrayPixels): GrayPixels {
-  const { rows, cols, pixels } = img;
-  const out = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = pixels[r * cols + (cols - 1 - c)]!;
-  return { pixels: out, rows, cols };
 }
 
 /** Row-normalised confusion matrix heatmap (values printed in the cells). */

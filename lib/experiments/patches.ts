@@ -10,7 +10,8 @@ import { defaultThreshold, imageToPoints, type ImageToPointsOptions } from '../d
 import { Rng } from '../util/random';
 import { deriveSeed } from '../features/sampling';
 import type { Soap } from '../soap/soap';
-import { IMAGE_OPTIONS, rotateImage, type GrayPixels, type RotationInterpolation } from './common';
+import { rotateImage, type GrayPixels, type Interpolation as RotationInterpolation } from '../data/transform';
+import { IMAGE_OPTIONS } from './common';
 
 /** A set of square patches with labels and where they came from. */
 export interface PatchSet {
