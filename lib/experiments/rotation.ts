@@ -161,7 +161,7 @@ function taskCost(t: RotationTask): number {
 }
 
 function loadDataset(o: Pick<RotationExperimentOptions, 'dataset' | 'fashionDir'>, split: 'train' | 'test'): Dataset {
-  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir);
+  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
 }
 
 const DOMAIN_POOL = 0x504f4f4c; // "POOL"
