@@ -13,7 +13,7 @@
 //   cpu           TensorFlow.js's plain-JavaScript backend
 //   wasm-shipped  wasm with TensorFlow.js's kernels as shipped (it has no Conv2DBackpropFilter, so
 //                 training fails: the table says so and why)
-//   wasm          wasm with soapix's kernel fixes (lib/ml/backend.ts), the default backend here
+//   wasm          wasm with soapix's kernel fixes (lib/ml/kernels/), the default backend here
 //
 // After a warm-up (--warmup-steps, default 2; the cpu backend warms up on a small batch, a full one
 // takes it about two minutes) each variant times --steps training steps (default 10; cpu:
@@ -152,7 +152,7 @@ async function runChild(args) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/index.js', 'ml/backend.js'], ['lib/ml/backend.ts']);
+  checkDist(fail, ['ml/index.js', 'ml/backend.js', 'ml/kernels/install.js'], ['lib/ml/backend.ts', 'lib/ml/kernels']);
   if (args.child) return runChild(args);
 
   console.log(`CNN on ${SIDE}x${SIDE}x1 patches: conv 16 3x3 + ReLU, maxPool 2, conv 32 3x3 + ReLU, maxPool 2, dense 64 ReLU, dense ${CLASSES}; Adam lr ${LEARNING_RATE}, batch ${BATCH}, random data`);

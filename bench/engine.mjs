@@ -141,10 +141,10 @@ async function runParent(args) {
   const threadList = args.threads ?? [...new Set([1, cores])];
 
   // Points of the first N training images (Algorithm 1: z = floor(I / 10), z > 0, row-major).
-  const mnist = pkg.loadMnist('train');
-  if (args.images > mnist.count) fail(`--images ${args.images}: the training split holds ${mnist.count}`);
+  const mnist = pkg.mnistDataset('train');
+  if (args.images > mnist.length) fail(`--images ${args.images}: the training split holds ${mnist.length}`);
   const structures = [];
-  for (let i = 0; i < args.images; i++) structures.push({ positions: pkg.imageToPoints(pkg.mnistImage(mnist, i)).positions });
+  for (let i = 0; i < args.images; i++) structures.push({ positions: pkg.imageToPoints(mnist.get(i)).positions });
   const counts = Int32Array.from(structures, (s) => s.positions.length / 3);
   const points = counts.reduce((a, b) => a + b, 0);
 

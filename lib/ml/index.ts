@@ -1,25 +1,56 @@
 /**
- * Machine learning on SOAP features (TensorFlow.js): backend selection, the pixel classifier,
- * metrics. A separate entry point (`soapix/ml`) so that plain `soapix` never loads TensorFlow.js.
+ * `soapix/ml`: machine learning on SOAP features with TensorFlow.js. A separate entry point so
+ * that plain `soapix` never loads TensorFlow.js.
+ *
+ * The public surface, named exports only (test/exports.test.ts pins the list; README "ML API"
+ * documents it): backend selection, the models (pixel MLP, patch CNN, autoencoders) with the
+ * training options and histories they take and return, classification metrics, PCA, and the
+ * saved-model folder's file names and `soapix.json` types. The training loop, the wasm kernel
+ * fixes and the folder helpers are internal (lib/ml/train/, lib/ml/kernels/, model-folder.ts);
+ * the folder layout is described in docs/ML-LAYOUT.md.
  */
-export * from './backend';
-export * from './models/mlp';
-export { loadModelFolder, saveModelFolder, type ModelFileChecksums, type SoapixModelHeader, type SoapixModelKind, type SoapixSavedModelFields } from './model-folder';
-export * from './metrics/classification';
-export * from './models/autoencoder';
-export * from './pca';
-export * from './models/cnn';
 export {
-  fitModel,
-  fitSoftmaxModel,
-  evaluateSoftmaxModel,
-  predictSoftmaxModel,
-  argmaxRows,
-  type FitRows,
-  type FitEpochLog,
-  type FitHistory,
-  type FitOptions,
-  type TrainableModel,
-  type SoftmaxModel,
-  type FitHooks,
-} from './train/fit';
+  BACKEND_ORDER,
+  BackendUnavailableError,
+  currentBackend,
+  selectBackend,
+  type BackendFallback,
+  type BackendName,
+  type BackendSelection,
+  type SelectBackendOptions,
+} from './backend';
+export type { EarlyStoppingOptions, EpochLog, LabeledData, TrainHistory, TrainOptions } from './train/types';
+export { MlpClassifier, type MlpConfig, type ResolvedMlpConfig, type SoapixModelJSON } from './models/mlp';
+export { CnnClassifier, type CnnConfig, type ResolvedCnnConfig } from './models/cnn';
+export {
+  Autoencoder,
+  type AutoencoderConfig,
+  type AutoencoderEpochLog,
+  type AutoencoderHistory,
+  type AutoencoderKind,
+  type AutoencoderTrainOptions,
+  type FeatureRows,
+  type ResolvedAutoencoderConfig,
+  type SoapixAutoencoderJSON,
+} from './models/autoencoder';
+export {
+  MODEL_JSON,
+  SOAPIX_JSON,
+  WEIGHTS_BIN,
+  type ModelFileChecksums,
+  type SaveMeta,
+  type SoapixModelHeader,
+  type SoapixModelKind,
+  type SoapixSavedModelFields,
+} from './model-folder';
+export {
+  accuracy,
+  classificationMetrics,
+  confusionMatrix,
+  normalizeRows,
+  perClassMetrics,
+  type ClassLabels,
+  type ClassificationMetrics,
+  type PerClassMetrics,
+} from './metrics/classification';
+export { Pca, meanSquaredError, type PcaArray, type PcaJSON } from './pca';

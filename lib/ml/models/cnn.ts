@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
 import { argmaxRows, evaluateSoftmaxModel, allRows, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
-import { checkLabeledData, type LabeledData, type TrainHistory, type TrainOptions } from './mlp';
-import { isPositiveInt } from '../train/training';
+import { checkLabeledData, isPositiveInt } from '../train/training';
+import type { LabeledData, TrainHistory, TrainOptions } from '../train/types';
 
 /** Architecture and optimiser settings of a {@link CnnClassifier}. */
 export interface CnnConfig {

@@ -20,7 +20,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../util/random';
 import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
 import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
-import { iota, isPositiveInt } from '../train/training';
+import { checkLabeledData, iota, isPositiveInt } from '../train/training';
+import type { LabeledData, TrainHistory, TrainOptions } from '../train/types';
+import { MaskGenerator } from '../layers/dropout-masks';
 
 /** Architecture and optimiser settings of an {@link MlpClassifier}. */
 export interface MlpConfig {
@@ -41,93 +43,13 @@ export interface MlpConfig {
 /** {@link MlpConfig} with every default filled in. */
 export type ResolvedMlpConfig = Required<MlpConfig>;
 
-/** Labelled feature rows: `x` is row-major `rows` x `cols`, `y[i]` the class of row i. */
-export interface LabeledData {
-  x: Float32Array;
-  y: Int32Array | Uint8Array;
-  rows: number;
-  cols: number;
-}
-
-/** Early stopping on a validation metric. */
-export interface EarlyStoppingOptions {
-  /** Training stops after this many epochs in a row without improvement (as Keras; 0 acts as 1). */
-  patience: number;
-  /** Metric watched. Default 'valLoss' (lower is better); 'valAccuracy' (higher is better). */
-  monitor?: 'valLoss' | 'valAccuracy';
-  /** Smallest change that counts as an improvement. Default 0. */
-  minDelta?: number;
-  /** Put back the weights of the best epoch when training ends. Default true. */
-  restoreBestWeights?: boolean;
-}
-
-/** What one epoch did. Losses are mean sparse categorical cross-entropies. */
-export interface EpochLog {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Mean training loss over the epoch (with dropout active). */
-  loss: number;
-  /** Training accuracy over the epoch (with dropout active). */
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  /** Wall time of the epoch's training steps (validation excluded), seconds. */
-  seconds: number;
-  /** Training samples per second over the epoch's steps. */
-  samplesPerSecond: number;
-}
-
-/** Options of {@link MlpClassifier.train}. */
-export interface TrainOptions {
-  /** Maximum number of epochs (the paper: 300). */
-  epochs: number;
-  /** Mini-batch size. Default 128. */
-  batchSize?: number;
-  /**
-   * Validation data: a fraction in (0, 1) of the training rows, taken after a seeded shuffle
-   * (the paper's 80:20 is 0.2), or separate labelled rows. Default none.
-   */
-  validation?: number | LabeledData;
-  /** Stop when the validation metric stops improving (needs `validation`). */
-  earlyStopping?: EarlyStoppingOptions;
-  /** Seed of shuffling, the validation split and the dropout masks. Default: the config's seed. */
-  seed?: number;
-  /** Called after every epoch (awaited). */
-  onEpoch?: (log: EpochLog) => void | Promise<void>;
-  /** Rows per forward pass when evaluating the validation set. Default 4096. */
-  evalBatchSize?: number;
-}
-
-/** Result of {@link MlpClassifier.train}. */
-export interface TrainHistory {
-  epochs: EpochLog[];
-  /** Epoch (1-based) with the best monitored value, or null without validation. */
-  bestEpoch: number | null;
-  /** True when early stopping ended training before `epochs`. */
-  stoppedEarly: boolean;
-  /** True when the best epoch's weights were put back at the end. */
-  restoredBestWeights: boolean;
-  /** The TensorFlow.js backend that trained. */
-  backend: string;
-  trainRows: number;
-  valRows: number;
-  batchSize: number;
-  seed: number;
-  /** Total wall time, seconds. */
-  seconds: number;
-}
-
 /** The `soapix.json` of a saved model folder. */
 export interface SoapixModelJSON<Soap = unknown, Scaler = unknown> extends SoapixSavedModelFields<Soap, Scaler> {
   kind: 'mlp-classifier';
   mlp: ResolvedMlpConfig;
 }
 
-// Kept importable from here, as before the folder code moved to model-folder.ts.
-export { MODEL_JSON, SOAPIX_JSON, WEIGHTS_BIN, type SaveMeta } from '../model-folder';
-
 const DEFAULTS = { hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 };
-
 
 /** Fills in and checks an {@link MlpConfig}. */
 export function resolveMlpConfig(config: MlpConfig): ResolvedMlpConfig {
@@ -154,28 +76,6 @@ export function resolveMlpConfig(config: MlpConfig): ResolvedMlpConfig {
   if (!Number.isSafeInteger(r.seed)) throw new RangeError(`MlpConfig.seed must be a safe integer, got ${String(r.seed)}`);
   return r;
 }
-
-/** Checks a {@link LabeledData} against the model's input width and class count. */
-export function checkLabeledData(data: LabeledData, cols: number, classes: number, what = 'data'): void {
-  if (!data || !(data.x instanceof Float32Array)) throw new TypeError(`${what}.x must be a Float32Array`);
-  if (!(data.y instanceof Int32Array || data.y instanceof Uint8Array)) throw new TypeError(`${what}.y must be an Int32Array or Uint8Array`);
-  if (!Number.isInteger(data.rows) || data.rows < 0) throw new RangeError(`${what}.rows must be an integer >= 0, got ${String(data.rows)}`);
-  if (data.cols !== cols) throw new RangeError(`${what}.cols is ${String(data.cols)} but the model takes ${cols} features`);
-  if (data.x.length !== data.rows * data.cols) {
-    throw new RangeError(`${what}.x has ${data.x.length} values, expected rows * cols = ${data.rows * data.cols}`);
-  }
-  if (data.y.length !== data.rows) throw new RangeError(`${what}.y has ${data.y.length} labels, expected ${data.rows}`);
-  for (let i = 0; i < data.rows; i++) {
-    const c = data.y[i];
-    if (c < 0 || c >= classes) throw new RangeError(`${what}.y[${i}] = ${c} is not a class in 0..${classes - 1}`);
-  }
-  const x = data.x;
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new RangeError(`${what}.x[${i}] (row ${Math.floor(i / cols)}) is ${x[i]}; features must be finite`);
-  }
-}
-
-
 
 /** The Layers model: Dense+ReLU / Dropout pairs, a linear logits layer and a softmax layer. */
 function buildModel(cfg: ResolvedMlpConfig): tf.Sequential {
@@ -206,48 +106,6 @@ function buildModel(cfg: ResolvedMlpConfig): tf.Sequential {
   );
   model.add(tf.layers.activation({ activation: 'softmax', name: 'softmax' }));
   return model;
-}
-
-/**
- * Bulk generator of dropout masks: xoshiro128** (as {@link Rng}) with its state in local
- * variables for the inner loop, about 10x faster than one {@link Rng.nextUint32} call per value
- * (a training step of the default network draws 115,000 values). Seeded from an {@link Rng}.
- * Exported for tests.
- */
-export class MaskGenerator {
-  private readonly s = new Int32Array(4);
-
-  constructor(seedFrom: Rng) {
-    for (let i = 0; i < 4; i++) this.s[i] = seedFrom.nextUint32() | 0;
-    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
-  }
-
-  /** Fills `mask` with inverted-dropout factors: 0 with probability `rate`, else 1 / (1 - rate). */
-  fill(mask: Float32Array, rate: number): void {
-    const threshold = rate * 4294967296;
-    const keep = 1 / (1 - rate);
-    const st = this.s;
-    let s0 = st[0];
-    let s1 = st[1];
-    let s2 = st[2];
-    let s3 = st[3];
-    for (let i = 0; i < mask.length; i++) {
-      const x = Math.imul(s1, 5);
-      const r = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      mask[i] = r < threshold ? 0 : keep;
-    }
-    st[0] = s0;
-    st[1] = s1;
-    st[2] = s2;
-    st[3] = s3;
-  }
 }
 
 /** Seeded dropout masks of a training pass: the generator, the rate, one buffer per layer. */

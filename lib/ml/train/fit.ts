@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
-import type { EarlyStoppingOptions, EpochLog, LabeledData, TrainHistory, TrainOptions } from '../models/mlp';
+import type { EarlyStoppingOptions, EpochLog, LabeledData, TrainHistory, TrainOptions } from './types';
 import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
 /** Rows the loop trains on: row-major features, and labels when the model's loss uses them. */

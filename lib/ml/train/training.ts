@@ -1,10 +1,12 @@
 /**
  * What every trainer here (classifier, autoencoders) does before its first epoch: check the
- * common options and split the rows into training and validation sets from a seeded shuffle.
+ * common options and the labelled rows, and split the rows into training and validation sets from
+ * a seeded shuffle.
  */
 import type * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
+import type { LabeledData } from './types';
 
 export function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -121,5 +123,25 @@ export class BestEpochTracker {
   dispose(): void {
     this.weights?.forEach((w) => w.dispose());
     this.weights = null;
+  }
+}
+
+/** Checks a {@link LabeledData} against the model's input width and class count. */
+export function checkLabeledData(data: LabeledData, cols: number, classes: number, what = 'data'): void {
+  if (!data || !(data.x instanceof Float32Array)) throw new TypeError(`${what}.x must be a Float32Array`);
+  if (!(data.y instanceof Int32Array || data.y instanceof Uint8Array)) throw new TypeError(`${what}.y must be an Int32Array or Uint8Array`);
+  if (!Number.isInteger(data.rows) || data.rows < 0) throw new RangeError(`${what}.rows must be an integer >= 0, got ${String(data.rows)}`);
+  if (data.cols !== cols) throw new RangeError(`${what}.cols is ${String(data.cols)} but the model takes ${cols} features`);
+  if (data.x.length !== data.rows * data.cols) {
+    throw new RangeError(`${what}.x has ${data.x.length} values, expected rows * cols = ${data.rows * data.cols}`);
+  }
+  if (data.y.length !== data.rows) throw new RangeError(`${what}.y has ${data.y.length} labels, expected ${data.rows}`);
+  for (let i = 0; i < data.rows; i++) {
+    const c = data.y[i];
+    if (c < 0 || c >= classes) throw new RangeError(`${what}.y[${i}] = ${c} is not a class in 0..${classes - 1}`);
+  }
+  const x = data.x;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new RangeError(`${what}.x[${i}] (row ${Math.floor(i / cols)}) is ${x[i]}; features must be finite`);
   }
 }
