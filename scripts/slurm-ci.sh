@@ -189,7 +189,7 @@ fid=$(sbatch --parsable "${small[@]}" --chdir="$root" --output="$work/logs/featu
   scripts/slurm/featurize.sh "$sharded" --limit "$limit" --quiet)
 jobs+=("$fid")
 mid=$(sbatch --parsable "${small[@]}" --chdir="$root" --output="$work/logs/merge-%j.out" \
-  --dependency=afterok:"$fid" --wrap "npx --no-install soapix merge '$sharded'")
+  --dependency=afterok:"$fid" --job-name=soapix-merge --wrap "npx --no-install soapix merge '$sharded'")
 jobs+=("$mid")
 
 grid="$work/out/compression-sharded"
