@@ -14,10 +14,13 @@ mpmath (mp.dps = 50, raised where cond(S) needs it). Reported per basis:
   coef: max |beta - beta_exact| / max |beta_exact|                  (over n, k; per l / overall)
   func: max |g_nl(r) - g_nl_exact(r)| / max |g_exact|               (over n and a radial grid)
         g_nl(r) = sum_k beta[l][n][k] r^l exp(-alpha_lk r^2), r in [0, rCut + 12], in mpmath.
-The comparison bases are DScribe 2.1.1's betas from /work/shared/reference (cases a, b, c) and,
+The comparison bases are DScribe 2.1.1's betas from the reference cases a, b, c
+(test/fixtures/reference/*.json.gz, docs/REFERENCE-DATA.md; $SOAPIX_REFERENCE_DIR names another
+folder of <case>.json or <case>.json.gz files) and,
 for the other parameter sets, scipy's sqrtm(inv(S)) in float64 (DScribe's algorithm, run with
 the scipy installed here).
 """
+import gzip
 import json
 import os
 import subprocess
@@ -28,13 +31,34 @@ from multiprocessing import Pool
 import mpmath as mp
 import numpy as np
 
-REF = os.environ.get("SOAPIX_REFERENCE", "/work/shared/reference")
+REF = os.environ.get(
+    "SOAPIX_REFERENCE_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "reference"),
+)
 REF_FILES = {
     "a": "a_paper_rc63_n7_l10_s3_train00000.json",
     "b": "b_gto_rc5_n4_l3_s1_train00000.json",
     "c": "c_gto_rc20_n9_l8_s2.5_train00000.json",
     "e": "e_water_gto_rc5_n4_l3_s0.5.json",
 }
+
+
+def reference_path(fname):
+    """The case file in REF: <case>.json, else <case>.json.gz, else None."""
+    for path in (os.path.join(REF, fname), os.path.join(REF, fname + ".gz")):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def read_reference(fname):
+    path = reference_path(fname)
+    if path is None:
+        raise FileNotFoundError(f"{fname} not found in {REF}")
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
+        return json.load(f)
+
+
 # (label, rCut, nMax, lMax, reference case or None)
 SETS = [
     ("a paper", 63.0, 7, 10, "a"),
@@ -161,11 +185,10 @@ def main():
     # ---- alphas: bit-for-bit against DScribe's (reference JSON) and numpy (here) ----
     print("alphas, bit comparison (ours = basis_dump):")
     for case, fname in REF_FILES.items():
-        path = os.path.join(REF, fname)
-        if not os.path.exists(path):
-            print(f"  {case}: {fname} missing")
+        if reference_path(fname) is None:
+            print(f"  {case}: {fname} missing in {REF}")
             continue
-        d = json.load(open(path))
+        d = read_reference(fname)
         p = d["params"]
         ref = np.array(d["basis"]["alphas"], dtype=np.float64)
         ours, _ = run_dump(exe, float(p["r_cut"]), int(p["n_max"]), int(p["l_max"]))
@@ -195,7 +218,7 @@ def main():
         alphas, ours = run_dump(exe, rc, n, lmax)
         bases = {"ours": (alphas, ours)}
         if case:
-            d = json.load(open(os.path.join(REF, REF_FILES[case])))
+            d = read_reference(REF_FILES[case])
             ref_al = np.array(d["basis"]["alphas"], dtype=np.float64)
             bases["dscribe"] = (ref_al, np.array(d["basis"]["betas"], dtype=np.float64))
         else:

@@ -1,21 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../lib/io/idx';
 import { defaultThreshold, imageToPoints, intensityToZTable, mnistImage, type GrayImage } from '../lib/data/image';
 import { Rng } from '../lib/util/random';
+import { readReference } from './helpers/reference';
 
-const REF_DIR = process.env.SOAPIX_REFERENCE_DIR ?? path.resolve(__dirname, '../../shared/reference');
-
-interface RefFile {
-  source: { image_index: number; label: number };
-  points: number[][];
-  species: string[];
-}
-
-function readRef(i: number): RefFile {
-  const f = path.join(REF_DIR, `a_paper_rc63_n7_l10_s3_train${String(i).padStart(5, '0')}.json`);
-  return JSON.parse(readFileSync(f, 'utf8')) as RefFile;
+/** Reference case a for training image i (test/fixtures/reference; docs/REFERENCE-DATA.md). */
+function readRef(i: number): { source: { image_index: number; label: number }; points: number[][] } {
+  const ref = readReference(`a_paper_rc63_n7_l10_s3_train${String(i).padStart(5, '0')}.json`);
+  return { source: ref.source as { image_index: number; label: number }, points: ref.points };
 }
 
 function toTriples(p: Float64Array): number[][] {
@@ -27,7 +19,7 @@ function toTriples(p: Float64Array): number[][] {
 describe('imageToPoints on MNIST', () => {
   const mnist = loadMnist('train');
 
-  it.skipIf(!existsSync(REF_DIR))('reproduces the reference points of training images 0..2 exactly, in order', () => {
+  it('reproduces the reference points of training images 0..2 exactly, in order', () => {
     for (let i = 0; i < 3; i++) {
       const ref = readRef(i);
       expect(ref.source.image_index).toBe(i);

@@ -4,8 +4,11 @@
  * (a) with DScribe's own float64 basis injected: max|soapix - DScribe| / max|DScribe| <= 1e-9;
  * (b) with soapix's own basis: <= 1e-8 for cases b, c, e and <= 1e-4 for a, d, f (DScribe's
  *     basis is itself ~1e-5 off the exact one at the paper parameters; see CONVENTIONS.md §2, §4).
+ * The cases are committed gzipped in test/fixtures/reference (docs/REFERENCE-DATA.md).
  * A missing reference folder is a failure, not a skip.
  */
+import { readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Soap } from '../lib/soap/soap';
 import {
@@ -15,6 +18,8 @@ import {
   listReferenceFiles,
   readReference,
   referenceDir,
+  fixtureReferenceDir,
+  readReferenceText,
   relMaxDiff,
   soapOptionsFor,
 } from './helpers/reference';
@@ -46,6 +51,18 @@ describe('reference folder', () => {
     for (const l of ['a', 'b', 'c', 'd', 'e', 'f']) expect(letters, `no case ${l} in ${referenceDir}`).toContain(l);
     expect(files.filter((f) => f.startsWith('a_')).length).toBe(12);
     expect(files).not.toContain('poly_quadrature_grid.json');
+  });
+
+  it('is committed as gzipped fixtures, each small enough for a plain git repository', () => {
+    const names = readdirSync(fixtureReferenceDir);
+    expect(names.filter((f) => !f.endsWith('.json.gz')), 'only <case>.json.gz files').toEqual([]);
+    expect(names).toContain('poly_quadrature_grid.json.gz');
+    for (const f of names) expect(statSync(path.join(fixtureReferenceDir, f)).size, f).toBeLessThan(5 * 1024 * 1024);
+    // Gzipped files read back as the JSON they hold.
+    // The 100 Gauss-Legendre weights on [-1, 1] sum to 2 (docs/CONVENTIONS.md §4).
+    const grid = JSON.parse(readReferenceText('poly_quadrature_grid.json')) as { weights: number[] };
+    expect(grid.weights.length).toBe(100);
+    expect(grid.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(2, 12);
   });
 });
 

@@ -2,7 +2,12 @@
 //
 //   g++ -O2 -std=c++17 -Inative/src native/tools/poly_check.cpp native/src/polynomial_basis.cpp  (cont.)
 //       native/src/polynomial_coefficients.cpp native/src/spherical_harmonics.cpp native/src/soap_params.cpp  (cont.)
-//       -o /tmp/poly_check && /tmp/poly_check /work/shared/reference/d_poly_rc10_n5_l4_s1_train0000{0,1,2}.json
+//       -o /tmp/poly_check
+//   mkdir -p /tmp/ref && for f in test/fixtures/reference/{d_poly_*,poly_quadrature_grid}.json.gz; do  (cont.)
+//       gunzip -c "$f" > /tmp/ref/"$(basename "$f" .gz)"; done
+//   /tmp/poly_check /tmp/ref/d_poly_rc10_n5_l4_s1_train0000{0,1,2}.json
+// (the reference cases are committed gzipped, docs/REFERENCE-DATA.md; the grid file is read from
+// the folder of the first case when present).
 //
 // For each file: builds every centre's neighbours (all points within rCut + 3.716922188849838 sigma,
 // inclusive, the centre itself included, weight 1, one species), computes c with the polynomial

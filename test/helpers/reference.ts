@@ -1,19 +1,26 @@
 /**
- * Locating and reading the DScribe 2.1.1 reference outputs (see the reference folder's README.md).
+ * Locating and reading the DScribe 2.1.1 reference outputs (docs/REFERENCE-DATA.md describes
+ * the cases and the file format; docs/CONVENTIONS.md the maths they follow).
  *
- * The folder is `$SOAPIX_REFERENCE_DIR`, default `<repo>/../shared/reference`.
+ * The files are committed gzipped in `test/fixtures/reference/` (`<case>.json.gz`; kept out of
+ * the npm package). `$SOAPIX_REFERENCE_DIR` points the tests at another folder instead, holding
+ * either `<case>.json` or `<case>.json.gz` files. Cases are named by their `.json` name either way.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { BasisInput, SoapOptions } from '../../lib/soap/soap';
 
 /** The repository root (test/helpers/../..). */
 export const repoRoot: string = path.resolve(__dirname, '..', '..');
 
+/** The committed fixtures. */
+export const fixtureReferenceDir: string = path.join(repoRoot, 'test', 'fixtures', 'reference');
+
 /** Where the reference files are. */
 export const referenceDir: string = process.env.SOAPIX_REFERENCE_DIR
   ? path.resolve(process.env.SOAPIX_REFERENCE_DIR)
-  : path.resolve(repoRoot, '../shared/reference');
+  : fixtureReferenceDir;
 
 /** Files in the folder that are not descriptor cases. */
 const NOT_CASES = new Set(['poly_quadrature_grid.json']);
@@ -57,29 +64,49 @@ export interface ReferenceCase {
 export function requireReferenceDir(): string {
   if (!existsSync(referenceDir) || !statSync(referenceDir).isDirectory())
     throw new Error(
-      `reference folder not found: ${referenceDir} (set SOAPIX_REFERENCE_DIR to the folder with DScribe's JSON outputs)`,
+      `reference folder not found: ${referenceDir} (the fixtures are committed in test/fixtures/reference; ` +
+        `SOAPIX_REFERENCE_DIR, when set, must name a folder with DScribe's JSON outputs)`,
     );
   return referenceDir;
 }
 
-/** Every descriptor case file (sorted), i.e. every JSON file except the quadrature grid. */
+/** The `.json` name of a file in the folder (`x.json.gz` -> `x.json`), or undefined for other files. */
+function caseName(f: string): string | undefined {
+  if (f.endsWith('.json.gz')) return f.slice(0, -'.gz'.length);
+  if (f.endsWith('.json')) return f;
+  return undefined;
+}
+
+/** Every descriptor case (sorted `.json` names), i.e. every JSON file except the quadrature grid. */
 export function listReferenceFiles(): string[] {
   const dir = requireReferenceDir();
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !NOT_CASES.has(f))
-    .sort();
+  const names = new Set<string>();
+  for (const f of readdirSync(dir)) {
+    const name = caseName(f);
+    if (name !== undefined && !NOT_CASES.has(name)) names.add(name);
+  }
+  const files = [...names].sort();
   if (files.length === 0) throw new Error(`reference folder ${dir} holds no JSON case files`);
   return files;
 }
 
+/** The text of `<name>` (plain) or `<name>.gz` (gunzipped) in the reference folder. */
+export function readReferenceText(name: string): string {
+  const dir = requireReferenceDir();
+  const plain = path.join(dir, name);
+  if (existsSync(plain)) return readFileSync(plain, 'utf8');
+  const gz = `${plain}.gz`;
+  if (existsSync(gz)) return gunzipSync(readFileSync(gz)).toString('utf8');
+  throw new Error(`reference file not found: ${plain} (nor ${path.basename(gz)})`);
+}
+
 const cache = new Map<string, ReferenceCase>();
 
-/** Reads and parses one case file (cached). */
+/** Reads and parses one case file (cached); `file` is the `.json` name. */
 export function readReference(file: string): ReferenceCase {
   const hit = cache.get(file);
   if (hit) return hit;
-  const full = path.join(requireReferenceDir(), file);
-  const parsed = JSON.parse(readFileSync(full, 'utf8')) as Omit<ReferenceCase, 'file'>;
+  const parsed = JSON.parse(readReferenceText(file)) as Omit<ReferenceCase, 'file'>;
   const c: ReferenceCase = { ...parsed, file };
   cache.set(file, c);
   return c;
