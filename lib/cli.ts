@@ -12,11 +12,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { integerParser, numberParser, parseShard, parseSize } from './cli/parse';
 import type { ProgressStream } from './cli/progress';
-import { runFeaturize, DATASET_KINDS, type FeaturizeCommandOptions } from './commands/featurize';
-import { runMerge, type MergeCommandOptions } from './commands/merge';
+import { featurizeCommand, type FeaturizeCommandOptions } from './commands/featurize';
+import { mergeCommand, type MergeCommandOptions } from './commands/merge';
 import { registerExperimentCommand } from './commands/experiment';
 import { runPredict, type PredictCommandOptions } from './commands/predict';
-import { soapixVersion, UsageError } from './commands/outputs';
+import { soapixVersion } from './features/meta';
+import { DATASET_KINDS } from './features/source';
+import { UsageError } from './util/usage-error';
 
 /** Where the CLI writes and what stops it. */
 export interface CliIO {
@@ -33,7 +35,7 @@ Examples:
   soapix merge run                                                             # after all 8 parts are done
 `;
 
-/** Builds the commander program; actions call runFeaturize / runMerge with `io`. */
+/** Builds the commander program; actions call featurizeCommand / mergeCommand with `io`. */
 export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command {
   const program = new Command('soapix');
   program
@@ -88,7 +90,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--progress-interval <seconds>', 'seconds between plain progress lines', numberParser({ min: 0 }), 5)
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (opts: FeaturizeCommandOptions) => {
-      await runFeaturize(opts, { stdout: io.stdout, stderr: io.stderr, signal: io.signal, argv: argvForMeta });
+      await featurizeCommand(opts, { stdout: io.stdout, stderr: io.stderr, signal: io.signal, argv: argvForMeta });
     });
   void featurize;
 
@@ -108,7 +110,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
       }
       const out = dirArg ?? opts.out;
       if (out === undefined) throw new UsageError('which folder? give it as `soapix merge DIR` or `--out DIR`');
-      await runMerge({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
+      await mergeCommand({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
     });
 
   registerExperimentCommand(program, io);

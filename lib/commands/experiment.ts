@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 import { integerParser, numberParser, parseShard, type ShardSpec } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
-import { UsageError } from './outputs';
+import { UsageError } from '../util/usage-error';
 
 /** Where an experiment writes and what stops it. */
 export interface ExperimentIO {
