@@ -88,6 +88,9 @@ export interface ImagePoints {
   channelSpecies: number[];
 }
 
+/** The largest intensity threshold: 256 keeps no value (intensities are 0..255). */
+export const MAX_THRESHOLD = 256;
+
 /** The conversion rule resolved from the options: the height of each intensity and the threshold. */
 export interface PointRule {
   /** `zTable[I]` = z of intensity I (0..255). */
@@ -148,7 +151,7 @@ export function intensityToZTable(zScale = 0.1, zRounding: ZRounding = 'floor'):
 
 function firstPositive(table: Float64Array): number {
   for (let I = 0; I < 256; I++) if ((table[I] as number) > 0) return I;
-  return 256;
+  return MAX_THRESHOLD;
 }
 
 /**
@@ -177,10 +180,10 @@ export function pointRule(opts: ImageToPointsOptions = {}, fn = 'imageToPoints')
   const zTable = zTableOf(validateZScale(opts.zScale ?? 0.1, fn), validateZRounding(opts.zRounding ?? 'floor', fn));
   if (opts.threshold === undefined) return { zTable, threshold: firstPositive(zTable) };
   if (typeof opts.threshold !== 'number') {
-    throw new TypeError(`${fn}: threshold must be a number, got ${describe(opts.threshold)}; allowed is a finite number in 0..256`);
+    throw new TypeError(`${fn}: threshold must be a number, got ${describe(opts.threshold)}; allowed is a finite number in 0..${MAX_THRESHOLD}`);
   }
-  if (!Number.isFinite(opts.threshold) || opts.threshold < 0 || opts.threshold > 256) {
-    throw new RangeError(`${fn}: threshold = ${opts.threshold} is out of range; allowed is a finite number in 0..256`);
+  if (!Number.isFinite(opts.threshold) || opts.threshold < 0 || opts.threshold > MAX_THRESHOLD) {
+    throw new RangeError(`${fn}: threshold = ${opts.threshold} is out of range; allowed is a finite number in 0..${MAX_THRESHOLD}`);
   }
   return { zTable, threshold: opts.threshold };
 }
