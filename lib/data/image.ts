@@ -343,21 +343,28 @@ export function imageToPoints(image: GrayImage | MultiChannelImage, opts: ImageT
   const species = new Uint8Array(count);
   const channel = new Uint8Array(count);
   const { zTable } = rule;
+  // One pass over the values in memory order: pixel by pixel (row-major), channel by channel.
   let p = 0;
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const pix = i * cols + j;
-      const base = pix * channels;
-      for (let c = 0; c < channels; c++) {
-        const I = pixels[base + c] as number;
-        if (!keepsValue(rule, I)) continue;
-        positions[3 * p] = j;
-        positions[3 * p + 1] = i;
-        positions[3 * p + 2] = zTable[I] as number;
-        pixelIndex[p] = pix;
-        species[p] = channelSpecies[c] as number;
-        channel[p] = c;
-        p++;
+  let c = 0;
+  let col = 0;
+  let row = 0;
+  const n = rows * cols * channels;
+  for (let k = 0; k < n; k++) {
+    const I = pixels[k] as number;
+    if (keepsValue(rule, I)) {
+      positions[3 * p] = col;
+      positions[3 * p + 1] = row;
+      positions[3 * p + 2] = zTable[I] as number;
+      pixelIndex[p] = row * cols + col;
+      species[p] = channelSpecies[c] as number;
+      channel[p] = c;
+      p++;
+    }
+    if (++c === channels) {
+      c = 0;
+      if (++col === cols) {
+        col = 0;
+        row++;
       }
     }
   }
