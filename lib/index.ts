@@ -48,19 +48,14 @@ export {
 export {
   defaultThreshold,
   imageToPoints,
+  RGB_SPECIES,
   type Displacement,
   type GrayImage,
   type ImagePoints,
   type ImageToPointsOptions,
+  type MultiChannelImage,
   type ZRounding,
 } from './data/image';
-export {
-  RGB_SPECIES,
-  imageToSpeciesPoints,
-  type ImageToSpeciesPointsOptions,
-  type MultiChannelImage,
-  type SpeciesPoints,
-} from './data/rgb';
 
 export {
   featurize,

@@ -15,7 +15,6 @@ import {
   mnistDataset,
 } from '../lib/data/datasets';
 import { imageToPoints } from '../lib/data/image';
-import { imageToSpeciesPoints } from '../lib/data/rgb';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-datasets-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -340,12 +339,12 @@ describe('imageFolderDataset', () => {
   });
 });
 
-describe('imageToSpeciesPoints', () => {
+describe('imageToPoints', () => {
   it('with one channel equals imageToPoints, species H', () => {
     const ds = mnistDataset('test');
     const img = ds.get(0);
     for (const opts of [{}, { zRounding: 'none' as const, threshold: 1 }, { displacement: { sigma: 0.5, seed: 7 } }]) {
-      const a = imageToSpeciesPoints(img, opts);
+      const a = imageToPoints(img, opts);
       const b = imageToPoints(img, opts);
       expect(a.count).toBe(b.count);
       expect(a.positions).toEqual(b.positions);
@@ -359,7 +358,7 @@ describe('imageToSpeciesPoints', () => {
   it('maps R, G, B to H, He, Li and each channel value to z', () => {
     // 2 x 2 RGB: pixel 0 = (200, 0, 50), pixel 1 = (0, 0, 0), pixel 2 = (9, 10, 255), pixel 3 = (100, 100, 100).
     const pixels = Uint8Array.from([200, 0, 50, 0, 0, 0, 9, 10, 255, 100, 100, 100]);
-    const pts = imageToSpeciesPoints({ pixels, rows: 2, cols: 2, channels: 3 });
+    const pts = imageToPoints({ pixels, rows: 2, cols: 2, channels: 3 });
     expect(pts.channelSpecies).toEqual([1, 2, 3]);
     expect(pts.count).toBe(7);
     const triples = Array.from({ length: pts.count }, (_, p) => Array.from(pts.positions.subarray(3 * p, 3 * p + 3)));
@@ -390,13 +389,13 @@ describe('imageToSpeciesPoints', () => {
   it('honours zScale, zRounding, threshold, channelSpecies and seeded displacement', () => {
     const pixels = [30, 60, 90, 0, 5, 255];
     const img = { pixels, rows: 1, cols: 2, channels: 3 };
-    const a = imageToSpeciesPoints(img, { zScale: 0.5, zRounding: 'none', threshold: 5, channelSpecies: ['C', 'N', 'O'] });
+    const a = imageToPoints(img, { zScale: 0.5, zRounding: 'none', threshold: 5, channelSpecies: ['C', 'N', 'O'] });
     expect(a.count).toBe(5);
     expect(Array.from(a.species)).toEqual([6, 7, 8, 7, 8]);
     expect(Array.from({ length: a.count }, (_, p) => a.positions[3 * p + 2])).toEqual([15, 30, 45, 2.5, 127.5]);
-    const n1 = imageToSpeciesPoints(img, { displacement: { sigma: 1, seed: 3 } });
-    const n2 = imageToSpeciesPoints(img, { displacement: { sigma: 1, seed: 3 } });
-    const n0 = imageToSpeciesPoints(img);
+    const n1 = imageToPoints(img, { displacement: { sigma: 1, seed: 3 } });
+    const n2 = imageToPoints(img, { displacement: { sigma: 1, seed: 3 } });
+    const n0 = imageToPoints(img);
     expect(n1.positions).toEqual(n2.positions);
     expect(n1.positions).not.toEqual(n0.positions);
     expect(n1.species).toEqual(n0.species);
@@ -406,18 +405,18 @@ describe('imageToSpeciesPoints', () => {
     const d = path.join(tmp, 'rgbfolder');
     await writePng(path.join(d, 'k', 'a.png'), 1, 2, 3, [255, 0, 0, 0, 0, 120]);
     const ds = await imageFolderDataset(d, { mode: 'rgb' });
-    const pts = imageToSpeciesPoints(ds.get(0));
+    const pts = imageToPoints(ds.get(0));
     expect(Array.from(pts.species)).toEqual([1, 3]);
     expect(Array.from(pts.positions)).toEqual([0, 0, 25, 1, 0, 12]);
-    expect(() => imageToSpeciesPoints({ pixels: new Uint8Array(5), rows: 1, cols: 2, channels: 3 })).toThrow(
+    expect(() => imageToPoints({ pixels: new Uint8Array(5), rows: 1, cols: 2, channels: 3 })).toThrow(
       /pixels has length 5, expected rows \* cols \* channels = 1 \* 2 \* 3 = 6/,
     );
-    expect(() => imageToSpeciesPoints({ pixels: [1, 2, 300], rows: 1, cols: 1, channels: 3 })).toThrow(RangeError);
-    expect(() => imageToSpeciesPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { channelSpecies: ['H'] })).toThrow(
+    expect(() => imageToPoints({ pixels: [1, 2, 300], rows: 1, cols: 1, channels: 3 })).toThrow(RangeError);
+    expect(() => imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { channelSpecies: ['H'] })).toThrow(
       /channelSpecies must be an array of 3 species/,
     );
     expect(() =>
-      imageToSpeciesPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { zScale: -1 }),
-    ).toThrow(/^imageToSpeciesPoints: zScale = -1 is out of range/);
+      imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { zScale: -1 }),
+    ).toThrow(/^imageToPoints: zScale = -1 is out of range/);
   });
 });

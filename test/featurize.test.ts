@@ -4,7 +4,6 @@ import type { ImageRecord } from '../lib/data/dataset';
 import { mnistDataset } from '../lib/data/datasets';
 import { featurize, featurizeStream, imageSeed, type FeaturizeProgress, type FeaturizedImage } from '../lib/features/featurize';
 import { imageToPoints } from '../lib/data/image';
-import { imageToSpeciesPoints } from '../lib/data/rgb';
 import { Soap } from '../lib/soap/soap';
 
 const SMALL = { species: ['H'], rCut: 5, nMax: 4, lMax: 3, sigma: 1 };
@@ -113,7 +112,7 @@ describe('featurize', () => {
     const image: ImageRecord = { pixels: rgb, rows: g.rows, cols: g.cols, channels: 3, label: g.label };
     const opts = { ...SMALL, species: ['H', 'He', 'Li'] };
     const [r] = await collect(featurize([image], opts));
-    const pts = imageToSpeciesPoints(image);
+    const pts = imageToPoints(image);
     const direct = new Soap(opts).createSync({ positions: pts.positions, species: Array.from(pts.species) });
     expect(r!.features.rows).toBe(pts.count);
     expect(Array.from(r!.features.data)).toEqual(Array.from(direct.data));

@@ -5,6 +5,9 @@
  * Nothing is guessed: "12abc", "1e3" for an integer, "", "0x10" and the like are rejected.
  */
 import { InvalidArgumentError } from 'commander';
+import { parseShardSpec, type ShardSpec } from '../util/shard';
+
+export type { ShardSpec };
 
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -48,24 +51,13 @@ export function numberParser(bounds: NumberBounds = {}): (value: string) => numb
   };
 }
 
-/** A shard `i/n`: this process handles part i (1-based) of n. */
-export interface ShardSpec {
-  index: number;
-  count: number;
-}
-
-/** Parses `i/n` with integers 1 <= i <= n. */
+/** Parses `i/n` with integers 1 <= i <= n (see util/shard.ts). */
 export function parseShard(value: string): ShardSpec {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  const hint = "must be i/n with integers 1 <= i <= n (e.g. '3/8': the third of eight shards)";
-  if (!m) throw new InvalidArgumentError(`${hint}, got '${value}'.`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new InvalidArgumentError(`${hint}, got '${value}'.`);
+  try {
+    return parseShardSpec(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
   }
-  if (count > 1_000_000) throw new InvalidArgumentError(`at most 1000000 shards, got '${value}'.`);
-  return { index, count };
 }
 
 /** Parses a size `ROWSxCOLS` (e.g. `28x28`) into [rows, cols], each 1..65535. */
@@ -77,17 +69,4 @@ export function parseSize(value: string): [number, number] {
     throw new InvalidArgumentError(`must be ROWSxCOLS with integers 1..65535 (e.g. 28x28), got '${value}'.`);
   }
   return [rows, cols];
-}
-
-/** "5m12s", "1h02m", "42s", "0.8s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m${String(r).padStart(2, '0')}s`;
-  return `${r}s`;
 }

@@ -3,7 +3,7 @@
  * every few seconds otherwise (log files, Slurm, Kubernetes), nothing with --quiet.
  */
 import cliProgress from 'cli-progress';
-import { formatDuration } from './parse';
+import { formatDuration } from '../util/format';
 
 /** How progress is shown. 'auto' picks 'bar' on a TTY, 'lines' otherwise. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';

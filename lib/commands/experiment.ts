@@ -6,8 +6,9 @@ import { Command, Option } from 'commander';
 import * as path from 'node:path';
 
 import { integerParser, numberParser, parseShard, type ShardSpec } from '../cli/parse';
+import { gtoRCutParser, lMaxParser, nMaxParser } from '../cli/soap-options';
 import type { BackendName } from '../ml/backend';
-import { UsageError } from './outputs';
+import { UsageError } from '../util/usage-error';
 
 /** Where an experiment writes and what stops it. */
 export interface ExperimentIO {
@@ -41,9 +42,9 @@ export function addCommonOptions(cmd: Command): Command {
 /** The SOAP options (defaults: the paper's optimum). */
 export function addSoapOptions(cmd: Command): Command {
   return cmd
-    .option('--r-cut <r>', 'SOAP radial cutoff (paper optimum 63)', numberParser({ min: 1, minExclusive: true }))
-    .option('--n-max <n>', 'SOAP radial basis functions (paper optimum 7)', integerParser(1, 64))
-    .option('--l-max <l>', 'SOAP maximum degree (paper optimum 10)', integerParser(0, 20))
+    .option('--r-cut <r>', 'SOAP radial cutoff (paper optimum 63)', gtoRCutParser())
+    .option('--n-max <n>', 'SOAP radial basis functions (paper optimum 7)', nMaxParser())
+    .option('--l-max <l>', 'SOAP maximum degree, GTO basis (paper optimum 10)', lMaxParser('gto'))
     .option('--sigma <s>', 'SOAP Gaussian width (paper optimum 3)', numberParser({ min: 0, minExclusive: true }));
 }
 

@@ -14,7 +14,7 @@ import { RobustScaler, type RobustScalerJSON } from '../features/scaler';
 import { CLASS_COLORS } from '../report/figures';
 import { classHistogram, makeSoap, predictClassMap, type SoapParams } from '../experiments/common';
 import type { BackendName } from '../ml/backend';
-import { UsageError } from './outputs';
+import { UsageError } from '../util/usage-error';
 
 export interface PredictCommandOptions {
   model: string;

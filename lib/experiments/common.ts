@@ -9,7 +9,7 @@ import { imageToPoints, type ImageToPointsOptions } from '../data/image';
 import { planSamples, sampleCenters } from '../features/sampling';
 import { RobustScaler } from '../features/scaler';
 import { Soap } from '../soap/soap';
-import { countPoints } from '../commands/featurize';
+import { countPoints } from '../features/plan';
 import type { GrayPixels } from '../data/transform';
 import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
 import type { EpochLog } from '../ml/train/types';

@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 
 import type { Dataset, ImageRecord, IndexedImage } from '../data/dataset';
 import { imageToPoints, type ImageToPointsOptions } from '../data/image';
-import { imageToSpeciesPoints, type SpeciesPoints } from '../data/rgb';
 import { Soap, type DType, type FeatureMatrix, type SoapOptions, type StructureInput } from '../soap/soap';
 
 /**
@@ -97,16 +96,14 @@ interface PreparedImage {
   numPoints: number;
 }
 
-function prepare(image: IndexedImage, opts: FeaturizeOptions): PreparedImage | undefined {
+function prepare(image: IndexedImage, opts: FeaturizeOptions, oneSpecies: boolean): PreparedImage | undefined {
   const imageOptions = opts.image?.displacement
     ? { ...opts.image, displacement: { ...opts.image.displacement, seed: imageSeed(opts.image.displacement.seed, image.index) } }
     : opts.image;
-  // Grayscale: one species. Colour: each channel is its own species (R, G, B -> H, He, Li).
-  const pts =
-    image.channels === 1
-      ? imageToPoints({ pixels: image.pixels, rows: image.rows, cols: image.cols }, imageOptions)
-      : imageToSpeciesPoints(image, imageOptions);
-  const species = 'species' in pts ? (pts as SpeciesPoints).species : undefined;
+  // Each channel is its own species (gray: H; R, G, B: H, He, Li). A one-channel image on a Soap
+  // of one species needs no per-point species: every point is that species, whichever it is.
+  const pts = imageToPoints(image, imageOptions);
+  const species = oneSpecies && pts.channelSpecies.length === 1 ? undefined : pts.species;
   const sel = opts.centers === undefined || opts.centers === 'all' ? 'all' : opts.centers(image.index, pts.count);
   if (sel === 'all') {
     return { image, structure: { positions: pts.positions, species }, pixelIndex: pts.pixelIndex, centers: undefined, numPoints: pts.count };
@@ -144,6 +141,7 @@ export async function* featurize(
   let done = 0;
   let rowsOut = 0;
   const images = indexedImages(source, start, end);
+  const oneSpecies = soap.options.atomicNumbers.length === 1;
 
   // Reads the next batch of images and starts its native computation.
   const launch = async (): Promise<{ prepared: PreparedImage[]; result: Promise<FeatureMatrix[]>; read: number } | undefined> => {
@@ -153,7 +151,7 @@ export async function* featurize(
       const next = await images.next();
       if (next.done) break;
       read++;
-      const p = prepare(next.value, opts);
+      const p = prepare(next.value, opts, oneSpecies);
       if (p) prepared.push(p);
     }
     if (read === 0) return undefined;

@@ -58,6 +58,8 @@ export interface SamplePlan {
 }
 
 const TWO_POW_32 = 4294967296;
+/** Most samples (and images) a plan can hold: counts are stored as uint32. */
+export const MAX_SAMPLE_COUNT = TWO_POW_32 - 1;
 /** Domain tags so the streams used for different purposes never coincide. */
 const DOMAIN_IMAGES = 0x494d4753; // "IMGS"
 const DOMAIN_POINTS = 0x504e5453; // "PNTS"
@@ -114,7 +116,7 @@ export function planSamples(options: SamplePlanOptions): SamplePlan {
   const length = checkSafeInt(options.datasetLength, 'datasetLength', where, 0);
   const count = checkSafeInt(options.count, 'count', where, 0);
   const seed = checkSafeInt(options.seed, 'seed', where);
-  if (length > TWO_POW_32 - 1 || count > TWO_POW_32 - 1) {
+  if (length > MAX_SAMPLE_COUNT || count > MAX_SAMPLE_COUNT) {
     throw new RangeError(`${where}: datasetLength and count must be below 2^32`);
   }
   let pointCounts: Uint32Array | undefined;

@@ -39,17 +39,38 @@ export interface NativeSoapInstance {
   readonly featureCount: number;
   basis(): NativeBasis;
   featureLabels(): Int32Array;
-  computeSync(structures: NativeStructure[], dtype: 'float64' | 'float32', threads: number): (Float64Array | Float32Array)[];
+  /** dtype (default 'float64') and threads (default 0: all cores) are checked by the engine. */
+  computeSync(structures: NativeStructure[], dtype: 'float64' | 'float32' | undefined, threads: number | undefined): (Float64Array | Float32Array)[];
   computeAsync(
     structures: NativeStructure[],
-    dtype: 'float64' | 'float32',
-    threads: number,
+    dtype: 'float64' | 'float32' | undefined,
+    threads: number | undefined,
     token: { cancel?: () => void },
   ): Promise<(Float64Array | Float32Array)[]>;
 }
 
+/** The engine's limits of the options (native/src/soap_params.h), as the addon exports them. */
+export interface NativeLimits {
+  minNMax: number;
+  maxNMax: number;
+  minLMax: number;
+  maxLMaxGto: number;
+  maxLMaxPolynomial: number;
+  minRCut: number;
+  maxRCut: number;
+  /** GTO needs rCut strictly above this. */
+  minRCutGtoExclusive: number;
+  minSigma: number;
+  maxSigma: number;
+  maxThreads: number;
+  maxCoordinate: number;
+}
+
 export interface NativeModule {
   NativeSoap: new (options: NativeSoapOptions) => NativeSoapInstance;
+  /** Throws the TypeError / RangeError `new NativeSoap(options)` would throw, without building the basis. */
+  checkOptions(options: NativeSoapOptions): void;
+  limits: NativeLimits;
   maxLMaxGto: number;
   maxLMaxPolynomial: number;
   maxNMax: number;

@@ -193,58 +193,79 @@ function inferRCut(w: WeightingOptions): number {
   }
 }
 
-function checkInteger(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${String(v)}`);
-  return v;
-}
-
-/** Resolves user options into the engine's form, with every default applied. */
-export function resolveSoapOptions(o: SoapOptions): ResolvedSoapOptions {
+/**
+ * The options in the engine's form: species as sorted atomic numbers, compression as a mode and
+ * weights per species, rCut inferred from the weighting when omitted. Only conversion happens
+ * here (a value that cannot be converted, such as an unknown species, throws); every check of
+ * the values is the engine's (native/src/binding.cpp and soap_params.cpp), so each rule and its
+ * message is written once.
+ */
+function toNativeOptions(o: SoapOptions): NativeSoapOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('Soap options must be an object');
-  if (!Array.isArray(o.species) || o.species.length === 0)
-    throw new TypeError("species must be a non-empty array of symbols or atomic numbers, e.g. ['H']");
+  if (!Array.isArray(o.species)) throw new TypeError(`species must be an array of symbols or atomic numbers, e.g. ['H'], got ${typeof o.species}`);
   const atomicNumbers = [...new Set(o.species.map((s) => atomicNumber(s)))].sort((a, b) => a - b);
-  const nMax = checkInteger('nMax', o.nMax);
-  const lMax = checkInteger('lMax', o.lMax);
-  const sigma = o.sigma ?? 1;
-  if (typeof sigma !== 'number') throw new TypeError('sigma must be a number');
-  const rbf = o.rbf ?? 'gto';
-  if (rbf !== 'gto' && rbf !== 'polynomial') throw new RangeError(`rbf must be 'gto' or 'polynomial', got '${String(rbf)}'`);
   const comp = typeof o.compression === 'string' ? { mode: o.compression } : (o.compression ?? {});
-  const compression = comp.mode ?? 'off';
-  if (!['off', 'crossover', 'mu2', 'mu1nu1'].includes(compression))
-    throw new RangeError(`compression.mode must be 'off', 'crossover', 'mu2' or 'mu1nu1', got '${String(compression)}'`);
   const speciesWeights = atomicNumbers.map(() => 1);
   for (const [key, weight] of Object.entries(comp.speciesWeighting ?? {})) {
     const z = atomicNumber(/^\d+$/.test(key) ? Number(key) : key);
     const i = atomicNumbers.indexOf(z);
     if (i < 0) throw new RangeError(`compression.speciesWeighting names ${key}, which is not in species`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight))
-      throw new RangeError(`compression.speciesWeighting.${key} must be a finite number`);
+    if (typeof weight !== 'number') {
+      throw new TypeError(`compression.speciesWeighting.${key} must be a number, got ${typeof weight}`);
+    }
     speciesWeights[i] = weight;
   }
-  const average = o.average ?? 'off';
-  if (!['off', 'inner', 'outer'].includes(average)) throw new RangeError(`average must be 'off', 'inner' or 'outer', got '${String(average)}'`);
   let rCut = o.rCut;
   if (rCut === undefined) {
     if (!o.weighting) throw new TypeError('rCut is required (a number > 0; > 1 for the GTO basis)');
     rCut = inferRCut(o.weighting);
   }
-  if (typeof rCut !== 'number') throw new TypeError('rCut must be a number');
+  const out: NativeSoapOptions = {
+    rCut,
+    nMax: o.nMax,
+    lMax: o.lMax,
+    sigma: o.sigma ?? 1,
+    rbf: o.rbf ?? 'gto',
+    species: Int32Array.from(atomicNumbers),
+    speciesWeights: Float64Array.from(speciesWeights),
+    compression: comp.mode ?? 'off',
+    average: o.average ?? 'off',
+  };
+  if (o.weighting) {
+    const w = o.weighting;
+    out.weighting = { function: w.function ?? 'none', r0: w.r0 ?? 1, c: w.c ?? 1, d: w.d ?? 1, m: w.m ?? 1 };
+    if (w.w0 !== undefined) out.weighting.w0 = w.w0;
+  }
+  return out;
+}
+
+/** The resolved options of engine options that the engine has accepted. */
+function resolved(n: NativeSoapOptions, weighting: WeightingOptions | undefined): ResolvedSoapOptions {
+  const atomicNumbers = Array.from(n.species);
   return {
     species: atomicNumbers.map(chemicalSymbol),
     atomicNumbers,
-    rCut,
-    nMax,
-    lMax,
-    sigma,
-    rbf,
-    compression: compression as ResolvedSoapOptions['compression'],
-    speciesWeights,
-    weighting: o.weighting,
-    average: average as ResolvedSoapOptions['average'],
-    neighbourCutoff: rCut + sigma * CUTOFF_PADDING_FACTOR,
+    rCut: n.rCut,
+    nMax: n.nMax,
+    lMax: n.lMax,
+    sigma: n.sigma,
+    rbf: n.rbf,
+    compression: n.compression,
+    speciesWeights: Array.from(n.speciesWeights),
+    weighting,
+    average: n.average,
+    neighbourCutoff: n.rCut + n.sigma * CUTOFF_PADDING_FACTOR,
   };
+}
+
+/**
+ * Resolves user options into the engine's form, with every default applied.
+ * @throws TypeError / RangeError from the engine's checks (the same as `new Soap` throws).
+ */
+export function resolveSoapOptions(o: SoapOptions): ResolvedSoapOptions {
+  const n = toNativeOptions(o);
+  native().checkOptions(n);
+  return resolved(n, o.weighting);
 }
 
 /**
@@ -261,33 +282,17 @@ export class Soap {
   readonly #engine: NativeSoapInstance;
   readonly #zIndex: Map<number, number>;
 
+  /** @throws TypeError / RangeError when an option is wrong (the engine's checks; see toNativeOptions). */
   constructor(options: SoapOptions) {
-    this.options = resolveSoapOptions(options);
-    const o = this.options;
-    const nativeOptions: NativeSoapOptions = {
-      rCut: o.rCut,
-      nMax: o.nMax,
-      lMax: o.lMax,
-      sigma: o.sigma,
-      rbf: o.rbf,
-      species: Int32Array.from(o.atomicNumbers),
-      speciesWeights: Float64Array.from(o.speciesWeights),
-      compression: o.compression,
-      average: o.average,
-    };
-    if (o.weighting) {
-      const w = o.weighting;
-      nativeOptions.weighting = { function: w.function ?? 'none', r0: w.r0 ?? 1, c: w.c ?? 1, d: w.d ?? 1, m: w.m ?? 1 };
-      if (w.w0 !== undefined) nativeOptions.weighting.w0 = w.w0;
-    }
+    const nativeOptions = toNativeOptions(options);
     if (options.basis) {
       nativeOptions.basis = { betas: Float64Array.from(options.basis.betas) };
       if (options.basis.alphas) nativeOptions.basis.alphas = Float64Array.from(options.basis.alphas);
-      else if (o.rbf === 'gto') throw new TypeError('a GTO basis needs alphas and betas');
     }
     const Native = native().NativeSoap;
     this.#engine = new Native(nativeOptions);
-    this.#zIndex = new Map(o.atomicNumbers.map((z, i) => [z, i]));
+    this.options = resolved(nativeOptions, options.weighting);
+    this.#zIndex = new Map(this.options.atomicNumbers.map((z, i) => [z, i]));
   }
 
   /** Length of one feature vector. */
@@ -326,8 +331,7 @@ export class Soap {
   /** Computes one structure on the calling thread (for small inputs). */
   createSync(structure: StructureInput, opts: CreateOptions = {}): FeatureMatrix {
     const s = this.#toNative(structure, opts.centers, 0);
-    const dtype = checkDType(opts.dtype);
-    const [data] = this.#engine.computeSync([s], dtype, checkThreads(opts.threads));
+    const [data] = this.#engine.computeSync([s], opts.dtype, opts.threads);
     return this.#matrix(data!);
   }
 
@@ -342,12 +346,11 @@ export class Soap {
     if (opts.centers !== undefined && opts.centers.length !== structures.length)
       throw new TypeError(`centers has ${opts.centers.length} entries for ${structures.length} structures`);
     const list = structures.map((s, i) => this.#toNative(s, opts.centers?.[i], i));
-    const dtype = checkDType(opts.dtype);
     const token: { cancel?: () => void } = {};
     const onAbort = (): void => token.cancel?.();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const arrays = await this.#engine.computeAsync(list, dtype, checkThreads(opts.threads), token);
+      const arrays = await this.#engine.computeAsync(list, opts.dtype, opts.threads, token);
       return arrays.map((a) => this.#matrix(a));
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? abortError();
@@ -368,12 +371,12 @@ export class Soap {
     const positions = toPositionArray(s.positions, `${label}.positions`);
     const n = positions.length / 3;
     const out: NativeStructure = { positions };
+    // The engine checks that there is one species per point, and that species are given when
+    // the Soap has several; here they are only converted (symbols need the JavaScript side).
     if (s.species !== undefined) {
-      if (s.species.length !== n)
-        throw new TypeError(`${label} has ${n} points but ${s.species.length} species; give one species per point`);
-      const z = new Int32Array(n);
+      const z = new Int32Array(s.species.length);
       let cacheKey: SpeciesLike | undefined, cacheZ = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < z.length; i++) {
         const sp = s.species[i]!;
         if (sp !== cacheKey) {
           try {
@@ -391,8 +394,6 @@ export class Soap {
         z[i] = cacheZ;
       }
       out.atomicNumbers = z;
-    } else if (this.options.atomicNumbers.length > 1 && n > 0) {
-      throw new TypeError(`${label}: species are required because this Soap has several (${this.options.species.join(', ')})`);
     }
     if (centers !== undefined) {
       if (typeof centers !== 'object' || centers === null)
@@ -418,19 +419,6 @@ export class Soap {
     }
     return out;
   }
-}
-
-function checkDType(d: unknown): DType {
-  if (d === undefined) return 'float64';
-  if (d !== 'float64' && d !== 'float32') throw new RangeError(`dtype must be 'float64' or 'float32', got '${String(d)}'`);
-  return d;
-}
-
-function checkThreads(t: unknown): number {
-  if (t === undefined) return 0;
-  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 4096)
-    throw new RangeError(`threads must be an integer in [0, 4096] (0: all cores), got ${String(t)}`);
-  return t;
 }
 
 function abortError(): Error {

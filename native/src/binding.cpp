@@ -1,4 +1,5 @@
 // N-API binding: converts and validates JavaScript values, runs the engine, converts errors.
+// The SOAP option checks live here and in SoapParams::validate only (soap.ts converts, never checks).
 // All maths lives in the other files. Errors: InvalidArgument -> RangeError, InvalidType ->
 // TypeError, anything else -> Error; nothing escapes as a C++ exception that could abort Node.
 #include <napi.h>
@@ -24,6 +25,9 @@ using namespace soapix;
 [[noreturn]] void throwType(const std::string& m) { throw InvalidType(m); }
 [[noreturn]] void throwRange(const std::string& m) { throw InvalidArgument(m); }
 
+// Most OpenMP threads one call may ask for (0: all cores).
+constexpr int kMaxThreads = 4096;
+
 // Runs f, turning C++ exceptions into JavaScript exceptions of the right class.
 template <class F>
 Napi::Value guarded(const Napi::Env& env, F&& f) {
@@ -42,28 +46,59 @@ Napi::Value guarded(const Napi::Env& env, F&& f) {
   }
 }
 
-double numberField(const Napi::Object& o, const char* name, double fallback, bool required = false) {
-  Napi::Value v = o.Get(name);
+// A JavaScript value as error messages show it: numbers and strings as JavaScript writes them
+// (1.5, NaN, '4'), anything else by its kind.
+std::string describe(const Napi::Value& v) {
+  if (v.IsNumber()) return v.ToString().Utf8Value();
+  if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
+  if (v.IsNull()) return "null";
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsArray()) return "an array";
+  if (v.IsTypedArray()) return "a typed array";
+  if (v.IsFunction()) return "a function";
+  if (v.IsObject()) return "an object";
+  return "a value of another type";
+}
+
+// o[key] as a number; `label` names it in messages (e.g. "weighting.r0").
+double numberField(const Napi::Object& o, const char* key, const std::string& label, double fallback,
+                   bool required = false) {
+  Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) {
-    if (required) throwType(std::string("option '") + name + "' is required");
+    if (required) throwType(label + " is required");
     return fallback;
   }
-  if (!v.IsNumber()) throwType(std::string("option '") + name + "' must be a number");
+  if (!v.IsNumber()) throwType(label + " must be a number, got " + describe(v));
   return v.As<Napi::Number>().DoubleValue();
 }
 
-int intField(const Napi::Object& o, const char* name, bool required) {
-  const double d = numberField(o, name, 0, required);
-  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 1e9)
-    throwRange(std::string("option '") + name + "' must be an integer");
+// o[key] as an integer; its range is checked by SoapParams::validate.
+int intField(const Napi::Object& o, const char* key, const std::string& label) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) throwType(label + " is required");
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
+  if (!std::isfinite(d) || d != std::floor(d)) throwType(label + " must be an integer, got " + describe(v));
+  if (std::fabs(d) > 1e9) throwRange(label + " must be an integer of magnitude at most 1e9, got " + describe(v));
   return static_cast<int>(d);
 }
 
-std::string stringField(const Napi::Object& o, const char* name, const std::string& fallback) {
-  Napi::Value v = o.Get(name);
+// o[key] as one of `allowed` (JavaScript names, in order; the enum values `values`), or `fallback`
+// when absent. Names listed after `shown` are accepted but not offered in the message.
+template <class E>
+E enumField(const Napi::Object& o, const char* key, const std::string& label, const std::vector<std::string>& allowed,
+            const std::vector<E>& values, E fallback, size_t shown) {
+  Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsString()) throwType(std::string("option '") + name + "' must be a string");
-  return v.As<Napi::String>().Utf8Value();
+  if (v.IsString()) {
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    for (size_t i = 0; i < allowed.size(); ++i)
+      if (s == allowed[i]) return values[i];
+  }
+  std::string list;
+  for (size_t i = 0; i < shown; ++i)
+    list += (i == 0 ? "" : i + 1 == shown ? " or " : ", ") + ("'" + allowed[i] + "'");
+  throwRange(label + " must be " + list + ", got " + describe(v));
 }
 
 template <class T, napi_typedarray_type Kind>
@@ -74,51 +109,44 @@ std::vector<T> typedArrayField(const Napi::Value& v, const std::string& what) {
   return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
 }
 
+// The options of a Soap as soap.ts passes them (species as atomic numbers, weights per species):
+// every type, value and range check of the SOAP options happens here and in SoapParams::validate,
+// and nowhere else; soap.ts only converts.
 SoapParams parseParams(const Napi::Object& o) {
   SoapParams p;
-  p.rCut = numberField(o, "rCut", 0, true);
-  p.nMax = intField(o, "nMax", true);
-  p.lMax = intField(o, "lMax", true);
-  p.sigma = numberField(o, "sigma", 1.0);
-  const std::string rbf = stringField(o, "rbf", "gto");
-  if (rbf == "gto") p.rbf = Rbf::Gto;
-  else if (rbf == "polynomial") p.rbf = Rbf::Polynomial;
-  else throwRange("rbf must be 'gto' or 'polynomial', got '" + rbf + "'");
-  const std::string comp = stringField(o, "compression", "off");
-  if (comp == "off") p.compression = Compression::Off;
-  else if (comp == "crossover") p.compression = Compression::Crossover;
-  else if (comp == "mu2") p.compression = Compression::Mu2;
-  else if (comp == "mu1nu1") p.compression = Compression::Mu1Nu1;
-  else throwRange("compression must be 'off', 'crossover', 'mu2' or 'mu1nu1', got '" + comp + "'");
-  const std::string avg = stringField(o, "average", "off");
-  if (avg == "off") p.average = Average::Off;
-  else if (avg == "inner") p.average = Average::Inner;
-  else if (avg == "outer") p.average = Average::Outer;
-  else throwRange("average must be 'off', 'inner' or 'outer', got '" + avg + "'");
+  p.rCut = numberField(o, "rCut", "rCut", 0, true);
+  p.nMax = intField(o, "nMax", "nMax");
+  p.lMax = intField(o, "lMax", "lMax");
+  p.sigma = numberField(o, "sigma", "sigma", 1.0);
+  p.rbf = enumField<Rbf>(o, "rbf", "rbf", {"gto", "polynomial"}, {Rbf::Gto, Rbf::Polynomial}, Rbf::Gto, 2);
+  p.compression = enumField<Compression>(
+      o, "compression", "compression.mode", {"off", "crossover", "mu2", "mu1nu1"},
+      {Compression::Off, Compression::Crossover, Compression::Mu2, Compression::Mu1Nu1}, Compression::Off, 4);
+  p.average = enumField<Average>(o, "average", "average", {"off", "inner", "outer"},
+                                 {Average::Off, Average::Inner, Average::Outer}, Average::Off, 3);
   Napi::Value sp = o.Get("species");
-  std::vector<int32_t> species = typedArrayField<int32_t, napi_int32_array>(sp, "option 'species'");
+  std::vector<int32_t> species = typedArrayField<int32_t, napi_int32_array>(sp, "species");
+  if (species.empty()) throwType("species must be a non-empty array of symbols or atomic numbers, e.g. ['H']");
   p.species.assign(species.begin(), species.end());
   Napi::Value sw = o.Get("speciesWeights");
   if (sw.IsUndefined()) p.speciesWeights.assign(p.species.size(), 1.0);
-  else p.speciesWeights = typedArrayField<double, napi_float64_array>(sw, "option 'speciesWeights'");
+  else p.speciesWeights = typedArrayField<double, napi_float64_array>(sw, "speciesWeights");
   Napi::Value wv = o.Get("weighting");
   if (!wv.IsUndefined() && !wv.IsNull()) {
-    if (!wv.IsObject()) throwType("option 'weighting' must be an object");
+    if (!wv.IsObject()) throwType("weighting must be an object, got " + describe(wv));
     Napi::Object w = wv.As<Napi::Object>();
-    const std::string fn = stringField(w, "function", "none");
-    if (fn == "none") p.weighting.function = WeightFunction::None;
-    else if (fn == "poly") p.weighting.function = WeightFunction::Poly;
-    else if (fn == "pow") p.weighting.function = WeightFunction::Pow;
-    else if (fn == "exp") p.weighting.function = WeightFunction::Exp;
-    else throwRange("weighting.function must be 'poly', 'pow' or 'exp', got '" + fn + "'");
-    p.weighting.r0 = numberField(w, "r0", 1.0);
-    p.weighting.c = numberField(w, "c", 1.0);
-    p.weighting.d = numberField(w, "d", 1.0);
-    p.weighting.m = numberField(w, "m", 1.0);
+    p.weighting.function = enumField<WeightFunction>(
+        w, "function", "weighting.function", {"poly", "pow", "exp", "none"},
+        {WeightFunction::Poly, WeightFunction::Pow, WeightFunction::Exp, WeightFunction::None},
+        WeightFunction::None, 3);
+    p.weighting.r0 = numberField(w, "r0", "weighting.r0", 1.0);
+    p.weighting.c = numberField(w, "c", "weighting.c", 1.0);
+    p.weighting.d = numberField(w, "d", "weighting.d", 1.0);
+    p.weighting.m = numberField(w, "m", "weighting.m", 1.0);
     Napi::Value w0 = w.Get("w0");
     if (!w0.IsUndefined() && !w0.IsNull()) {
       p.weighting.hasW0 = true;
-      p.weighting.w0 = numberField(w, "w0", 1.0);
+      p.weighting.w0 = numberField(w, "w0", "weighting.w0", 1.0);
     }
   }
   return p;
@@ -200,16 +228,16 @@ Batch parseBatch(const SoapCalculator& calc, const Napi::CallbackInfo& info) {
     calc.validate(b.views.back(), "structure " + std::to_string(i));
   }
   if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsString()) throwType("dtype must be 'float64' or 'float32'");
-    const std::string d = info[1].As<Napi::String>().Utf8Value();
+    const std::string d = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     if (d == "float64") b.dtype = DType::Float64;
     else if (d == "float32") b.dtype = DType::Float32;
-    else throwRange("dtype must be 'float64' or 'float32', got '" + d + "'");
+    else throwRange("dtype must be 'float64' or 'float32', got " + describe(info[1]));
   }
   if (info.Length() > 2 && !info[2].IsUndefined()) {
-    if (!info[2].IsNumber()) throwType("threads must be a number");
-    const double t = info[2].As<Napi::Number>().DoubleValue();
-    if (!(t >= 0 && t <= 4096) || t != std::floor(t)) throwRange("threads must be an integer in [0, 4096] (0: all cores)");
+    const double t = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+    if (!(t >= 0 && t <= kMaxThreads) || t != std::floor(t))
+      throwRange("threads must be an integer in [0, " + std::to_string(kMaxThreads) + "] (0: all cores), got " +
+                 describe(info[2]));
     b.threads = static_cast<int>(t);
   }
   return b;
@@ -344,13 +372,15 @@ class NativeSoap : public Napi::ObjectWrap<NativeSoap> {
       p.validate();
       Napi::Value bv = o.Get("basis");
       if (!bv.IsUndefined() && !bv.IsNull()) {
-        if (!bv.IsObject()) throwType("option 'basis' must be an object");
+        if (!bv.IsObject()) throwType("basis must be an object, got " + describe(bv));
         Napi::Object b = bv.As<Napi::Object>();
         if (p.rbf == Rbf::Gto) {
+          Napi::Value alphas = b.Get("alphas");
+          if (alphas.IsUndefined() || alphas.IsNull()) throwType("a GTO basis needs alphas and betas");
           GtoBasis g;
           g.nMax = p.nMax;
           g.lMax = p.lMax;
-          g.alphas = typedArrayField<double, napi_float64_array>(b.Get("alphas"), "basis.alphas");
+          g.alphas = typedArrayField<double, napi_float64_array>(alphas, "basis.alphas");
           g.betas = typedArrayField<double, napi_float64_array>(b.Get("betas"), "basis.betas");
           calc_ = std::make_shared<SoapCalculator>(p, &g, nullptr);
         } else {
@@ -443,6 +473,30 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxLMaxPolynomial", Napi::Number::New(env, kMaxLMaxPolynomial));
   exports.Set("maxNMax", Napi::Number::New(env, kMaxNMax));
   exports.Set("maxCoordinate", Napi::Number::New(env, kMaxCoordinate));
+  // The limits of every option, read by lib/soap/limits.ts (and through it by the CLI).
+  Napi::Object limits = Napi::Object::New(env);
+  limits.Set("minNMax", kMinNMax);
+  limits.Set("maxNMax", kMaxNMax);
+  limits.Set("minLMax", kMinLMax);
+  limits.Set("maxLMaxGto", kMaxLMaxGto);
+  limits.Set("maxLMaxPolynomial", kMaxLMaxPolynomial);
+  limits.Set("minRCut", kMinRCut);
+  limits.Set("maxRCut", kMaxRCut);
+  limits.Set("minRCutGtoExclusive", kMinRCutGto);
+  limits.Set("minSigma", kMinSigma);
+  limits.Set("maxSigma", kMaxSigma);
+  limits.Set("maxThreads", kMaxThreads);
+  limits.Set("maxCoordinate", kMaxCoordinate);
+  exports.Set("limits", limits);
+  // checkOptions(options): throws the TypeError / RangeError the constructor would throw for these
+  // options (without building the basis); soap.ts's resolveSoapOptions uses it.
+  exports.Set("checkOptions", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (info.Length() < 1 || !info[0].IsObject()) throwType("options must be an object");
+      parseParams(info[0].As<Napi::Object>()).validate();
+      return info.Env().Undefined();
+    });
+  }));
   exports.Set("simdPath", Napi::String::New(env, simdPath()));
   // measurePeakFmaRate(seconds = 0.5) -> { gflops, isa }: single-thread peak FMA rate (benchmarks).
   exports.Set("measurePeakFmaRate", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {

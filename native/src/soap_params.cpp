@@ -47,32 +47,47 @@ long long SoapParams::featureCount() const {
 }
 
 std::string formatNumber(double v) {
+  if (std::isnan(v)) return "NaN";  // as JavaScript writes them: the messages end up there
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   std::ostringstream o;
   o << v;
-  return o.str();
+  std::string s = o.str();
+  // "1e+06" -> "1e6", "1e-06" -> "1e-6": the exponent without '+' and leading zeros.
+  const size_t e = s.find('e');
+  if (e == std::string::npos) return s;
+  std::string mantissa = s.substr(0, e), exponent = s.substr(e + 1);
+  std::string sign;
+  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
+    if (exponent[0] == '-') sign = "-";
+    exponent.erase(0, 1);
+  }
+  exponent.erase(0, std::min(exponent.find_first_not_of('0'), exponent.size() - 1));
+  return mantissa + "e" + sign + exponent;
 }
 
 void SoapParams::validate() const {
   if (!std::isfinite(rCut) || rCut <= 0)
     throw InvalidArgument("rCut must be a finite number > 0, got " + formatNumber(rCut));
-  if (rbf == Rbf::Gto && rCut <= 1)
-    throw InvalidArgument("rCut must be > 1 with the GTO radial basis (DScribe's rule), got " + formatNumber(rCut) +
+  if (rbf == Rbf::Gto && rCut <= kMinRCutGto)
+    throw InvalidArgument("rCut must be > " + formatNumber(kMinRCutGto) +
+                          " with the GTO radial basis (DScribe's rule), got " + formatNumber(rCut) +
                           "; use rbf 'polynomial' for smaller cutoffs");
   if (rCut < kMinRCut || rCut > kMaxRCut)
-    throw InvalidArgument("rCut must be in [0.001, 1e6] (the basis integrals underflow or overflow outside), got " +
-                          formatNumber(rCut));
-  if (nMax < 1 || nMax > kMaxNMax)
-    throw InvalidArgument("nMax must be an integer in [1, " + std::to_string(kMaxNMax) + "], got " +
-                          std::to_string(nMax));
+    throw InvalidArgument("rCut must be in [" + formatNumber(kMinRCut) + ", " + formatNumber(kMaxRCut) +
+                          "] (the basis integrals underflow or overflow outside), got " + formatNumber(rCut));
+  if (nMax < kMinNMax || nMax > kMaxNMax)
+    throw InvalidArgument("nMax must be an integer in [" + std::to_string(kMinNMax) + ", " + std::to_string(kMaxNMax) +
+                          "], got " + std::to_string(nMax));
   const int lLimit = rbf == Rbf::Gto ? kMaxLMaxGto : kMaxLMaxPolynomial;
-  if (lMax < 0 || lMax > lLimit)
-    throw InvalidArgument("lMax must be an integer in [0, " + std::to_string(lLimit) + "] with the " +
-                          (rbf == Rbf::Gto ? "GTO" : "polynomial") + " basis, got " + std::to_string(lMax));
+  if (lMax < kMinLMax || lMax > lLimit)
+    throw InvalidArgument("lMax must be an integer in [" + std::to_string(kMinLMax) + ", " + std::to_string(lLimit) +
+                          "] with the " + (rbf == Rbf::Gto ? "GTO" : "polynomial") + " basis, got " +
+                          std::to_string(lMax));
   if (!std::isfinite(sigma) || sigma <= 0)
     throw InvalidArgument("sigma must be a finite number > 0, got " + formatNumber(sigma));
   if (sigma < kMinSigma || sigma > kMaxSigma)
-    throw InvalidArgument("sigma must be in [1e-6, 1e6] (the Gaussian integrals overflow outside), got " +
-                          formatNumber(sigma));
+    throw InvalidArgument("sigma must be in [" + formatNumber(kMinSigma) + ", " + formatNumber(kMaxSigma) +
+                          "] (the Gaussian integrals overflow outside), got " + formatNumber(sigma));
   if (species.empty()) throw InvalidArgument("species must name at least one species");
   for (size_t i = 0; i < species.size(); ++i) {
     if (species[i] < 1 || species[i] > 118)
@@ -82,8 +97,11 @@ void SoapParams::validate() const {
   }
   if (speciesWeights.size() != species.size())
     throw InvalidArgument("speciesWeights must have one entry per species");
-  for (double w : speciesWeights)
-    if (!std::isfinite(w)) throw InvalidArgument("species weights must be finite numbers");
+  for (size_t i = 0; i < speciesWeights.size(); ++i)
+    if (!std::isfinite(speciesWeights[i]))
+      throw InvalidArgument("the species weight of atomic number " + std::to_string(species[i]) +
+                            " (compression.speciesWeighting) must be a finite number, got " +
+                            formatNumber(speciesWeights[i]));
   const Weighting& w = weighting;
   if (w.function != WeightFunction::None) {
     if (!std::isfinite(w.r0) || w.r0 <= 0) throw InvalidArgument("weighting.r0 must be a finite number > 0");

@@ -26,9 +26,14 @@ enum class Compression { Off, Crossover, Mu2, Mu1Nu1 };
 enum class Average { Off, Inner, Outer };
 enum class WeightFunction { None, Poly, Pow, Exp };
 
+// The limits of the parameters: the one place they are written. validate() enforces them, and the
+// addon exports them (binding.cpp) so that the TypeScript layer and the CLI read them from here.
+constexpr int kMinLMax = 0;
 constexpr int kMaxLMaxGto = 19;         // DScribe 2.1.1: GTO lmax <= 19
 constexpr int kMaxLMaxPolynomial = 20;  // DScribe 2.1.1: polynomial lmax <= 20
+constexpr int kMinNMax = 1;
 constexpr int kMaxNMax = 64;            // beyond this the basis cannot be orthonormalised anyway
+constexpr double kMinRCutGto = 1.0;     // DScribe 2.1.1: GTO needs rCut > 1 (exclusive)
 constexpr double kMinRCut = 1e-3, kMaxRCut = 1e6;  // beyond these the basis integrals under/overflow
 constexpr double kMinSigma = 1e-6, kMaxSigma = 1e6;
 
@@ -67,7 +72,7 @@ struct SoapParams {
   void validate() const;
 };
 
-// Shortest readable form of a number for error messages ("0.001", "1e+200").
+// Shortest readable form of a number for error messages ("0.001", "1e6", "1e-6", "1e200").
 std::string formatNumber(double v);
 
 // Human-readable label of each feature column, in output order, e.g. "Z1=1,Z2=1,l=0,n=0,n'=1".
