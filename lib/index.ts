@@ -34,17 +34,19 @@ export {
   InMemoryDataset,
   fashionMnistDataset,
   idxDataset,
-  imageFolderDataset,
   mnistDataset,
   type IdxDatasetOptions,
-  type ImageFolderDataset,
-  type ImageFolderOptions,
-  type ImageMode,
   type InMemoryDatasetInit,
   type MnistDatasetOptions,
   type MnistSplit,
-  type ResizeFit,
 } from './data/datasets';
+export {
+  imageFolderDataset,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageMode,
+  type ResizeFit,
+} from './data/image-folder';
 export {
   defaultThreshold,
   imageToPoints,

@@ -11,9 +11,9 @@ import {
   InMemoryDataset,
   fashionMnistDataset,
   idxDataset,
-  imageFolderDataset,
   mnistDataset,
 } from '../lib/data/datasets';
+import { imageFolderDataset } from '../lib/data/image-folder';
 import { imageToPoints } from '../lib/data/image';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-datasets-'));

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Dataset } from '../data/dataset';
-import { fashionMnistDataset, idxDataset, imageFolderDataset, mnistDataset, FASHION_MNIST_DEFAULT_DIR } from '../data/datasets';
+import { fashionMnistDataset, idxDataset, mnistDataset, FASHION_MNIST_DEFAULT_DIR } from '../data/datasets';
+import { imageFolderDataset } from '../data/image-folder';
 import { UsageError } from '../util/usage-error';
 
 export type DatasetKind = 'mnist' | 'fashion-mnist' | 'idx' | 'folder';
