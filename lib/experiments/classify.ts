@@ -11,9 +11,10 @@
  * parameters and the scaler), confusion.{svg,png}, training.{svg,png}, prediction-maps.{svg,png},
  * report.html.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { writeFileAtomic } from '../util/atomic-file';
 import type { Dataset } from '../data/dataset';
 import { mnistDataset } from '../data/datasets';
 import { renderFigure } from '../report/figures';
@@ -305,6 +306,6 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
   }
   clf.dispose();
   results.seconds.total = secondsSince(t0);
-  await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
 }

@@ -156,12 +156,12 @@ export function classHistogram(map: ArrayLike<number>, classes: number): { count
   return { counts, majority };
 }
 
-/**
- * The keys of `want` whose values (compared as JSON) differ in `have`, in `want`'s key order: a
- * resumed experiment must not mix result files computed with other settings.
- */
-export function differingSettings<T extends object>(have: Partial<T> | undefined, want: T): (keyof T & string)[] {
-  return (Object.keys(want) as (keyof T & string)[]).filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]));
+/** One of the paper's claims, checked against a run. */
+export interface ClaimCheck {
+  claim: string;
+  /** true / false, or null when the run does not test it. */
+  holds: boolean | null;
+  detail: string;
 }
 
 /** Row-normalised confusion matrix heatmap (values printed in the cells). */
@@ -271,4 +271,12 @@ export function firstIndexOfLabel(ds: Dataset, label: number, from = 0): number 
 /** Elapsed seconds since `t0` (process.hrtime.bigint()). */
 export function secondsSince(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Mean and sample standard deviation (n - 1 in the denominator; 0 for a single value) of `values`. */
+export function meanAndStd(values: readonly number[]): { mean: number; std: number } {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std };
 }
