@@ -189,7 +189,7 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(r3.stderr).not.toMatch(/features ready/);
     expect(strip(read(c))).toEqual(ref);
     expect(existsSync(path.join(c, 'correlation_matrix.png'))).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it('noise --tiny trains a classifier when no model is given and reports accuracy vs sigma', async () => {
     const out = path.join(dir, 'noise');

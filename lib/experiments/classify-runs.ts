@@ -10,38 +10,20 @@
  * report.html.
  */
 import * as path from 'node:path';
-import type { ShardSpec } from '../util/shard';
-import type { BackendName } from '../ml/backend';
 import { writeReport } from '../report/html';
-import { runClassify } from './classify';
-import { makeSoap, meanAndStd, type SoapParams } from './common';
+import { runClassify, type ClassifyTraining } from './classify';
+import { makeSoap, meanAndStd, SETTING_FLAGS, type SoapParams } from './common';
 import { defineExperiment } from './definition';
-import { runExperiment, type RunProgress } from './runner';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 /** Everything a repeated classify run depends on (JSON: it travels to the workers). */
-export interface ClassifyRunsSpec extends SoapParams {
+export interface ClassifyRunsSpec extends SoapParams, ClassifyTraining {
   /** Runs (seeds seed, seed + 1, ..., seed + runs - 1). */
   runs: number;
-  trainSamples: number;
-  testSamples: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  hidden: number[];
-  backend: 'auto' | BackendName;
 }
 
 /** Options of {@link runClassifyRuns}: the spec, and how this run goes. */
-export interface ClassifyRunsOptions extends ClassifyRunsSpec {
-  out: string;
-  shard?: ShardSpec;
-  workers?: number;
-  /** Featurization threads per process (0: all cores, divided among workers). */
-  threads?: number;
-  log?: (line: string) => void;
-  onProgress?: (p: RunProgress) => void;
-  signal?: AbortSignal;
-}
+export interface ClassifyRunsOptions extends ClassifyRunsSpec, ExperimentRunOptions {}
 
 /** One run's test metrics (the result of unit seed-<seed>). */
 export interface ClassifyRunRecord {
@@ -85,17 +67,7 @@ export const classifyRunsExperiment = defineExperiment({
   name: 'classify-runs',
   module: __filename,
   unitNoun: 'runs',
-  settingNames: {
-    rCut: '--r-cut',
-    nMax: '--n-max',
-    lMax: '--l-max',
-    sigma: '--sigma',
-    trainSamples: '--train-samples',
-    testSamples: '--test-samples',
-    epochs: '--epochs',
-    patience: '--patience',
-    hidden: '--hidden',
-  },
+  settingNames: SETTING_FLAGS,
   /** The seeds are the units' own; more runs can be added to a folder. */
   settings: (s: ClassifyRunsSpec) => ({ rCut: s.rCut, nMax: s.nMax, lMax: s.lMax, sigma: s.sigma, trainSamples: s.trainSamples, testSamples: s.testSamples, epochs: s.epochs, patience: s.patience, hidden: s.hidden }),
   units: (s: ClassifyRunsSpec) => Array.from({ length: s.runs }, (_, run) => ({ run, seed: s.seed + run })),
@@ -185,7 +157,6 @@ export const classifyRunsExperiment = defineExperiment({
 /** Runs (this shard of) the repeated classify runs; the results when every run is done, else null. */
 export async function runClassifyRuns(o: ClassifyRunsOptions): Promise<ClassifyRunsResults | null> {
   if (!Number.isSafeInteger(o.runs) || o.runs < 1) throw new RangeError(`runs must be a positive integer, got ${String(o.runs)}`);
-  const { out, shard, workers, threads, log, onProgress, signal, ...spec } = o;
-  const r = await runExperiment(classifyRunsExperiment, spec, { out, shard, workers, threads, log, onProgress, signal });
-  return r.summary;
+  const { rCut, nMax, lMax, sigma, runs, trainSamples, testSamples, epochs, patience, seed, hidden, backend } = o;
+  return runToSummary(classifyRunsExperiment, { rCut, nMax, lMax, sigma, runs, trainSamples, testSamples, epochs, patience, seed, hidden, backend }, o);
 }

@@ -65,6 +65,9 @@ export interface ClassifyOptions extends SoapParams {
   testSet?: Dataset;
 }
 
+/** The data and training settings of a classify run (shared by hparam-search trials and repeated runs). */
+export type ClassifyTraining = Pick<ClassifyOptions, 'trainSamples' | 'testSamples' | 'epochs' | 'patience' | 'seed' | 'hidden' | 'backend'>;
+
 /** The settings of `--tiny` (CI): small sizes and parameters, finishes in seconds. */
 export const TINY_CLASSIFY = Object.freeze({
   trainSamples: 2000,

@@ -28,6 +28,20 @@ export const PAPER_OPTIMUM: SoapParams = Object.freeze({ rCut: 63, nMax: 7, lMax
 /** Algorithm 1's image options (z = floor(I / 10), threshold 10). */
 export const IMAGE_OPTIONS: ImageToPointsOptions = Object.freeze({ zScale: 0.1, zRounding: 'floor' as const });
 
+/** The command-line flag of each common setting, for the runner's mismatch message (definition.ts `settingNames`). */
+export const SETTING_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  rCut: '--r-cut',
+  nMax: '--n-max',
+  lMax: '--l-max',
+  sigma: '--sigma',
+  trainSamples: '--train-samples',
+  testSamples: '--test-samples',
+  epochs: '--epochs',
+  patience: '--patience',
+  seed: '--seed',
+  hidden: '--hidden',
+});
+
 /** The Soap object of the experiments for `p`. */
 export function makeSoap(p: SoapParams): Soap {
   return new Soap({ species: ['H'], rCut: p.rCut, nMax: p.nMax, lMax: p.lMax, sigma: p.sigma, rbf: 'gto' });

@@ -20,7 +20,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file';
-import type { ShardSpec } from '../util/shard';
 import { mnistDataset } from '../data/datasets';
 import { Autoencoder } from '../ml/models/autoencoder';
 import { selectBackend, type BackendName } from '../ml/backend';
@@ -29,10 +28,10 @@ import { Pca } from '../ml/pca';
 import { trainValSplit } from '../features/sampling';
 import type { RobustScaler } from '../features/scaler';
 import { TINY_CLASSIFY } from './classify';
-import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, takeRows, type SoapParams } from './common';
+import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, SETTING_FLAGS, takeRows, type SoapParams } from './common';
 import { checkCompressionClaims, writeCompressionFigures, writeCompressionReport, type CompressionPoint, type CompressionResults } from './compression-report';
 import { defineExperiment, type UnitContext } from './definition';
-import { runExperiment, type RunProgress } from './runner';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 export { checkCompressionClaims, type CompressionPoint, type CompressionResults } from './compression-report';
 
@@ -41,10 +40,8 @@ export const TINY_SOAP: SoapParams = Object.freeze({ rCut: TINY_CLASSIFY.rCut, n
 
 export type CompressionMethod = 'pca' | 'linear-ae' | 'deep-ae';
 
-/** Options of {@link runCompressionExperiment}. */
-export interface CompressionExperimentOptions {
-  /** Output folder (created). */
-  out: string;
+/** Options of {@link runCompressionExperiment}: the run (out, workers, shard, ...; log default standard error) and the protocol, undefined values taking the defaults. */
+export interface CompressionExperimentOptions extends ExperimentRunOptions {
   /** T: train+val spectra (80:20). Default 120,000 (tiny: 2,000). */
   trainSamples?: number;
   /** Test spectra from the MNIST test images for the classifier accuracy. Default 10,000 (tiny: 500). */
@@ -75,20 +72,8 @@ export interface CompressionExperimentOptions {
   methods?: CompressionMethod[];
   /** ML backend to prefer. */
   backend?: BackendName;
-  /** OpenMP threads of featurization (0: all cores, divided among workers). */
-  threads?: number;
   /** Skip the figures and the report (results.json only). */
   noFigures?: boolean;
-  /** Progress lines. Default standard error. */
-  log?: (message: string) => void;
-  /** Called as h_e grid points start and finish. */
-  onProgress?: (p: RunProgress) => void;
-  /** Parallel worker processes, each training a share of the h_e grid. Default 1 (this process). */
-  workers?: number;
-  /** This machine's share of the h_e grid: grid indices k (h_e ascending) with k mod count = index-1. */
-  shard?: ShardSpec;
-  /** Stops the run (and the workers). */
-  signal?: AbortSignal;
 }
 
 /** Everything a compression run depends on (JSON: it travels to the workers). */
@@ -157,7 +142,7 @@ const FULL = { trainSamples: 120000, testSamples: 10000, he: [5, 10, 20, 50, 100
 const TINY = { trainSamples: 2000, testSamples: 500, he: [5, 20], hm: [2], epochs: 2, classifierEpochs: 1 };
 
 /** The spec of a run: the options with every default filled in and checked. */
-export function compressionSpec(options: Omit<CompressionExperimentOptions, 'out' | 'log' | 'onProgress' | 'workers' | 'shard' | 'signal' | 'threads'>): CompressionSpec {
+export function compressionSpec(options: Omit<CompressionExperimentOptions, keyof ExperimentRunOptions>): CompressionSpec {
   const tiny = options.tiny ?? false;
   const base = tiny ? TINY : FULL;
   const soap = { ...(options.soap ?? (tiny ? TINY_SOAP : PAPER_OPTIMUM)) };
@@ -319,23 +304,7 @@ export const compressionExperiment = defineExperiment({
   name: 'compression',
   module: __filename,
   unitNoun: 'h_e grid points',
-  settingNames: {
-    rCut: '--r-cut',
-    nMax: '--n-max',
-    lMax: '--l-max',
-    sigma: '--sigma',
-    trainSamples: '--train-samples',
-    testSamples: '--test-samples',
-    seed: '--seed',
-    hm: '--hm',
-    methods: '--methods',
-    epochs: '--epochs',
-    patience: '--patience',
-    classifierEpochs: '--classifier-epochs',
-    classifierPatience: '--classifier-patience',
-    learningRate: 'autoencoder learning rate',
-    batchSize: 'autoencoder batch size',
-  },
+  settingNames: { ...SETTING_FLAGS, hm: '--hm', methods: '--methods', classifierEpochs: '--classifier-epochs', classifierPatience: '--classifier-patience', learningRate: 'autoencoder learning rate', batchSize: 'autoencoder batch size' },
   settings: (s: CompressionSpec) => {
     const { tiny: _t, he: _he, backend: _b, noFigures: _f, soap, ...rest } = s;
     return { ...soap, ...rest };
@@ -400,16 +369,5 @@ async function mergeCompression(
 
 /** Runs Experiment 2 (or this shard's share of its h_e grid) into `options.out`; the results when every h_e is done, else null. */
 export async function runCompressionExperiment(options: CompressionExperimentOptions): Promise<CompressionResults | null> {
-  const spec = compressionSpec(options);
-  const log = options.log ?? ((m: string) => process.stderr.write(m + '\n'));
-  const r = await runExperiment(compressionExperiment, spec, {
-    out: options.out,
-    workers: options.workers,
-    shard: options.shard,
-    threads: options.threads,
-    log,
-    onProgress: options.onProgress,
-    signal: options.signal,
-  });
-  return r.summary;
+  return runToSummary(compressionExperiment, compressionSpec(options), { ...options, log: options.log ?? ((m: string) => void process.stderr.write(m + '\n')) });
 }

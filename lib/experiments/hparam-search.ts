@@ -16,16 +16,14 @@
  */
 import * as path from 'node:path';
 
-import type { ShardSpec } from '../util/shard';
 import { renderFigure, type VegaLiteSpec } from '../report/figures';
 import { Rng } from '../util/random';
 import { writeReport } from '../report/html';
 import { deriveSeed } from '../features/sampling';
-import type { BackendName } from '../ml/backend';
-import { runClassify } from './classify';
-import { secondsSince, type SoapParams } from './common';
+import { runClassify, type ClassifyTraining } from './classify';
+import { secondsSince, SETTING_FLAGS, type SoapParams } from './common';
 import { defineExperiment } from './definition';
-import { runExperiment, type RunProgress } from './runner';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 /** The paper's search ranges. */
 export const SEARCH_RANGES = Object.freeze({ rCut: [2, 100], nMax: [2, 11], lMax: [2, 11], sigma: [1, 10] } as const);
@@ -44,31 +42,12 @@ export function trialParams(seed: number, k: number): SoapParams {
 }
 
 /** Everything a search depends on (JSON: it travels to the workers). */
-export interface HparamSearchSpec {
+export interface HparamSearchSpec extends ClassifyTraining {
   trials: number;
-  trainSamples: number;
-  testSamples: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  hidden: number[];
-  backend: 'auto' | BackendName;
 }
 
-/** Options of {@link runHparamSearch}: the spec, and how this run goes. */
-export interface HparamSearchOptions extends HparamSearchSpec {
-  out: string;
-  shard?: ShardSpec;
-  /** Worker processes; 1 (the default) = run the trials in this process. */
-  workers?: number;
-  /** Featurization threads per process (0: all cores, divided among workers). */
-  threads?: number;
-  /** Write search.json, the figure and the report when every trial is done (default true). */
-  summary?: boolean;
-  log?: (line: string) => void;
-  onProgress?: (p: RunProgress) => void;
-  signal?: AbortSignal;
-}
+/** Options of {@link runHparamSearch}: the spec, and how this run goes (`summary` false: no search.json). */
+export interface HparamSearchOptions extends HparamSearchSpec, ExperimentRunOptions {}
 
 /** One trial's record (trials/trial-NNNN.json). */
 export interface TrialRecord extends SoapParams {
@@ -106,7 +85,7 @@ export const hparamSearchExperiment = defineExperiment({
   module: __filename,
   unitNoun: 'trials',
   resultsFile: 'search.json',
-  settingNames: { trainSamples: '--train-samples', testSamples: '--test-samples', epochs: '--epochs', patience: '--patience', seed: '--seed', hidden: '--hidden' },
+  settingNames: SETTING_FLAGS,
   settings: (o: HparamSearchSpec) => ({ trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden }),
   units: (o: HparamSearchSpec) => Array.from({ length: o.trials }, (_, trial) => ({ trial })),
   unitId: (u: { trial: number }) => trialName(u.trial),
@@ -159,9 +138,8 @@ export const hparamSearchExperiment = defineExperiment({
 
 /** Runs (this shard of) the search; resolves with search.json's content when every trial is done, else null. */
 export async function runHparamSearch(o: HparamSearchOptions): Promise<SearchSummary | null> {
-  const { out, shard, workers, threads, summary, log, onProgress, signal, ...spec } = o;
-  const r = await runExperiment(hparamSearchExperiment, spec, { out, shard, workers, threads, merge: summary !== false, log, onProgress, signal });
-  return r.summary;
+  const spec: HparamSearchSpec = { trials: o.trials, trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden, backend: o.backend };
+  return runToSummary(hparamSearchExperiment, spec, o);
 }
 
 /** Scatter plots of accuracy against each hyperparameter, points coloured by accuracy. */

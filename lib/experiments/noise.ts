@@ -15,7 +15,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file';
-import type { ShardSpec } from '../util/shard';
 import { mnistDataset } from '../data/datasets';
 import type { ImageToPointsOptions } from '../data/image';
 import { selectBackend, type BackendName } from '../ml/backend';
@@ -26,7 +25,7 @@ import { PAPER_CLASSIFY, runClassify, TINY_CLASSIFY } from './classify';
 import { IMAGE_OPTIONS, makeSoap, sampleSpectra, type SoapParams } from './common';
 import { noiseRetrainExperiment, noiseRetrainSpec } from './noise-retrain';
 import { checkNoiseClaims, NOISE_PROTOCOLS, noiseSigmas, writeNoiseFigures, writeNoiseReport, type NoisePoint, type NoiseProtocol, type NoiseResults } from './noise-results';
-import { runExperiment, type RunProgress } from './runner';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 export {
   checkNoiseClaims,
@@ -45,9 +44,8 @@ export {
 } from './noise-results';
 export { noiseRetrainExperiment, noiseRetrainSpec, retrainAndScore, splitImages, type NoiseRetrainSpec, type RetrainOptions, type RetrainScore } from './noise-retrain';
 
-/** Options of {@link runNoiseExperiment}. */
-export interface NoiseExperimentOptions {
-  out: string;
+/** Options of {@link runNoiseExperiment}: the run (out, and for protocol retrain workers, shard, summary, progress) and the protocol. */
+export interface NoiseExperimentOptions extends ExperimentRunOptions {
   /** Default 'fixed-model'. */
   protocol?: NoiseProtocol;
   /** fixed-model: a saved Experiment-1 model folder (with soapix.json), or a classify output folder holding model/. Refused with 'retrain'. */
@@ -69,18 +67,7 @@ export interface NoiseExperimentOptions {
   seed?: number;
   tiny?: boolean;
   backend?: BackendName;
-  threads?: number;
   noFigures?: boolean;
-  /** retrain: worker processes, each retraining a share of the levels; 1 (the default) = run them in this process. */
-  workers?: number;
-  /** retrain: run only levels k (sigma_d = 0, then ascending sigma_d) with k mod count = index - 1. */
-  shard?: ShardSpec;
-  /** retrain: write results.json, the figure and the report when every level is done (default true). */
-  summary?: boolean;
-  log?: (message: string) => void;
-  /** retrain: called as levels start and finish. */
-  onProgress?: (p: RunProgress) => void;
-  signal?: AbortSignal;
 }
 
 
@@ -114,17 +101,7 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
   await mkdir(out, { recursive: true });
   if (protocol === 'retrain') {
     const spec = noiseRetrainSpec({ tiny, seed, sigmas, testImages, perImage: options.perImage, epochs: options.epochs, patience: options.patience, backend: options.backend, noFigures: options.noFigures });
-    const r = await runExperiment(noiseRetrainExperiment, spec, {
-      out,
-      workers: options.workers,
-      shard: options.shard,
-      threads: options.threads,
-      merge: options.summary !== false,
-      log,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    });
-    return r.summary;
+    return runToSummary(noiseRetrainExperiment, spec, { ...options, out, log });
   }
 
   let modelDir: string;

@@ -19,7 +19,6 @@
  * results.json, the learning-curve figure and report.html (rotation-results.ts).
  */
 import * as path from 'node:path';
-import type { ShardSpec } from '../util/shard';
 import type { Dataset } from '../data/dataset';
 import { fashionMnistDataset, mnistDataset } from '../data/datasets';
 import { renderFigure } from '../report/figures';
@@ -29,7 +28,7 @@ import { MlpClassifier, type EpochLog, type LabeledData, type TrainHistory } fro
 import { deriveSeed } from '../features/sampling';
 import { RobustScaler } from '../features/scaler';
 import type { Soap } from '../soap/soap';
-import { makeSoap, secondsSince } from './common';
+import { makeSoap, secondsSince, SETTING_FLAGS } from './common';
 import { defineExperiment } from './definition';
 import { checkPatchSize, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
 import {
@@ -46,21 +45,12 @@ import {
   type RotationSpec,
   type RotationTask,
 } from './rotation-results';
-import { runExperiment, type RunProgress } from './runner';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 export * from './rotation-results';
 
-/** Options of {@link runRotationExperiment}: the spec, and how this run goes. */
-export interface RotationExperimentOptions extends RotationSpec {
-  out: string;
-  shard?: ShardSpec;
-  /** Write results.json, figure and report when every task is done (default true). */
-  summary?: boolean;
-  log?: (line: string) => void;
-  /** Called as tasks start and finish. */
-  onProgress?: (p: RunProgress) => void;
-  signal?: AbortSignal;
-}
+/** Options of {@link runRotationExperiment}: the spec (with the run's threads and workers), and the rest of the run. */
+export interface RotationExperimentOptions extends RotationSpec, Omit<ExperimentRunOptions, 'threads' | 'workers'> {}
 
 export function taskId(t: RotationTask): string {
   return `${t.condition}-${t.model}-n${String(t.size).padStart(5, '0')}-r${String(t.run).padStart(2, '0')}`;
@@ -214,21 +204,7 @@ export const rotationExperiment = defineExperiment({
   name: 'rotation',
   module: __filename,
   unitNoun: 'tasks',
-  settingNames: {
-    dataset: '--dataset',
-    rCut: '--r-cut',
-    nMax: '--n-max',
-    lMax: '--l-max',
-    sigma: '--sigma',
-    patchSize: '--patch-size',
-    interpolation: '--interpolation',
-    testPatches: '--test-patches',
-    epochs: '--epochs',
-    patience: '--patience',
-    hidden: '--hidden',
-    cnnLearningRate: '--cnn-learning-rate',
-    seed: '--seed',
-  },
+  settingNames: { ...SETTING_FLAGS, dataset: '--dataset', patchSize: '--patch-size', interpolation: '--interpolation', testPatches: '--test-patches', cnnLearningRate: '--cnn-learning-rate' },
   /** What a task's result depends on besides its condition, model, size and run (more sizes or runs can be added to a folder). */
   settings: (o: RotationSpec) => ({
     dataset: o.dataset,
@@ -278,7 +254,7 @@ export const rotationExperiment = defineExperiment({
 
 /** The spec part of `o`. */
 export function rotationSpec(o: RotationExperimentOptions): RotationSpec {
-  const { out: _o, shard: _s, summary: _m, log: _l, onProgress: _p, signal: _g, ...spec } = o;
+  const { out: _o, shard: _s, summary: _m, log: _l, onProgress: _p, signal: _g, workerScript: _w, ...spec } = o;
   return spec;
 }
 
@@ -287,15 +263,5 @@ export function rotationSpec(o: RotationExperimentOptions): RotationSpec {
  * done (and writes results.json, the figure and report.html unless `summary` is false), else null.
  */
 export async function runRotationExperiment(o: RotationExperimentOptions): Promise<RotationResults | null> {
-  const r = await runExperiment(rotationExperiment, rotationSpec(o), {
-    out: o.out,
-    workers: o.workers,
-    shard: o.shard,
-    threads: o.threads,
-    merge: o.summary !== false,
-    log: o.log,
-    onProgress: o.onProgress,
-    signal: o.signal,
-  });
-  return r.summary;
+  return runToSummary(rotationExperiment, rotationSpec(o), o);
 }

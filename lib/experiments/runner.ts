@@ -57,6 +57,12 @@ export interface RunOptions {
   workerScript?: string;
 }
 
+/** The options of a run besides the spec, as the experiments' run functions take them. */
+export interface ExperimentRunOptions extends Omit<RunOptions, 'merge'> {
+  /** Merge into results.json when every unit is done (default true). */
+  summary?: boolean;
+}
+
 /** What a run did and found. */
 export interface RunOutcome<Unit, Summary> {
   /** The merged results (also in results.json), or null when units are missing or `merge` is false. */
@@ -215,4 +221,14 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   await def.report?.(summary, spec, mctx);
   outcome.summary = summary;
   return outcome;
+}
+
+/** Runs `def` with `spec` and the run options of `o`; resolves with the merged results, or null when units are missing or `summary` is false. */
+export async function runToSummary<Spec, Unit, Result, Summary, State>(
+  def: Experiment<Spec, Unit, Result, Summary, State>,
+  spec: Spec,
+  o: ExperimentRunOptions,
+): Promise<Summary | null> {
+  const { out, workers, shard, threads, summary, log, onProgress, signal, workerScript } = o;
+  return (await runExperiment(def, spec, { out, workers, shard, threads, merge: summary !== false, log, onProgress, signal, workerScript })).summary;
 }
