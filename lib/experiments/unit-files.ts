@@ -122,7 +122,13 @@ export async function readUnitFile<Result>(
   if (f.experiment !== want.experiment) return { state: 'invalid', reason: `belongs to experiment ${JSON.stringify(f.experiment)}` };
   if (f.id !== want.id) return { state: 'invalid', reason: `holds unit ${JSON.stringify(f.id)}` };
   if (f.settingsHash !== want.settingsHash) return { state: 'invalid', reason: 'was computed with other settings' };
-  if (JSON.stringify(f.unit) !== JSON.stringify(want.unit)) return { state: 'invalid', reason: 'holds another job under this id' };
+  let sameJob: boolean;
+  try {
+    sameJob = canonicalJson(f.unit) === canonicalJson(want.unit);
+  } catch {
+    sameJob = false;
+  }
+  if (!sameJob) return { state: 'invalid', reason: 'holds another job under this id' };
   if (!('result' in f) || f.checksum !== checksumOf(f as UnitFile<unknown, Result>)) return { state: 'invalid', reason: 'fails its checksum (edited or corrupt)' };
   return { state: 'done', result: f.result as Result };
 }
