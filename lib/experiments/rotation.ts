@@ -47,7 +47,26 @@ import {
 } from './rotation-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
 
-export * from './rotation-results';
+export {
+  checkRotationClaims,
+  learningCurveSpec,
+  PAPER_ROTATION,
+  PAPER_SIZES,
+  ROTATION_CONDITIONS,
+  ROTATION_MODELS,
+  rotationCurves,
+  TINY_ROTATION,
+  TINY_ROTATION_SOAP,
+  writeRotationReport,
+  type RotationCondition,
+  type RotationCurvePoint,
+  type RotationDataset,
+  type RotationModel,
+  type RotationRecord,
+  type RotationResults,
+  type RotationSpec,
+  type RotationTask,
+} from './rotation-results';
 
 /** Options of {@link runRotationExperiment}: the spec (with the run's threads and workers), and the rest of the run. */
 export interface RotationExperimentOptions extends RotationSpec, Omit<ExperimentRunOptions, 'threads' | 'workers'> {}
