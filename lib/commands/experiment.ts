@@ -99,7 +99,7 @@ function trainingSettings(
 }
 
 /** The options of a run of independent units. */
-interface GridOpts {
+export interface GridOpts {
   out: string;
   quiet: boolean;
   threads: number;
@@ -109,7 +109,7 @@ interface GridOpts {
 }
 
 /** Adds --shard and --workers (and --no-summary with `summary`) to a command whose units are `what`. */
-function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
+export function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
   cmd
     .option('--shard <i/n>', `run only ${what} k (in protocol order) with k mod n = i-1 (1 <= i <= n, e.g. --shard $SLURM_ARRAY_TASK_ID/N); the run that finds every one done merges`, parseShard)
     .option('--workers <n>', `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`, integerParser(0, 1024), 1);
@@ -120,7 +120,7 @@ function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
  * Runs `def` with `spec` through the runner: progress lines on stderr (unless --quiet), and, when
  * the run leaves units to other shards, a line on stdout saying which. Resolves with the outcome.
  */
-async function runGrid<Spec, Unit, Result, Summary, State>(def: Experiment<Spec, Unit, Result, Summary, State>, spec: Spec, o: GridOpts, io: ExperimentIO): Promise<RunOutcome<Unit, Summary>> {
+export async function runGrid<Spec, Unit, Result, Summary, State>(def: Experiment<Spec, Unit, Result, Summary, State>, spec: Spec, o: GridOpts, io: ExperimentIO): Promise<RunOutcome<Unit, Summary>> {
   const { runExperiment } = await import('../experiments/runner.js');
   const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
   const noun = def.unitNoun ?? 'units';
