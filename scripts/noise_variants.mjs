@@ -35,7 +35,7 @@
  *   truncxy   x + trunc(e), y + trunc(e), z + e
  *   retrain   as xyz, but a fresh MLP trained on the noisy spectra of 80 % of the images and scored
  *             on the other 20 % ("validation accuracy"), relative to the same procedure at sigma_d = 0
- *             (splitImages + retrainAndScore of lib/experiments/noise.ts; `soapix experiment noise
+ *             (splitImages + retrainAndScore of lib/experiments/noise-retrain.ts; `soapix experiment noise
  *             --protocol retrain` runs it with soapix's own noise streams)
  */
 import { createRequire } from 'node:module';

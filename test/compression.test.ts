@@ -165,7 +165,8 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     const a = path.join(dir, 'compression');
     if (!existsSync(path.join(a, 'results.json'))) expect((await run(['experiment', 'compression', '--tiny', '--out', a, '-q'])).code).toBe(0);
     const ref = strip(read(a));
-    expect(readdirSync(path.join(a, 'points')).sort()).toEqual(['correlation.json', 'he-20.json', 'he-5.json']);
+    expect(readdirSync(path.join(a, 'units')).sort()).toEqual(['he-20.json', 'he-5.json']);
+    expect(existsSync(path.join(a, 'correlation.json'))).toBe(true);
 
     const b = path.join(dir, 'compression-workers');
     const rb = await run(['experiment', 'compression', '--tiny', '--workers', '2', '--out', b, '-q']);
@@ -176,8 +177,9 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     const c = path.join(dir, 'compression-shards');
     const r1 = await run(['experiment', 'compression', '--tiny', '--shard', '1/2', '--out', c, '-q']);
     expect(r1.code).toBe(0);
-    expect(existsSync(path.join(c, 'points', 'he-5.json'))).toBe(true);
-    expect(existsSync(path.join(c, 'points', 'he-20.json'))).toBe(false);
+    expect(existsSync(path.join(c, 'units', 'he-5.json'))).toBe(true);
+    expect(existsSync(path.join(c, 'units', 'he-20.json'))).toBe(false);
+    expect(r1.stdout).toMatch(/still missing: he-20;/);
     expect(existsSync(path.join(c, 'results.json'))).toBe(false);
     const r2 = await run(['experiment', 'compression', '--tiny', '--shard', '2/2', '--out', c, '-q']);
     expect(r2.code).toBe(0);
@@ -187,7 +189,7 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(r3.stderr).not.toMatch(/features ready/);
     expect(strip(read(c))).toEqual(ref);
     expect(existsSync(path.join(c, 'correlation_matrix.png'))).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it('noise --tiny trains a classifier when no model is given and reports accuracy vs sigma', async () => {
     const out = path.join(dir, 'noise');

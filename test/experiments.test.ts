@@ -1,6 +1,6 @@
 /**
  * The experiments end to end in --tiny mode, through the compiled CLI (dist/cli.js, rebuilt when
- * stale): classify, predict with its model, hparam-search with 2 trials.
+ * stale): classify, predict with its model, classify --runs, hparam-search with 2 trials.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +82,28 @@ describe('soapix experiment (tiny)', () => {
     expect(data[0]).toBe(0); // background black
     const k = (14 * 2 * 56 + 13 * 2) * info.channels;
     expect(data[k]! + data[k + 1]! + data[k + 2]!).toBeGreaterThan(0); // a stroke pixel is coloured
+  });
+
+  it('classify --tiny --runs 2: seeds 1 and 2 as units in 2 workers, mean ± std; the seed-1 run equals the single run', async () => {
+    const dir = path.join(work, 'runs');
+    const r = await run(['experiment', 'classify', '--tiny', '--runs', '2', '--workers', '2', '--out', dir, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^2 runs \(seeds 1\.\.2\): test accuracy [\d.]+ ± [\d.]+ +precision [\d.]+ ± [\d.]+/);
+    const res = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
+    const single = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(res.perRun.map((p: { seed: number }) => p.seed)).toEqual([1, 2]);
+    const [a, b] = res.perRun;
+    for (const k of ['accuracy', 'precision', 'recall', 'f1']) expect(a[k], k).toBe(single.test[k]);
+    expect(a.bestValAccuracy).toBe(single.training.bestValAccuracy);
+    expect(b.accuracy).not.toBe(a.accuracy);
+    expect(res.mean.accuracy).toBeCloseTo((a.accuracy + b.accuracy) / 2, 15);
+    expect(res.std.accuracy).toBeCloseTo(Math.abs(a.accuracy - b.accuracy) / Math.SQRT2, 12);
+    expect(existsSync(path.join(dir, 'runs', 'seed-2', 'results.json'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('mean ± std');
+    const refused = await run(['experiment', 'classify', '--tiny', '--workers', '2', '--out', path.join(work, 'never')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--workers applies to --runs N with N > 1/);
   });
 
   it('hparam-search --tiny --trials 2 writes trial files, search.json, scatter plots and a report', async () => {

@@ -1,9 +1,9 @@
 /**
  * Experiment 4 (SOAP vs CNN under rotation): patches, their SOAP and pixel features, the CNN
  * (numerical gradient check, learning), and `soapix experiment rotation --tiny` end to end
- * (sharded and parallel runs give the same results as one process).
+ * (sharded and parallel runs give the same results as one process; the runner itself: test/runner.test.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,6 @@ import { makeSoap, PAPER_OPTIMUM } from '../lib/experiments/common';
 import { rotateImage, type Interpolation as RotationInterpolation } from '../lib/data/transform';
 import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
 import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
-import { dealByCost, runWorkers } from '../lib/experiments/workers';
 import { imageToPoints } from '../lib/data/image';
 import { selectBackend } from '../lib/ml/backend';
 import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/models/cnn';
@@ -251,32 +250,6 @@ describe('task bookkeeping', () => {
     expect(new Set(tasks.map(taskId)).size).toBe(tasks.length);
   });
 
-  it('deals tasks to workers with balanced cost', () => {
-    const costs = [9, 8, 7, 3, 2, 2, 1];
-    const g = dealByCost(costs, 3, (c) => c);
-    expect(g.flat().sort()).toEqual([...costs].sort());
-    const loads = g.map((x) => x.reduce((s, c) => s + c, 0));
-    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(2);
-  });
-
-  it('a failing worker stops the others instead of leaving them running', async () => {
-    const script = path.join(work, 'fake-worker.cjs');
-    const marker = path.join(work, 'stopped');
-    const ready = path.join(work, 'ready');
-    // The failing worker exits only once the other one listens for SIGTERM (else the signal could
-    // come before the handler and the marker would never be written).
-    writeFileSync(
-      script,
-      `const fs = require('node:fs');\n` +
-        `if (process.argv[2] === 'fail') { const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(ready)})) { clearInterval(t); process.exit(3); } }, 20); }\n` +
-        `else { process.on('SIGTERM', () => { fs.writeFileSync(${JSON.stringify(marker)}, 'x'); process.exit(0); }); fs.writeFileSync(${JSON.stringify(ready)}, 'x'); setTimeout(() => {}, 120000); }\n`,
-    );
-    const run = runWorkers({ cli: script, groups: [['sleep'], ['fail']], args: (g) => g, describe: (g) => g.join(','), log: () => undefined });
-    await expect(run).rejects.toThrow(/worker 2 \(fail\) exited with status 3/);
-    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(marker)).toBe(true);
-  }, 30_000);
-
   it('averages runs and checks the claims with their thresholds', () => {
     const rec = (condition: 'rotated' | 'upright', model: 'soap' | 'cnn', size: number, run: number, acc: number): RotationRecord => ({
       id: '', condition, model, size, run, trainRows: 0, valRows: 0, testRows: 1, testAccuracy: acc, bestValAccuracy: null, epochsRun: 10, bestEpoch: 5, stoppedEarly: true, backend: 'cpu', seconds: 1,
@@ -299,7 +272,7 @@ describe('task bookkeeping', () => {
 describe('soapix experiment rotation --tiny', () => {
   const args = (out: string, ...more: string[]): string[] => ['experiment', 'rotation', '--tiny', '--quiet', '--out', out, '--threads', '1', ...more];
   const records = (out: string): Record<string, number> =>
-    Object.fromEntries(readdirSync(path.join(out, 'tasks')).map((f) => [f, (JSON.parse(readFileSync(path.join(out, 'tasks', f), 'utf8')) as RotationRecord).testAccuracy]));
+    Object.fromEntries(readdirSync(path.join(out, 'units')).map((f) => [f, (JSON.parse(readFileSync(path.join(out, 'units', f), 'utf8')).result as RotationRecord).testAccuracy]));
 
   it('writes results, the learning-curve figure and the report; shards and workers give the same numbers', async () => {
     const one = path.join(work, 'one');
@@ -317,7 +290,7 @@ describe('soapix experiment rotation --tiny', () => {
     const sharded = path.join(work, 'sharded');
     const s1 = await runCli(args(sharded, '--shard', '1/2'));
     expect(s1.code).toBe(0);
-    expect(s1.stdout).toMatch(/results.json is written by the run that finds every task done/);
+    expect(s1.stdout).toMatch(/this run's tasks are done \(6 of 12\); still missing: rotated-soap-n00040-r00, .*; results.json is written by the run that finds every one done/);
     expect(existsSync(path.join(sharded, 'results.json'))).toBe(false);
     const s2 = await runCli(args(sharded, '--shard', '2/2'));
     expect(s2.code).toBe(0);
@@ -350,10 +323,10 @@ describe('soapix experiment rotation --tiny', () => {
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/nearest resampling/);
     const mixed = await runCli(args(out, ...base));
     expect(mixed.code).not.toBe(0);
-    expect(mixed.stderr).toMatch(/interpolation is "nearest" there and "bilinear" in this run/);
+    expect(mixed.stderr).toMatch(/holds units of other settings \(--interpolation "nearest" there, "bilinear" in this run\)/);
     const seed = await runCli(args(out, ...base, '--interpolation', 'nearest', '--seed', '5'));
     expect(seed.code).not.toBe(0);
-    expect(seed.stderr).toMatch(/seed is \d+ there and 5 in this run/);
+    expect(seed.stderr).toMatch(/--seed \d+ there, 5 in this run/);
     const bad = await runCli(args(out, ...base, '--interpolation', 'cubic'));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/bilinear, nearest/);

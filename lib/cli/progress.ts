@@ -126,3 +126,22 @@ export class ProgressReporter {
     }
   }
 }
+
+/** Where an experiment run stands (the runner's progress events). */
+export interface UnitProgress {
+  done: number;
+  total: number;
+  running: readonly string[];
+  elapsedSeconds: number;
+}
+
+/**
+ * One progress line of an experiment run: "compression: 1/2 h_e grid points done (50%), 3m12s
+ * elapsed, ETA 3m12s; running he-20".
+ */
+export function unitProgressLine(label: string, noun: string, s: UnitProgress): string {
+  const pct = s.total > 0 ? Math.round((100 * s.done) / s.total) : 100;
+  const eta = s.done > 0 && s.done < s.total ? `, ETA ${formatDuration((s.elapsedSeconds / s.done) * (s.total - s.done))}` : '';
+  const running = s.running.length > 0 ? `; running ${s.running.join(', ')}` : '';
+  return `${label}: ${s.done}/${s.total} ${noun} done (${pct}%), ${formatDuration(s.elapsedSeconds)} elapsed${eta}${running}`;
+}

@@ -1,13 +1,19 @@
 /**
  * `soapix experiment <name>`: the paper's experiments. Each experiment is one register function
- * below, added to EXPERIMENTS; it defines its subcommand's options and action.
+ * below, added to EXPERIMENTS; it defines its subcommand's options and action. The experiments
+ * made of independent units (docs/RUNNER.md) run through {@link runGrid}: --workers, --shard,
+ * progress lines, and the message of a run that leaves units to other shards.
  */
 import { Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 
 import { integerParser, numberParser, parseShard, type ShardSpec } from '../cli/parse';
 import { gtoRCutParser, lMaxParser, nMaxParser } from '../cli/soap-options';
+import { unitProgressLine } from '../cli/progress';
 import type { BackendName } from '../ml/backend';
+import type { Experiment } from '../experiments/definition';
+import type { RunOutcome } from '../experiments/runner';
 import { UsageError } from '../util/usage-error';
 
 /** Where an experiment writes and what stops it. */
@@ -93,84 +99,116 @@ function trainingSettings(
   };
 }
 
+/** The options of a run of independent units. */
+export interface GridOpts {
+  out: string;
+  quiet: boolean;
+  threads: number;
+  workers: number;
+  shard?: ShardSpec;
+  summary?: boolean;
+}
+
+/** Adds --shard and --workers (and --no-summary with `summary`) to a command whose units are `what`. */
+export function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
+  cmd
+    .option('--shard <i/n>', `run only ${what} k (in protocol order) with k mod n = i-1 (1 <= i <= n, e.g. --shard $SLURM_ARRAY_TASK_ID/N); the run that finds every one done merges`, parseShard)
+    .option('--workers <n>', `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`, integerParser(0, 1024), 1);
+  return summary ? cmd.option('--no-summary', `skip the merge (results.json, figures, report) even when every one of the ${what} is done`) : cmd;
+}
+
+/**
+ * Runs `def` with `spec` through the runner: progress lines on stderr (unless --quiet), and, when
+ * the run leaves units to other shards, a line on stdout saying which. Resolves with the outcome.
+ */
+export async function runGrid<Spec, Unit, Result, Summary, State>(def: Experiment<Spec, Unit, Result, Summary, State>, spec: Spec, o: GridOpts, io: ExperimentIO): Promise<RunOutcome<Unit, Summary>> {
+  const { runExperiment } = await import('../experiments/runner.js');
+  const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
+  const noun = def.unitNoun ?? 'units';
+  const r = await runExperiment(def, spec, {
+    out: o.out,
+    workers: o.workers === 0 ? availableParallelism() : o.workers,
+    shard: o.shard,
+    threads: o.threads,
+    merge: o.summary !== false,
+    log,
+    onProgress: log && ((p) => void (p.event === 'unit-done' && log(unitProgressLine(def.name, noun, p)))),
+    signal: io.signal,
+  });
+  if (r.summary === null && o.summary !== false) {
+    io.stdout.write(
+      `this run's ${noun} are done (${r.inRun} of ${r.total}); still missing: ${r.missingIds.join(', ')}; ` +
+        `${def.resultsFile ?? 'results.json'} is written by the run that finds every one done (${path.join(o.out, 'units')})\n`,
+    );
+  }
+  return r;
+}
+
 const registerClassify: RegisterExperiment = (parent, io) => {
   const cmd = parent
     .command('classify')
     .description(
       'Experiment 1: train the pixel classifier at given SOAP parameters on sampled MNIST spectra and evaluate on the test images. ' +
         'Writes results.json, model/, confusion / training / prediction-map figures and report.html. ' +
-        'Full protocol: --train-samples 120000 --test-samples 10000 --epochs 300 (the defaults).',
+        'Full protocol: --train-samples 120000 --test-samples 10000 --epochs 300 (the defaults). ' +
+        '--runs N repeats it with seeds --seed, --seed + 1, ...: one JSON per run in units/ (each run\'s full results in runs/seed-<s>/, no model or figures), ' +
+        'then results.json with every run and the mean ± standard deviation of each metric, and report.html; --workers and --shard i/n spread the runs.',
     );
-  addTrainingOptions(addSoapOptions(addCommonOptions(cmd))).action(async (o: CommonOpts) => {
-    const { runClassify, PAPER_CLASSIFY, TINY_CLASSIFY } = await import('../experiments/classify.js');
-    const d = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
-    const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
-    const r = await runClassify({
-      out: o.out,
-      rCut: o.rCut ?? d.rCut,
-      nMax: o.nMax ?? d.nMax,
-      lMax: o.lMax ?? d.lMax,
-      sigma: o.sigma ?? d.sigma,
-      ...trainingSettings(o, d),
-      seed: o.seed,
-      backend: o.backend,
-      threads: o.threads,
-      log,
-      signal: io.signal,
-    });
-    io.stdout.write(
-      `test accuracy ${fmt(r.test.accuracy)}  precision ${fmt(r.test.precision)}  recall ${fmt(r.test.recall)}  F1 ${fmt(r.test.f1)}  ` +
-        `(${r.test.n} test spectra; ${r.training.epochsRun} epochs, best ${r.training.bestEpoch ?? '-'}; backend ${r.backend.name}; ` +
-        `${r.seconds.total.toFixed(1)} s)\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
-    );
-  });
+  addGridOptions(addTrainingOptions(addSoapOptions(addCommonOptions(cmd))).option('--runs <n>', 'runs with seeds seed, seed + 1, ... (default 1: one run, with model and figures)', integerParser(1, 10000), 1), 'runs', false).action(
+    async (o: CommonOpts & { runs: number; workers: number; shard?: ShardSpec }, command: Command) => {
+      const { runClassify, PAPER_CLASSIFY, TINY_CLASSIFY } = await import('../experiments/classify.js');
+      const d = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
+      const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
+      const soap = { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma };
+      if (o.runs > 1) {
+        const { classifyRunsExperiment } = await import('../experiments/classify-runs.js');
+        const r = (await runGrid(classifyRunsExperiment, { ...soap, runs: o.runs, ...trainingSettings(o, d), seed: o.seed, backend: o.backend }, o, io)).summary;
+        if (r === null) return;
+        const pm = (m: 'accuracy' | 'precision' | 'recall' | 'f1'): string => `${fmt(r.mean[m])} ± ${fmt(r.std[m])}`;
+        io.stdout.write(
+          `${r.runs} runs (seeds ${r.seeds[0]}..${r.seeds.at(-1)}): test accuracy ${pm('accuracy')}  precision ${pm('precision')}  recall ${pm('recall')}  F1 ${pm('f1')}\n` +
+            `wrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+        );
+        return;
+      }
+      const given = (['workers', 'shard'] as const).filter((k) => command.getOptionValueSource(k) === 'cli').map((k) => `--${k}`);
+      if (given.length) throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to --runs N with N > 1 (one run trains one classifier)`);
+      const r = await runClassify({ out: o.out, ...soap, ...trainingSettings(o, d), seed: o.seed, backend: o.backend, threads: o.threads, log, signal: io.signal });
+      io.stdout.write(
+        `test accuracy ${fmt(r.test.accuracy)}  precision ${fmt(r.test.precision)}  recall ${fmt(r.test.recall)}  F1 ${fmt(r.test.f1)}  ` +
+          `(${r.test.n} test spectra; ${r.training.epochsRun} epochs, best ${r.training.bestEpoch ?? '-'}; backend ${r.backend.name}; ` +
+          `${r.seconds.total.toFixed(1)} s)\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+      );
+    },
+  );
 };
 
 const registerHparamSearch: RegisterExperiment = (parent, io) => {
   const cmd = parent
     .command('hparam-search')
     .description(
-      'Experiment 1: Monte Carlo search over r_cut [2,100], n_max [2,11], l_max [2,11], sigma [1,10]. One JSON per trial in trials/, ' +
-        'then search.json, scatter plots coloured by accuracy and report.html. Full protocol: --trials 168 --epochs 300 ' +
-        '--train-samples 120000 --test-samples 10000. --shard i/n for machines, --workers for processes; reruns skip finished trials.',
+      'Experiment 1: Monte Carlo search over r_cut [2,100], n_max [2,11], l_max [2,11], sigma [1,10]. One JSON per trial in units/ ' +
+        '(each trial\'s full classify results in trials/trial-NNNN/), then search.json, scatter plots coloured by accuracy and report.html. ' +
+        'Full protocol: --trials 168 --epochs 300 --train-samples 120000 --test-samples 10000. --shard i/n for machines, --workers for processes; ' +
+        'reruns skip finished trials; the run that finds every trial done writes search.json.',
     );
-  addTrainingOptions(addCommonOptions(cmd))
-    .option('--trials <n>', 'number of trials (paper 168)', integerParser(1), 168)
-    .option('--shard <i/n>', 'run trials k with k mod n = i-1 only', parseShard)
-    .option('--workers <n>', 'parallel worker processes (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
-    .addOption(new Option('--only <list>', 'internal: run only these trial indices').hideHelp())
-    .option('--no-summary', 'skip writing search.json, the figures and the report')
-    .action(async (o: CommonOpts & { trials: number; shard?: ShardSpec; workers: number; only?: string; summary: boolean }) => {
-      const hs = await import('../experiments/hparam-search.js');
+  addGridOptions(addTrainingOptions(addCommonOptions(cmd)).option('--trials <n>', 'number of trials (paper 168)', integerParser(1), 168), 'trials', true).action(
+    async (o: CommonOpts & GridOpts & { trials: number }) => {
+      const { hparamSearchExperiment } = await import('../experiments/hparam-search.js');
       const { PAPER_CLASSIFY, TINY_CLASSIFY } = await import('../experiments/classify.js');
       const d = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
-      const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
-      hs.setSearchThreads(o.threads);
-      const workers = o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers;
-      const opts = {
-        out: o.out,
-        trials: o.trials,
-        ...trainingSettings(o, d),
-        seed: o.seed,
-        backend: o.backend,
-        shard: o.shard,
-        workers,
-        only: o.only !== undefined ? o.only.split(',').map(Number) : undefined,
-        workerArgs: o.quiet ? ['--quiet'] : [],
-        log,
-        signal: io.signal,
-      };
-      const records = await hs.runHparamSearch(opts);
-      if (!o.summary) return;
-      const best = await hs.writeSearchSummary(path.resolve(o.out), records, opts);
+      const r = (await runGrid(hparamSearchExperiment, { trials: o.trials, ...trainingSettings(o, d), seed: o.seed, backend: o.backend }, o, io)).summary;
+      if (r === null) return;
+      const best = r.best;
       io.stdout.write(
-        `${records.length}/${o.trials} trials done` +
+        `${r.done}/${r.trials} trials done` +
           (best
             ? `; best: trial ${best.trial} rCut ${best.rCut} nMax ${best.nMax} lMax ${best.lMax} sigma ${best.sigma}: val accuracy ${best.valAccuracy?.toFixed(4)}, test accuracy ${fmt(best.testAccuracy)}`
             : '') +
           `\nwrote ${path.join(o.out, 'search.json')}, ${path.join(o.out, 'report.html')}\n`,
       );
-    });
+    },
+  );
 };
 
 /** Parses a comma-separated list of positive numbers (integers with `integer`). */
@@ -191,7 +229,7 @@ const registerCompression: RegisterExperiment = (parent, io) => {
       'Experiment 2: PCA, linear AE and deep AEs (h_m 2,4,10) over a grid of code widths h_e: validation reconstruction MSE and the ' +
         'test accuracy of the Experiment-1 classifier retrained on the codes, relative to the full features. Writes results.json, ' +
         'figures (MSE vs h_e, accuracy vs h_e, correlation matrix) and report.html. Full protocol: the defaults. ' +
-        'One file per h_e in points/; --workers for processes, --shard i/n for machines; reruns skip finished h_e. ' +
+        'One JSON per h_e in units/; --workers for processes, --shard i/n for machines; reruns skip finished h_e. ' +
         'Every trained autoencoder is saved to models/<method>-he<h_e>/ (model.json, weights.bin, soapix.json with the SOAP parameters and scaler; Autoencoder.load reads it).',
     );
   addSoapOptions(addCommonOptions(cmd))
@@ -205,55 +243,40 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
     .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
-    .option('--shard <i/n>', 'train only h_e grid points k (ascending h_e) with k mod n = i-1; the run that finds all points done merges them', parseShard)
-    .option('--workers <n>', 'parallel worker processes, each training a share of the h_e grid (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
-    .addOption(new Option('--only <list>', 'internal: train only these h_e, no merge').hideHelp())
-    .action(
-      async (
-        o: CommonOpts & { he?: number[]; hm?: number[]; methods?: string; classifierEpochs?: number; classifierPatience?: number; shard?: ShardSpec; workers: number; only?: string },
-      ) => {
-        const { runCompressionExperiment } = await import('../experiments/compression.js');
-        const methods = o.methods?.split(',').map((m) => m.trim());
-        if (methods && !methods.every((m) => m === 'pca' || m === 'linear-ae' || m === 'deep-ae')) {
-          throw new UsageError(`--methods must be a subset of pca,linear-ae,deep-ae, got '${o.methods}'`);
-        }
-        const soap = o.rCut !== undefined || o.nMax !== undefined || o.lMax !== undefined || o.sigma !== undefined;
-        const { PAPER_OPTIMUM } = await import('../experiments/common.js');
-        const { TINY_SOAP } = await import('../experiments/compression.js');
-        const d = o.tiny ? TINY_SOAP : PAPER_OPTIMUM;
-        const r = await runCompressionExperiment({
-          out: o.out,
-          tiny: o.tiny,
-          seed: o.seed,
-          trainSamples: o.trainSamples,
-          testSamples: o.testSamples,
-          he: o.he,
-          hm: o.hm,
-          methods: methods as ('pca' | 'linear-ae' | 'deep-ae')[] | undefined,
-          epochs: o.epochs,
-          patience: o.patience,
-          classifierEpochs: o.classifierEpochs,
-          classifierPatience: o.classifierPatience,
-          threads: o.threads,
-          backend: o.backend === 'auto' ? undefined : o.backend,
-          soap: soap ? { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma } : undefined,
-          shard: o.shard,
-          workers: o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers,
-          only: o.only !== undefined ? parseNumberList('--only', true)(o.only) : undefined,
-          signal: io.signal,
-          log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
-        });
-        if (r === null) {
-          if (o.only === undefined) io.stdout.write(`this run's h_e grid points are done (${path.join(o.out, 'points')}); results.json is written by the run that finds every point done\n`);
-          return;
-        }
-        io.stdout.write(
-          `baseline test accuracy ${fmt(r.baseline.accuracy)} (${r.features} features)\n` +
-            r.points.map((p) => `${p.method} h_e ${p.he}: val MSE ${p.valMse.toPrecision(4)}, accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
-            `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
-        );
-      },
-    );
+  addGridOptions(cmd, 'h_e grid points (ascending h_e)', false).action(
+    async (o: CommonOpts & GridOpts & { he?: number[]; hm?: number[]; methods?: string; classifierEpochs?: number; classifierPatience?: number }) => {
+      const { compressionExperiment, compressionSpec, TINY_SOAP } = await import('../experiments/compression.js');
+      const methods = o.methods?.split(',').map((m) => m.trim());
+      if (methods && !methods.every((m) => m === 'pca' || m === 'linear-ae' || m === 'deep-ae')) {
+        throw new UsageError(`--methods must be a subset of pca,linear-ae,deep-ae, got '${o.methods}'`);
+      }
+      const soap = o.rCut !== undefined || o.nMax !== undefined || o.lMax !== undefined || o.sigma !== undefined;
+      const { PAPER_OPTIMUM } = await import('../experiments/common.js');
+      const d = o.tiny ? TINY_SOAP : PAPER_OPTIMUM;
+      const spec = compressionSpec({
+        tiny: o.tiny,
+        seed: o.seed,
+        trainSamples: o.trainSamples,
+        testSamples: o.testSamples,
+        he: o.he,
+        hm: o.hm,
+        methods: methods as ('pca' | 'linear-ae' | 'deep-ae')[] | undefined,
+        epochs: o.epochs,
+        patience: o.patience,
+        classifierEpochs: o.classifierEpochs,
+        classifierPatience: o.classifierPatience,
+        backend: o.backend === 'auto' ? undefined : o.backend,
+        soap: soap ? { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma } : undefined,
+      });
+      const r = (await runGrid(compressionExperiment, spec, o, io)).summary;
+      if (r === null) return;
+      io.stdout.write(
+        `baseline test accuracy ${fmt(r.baseline.accuracy)} (${r.features} features)\n` +
+          r.points.map((p) => `${p.method} h_e ${p.he}: val MSE ${p.valMse.toPrecision(4)}, accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
+          `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+      );
+    },
+  );
 };
 
 const registerNoise: RegisterExperiment = (parent, io) => {
@@ -266,7 +289,7 @@ const registerNoise: RegisterExperiment = (parent, io) => {
         'reproduces the paper\'s 92 % at 1.0 and 51 % at 3.9, its "validation accuracy" of §4.4): at every sigma_d and at 0, spectra of the ' +
         'noisy test images (SOAP at the paper optimum), split 80:20 by image (the same split at every level), a RobustScaler and a fresh ' +
         '512-256-128 MLP fitted on the 80 %, accuracy on the 20 %; --model is refused with it. Its levels are independent trainings, one JSON ' +
-        'per level in levels/: --workers for processes, --shard i/n for machines; reruns skip finished levels; the run that finds every level ' +
+        'per level in units/: --workers for processes, --shard i/n for machines; reruns skip finished levels; the run that finds every level ' +
         'done writes results.json, accuracy_vs_sigma.png and report.html (fixed-model writes them at once). ' +
         '--tiny: 200 images, sigma_d 0.1, 1, 5, 2 epochs, small SOAP and MLP.',
     );
@@ -280,87 +303,61 @@ const registerNoise: RegisterExperiment = (parent, io) => {
     .option('--epochs <n>', 'maximum epochs of the classifier trained here (fixed-model without --model), or of each retrained one (default 30)', integerParser(1))
     .option('--patience <n>', 'early stopping patience of those classifiers (retrain: on validation accuracy) (default 5)', integerParser(1))
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0)
-    .option('--shard <i/n>', 'retrain: run levels k (sigma_d = 0, then ascending sigma_d) with k mod n = i-1 only', parseShard)
-    .option('--workers <n>', 'retrain: parallel worker processes, each retraining a share of the levels (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
-    .addOption(new Option('--only <list>', 'internal: run only these levels (sigma_d values, 0 included)').hideHelp())
-    .option('--no-summary', 'retrain: skip writing results.json, the figure and the report')
-    .action(
-      async (
-        o: CommonOpts & {
-          protocol: 'fixed-model' | 'retrain';
-          model?: string;
-          sigmas?: number[];
-          testImages?: number;
-          perImage?: number;
-          shard?: ShardSpec;
-          workers: number;
-          only?: string;
-          summary: boolean;
-        },
-        command: Command,
-      ) => {
-        if (o.protocol === 'retrain') {
-          if (o.model !== undefined) throw new UsageError('--model is for --protocol fixed-model; --protocol retrain trains a new classifier at every noise level');
-          if (o.trainSamples !== undefined) throw new UsageError('--train-samples is for --protocol fixed-model without --model; with retrain the data are the test images (--test-images, --per-image)');
-        } else {
-          if (o.perImage !== undefined) throw new UsageError('--per-image applies to --protocol retrain only');
-          const given = [
-            ...(command.getOptionValueSource('workers') === 'cli' ? ['--workers'] : []),
-            ...(o.shard !== undefined ? ['--shard'] : []),
-            ...(o.only !== undefined ? ['--only'] : []),
-            ...(o.summary === false ? ['--no-summary'] : []),
-          ];
-          if (given.length) {
-            throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to --protocol retrain only: fixed-model trains at most one classifier (add --protocol retrain to retrain per noise level in parallel)`);
-          }
-        }
-        let only: number[] | undefined;
-        if (o.only !== undefined) {
-          only = o.only.split(',').map((t) => Number(t.trim()));
-          if (!only.every((n) => Number.isFinite(n) && n >= 0)) throw new UsageError(`--only must be comma-separated noise levels >= 0, got '${o.only}'`);
-        }
-        const noise = await import('../experiments/noise.js');
-        const r = await noise.runNoiseExperiment({
-          out: o.out,
-          protocol: o.protocol,
-          model: o.model,
-          sigmas: o.sigmas,
-          testImages: o.testImages,
-          perImage: o.perImage,
-          trainSamples: o.trainSamples,
-          epochs: o.epochs,
-          patience: o.patience,
-          seed: o.seed,
-          tiny: o.tiny,
-          threads: o.threads,
-          backend: o.backend === 'auto' ? undefined : o.backend,
-          workers: o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers,
-          shard: o.shard,
-          only,
-          summary: o.summary,
-          workerArgs: o.quiet ? ['--quiet'] : [],
-          log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
-          signal: io.signal,
-        });
-        if (r === null) {
-          if (o.only !== undefined) return;
-          const { existsSync } = await import('node:fs');
-          const missing = [0, ...noise.noiseSigmas(o)].filter((s) => !existsSync(noise.noiseLevelFile(path.resolve(o.out), s)));
-          io.stdout.write(
-            `this run's noise levels are done (${path.join(o.out, 'levels')}); ` +
-              (missing.length
-                ? `still missing: sigma_d ${missing.map(String).join(', ')}; results.json is written by the run that finds every level done\n`
-                : 'every level is done; run again without --no-summary to write results.json\n'),
-          );
-          return;
-        }
-        io.stdout.write(
+  addGridOptions(cmd, 'levels of --protocol retrain (sigma_d = 0, then ascending sigma_d)', true).action(
+    async (o: CommonOpts & GridOpts & { protocol: 'fixed-model' | 'retrain'; model?: string; sigmas?: number[]; testImages?: number; perImage?: number }, command: Command) => {
+      const noise = await import('../experiments/noise.js');
+      const backend = o.backend === 'auto' ? undefined : o.backend;
+      const print = (r: import('../experiments/noise.js').NoiseResults): void =>
+        void io.stdout.write(
           (r.protocol === 'retrain' ? 'protocol retrain (validation accuracy of a classifier retrained per noise level)\n' : '') +
             r.points.map((p) => `sigma_d ${p.sigma.toPrecision(3)}: ${r.protocol === 'retrain' ? 'validation ' : ''}accuracy ${fmt(p.accuracy)} (${(100 * p.relativeAccuracy).toFixed(1)} %)`).join('\n') +
             `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
         );
-      },
-    );
+      if (o.protocol === 'retrain') {
+        if (o.model !== undefined) throw new UsageError('--model is for --protocol fixed-model; --protocol retrain trains a new classifier at every noise level');
+        if (o.trainSamples !== undefined) throw new UsageError('--train-samples is for --protocol fixed-model without --model; with retrain the data are the test images (--test-images, --per-image)');
+        const spec = noise.noiseRetrainSpec({
+          tiny: o.tiny,
+          seed: o.seed,
+          sigmas: noise.noiseSigmas(o),
+          testImages: o.testImages ?? (o.tiny ? 200 : 10000),
+          perImage: o.perImage,
+          epochs: o.epochs,
+          patience: o.patience,
+          backend,
+        });
+        const r = (await runGrid(noise.noiseRetrainExperiment, spec, o, io)).summary;
+        if (r !== null) print(r);
+        return;
+      }
+      if (o.perImage !== undefined) throw new UsageError('--per-image applies to --protocol retrain only');
+      const given = [
+        ...(command.getOptionValueSource('workers') === 'cli' ? ['--workers'] : []),
+        ...(o.shard !== undefined ? ['--shard'] : []),
+        ...(o.summary === false ? ['--no-summary'] : []),
+      ];
+      if (given.length) {
+        throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to --protocol retrain only: fixed-model trains at most one classifier (add --protocol retrain to retrain per noise level in parallel)`);
+      }
+      const r = await noise.runNoiseExperiment({
+        out: o.out,
+        protocol: 'fixed-model',
+        model: o.model,
+        sigmas: o.sigmas,
+        testImages: o.testImages,
+        trainSamples: o.trainSamples,
+        epochs: o.epochs,
+        patience: o.patience,
+        seed: o.seed,
+        tiny: o.tiny,
+        threads: o.threads,
+        backend,
+        log: o.quiet ? () => undefined : (line: string) => void io.stderr.write(line + '\n'),
+        signal: io.signal,
+      });
+      if (r !== null) print(r);
+    },
+  );
 };
 
 /** Parses a comma-separated subset of `allowed`. */
@@ -380,7 +377,7 @@ const registerRotation: RegisterExperiment = (parent, io) => {
     .description(
       'Experiment 4: SOAP (Experiment-1 MLP on SOAP at the patch centre) against the paper\'s CNN (raw patch) on patches of rotated test ' +
         'images, as learning curves: conditions rotated (training patches rotated too) and upright; mean ± std over runs per training size. ' +
-        'Also soap-extra (SOAP + mean intensity + point count). One JSON per task in tasks/; --workers for processes, --shard i/n for ' +
+        'Also soap-extra (SOAP + mean intensity + point count). One JSON per task in units/; --workers for processes, --shard i/n for ' +
         'machines; reruns skip finished tasks; the run that finds every task done writes results.json, learning_curves.png and report.html. ' +
         'Full protocol: --sizes 100..6000 step 100 (the default) --runs 10 --epochs 1000.',
     );
@@ -401,13 +398,10 @@ const registerRotation: RegisterExperiment = (parent, io) => {
     .option('--hidden <widths>', 'MLP widths of the SOAP models (default 512,256,128)', parseHidden)
     .option('--cnn-learning-rate <lr>', 'Adam learning rate of the CNN (paper 1e-4)', numberParser({ min: 0, minExclusive: true }), 1e-4)
     .option('--threads <n>', 'SOAP threads (0: all cores)', integerParser(0, 4096), 0)
-    .option('--shard <i/n>', 'run tasks k (in protocol order) with k mod n = i-1 only', parseShard)
-    .option('--workers <n>', 'parallel worker processes (default: 1; 0 = one per core)', integerParser(0, 1024), 1)
-    .addOption(new Option('--only <list>', 'internal: run only these task ids').hideHelp())
-    .option('--no-summary', 'skip writing results.json, the figure and the report')
-    .action(
-      async (
-        o: CommonOpts & {
+  addGridOptions(cmd, 'tasks', true).action(
+    async (
+      o: CommonOpts &
+        GridOpts & {
           dataset: 'mnist' | 'fashion-mnist';
           fashionDir?: string;
           patchSize?: number;
@@ -418,55 +412,42 @@ const registerRotation: RegisterExperiment = (parent, io) => {
           conditions?: ('rotated' | 'upright')[];
           models?: ('soap' | 'soap-extra' | 'cnn')[];
           cnnLearningRate: number;
-          shard?: ShardSpec;
-          workers: number;
-          only?: string;
-          summary: boolean;
         },
-      ) => {
-        const rot = await import('../experiments/rotation.js');
-        const d = o.tiny ? rot.TINY_ROTATION : rot.PAPER_ROTATION;
-        const { PAPER_OPTIMUM } = await import('../experiments/common.js');
-        const sd = o.tiny ? rot.TINY_ROTATION_SOAP : PAPER_OPTIMUM;
-        const r = await rot.runRotationExperiment({
-          out: o.out,
-          dataset: o.dataset,
-          fashionDir: o.fashionDir,
-          soap: { rCut: o.rCut ?? sd.rCut, nMax: o.nMax ?? sd.nMax, lMax: o.lMax ?? sd.lMax, sigma: o.sigma ?? sd.sigma },
-          patchSize: o.patchSize ?? d.patchSize,
-          interpolation: o.interpolation,
-          sizes: o.sizes ?? [...d.sizes],
-          runs: o.runs ?? d.runs,
-          testPatches: o.testPatches ?? d.testPatches,
-          epochs: o.epochs ?? d.epochs,
-          patience: o.patience ?? d.patience,
-          conditions: o.conditions ?? [...rot.ROTATION_CONDITIONS],
-          models: o.models ?? [...rot.ROTATION_MODELS],
-          hidden: o.hidden ?? [512, 256, 128],
-          cnnLearningRate: o.cnnLearningRate,
-          seed: o.seed,
-          backend: o.backend,
-          threads: o.threads,
-          workers: o.workers === 0 ? (await import('node:os')).availableParallelism() : o.workers,
-          shard: o.shard,
-          only: o.only?.split(','),
-          summary: o.summary,
-          workerArgs: [...(o.quiet ? ['--quiet'] : []), ...(o.tiny ? ['--tiny'] : [])],
-          log: o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n'),
-          signal: io.signal,
-        });
-        if (r === null) {
-          if (o.only === undefined) io.stdout.write(`this run's tasks are done (${path.join(o.out, 'tasks')}); results.json is written by the run that finds every task done\n`);
-          return;
-        }
-        io.stdout.write(
-          r.curves.map((c) => `${c.condition} ${c.model} n=${c.size}: test accuracy ${fmt(c.mean)} ± ${fmt(c.std)} (${c.runs} runs)`).join('\n') +
-            '\n' +
-            r.claims.map((c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`).join('\n') +
-            `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
-        );
-      },
-    );
+    ) => {
+      const rot = await import('../experiments/rotation.js');
+      const d = o.tiny ? rot.TINY_ROTATION : rot.PAPER_ROTATION;
+      const { PAPER_OPTIMUM } = await import('../experiments/common.js');
+      const sd = o.tiny ? rot.TINY_ROTATION_SOAP : PAPER_OPTIMUM;
+      const spec: import('../experiments/rotation.js').RotationSpec = {
+        dataset: o.dataset,
+        ...(o.fashionDir !== undefined ? { fashionDir: o.fashionDir } : {}),
+        soap: { rCut: o.rCut ?? sd.rCut, nMax: o.nMax ?? sd.nMax, lMax: o.lMax ?? sd.lMax, sigma: o.sigma ?? sd.sigma },
+        patchSize: o.patchSize ?? d.patchSize,
+        interpolation: o.interpolation,
+        sizes: o.sizes ?? [...d.sizes],
+        runs: o.runs ?? d.runs,
+        testPatches: o.testPatches ?? d.testPatches,
+        epochs: o.epochs ?? d.epochs,
+        patience: o.patience ?? d.patience,
+        conditions: o.conditions ?? [...rot.ROTATION_CONDITIONS],
+        models: o.models ?? [...rot.ROTATION_MODELS],
+        hidden: o.hidden ?? [512, 256, 128],
+        cnnLearningRate: o.cnnLearningRate,
+        seed: o.seed,
+        backend: o.backend,
+        threads: o.threads,
+        workers: o.workers === 0 ? availableParallelism() : o.workers,
+      };
+      const r = (await runGrid(rot.rotationExperiment, spec, o, io)).summary;
+      if (r === null) return;
+      io.stdout.write(
+        r.curves.map((c) => `${c.condition} ${c.model} n=${c.size}: test accuracy ${fmt(c.mean)} ± ${fmt(c.std)} (${c.runs} runs)`).join('\n') +
+          '\n' +
+          r.claims.map((c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`).join('\n') +
+          `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
+      );
+    },
+  );
 };
 
 /** Every experiment subcommand; add one register function here to add an experiment. */

@@ -11,9 +11,10 @@
  * parameters and the scaler), confusion.{svg,png}, training.{svg,png}, prediction-maps.{svg,png},
  * report.html.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { writeFileAtomic } from '../util/atomic-file';
 import type { Dataset } from '../data/dataset';
 import { mnistDataset } from '../data/datasets';
 import { renderFigure } from '../report/figures';
@@ -63,6 +64,9 @@ export interface ClassifyOptions extends SoapParams {
   trainSet?: Dataset;
   testSet?: Dataset;
 }
+
+/** The data and training settings of a classify run (shared by hparam-search trials and repeated runs). */
+export type ClassifyTraining = Pick<ClassifyOptions, 'trainSamples' | 'testSamples' | 'epochs' | 'patience' | 'seed' | 'hidden' | 'backend'>;
 
 /** The settings of `--tiny` (CI): small sizes and parameters, finishes in seconds. */
 export const TINY_CLASSIFY = Object.freeze({
@@ -305,6 +309,6 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
   }
   clf.dispose();
   results.seconds.total = secondsSince(t0);
-  await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
 }

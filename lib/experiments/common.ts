@@ -28,6 +28,20 @@ export const PAPER_OPTIMUM: SoapParams = Object.freeze({ rCut: 63, nMax: 7, lMax
 /** Algorithm 1's image options (z = floor(I / 10), threshold 10). */
 export const IMAGE_OPTIONS: ImageToPointsOptions = Object.freeze({ zScale: 0.1, zRounding: 'floor' as const });
 
+/** The command-line flag of each common setting, for the runner's mismatch message (definition.ts `settingNames`). */
+export const SETTING_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  rCut: '--r-cut',
+  nMax: '--n-max',
+  lMax: '--l-max',
+  sigma: '--sigma',
+  trainSamples: '--train-samples',
+  testSamples: '--test-samples',
+  epochs: '--epochs',
+  patience: '--patience',
+  seed: '--seed',
+  hidden: '--hidden',
+});
+
 /** The Soap object of the experiments for `p`. */
 export function makeSoap(p: SoapParams): Soap {
   return new Soap({ species: ['H'], rCut: p.rCut, nMax: p.nMax, lMax: p.lMax, sigma: p.sigma, rbf: 'gto' });
@@ -156,12 +170,12 @@ export function classHistogram(map: ArrayLike<number>, classes: number): { count
   return { counts, majority };
 }
 
-/**
- * The keys of `want` whose values (compared as JSON) differ in `have`, in `want`'s key order: a
- * resumed experiment must not mix result files computed with other settings.
- */
-export function differingSettings<T extends object>(have: Partial<T> | undefined, want: T): (keyof T & string)[] {
-  return (Object.keys(want) as (keyof T & string)[]).filter((k) => JSON.stringify(have?.[k]) !== JSON.stringify(want[k]));
+/** One of the paper's claims, checked against a run. */
+export interface ClaimCheck {
+  claim: string;
+  /** true / false, or null when the run does not test it. */
+  holds: boolean | null;
+  detail: string;
 }
 
 /** Row-normalised confusion matrix heatmap (values printed in the cells). */
@@ -271,4 +285,12 @@ export function firstIndexOfLabel(ds: Dataset, label: number, from = 0): number 
 /** Elapsed seconds since `t0` (process.hrtime.bigint()). */
 export function secondsSince(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Mean and sample standard deviation (n - 1 in the denominator; 0 for a single value) of `values`. */
+export function meanAndStd(values: readonly number[]): { mean: number; std: number } {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std };
 }

@@ -8,23 +8,22 @@
  *
  *   soapix experiment hparam-search --trials 168 --epochs 300 --train-samples 120000 --test-samples 10000 --out search
  *
- * Trial k's parameters depend only on (seed, k), so `--shard i/n` (trials k with k mod n = i-1)
- * splits the search across machines, `--workers w` across processes of this machine (forks of
- * the CLI, one per core), and a rerun skips trials whose result file exists. The last step (any
- * run that finds every trial done) writes search.json, the scatter plots and report.html.
+ * Trial k's parameters depend only on (seed, k). On the runner (runner.ts, docs/RUNNER.md) each
+ * trial is a unit, file units/trial-NNNN.json (the trial's full classify results in
+ * trials/trial-NNNN/results.json): `--shard i/n` (trials k with k mod n = i-1) splits the search
+ * across machines, `--workers w` across processes, and a rerun skips finished trials. The run that
+ * finds every trial done writes search.json, the scatter plots and report.html.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { renderFigure, type VegaLiteSpec } from '../report/figures';
 import { Rng } from '../util/random';
 import { writeReport } from '../report/html';
 import { deriveSeed } from '../features/sampling';
-import type { BackendName } from '../ml/backend';
-import { runClassify, type ClassifyResults } from './classify';
-import { secondsSince, type SoapParams } from './common';
-import { dealRoundRobin, runWorkers } from './workers';
+import { runClassify, type ClassifyTraining } from './classify';
+import { secondsSince, SETTING_FLAGS, type SoapParams } from './common';
+import { defineExperiment } from './definition';
+import { runToSummary, type ExperimentRunOptions } from './runner';
 
 /** The paper's search ranges. */
 export const SEARCH_RANGES = Object.freeze({ rCut: [2, 100], nMax: [2, 11], lMax: [2, 11], sigma: [1, 10] } as const);
@@ -42,29 +41,13 @@ export function trialParams(seed: number, k: number): SoapParams {
   };
 }
 
-/** Options of {@link runHparamSearch}. */
-export interface HparamSearchOptions {
-  out: string;
+/** Everything a search depends on (JSON: it travels to the workers). */
+export interface HparamSearchSpec extends ClassifyTraining {
   trials: number;
-  trainSamples: number;
-  testSamples: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  hidden: number[];
-  backend: 'auto' | BackendName;
-  shard?: { index: number; count: number };
-  /** Worker processes (forks of the CLI); 1 = run the trials in this process. */
-  workers: number;
-  /** Only these trial indices (used by the workers). */
-  only?: number[];
-  /** The CLI script to fork for workers (default: dist/cli.js next to this file). */
-  cliPath?: string;
-  /** Extra CLI arguments for workers (e.g. --tiny). */
-  workerArgs?: string[];
-  log?: (line: string) => void;
-  signal?: AbortSignal;
 }
+
+/** Options of {@link runHparamSearch}: the spec, and how this run goes (`summary` false: no search.json). */
+export interface HparamSearchOptions extends HparamSearchSpec, ExperimentRunOptions {}
 
 /** One trial's record (trials/trial-NNNN.json). */
 export interface TrialRecord extends SoapParams {
@@ -82,82 +65,81 @@ export interface TrialRecord extends SoapParams {
   seconds: number;
 }
 
-const trialFile = (out: string, k: number): string => path.join(out, 'trials', `trial-${String(k).padStart(4, '0')}.json`);
-
-/** Runs (this shard of) the search; returns the records of every finished trial. */
-export async function runHparamSearch(o: HparamSearchOptions): Promise<TrialRecord[]> {
-  const t0 = process.hrtime.bigint();
-  const log = o.log ?? (() => undefined);
-  const out = path.resolve(o.out);
-  await mkdir(path.join(out, 'trials'), { recursive: true });
-  let mine = Array.from({ length: o.trials }, (_, k) => k);
-  if (o.shard) mine = mine.filter((k) => k % o.shard!.count === o.shard!.index - 1);
-  if (o.only) mine = mine.filter((k) => o.only!.includes(k));
-  const todo = mine.filter((k) => !existsSync(trialFile(out, k)));
-  log(`hparam-search: ${o.trials} trials, ${mine.length} in this run, ${todo.length} to do, ${o.workers} worker(s)`);
-
-  if (o.workers > 1 && todo.length > 1) {
-    const cli = o.cliPath ?? path.join(__dirname, '..', 'cli.js');
-    const groups = dealRoundRobin(todo, o.workers);
-    const args = (g: number[]): string[] => [
-      'experiment', 'hparam-search', '--out', out, '--trials', String(o.trials), '--train-samples', String(o.trainSamples),
-      '--test-samples', String(o.testSamples), '--epochs', String(o.epochs), '--patience', String(o.patience),
-      '--seed', String(o.seed), '--hidden', o.hidden.join(','), '--backend', o.backend, '--workers', '1', '--only', g.join(','),
-      '--threads', '1', '--no-summary', ...(o.workerArgs ?? []),
-    ];
-    await runWorkers({ cli, groups, args, describe: (g) => `trials ${g.join(',')}`, log, signal: o.signal });
-  } else {
-    for (const k of todo) {
-      const p = trialParams(o.seed, k);
-      const tt = process.hrtime.bigint();
-      log(`trial ${k}: rCut ${p.rCut} nMax ${p.nMax} lMax ${p.lMax} sigma ${p.sigma}`);
-      const r: ClassifyResults = await runClassify({
-        ...p,
-        out: path.join(out, 'trials', `trial-${String(k).padStart(4, '0')}`),
-        trainSamples: o.trainSamples,
-        testSamples: o.testSamples,
-        epochs: o.epochs,
-        patience: o.patience,
-        seed: deriveSeed(o.seed, k) % 2 ** 31,
-        hidden: o.hidden,
-        backend: o.backend,
-        artifacts: false,
-        threads: threadsOverride,
-        signal: o.signal,
-      });
-      const rec: TrialRecord = {
-        trial: k,
-        ...p,
-        featureCount: r.soap.featureCount,
-        valAccuracy: r.training.bestValAccuracy,
-        testAccuracy: r.test.accuracy,
-        precision: r.test.precision,
-        recall: r.test.recall,
-        f1: r.test.f1,
-        epochsRun: r.training.epochsRun,
-        bestEpoch: r.training.bestEpoch,
-        stoppedEarly: r.training.stoppedEarly,
-        backend: r.backend.name,
-        seconds: secondsSince(tt),
-      };
-      await writeFile(trialFile(out, k), JSON.stringify(rec, null, 2) + '\n');
-      log(`trial ${k}: val accuracy ${rec.valAccuracy?.toFixed(4)} test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.seconds.toFixed(1)} s)`);
-    }
-  }
-
-  // Collect every finished trial (of all shards).
-  const records: TrialRecord[] = [];
-  for (let k = 0; k < o.trials; k++) {
-    if (existsSync(trialFile(out, k))) records.push(JSON.parse(await readFile(trialFile(out, k), 'utf8')) as TrialRecord);
-  }
-  log(`hparam-search: ${records.length}/${o.trials} trials done (${secondsSince(t0).toFixed(1)} s)`);
-  return records;
+/** search.json. */
+export interface SearchSummary {
+  experiment: 'hparam-search';
+  ranges: typeof SEARCH_RANGES;
+  trials: number;
+  done: number;
+  settings: Omit<HparamSearchSpec, 'trials' | 'backend'>;
+  /** The trial with the best validation accuracy. */
+  best: TrialRecord | null;
+  records: TrialRecord[];
 }
 
-/** Threads of featurization in this process (workers pass --threads 1). */
-let threadsOverride = 0;
-export function setSearchThreads(n: number): void {
-  threadsOverride = n;
+const trialName = (k: number): string => `trial-${String(k).padStart(4, '0')}`;
+
+/** The search on the runner: one unit per trial. */
+export const hparamSearchExperiment = defineExperiment({
+  name: 'hparam-search',
+  module: __filename,
+  unitNoun: 'trials',
+  resultsFile: 'search.json',
+  settingNames: SETTING_FLAGS,
+  settings: (o: HparamSearchSpec) => ({ trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden }),
+  units: (o: HparamSearchSpec) => Array.from({ length: o.trials }, (_, trial) => ({ trial })),
+  unitId: (u: { trial: number }) => trialName(u.trial),
+  run: async (u: { trial: number }, env): Promise<TrialRecord> => {
+    const k = u.trial;
+    const o = env.spec;
+    const p = trialParams(o.seed, k);
+    const tt = process.hrtime.bigint();
+    env.log(`trial ${k}: rCut ${p.rCut} nMax ${p.nMax} lMax ${p.lMax} sigma ${p.sigma}`);
+    const r = await runClassify({
+      ...p,
+      out: path.join(env.out, 'trials', trialName(k)),
+      trainSamples: o.trainSamples,
+      testSamples: o.testSamples,
+      epochs: o.epochs,
+      patience: o.patience,
+      seed: deriveSeed(o.seed, k) % 2 ** 31,
+      hidden: o.hidden,
+      backend: o.backend,
+      artifacts: false,
+      threads: env.threads,
+      signal: env.signal,
+    });
+    const rec: TrialRecord = {
+      trial: k,
+      ...p,
+      featureCount: r.soap.featureCount,
+      valAccuracy: r.training.bestValAccuracy,
+      testAccuracy: r.test.accuracy,
+      precision: r.test.precision,
+      recall: r.test.recall,
+      f1: r.test.f1,
+      epochsRun: r.training.epochsRun,
+      bestEpoch: r.training.bestEpoch,
+      stoppedEarly: r.training.stoppedEarly,
+      backend: r.backend.name,
+      seconds: secondsSince(tt),
+    };
+    env.log(`trial ${k}: val accuracy ${rec.valAccuracy?.toFixed(4)} test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.seconds.toFixed(1)} s)`);
+    return rec;
+  },
+  merge: async (units, o: HparamSearchSpec): Promise<SearchSummary> => {
+    const records = units.map((u) => u.result as TrialRecord);
+    const best = [...records].sort((a, b) => (b.valAccuracy ?? -1) - (a.valAccuracy ?? -1))[0];
+    const { trials: _t, backend: _b, ...settings } = o;
+    return { experiment: 'hparam-search', ranges: SEARCH_RANGES, trials: o.trials, done: records.length, settings, best: best ?? null, records };
+  },
+  report: (s: SearchSummary, _o, ctx) => writeSearchReport(ctx.out, s),
+});
+
+/** Runs (this shard of) the search; resolves with search.json's content when every trial is done, else null. */
+export async function runHparamSearch(o: HparamSearchOptions): Promise<SearchSummary | null> {
+  const spec: HparamSearchSpec = { trials: o.trials, trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden, backend: o.backend };
+  return runToSummary(hparamSearchExperiment, spec, o);
 }
 
 /** Scatter plots of accuracy against each hyperparameter, points coloured by accuracy. */
@@ -182,27 +164,10 @@ export function searchScatterSpec(records: readonly TrialRecord[], metric: 'valA
   };
 }
 
-/** Writes search.json, scatter.{svg,png} and report.html from the finished trials. */
-export async function writeSearchSummary(out: string, records: TrialRecord[], o: HparamSearchOptions): Promise<TrialRecord | undefined> {
+/** Writes scatter.{svg,png} and report.html of a finished search. */
+export async function writeSearchReport(out: string, s: SearchSummary): Promise<void> {
+  const { records, settings: o } = s;
   const sorted = [...records].sort((a, b) => (b.valAccuracy ?? -1) - (a.valAccuracy ?? -1));
-  const best = sorted[0];
-  await writeFile(
-    path.join(out, 'search.json'),
-    JSON.stringify(
-      {
-        experiment: 'hparam-search',
-        ranges: SEARCH_RANGES,
-        trials: o.trials,
-        done: records.length,
-        settings: { trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden },
-        best: best ?? null,
-        records,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  if (records.length === 0) return best;
   await renderFigure(searchScatterSpec(records, 'valAccuracy'), path.join(out, 'scatter'));
   await writeReport(out, {
     title: 'soapix experiment hparam-search',
@@ -210,7 +175,7 @@ export async function writeSearchSummary(out: string, records: TrialRecord[], o:
       {
         heading: 'Setup',
         text:
-          `${records.length} of ${o.trials} Monte Carlo trials done: r_cut uniform in [2, 100], n_max and l_max integers in [2, 11], sigma uniform in [1, 10] (seed ${o.seed}).\n` +
+          `${records.length} of ${s.trials} Monte Carlo trials done: r_cut uniform in [2, 100], n_max and l_max integers in [2, 11], sigma uniform in [1, 10] (seed ${o.seed}).\n` +
           `Each trial: ${o.trainSamples} train/val spectra (80:20), ${o.testSamples} test spectra, MLP ${o.hidden.join('-')}, at most ${o.epochs} epochs, early stopping patience ${o.patience}.\n` +
           'Paper (PAPER-FACTS §4): best validation accuracy 0.6844; r_cut matters most, sigma best in 2-5, n_max and l_max matter little above ~6.',
       },
@@ -224,5 +189,4 @@ export async function writeSearchSummary(out: string, records: TrialRecord[], o:
       },
     ],
   });
-  return best;
 }

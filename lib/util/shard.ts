@@ -1,8 +1,11 @@
 /**
- * Shards: part i of n of a list of N items, for spreading one job over many processes or
- * machines (Slurm array tasks). Shard i of n covers the contiguous range
- * [floor((i-1)N/n), floor(iN/n)): every item is in exactly one shard, and shard sizes differ by
- * at most one.
+ * Shards: part i of n (1-based, 1 <= i <= n) of one job's items, for spreading it over many
+ * processes or machines, so that a Slurm job array `--array=1-N` with
+ * `--shard $SLURM_ARRAY_TASK_ID/N` covers every item exactly once. Two ways to cut:
+ * - {@link shardRange}: the contiguous range [floor((i-1)N/n), floor(iN/n)) — featurize runs,
+ *   whose shards are concatenated in order by the merge; sizes differ by at most one;
+ * - {@link inShard}: items k with k mod n = i - 1 — experiment units, so that costly and cheap
+ *   units (listed in a fixed order, often by size) spread evenly over the shards.
  */
 
 /** A shard `i/n`: this process handles part `index` (1-based) of `count`. */
@@ -22,13 +25,21 @@ export function parseShardSpec(value: string): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const hint = "must be i/n with integers 1 <= i <= n (e.g. '3/8': the third of eight shards)";
   if (!m) throw new Error(`${hint}, got '${value}'`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new Error(`${hint}, got '${value}'`);
+  const shard = { index: Number(m[1]), count: Number(m[2]) };
+  if (!isValidShard(shard)) throw new Error(`${hint}, got '${value}'`);
+  if (shard.count > MAX_SHARDS) throw new Error(`at most ${MAX_SHARDS} shards, got '${value}'`);
+  return shard;
+}
+
+function isValidShard({ index, count }: ShardSpec): boolean {
+  return Number.isSafeInteger(index) && Number.isSafeInteger(count) && count >= 1 && index >= 1 && index <= count;
+}
+
+/** Throws a RangeError unless `shard` is i/n with integers 1 <= i <= n. */
+export function checkShard(shard: ShardSpec): void {
+  if (!isValidShard(shard)) {
+    throw new RangeError(`shard must be i/n with integers 1 <= i <= n, got ${String(shard.index)}/${String(shard.count)}`);
   }
-  if (count > MAX_SHARDS) throw new Error(`at most ${MAX_SHARDS} shards, got '${value}'`);
-  return { index, count };
 }
 
 /** The item range [start, end) of `shard` over `length` items; the whole range without a shard. */
@@ -38,4 +49,9 @@ export function shardRange(length: number, shard: ShardSpec | undefined | null):
   const start = Math.floor(((shard.index - 1) * length) / shard.count);
   const end = Math.floor((shard.index * length) / shard.count);
   return { start, end };
+}
+
+/** Whether item `k` (0-based position in the run's order) belongs to `shard` (every item without one). */
+export function inShard(k: number, shard: ShardSpec | undefined): boolean {
+  return shard === undefined || k % shard.count === shard.index - 1;
 }

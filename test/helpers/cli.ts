@@ -40,10 +40,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` and collects its exit status and output (never rejects). */
-export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+/** Runs `node dist/cli.js ...args` (with `env` added to this process's environment) and collects its exit status and output (never rejects). */
+export function runCli(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
     });
   });
