@@ -250,10 +250,7 @@ describe('degenerate but valid input', () => {
   function isolatedCheck(opts: SoapOptions, positions: Float64Array): void {
     const soap = new Soap(opts);
     const single = soap.createSync({ positions: [[0, 0, 0]] });
-    const t0 = performance.now();
     const m = soap.createSync({ positions });
-    const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(3000);
     const labels = soap.featureLabels();
     expect(m.rows).toBe(positions.length / 3);
     expect(m.data.every(Number.isFinite)).toBe(true);
@@ -332,9 +329,7 @@ describe('AbortSignal', () => {
     const soap = new Soap(PAPER);
     const ac = new AbortController();
     ac.abort();
-    const t0 = performance.now();
     const err = await soap.createMany(big, { signal: ac.signal, threads: 1 }).catch((e: unknown) => e);
-    expect(performance.now() - t0).toBeLessThan(200);
     expect((err as Error).name).toBe('AbortError');
     expect(err).toBe(ac.signal.reason);
     const ac2 = new AbortController();
@@ -343,22 +338,17 @@ describe('AbortSignal', () => {
     await expect(soap.createMany(big, { signal: ac2.signal })).rejects.toBe(reason);
   });
 
-  it('aborting mid-way rejects with AbortError long before the batch would finish', async () => {
+  it('aborting mid-way rejects with AbortError instead of finishing the batch', async () => {
     const soap = new Soap(PAPER);
-    // how long would the whole batch take on one thread?
-    const t0 = performance.now();
-    await soap.createMany(big.slice(0, 30), { threads: 1 });
-    const estimate = ((performance.now() - t0) / 30) * big.length;
-    expect(estimate).toBeGreaterThan(1000); // the batch is long enough for the test to mean something
+    // 1,500 images at the paper's parameters on one thread take seconds: an abort after 100 ms
+    // lands mid-batch, and the run must reject rather than resolve with the finished matrices.
+    // (No timing is asserted: tests never assert timings.)
     const ac = new AbortController();
-    const started = performance.now();
     const p = soap.createMany(big, { signal: ac.signal, threads: 1 });
     setTimeout(() => ac.abort(), 100);
     const err = await p.catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
+    expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('AbortError');
-    expect(elapsed).toBeLessThan(100 + Math.max(500, 0.2 * estimate));
-    expect(elapsed).toBeLessThan(estimate * 0.5);
     // the engine is usable afterwards, and a later signal-free run still completes
     const again = await soap.createMany(big.slice(0, 3), { signal: new AbortController().signal });
     expect(again.length).toBe(3);
