@@ -136,6 +136,26 @@ export abstract class ImageAutoencoder {
     return { ...h, bestValLoss: Number.isNaN(best) ? null : best };
   }
 
+  /**
+   * The training loss of the images as one batch and its gradient with respect to every parameter
+   * (by name), without changing the weights: what one optimiser step would use.
+   */
+  lossGradients(images: ImageBatch): { loss: number; gradients: Record<string, Float32Array> } {
+    this.checkImages(images);
+    const px = this.imageSize * this.imageSize;
+    const names = this.params.names;
+    return tf.tidy(() => {
+      const x = tf.tensor2d(images.data, [images.count, px]);
+      const { value, grads } = tf.variableGrads(() => this.trainingLoss(x), this.params.variables);
+      const gradients: Record<string, Float32Array> = {};
+      this.params.variables.forEach((v, i) => {
+        const g = grads[v.name];
+        gradients[names[i]!] = g ? (g.dataSync() as Float32Array).slice() : new Float32Array(v.size);
+      });
+      return { loss: value.dataSync()[0]!, gradients };
+    });
+  }
+
   /** Mean squared reconstruction error over the rows `idx` of `data`. */
   private mseRows(data: FitRows, idx: Int32Array, batchSize: number): number {
     const cols = data.cols;
