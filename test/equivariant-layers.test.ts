@@ -61,8 +61,8 @@ function actImage(t: number, x: tf.Tensor4D): tf.Tensor4D {
 function actPair(t: number, y: ArrayLike<number>, shape: number[]): Float32Array {
   const k = t % 4;
   return tf.tidy(() => {
-    const both = tf.tensor(Float32Array.from(y), [2 * shape[0]!, ...shape.slice(1)]) as tf.Tensor4D;
-    let [a, abar] = tf.split(both, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
+    const both = tf.tensor4d(Float32Array.from(y), [2 * shape[0]!, shape[1]!, shape[2]!, shape[3]!]);
+    let [a, abar] = tf.split(both, 2, 0) as unknown as [tf.Tensor4D, tf.Tensor4D];
     if (t >= 4) [a, abar] = [abar, a];
     return tf.concat([turnP4Maps(a, k), turnP4Maps(abar, -k)], 0).dataSync() as Float32Array;
   });

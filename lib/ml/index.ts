@@ -23,3 +23,24 @@ export {
   type SoftmaxModel,
   type FitHooks,
 } from './train/fit';
+// Equivariant autoencoder (issue 11): models, pooling, groups, probes.
+export {
+  EquivariantAutoencoder,
+  resolveEquivariantOptions,
+  POOLING_NAMES,
+  type EquivariantAutoencoderOptions,
+  type ResolvedEquivariantAutoencoderOptions,
+  type PoolingName,
+  type EncodeOptions,
+  type SoapixEquivariantAutoencoderJSON,
+} from './models/equivariant-autoencoder';
+export { ConvAutoencoder, resolveConvAutoencoderOptions, type ConvAutoencoderOptions, type ResolvedConvAutoencoderOptions, type SoapixConvAutoencoderJSON } from './models/conv-autoencoder';
+export { checkImageBatch, type ImageFitOptions, type ImageFitHistory } from './models/image-autoencoder';
+export { meanPool, type CodeMatrix, type EquivariantCodes } from './layers/mean-pooling';
+export { gramPool, gramLayout, type GramPoolingOptions, type GramLayout } from './layers/gram-pooling';
+export { finiteGroup, GROUP_NAMES, elementName, type GroupName, type FiniteGroup } from './groups/dihedral';
+export { leftRegular, rightRegular, permuteRows } from './groups/permutations';
+export { equivarianceErrors, relativeError, type EquivarianceCheck, type EquivarianceError } from './groups/equivariance';
+export { probeAccuracy, PROBE_KINDS, type ProbeKind, type ProbeOptions, type ProbeResult } from './probes/probe-accuracy';
+export { standardize, fitStandardizer, applyStandardizer, type Standardizer } from './probes/standardize';
+export { saveTensorFolder, loadTensorFolder } from './model-folder';

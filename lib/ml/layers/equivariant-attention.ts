@@ -78,7 +78,8 @@ export class AttentionWeights {
 
   constructor(params: ParameterSet, name: string, group: FiniteGroup, channels: number, hidden: number) {
     this.first = new LatentGroupConv(params, `${name}/gconv1`, group, channels, hidden);
-    this.second = new LatentGroupConv(params, `${name}/gconv2`, group, hidden, 1);
+    // No bias on the logits: softmax ignores a constant added to all of them (its gradient is 0).
+    this.second = new LatentGroupConv(params, `${name}/gconv2`, group, hidden, 1, false);
   }
 
   /** The logits z [B, n]; w = softmax(z). */

@@ -67,6 +67,9 @@ export function resolveConvAutoencoderOptions(o: ConvAutoencoderOptions = {}): R
   if (r.imageSize % 2 ** (widths.length - 1) !== 0) {
     throw new RangeError(`ConvAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${2 ** (widths.length - 1)}, got ${r.imageSize}`);
   }
+  if (r.imageSize % 2 ** (r.decoderWidths.length - 1) !== 0) {
+    throw new RangeError(`ConvAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`);
+  }
   if (!(typeof r.learningRate === 'number' && r.learningRate > 0 && Number.isFinite(r.learningRate))) {
     throw new RangeError(`ConvAutoencoder: learningRate must be a positive number, got ${String(r.learningRate)}`);
   }

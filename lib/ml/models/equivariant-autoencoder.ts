@@ -111,6 +111,12 @@ export function resolveEquivariantOptions(o: EquivariantAutoencoderOptions): Res
     throw new RangeError(`EquivariantAutoencoder: learningRate must be a positive number, got ${String(r.learningRate)}`);
   }
   if (!Number.isSafeInteger(r.seed)) throw new RangeError(`EquivariantAutoencoder: seed must be a safe integer, got ${String(r.seed)}`);
+  if (r.kernelSize % 2 === 0) throw new RangeError(`EquivariantAutoencoder: kernelSize must be odd (even kernels pad 'same' unevenly, breaking exact equivariance), got ${r.kernelSize}`);
+  const pools = 2 ** (widths.length - 1);
+  if (r.imageSize % pools !== 0) throw new RangeError(`EquivariantAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${pools}, got ${r.imageSize}`);
+  if (r.imageSize % 2 ** (r.decoderWidths.length - 1) !== 0) {
+    throw new RangeError(`EquivariantAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`);
+  }
   gramLayout(finiteGroup(r.group), r.latentChannels, { permutations: r.gramPermutations });
   return r;
 }
