@@ -262,9 +262,16 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
     return tf.tidy(() => tf.mean(attentionEntropy(tf.tensor2d(w.data, [w.rows, w.cols]))).dataSync()[0]!);
   }
 
-  /** Multiply-adds of one forward pass of one image (encoder and decoder). */
+  /** Multiply-adds of one forward pass of one image (encoder, attention, decoder). */
   macs(): number {
-    return this.encoder.macs() + this.decoder.macs();
+    let attention = 0;
+    if (this.attention) {
+      const n = this.group.order;
+      const { latentChannels: m, attentionHidden: h, codeSize: c } = this.options;
+      // Weight network, the two selections with their weighted sums (pool, unpool), the two FC layers.
+      attention = n * m * n * h + n * h * n + 2 * (n * n * n * m + n * n * m) + 2 * n * m * c;
+    }
+    return this.encoder.macs() + attention + this.decoder.macs();
   }
 
   /** Saves weights and options as a model folder (kind 'equivariant-autoencoder'). */
