@@ -247,7 +247,11 @@ function main() {
           `${fmt((100 * x.train.plain) / x.train.p4)} %`,
         ]);
       }
+      const sum = (f) => r.result.results.reduce((a, x) => a + f(x), 0);
+      const [fp, fq, tp, tq] = [sum((x) => x.forward.p4), sum((x) => x.forward.plain), sum((x) => x.train.p4), sum((x) => x.train.plain)];
+      lrows.push(['all four (a p4 branch)', fmt(sum((x) => x.macs) / 1e9, 3), fmt(1000 * fp, 1), fmt(1000 * fq, 1), `${fmt((100 * fq) / fp)} %`, fmt(1000 * tp, 1), fmt(1000 * tq, 1), `${fmt((100 * tq) / tp)} %`]);
       printMarkdownTable(lrows, 1);
+      console.log('(a full-size layer\'s bank is as large as its input batch, so building it costs as much as the conv2d; larger batches, e.g. D12\'s 6 branches, amortise it)');
     }
   }
 

@@ -86,29 +86,32 @@ export function quarterTurnExact(size: number, kernel: number, stride: number, p
   return { exact: true, outSize };
 }
 
-/** The lifting layer Z² -> p4: [B, H, W, Cin] -> [B, H', W', 4 Cout]. */
-export class P4LiftingConv {
+/** What the lifting and the p4 -> p4 layers share: one kernel, one bias per G-channel, one conv2d. */
+abstract class P4Conv {
   readonly options: Required<P4ConvOptions>;
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable | null;
   /** The constant selections that build the bank. */
   readonly turns: QuarterTurns;
 
-  constructor(params: ParameterSet, name: string, options: P4ConvOptions) {
+  /** `slotsIn`: maps per input channel (1 for lifting, 4 for p4 -> p4). */
+  protected constructor(params: ParameterSet, name: string, options: P4ConvOptions, private readonly slotsIn: number) {
     const o = (this.options = resolve(options, name));
     const k = o.kernelSize;
     this.turns = new QuarterTurns(k);
-    this.kernel = params.add(`${name}/kernel`, [k, k, o.inChannels, o.outChannels], { glorot: [k * k * o.inChannels, k * k * o.outChannels * P4_SLOTS] });
+    const cin = o.inChannels * slotsIn;
+    this.kernel = params.add(`${name}/kernel`, [k, k, cin, o.outChannels], { glorot: [k * k * cin, k * k * o.outChannels * P4_SLOTS] });
     this.bias = o.useBias ? params.add(`${name}/bias`, [o.outChannels], 'zeros') : null;
   }
 
-  /** The [k, k, Cin, 4 Cout] bank of the current weights. */
-  bank(): tf.Tensor4D {
-    return liftingBank(this.kernel as tf.Tensor4D, this.turns);
-  }
+  /** The [k, k, slotsIn Cin, 4 Cout] bank of the current weights. */
+  abstract bank(): tf.Tensor4D;
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const { stride, padding } = this.options;
+    const { stride, padding, inChannels } = this.options;
+    if (x.shape[3] !== inChannels * this.slotsIn) {
+      throw new RangeError(`p4 layer: input has ${x.shape[3]} channels, expected ${inChannels}${this.slotsIn > 1 ? ` G-channels x ${this.slotsIn} turns` : ''}`);
+    }
     const y = tf.conv2d(x, this.bank(), stride, padding);
     return this.bias ? tf.add(y, groupBias(this.bias as tf.Tensor1D)) : y;
   }
@@ -117,7 +120,7 @@ export class P4LiftingConv {
   macs(size: number): number {
     const { kernelSize: k, stride, padding, inChannels, outChannels } = this.options;
     const out = quarterTurnExact(size, k, stride, padding).outSize;
-    return out * out * k * k * inChannels * outChannels * P4_SLOTS;
+    return out * out * k * k * inChannels * this.slotsIn * outChannels * P4_SLOTS;
   }
 
   dispose(): void {
@@ -125,43 +128,24 @@ export class P4LiftingConv {
   }
 }
 
-/** The p4 -> p4 layer: [B, H, W, 4 Cin] -> [B, H', W', 4 Cout]. */
-export class P4GroupConv {
-  readonly options: Required<P4ConvOptions>;
-  readonly kernel: tf.Variable;
-  readonly bias: tf.Variable | null;
-  /** The constant selections that build the bank. */
-  readonly turns: QuarterTurns;
-
+/** The lifting layer Z² -> p4: [B, H, W, Cin] -> [B, H', W', 4 Cout]. */
+export class P4LiftingConv extends P4Conv {
   constructor(params: ParameterSet, name: string, options: P4ConvOptions) {
-    const o = (this.options = resolve(options, name));
-    const k = o.kernelSize;
-    this.turns = new QuarterTurns(k);
-    const cin = o.inChannels * P4_SLOTS;
-    this.kernel = params.add(`${name}/kernel`, [k, k, cin, o.outChannels], { glorot: [k * k * cin, k * k * o.outChannels * P4_SLOTS] });
-    this.bias = o.useBias ? params.add(`${name}/bias`, [o.outChannels], 'zeros') : null;
+    super(params, name, options, 1);
   }
 
-  /** The [k, k, 4 Cin, 4 Cout] bank of the current weights. */
+  bank(): tf.Tensor4D {
+    return liftingBank(this.kernel as tf.Tensor4D, this.turns);
+  }
+}
+
+/** The p4 -> p4 layer: [B, H, W, 4 Cin] -> [B, H', W', 4 Cout]. */
+export class P4GroupConv extends P4Conv {
+  constructor(params: ParameterSet, name: string, options: P4ConvOptions) {
+    super(params, name, options, P4_SLOTS);
+  }
+
   bank(): tf.Tensor4D {
     return p4Bank(this.kernel as tf.Tensor4D, this.turns);
-  }
-
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const { stride, padding, inChannels } = this.options;
-    if (x.shape[3] !== inChannels * P4_SLOTS) throw new RangeError(`p4 layer: input has ${x.shape[3]} channels, expected ${inChannels} G-channels x ${P4_SLOTS} turns`);
-    const y = tf.conv2d(x, this.bank(), stride, padding);
-    return this.bias ? tf.add(y, groupBias(this.bias as tf.Tensor1D)) : y;
-  }
-
-  /** Multiply-adds of one forward pass on an input of `size` x `size`. */
-  macs(size: number): number {
-    const { kernelSize: k, stride, padding, inChannels, outChannels } = this.options;
-    const out = quarterTurnExact(size, k, stride, padding).outSize;
-    return out * out * k * k * inChannels * outChannels * P4_SLOTS * P4_SLOTS;
-  }
-
-  dispose(): void {
-    this.turns.dispose();
   }
 }
