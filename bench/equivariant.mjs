@@ -117,7 +117,7 @@ async function layerChild(args) {
   const { P4GroupConv, P4LiftingConv } = require(path.join(root, 'dist', 'ml', 'layers', 'p4-conv.js'));
   const tf = require('@tensorflow/tfjs');
   await ml.selectBackend({ prefer: 'wasm', strict: true, log: false });
-  // [label, lifting?, side, k, Cin, Cout, padding]: the brief's p4 branch layers, batch 128 (D4: two branches of 64).
+  // [label, lifting?, side, k, Cin, Cout, padding]: the default p4 branch's layers, batch 128 (D4: two branches of 64).
   const cases = [
     ['lift 1->8, 3x3 on 28x28', true, 28, 3, 1, 8, 'same'],
     ['p4 8->16, 3x3 on 14x14', false, 14, 3, 8, 16, 'same'],

@@ -6,7 +6,7 @@
  *     conv2dTranspose k x k stride 2 'same' w_1 -> w_2, ReLU, ... (each doubles the side) -> w_L,
  *     conv k x k 'same' w_L -> 1, sigmoid
  *
- * with s0 = side / 2^(L-1) (brief defaults: widths 32, 16, 8 on 28 x 28: 7 -> 14 -> 28).
+ * with s0 = side / 2^(L-1) (defaults of docs/EQUIVARIANT-AE.md: widths 32, 16, 8 on 28 x 28: 7 -> 14 -> 28).
  */
 import * as tf from '@tensorflow/tfjs';
 

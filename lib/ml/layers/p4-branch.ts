@@ -5,7 +5,7 @@
  *     p4 k x k 'same' w_1 -> w_2, ReLU, 2x2 max-pool, ..., p4 k x k 'same' -> w_L, ReLU,
  *     p4 'valid' with a kernel the size of the last map, w_L -> m (linear)
  *
- * (brief defaults: widths 8, 16, 32 and m = 32 on 28 x 28: 28 -> 14 -> 7 -> 1). Every step keeps
+ * (defaults of docs/EQUIVARIANT-AE.md: widths 8, 16, 32 and m = 32 on 28 x 28: 28 -> 14 -> 7 -> 1). Every step keeps
  * the sampling grid symmetric about the centre, so quarter turns of the input shift the rows of
  * V_p4 cyclically, exactly: V_p4(t·x)[k] = V_p4(x)[k - 1]. The constructor refuses geometry that
  * would not ({@link quarterTurnExact}).

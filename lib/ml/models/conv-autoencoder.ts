@@ -6,7 +6,7 @@
  *     conv 'valid' with a kernel the size of the last map, w_L -> code (linear)
  *     decoder: layers/conv-decoder.ts from the code
  *
- * Defaults: widths 16, 32, 64 and a 64-wide code (brief §1), so its ~0.22 M encoder weights are
+ * Defaults: widths 16, 32, 64 and a 64-wide code (docs/EQUIVARIANT-AE.md), so its ~0.22 M encoder weights are
  * about those of the D4 model's p4 network with widths 8, 16, 32 (whose banks are 4x wider at the
  * same weight count). Its codes are neither equivariant nor invariant.
  */

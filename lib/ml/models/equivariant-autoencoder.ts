@@ -8,7 +8,7 @@
  *     'attention'  code = FC(Q), Q = Σ_u w_u V[u g]   trained through: decoder reads
  *                  V̂ = Σ_t w_t Q̂[t^-1 g], Q̂ = FC'(code); loss MSE + λ mean H(w)
  *
- * Defaults (brief §1; the paper gives none): p4 widths 8, 16, 32, m = 32, 3x3 kernels, two latent
+ * Defaults (docs/EQUIVARIANT-AE.md; the paper gives none): p4 widths 8, 16, 32, m = 32, 3x3 kernels, two latent
  * group convs, decoder widths 32, 16, 8, attention code 64 with a group-conv network of 16 hidden
  * channels and λ = 0.01, Adam 1e-3, batch 64. A 'mean' and a 'gram' model train identically;
  * `encode(images, { pooling })` gives either code from one trained model.
