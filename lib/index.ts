@@ -60,6 +60,26 @@ export {
 } from './data/image';
 
 export {
+  INTERPOLATIONS,
+  mirrorImage,
+  rotateImage,
+  transformFloatImage,
+  type GrayPixels,
+  type ImageTransform,
+  type Interpolation,
+} from './data/transform';
+export {
+  augmentFactors,
+  augmentImages,
+  ROTATED_60,
+  ROTATED_MIRRORED,
+  ROTATED_SHIFTED,
+  type AugmentedImages,
+  type AugmentOptions,
+  type ImageBatch,
+} from './data/augment';
+
+export {
   featurize,
   featurizeStream,
   type CenterSelector,

@@ -54,3 +54,20 @@ export {
   type PerClassMetrics,
 } from './metrics/classification';
 export { Pca, meanSquaredError, type PcaArray, type PcaJSON } from './pca';
+// Learned invariant extractors: the equivariant autoencoder (docs/EQUIVARIANT-AE.md) and its baseline.
+export {
+  EquivariantAutoencoder,
+  POOLING_NAMES,
+  type EncodeOptions,
+  type EquivariantAutoencoderOptions,
+  type PoolingName,
+  type SoapixEquivariantAutoencoderJSON,
+} from './models/equivariant-autoencoder';
+export { ConvAutoencoder, type ConvAutoencoderOptions, type SoapixConvAutoencoderJSON } from './models/conv-autoencoder';
+export type { ImageFitHistory, ImageFitOptions } from './models/image-autoencoder';
+export { meanPool, type CodeMatrix, type EquivariantCodes } from './layers/mean-pooling';
+export { gramPool, type GramPoolingOptions } from './layers/gram-pooling';
+export { GROUP_NAMES, type GroupName } from './groups/dihedral';
+// Probes: classifiers on frozen, standardised codes (shared by the models and the benchmark).
+export { probeAccuracy, PROBE_KINDS, type ProbeKind, type ProbeOptions, type ProbeResult } from './probes/probe-accuracy';
+export { applyStandardizer, fitStandardizer, standardize, type Standardizer } from './probes/standardize';

@@ -3,6 +3,8 @@
  * {@link Autoencoder}): `model.json` + `weights.bin` in TensorFlow.js's layers-model format,
  * written through our own IOHandler (no tfjs-node file handler), and `soapix.json` with the model
  * kind, its architecture, the caller's metadata and the size and SHA-256 of the other two files.
+ * Models built from plain ops rather than Layers (the image autoencoders) store named tensors
+ * instead: `model.json` then holds only TensorFlow.js's weights manifest ({@link saveTensorFolder}).
  * Every file is written atomically; `soapix.json` is removed first and written last, so a folder
  * with a `soapix.json` always holds a complete model.
  */
@@ -17,7 +19,7 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const SOAPIX_JSON = 'soapix.json';
 
 /** The kinds of model a soapix model folder can hold (`kind` in `soapix.json`). */
-export type SoapixModelKind = 'mlp-classifier' | 'autoencoder';
+export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder';
 
 /** What the caller stores next to the weights in `soapix.json`. */
 export interface SaveMeta<Soap = unknown, Scaler = unknown> {
@@ -77,10 +79,30 @@ export function savedModelFields<Own extends object, Soap, Scaler>(own: Own, met
 const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   'mlp-classifier': { what: 'an MLP classifier', loader: 'MlpClassifier.load' },
   autoencoder: { what: 'an autoencoder', loader: 'Autoencoder.load' },
+  'equivariant-autoencoder': { what: 'an equivariant autoencoder', loader: 'EquivariantAutoencoder.load' },
+  'conv-autoencoder': { what: 'a convolutional autoencoder', loader: 'ConvAutoencoder.load' },
 };
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Writes `weights.bin`, then `model.json`, then `soapix.json` = `makeInfo(checksums)` into `dir`
+ * (created if needed), each atomically, after removing any old `soapix.json`.
+ */
+async function writeFolder<Info>(dir: string, modelJSON: object, weights: Uint8Array, makeInfo: (files: ModelFileChecksums) => Info): Promise<Info> {
+  const modelBytes = Buffer.from(JSON.stringify(modelJSON), 'utf8');
+  await mkdir(dir, { recursive: true });
+  await rm(path.join(dir, SOAPIX_JSON), { force: true });
+  await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+  await writeFileAtomic(path.join(dir, MODEL_JSON), modelBytes);
+  const info = makeInfo({
+    'model.json': { bytes: modelBytes.byteLength, sha256: sha256(modelBytes) },
+    'weights.bin': { bytes: weights.byteLength, sha256: sha256(weights) },
+  });
+  await writeFileAtomic(path.join(dir, SOAPIX_JSON), JSON.stringify(info, null, 2) + '\n');
+  return info;
 }
 
 /**
@@ -110,17 +132,7 @@ export async function saveModelFolder<Info extends SoapixModelHeader>(
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
   };
-  const modelBytes = Buffer.from(JSON.stringify(modelJSON), 'utf8');
-  await mkdir(dir, { recursive: true });
-  await rm(path.join(dir, SOAPIX_JSON), { force: true });
-  await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
-  await writeFileAtomic(path.join(dir, MODEL_JSON), modelBytes);
-  const info = makeInfo({
-    'model.json': { bytes: modelBytes.byteLength, sha256: sha256(modelBytes) },
-    'weights.bin': { bytes: weights.byteLength, sha256: sha256(weights) },
-  });
-  await writeFileAtomic(path.join(dir, SOAPIX_JSON), JSON.stringify(info, null, 2) + '\n');
-  return info;
+  return writeFolder(dir, modelJSON, weights, makeInfo);
 }
 
 /**
@@ -137,6 +149,26 @@ export async function loadModelFolder<Info extends SoapixModelHeader, Prepared>(
   kind: SoapixModelKind,
   prepare: (info: Info) => Prepared,
 ): Promise<{ info: Info; prepared: Prepared; model: tf.LayersModel }> {
+  const { info, prepared, modelJSON, weightData } = await readModelFolder(dir, kind, prepare);
+  let model: tf.LayersModel;
+  try {
+    const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (err) {
+    throw new Error(`load: ${path.join(dir, MODEL_JSON)} and ${WEIGHTS_BIN} do not form a TensorFlow.js layers model: ${(err as Error).message}`);
+  }
+  return { info, prepared, model };
+}
+
+/**
+ * The checks of {@link loadModelFolder} (folder, `soapix.json`, kind, version, `prepare`, sizes
+ * and checksums), returning the parsed `model.json` and the bytes of `weights.bin`.
+ */
+async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
+  dir: string,
+  kind: SoapixModelKind,
+  prepare: (info: Info) => Prepared,
+): Promise<{ info: Info; prepared: Prepared; modelJSON: tf.io.ModelJSON; weightData: ArrayBuffer }> {
   try {
     const st = await stat(dir);
     if (!st.isDirectory()) throw new Error(`load: ${dir} is a file, not a saved soapix model folder`);
@@ -201,12 +233,50 @@ export async function loadModelFolder<Info extends SoapixModelHeader, Prepared>(
     throw new Error(`load: ${path.join(dir, MODEL_JSON)} is not valid JSON: ${(err as Error).message}`);
   }
   const weightData = weightBytes.buffer.slice(weightBytes.byteOffset, weightBytes.byteOffset + weightBytes.byteLength) as ArrayBuffer;
-  let model: tf.LayersModel;
-  try {
-    const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  } catch (err) {
-    throw new Error(`load: ${path.join(dir, MODEL_JSON)} and ${WEIGHTS_BIN} do not form a TensorFlow.js layers model: ${(err as Error).message}`);
+  return { info, prepared, modelJSON, weightData };
+}
+
+/** Marks a `model.json` that holds named tensors, not a layers model. */
+const TENSOR_FORMAT = 'soapix-tensors';
+
+/**
+ * Writes named tensors to the folder `dir` as `weights.bin` (TensorFlow.js's weight encoding) and
+ * `model.json` (its weights manifest, format 'soapix-tensors'), then `soapix.json` =
+ * `makeInfo(checksums)`, with the guarantees of {@link saveModelFolder}.
+ */
+export async function saveTensorFolder<Info extends SoapixModelHeader>(
+  dir: string,
+  tensors: tf.NamedTensorMap,
+  makeInfo: (files: ModelFileChecksums) => Info,
+): Promise<Info> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  const weights = new Uint8Array(data);
+  const modelJSON = { format: TENSOR_FORMAT, generatedBy: `soapix (TensorFlow.js ${tf.version_core})`, weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }] };
+  return writeFolder(dir, modelJSON, weights, makeInfo);
+}
+
+/**
+ * Reads a folder written by {@link saveTensorFolder} holding a model of `kind`, with the checks of
+ * {@link loadModelFolder}; returns the named tensors (the caller disposes them).
+ */
+export async function loadTensorFolder<Info extends SoapixModelHeader, Prepared>(
+  dir: string,
+  kind: SoapixModelKind,
+  prepare: (info: Info) => Prepared,
+): Promise<{ info: Info; prepared: Prepared; tensors: tf.NamedTensorMap }> {
+  const { info, prepared, modelJSON, weightData } = await readModelFolder(dir, kind, prepare);
+  const where = path.join(dir, MODEL_JSON);
+  if ((modelJSON as { format?: unknown }).format !== TENSOR_FORMAT || !Array.isArray(modelJSON.weightsManifest)) {
+    throw new Error(`load: ${where} is not a soapix tensor manifest (format ${String((modelJSON as { format?: unknown }).format)}, expected '${TENSOR_FORMAT}')`);
   }
-  return { info, prepared, model };
+  try {
+    const specs = modelJSON.weightsManifest.flatMap((g) => g.weights);
+    const expected = specs.reduce((p, w) => p + w.shape.reduce((a, d) => a * d, 1) * 4, 0);
+    if (specs.some((w) => w.dtype !== 'float32') || expected !== weightData.byteLength) {
+      throw new Error(`the manifest describes ${expected} bytes of float32 tensors, ${WEIGHTS_BIN} has ${weightData.byteLength}`);
+    }
+    return { info, prepared, tensors: tf.io.decodeWeights(weightData, specs) };
+  } catch (err) {
+    throw new Error(`load: ${where} and ${WEIGHTS_BIN} do not hold the model's tensors: ${(err as Error).message}`);
+  }
 }
