@@ -19,10 +19,13 @@
  * - `Conv2DBackpropInput`, `MaxPoolGrad` and `Sum` over leading axes, which the shipped kernels
  *   run slowly (the largest costs of a conv net's training step): a fast-path `BatchMatMul` and
  *   col2im, and JavaScript loops over the wasm heap. Other cases go to the shipped kernels.
+ * - `Identity` (the clones of every tensor saved for back-propagation): shares the buffer instead
+ *   of copying it (kernels/identity.ts).
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { identityWasm } from './kernels/identity';
 
 /** The TensorFlow.js backends soapix can run on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -730,6 +733,7 @@ export function installWasmKernelFixes(): string[] {
   replace('Conv2DBackpropInput', conv2DBackpropInputWasm, 'Conv2DBackpropInput: one fast-path matMul with the transposed filter, then col2im in wasm memory');
   replace('MaxPoolGrad', maxPoolGradWasm, 'MaxPoolGrad: JavaScript scatter to the window maxima (first maximum on ties, as cpu)');
   replace('Sum', sumWasm, 'Sum: reductions over leading axes (bias gradients) without the transpose');
+  replace('Identity', identityWasm, 'Identity: shares the buffer (reference counted) instead of copying it (the tensors saved for back-propagation)');
   installedFixes = fixes;
   return fixes.map((f) => f.description);
 }

@@ -17,7 +17,7 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const SOAPIX_JSON = 'soapix.json';
 
 /** The kinds of model a soapix model folder can hold (`kind` in `soapix.json`). */
-export type SoapixModelKind = 'mlp-classifier' | 'autoencoder';
+export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'rvae';
 
 /** What the caller stores next to the weights in `soapix.json`. */
 export interface SaveMeta<Soap = unknown, Scaler = unknown> {
@@ -77,6 +77,7 @@ export function savedModelFields<Own extends object, Soap, Scaler>(own: Own, met
 const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   'mlp-classifier': { what: 'an MLP classifier', loader: 'MlpClassifier.load' },
   autoencoder: { what: 'an autoencoder', loader: 'Autoencoder.load' },
+  rvae: { what: 'a VAE-family model (VAE, cVAE, rVAE, crVAE)', loader: 'Rvae.load' },
 };
 
 function sha256(bytes: Uint8Array): string {
