@@ -165,6 +165,43 @@ describe('coordinate decoder', () => {
     model.dispose();
   });
 
+  it('has the weight gradients of the plain tanh network (hand-written backward pass)', () => {
+    const dec = new SpatialDecoder({ latentInputs: 3, width: 16, hiddenLayers: 2 }, new Rng(21));
+    const h = 7;
+    const batch = 3;
+    const latent = tf.tensor2d(randomMatrix(batch, 3, 22).data, [batch, 3]);
+    const angle = Float32Array.from([0.2, -0.9, 1.7]);
+    const shift = Float32Array.from([0.05, 0.1, -0.2, 0, 0.1, -0.1]);
+    const rng = new Rng(23);
+    const target = tf.tensor2d(Float32Array.from({ length: h * h * batch }, () => rng.nextFloat()), [h * h, batch]);
+    // Reference: tanh layers on the transformed coordinates (computed outside), pixel-major rows.
+    const c = transformGrid(coordinateGrid(h, h), angle, shift, batch);
+    const coords = new Float32Array(h * h * batch * 2);
+    for (let p = 0; p < h * h; p++) for (let b = 0; b < batch; b++) coords.set(c.subarray(2 * (b * h * h + p), 2 * (b * h * h + p) + 2), 2 * (p * batch + b));
+    const coordT = tf.tensor2d(coords, [h * h * batch, 2]);
+    const reference = (): tf.Scalar => {
+      const zpart = tf.tile(tf.matMul(latent, dec.latent.kernel), [h * h, 1]);
+      let a = tf.tanh(tf.add(tf.add(tf.matMul(coordT, dec.coord.kernel), dec.coord.bias!), zpart));
+      for (const l of dec.hidden) a = tf.tanh(tf.add(tf.matMul(a, l.kernel), l.bias!));
+      const logits = tf.reshape(tf.add(tf.matMul(a, dec.out.kernel), dec.out.bias!), [h * h, batch]);
+      return bernoulliNll(logits, target);
+    };
+    const fast = (): tf.Scalar =>
+      bernoulliNll(dec.logits(latent, { angle: tf.tensor1d(angle), shift: tf.tensor2d(shift, [batch, 2]) }, homogeneousGrid(h, h)), target);
+    const vars = dec.variables();
+    const want = tf.variableGrads(reference, vars);
+    const got = tf.variableGrads(fast, vars);
+    expect(got.value.arraySync()).toBeCloseTo(want.value.arraySync(), 3);
+    for (const v of vars) {
+      const g = got.grads[v.name].dataSync();
+      const w = want.grads[v.name].dataSync();
+      const scale = Math.max(...w.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(g, w)).toBeLessThan(1e-4 * scale + 1e-5);
+    }
+    dec.dispose();
+  });
+
   it('has the finite-difference gradient of the Bernoulli loss in the angle', () => {
     const dec = new SpatialDecoder({ latentInputs: 2, width: 16, hiddenLayers: 2 }, new Rng(11));
     const grid = homogeneousGrid(12, 12);

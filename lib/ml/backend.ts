@@ -21,11 +21,14 @@
  *   col2im, and JavaScript loops over the wasm heap. Other cases go to the shipped kernels.
  * - `Identity` (the clones of every tensor saved for back-propagation): shares the buffer instead
  *   of copying it (kernels/identity.ts).
+ * - `Transpose` of the last two axes into rows of a multiple of 256 floats, where the shipped
+ *   kernel is 5-13x slower than elsewhere: a blocked copy (kernels/transpose.ts).
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { identityWasm } from './kernels/identity';
+import { transposeWasm } from './kernels/transpose';
 
 /** The TensorFlow.js backends soapix can run on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -733,6 +736,7 @@ export function installWasmKernelFixes(): string[] {
   replace('Conv2DBackpropInput', conv2DBackpropInputWasm, 'Conv2DBackpropInput: one fast-path matMul with the transposed filter, then col2im in wasm memory');
   replace('MaxPoolGrad', maxPoolGradWasm, 'MaxPoolGrad: JavaScript scatter to the window maxima (first maximum on ties, as cpu)');
   replace('Sum', sumWasm, 'Sum: reductions over leading axes (bias gradients) without the transpose');
+  replace('Transpose', transposeWasm, 'Transpose: swaps of the last two axes into rows of a multiple of 256 floats as a blocked copy (the shipped kernel slows 5-13x there)');
   replace('Identity', identityWasm, 'Identity: shares the buffer (reference counted) instead of copying it (the tensors saved for back-propagation)');
   installedFixes = fixes;
   return fixes.map((f) => f.description);

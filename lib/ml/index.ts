@@ -23,3 +23,23 @@ export {
   type SoftmaxModel,
   type FitHooks,
 } from './train/fit';
+export { Rvae, type RvaeEncoding, type RvaeEncodeOptions, type RvaeDecodeOptions, type RvaeFitOptions, type RvaeEpochLog, type RvaeHistory, type RvaeEvaluation, type SoapixRvaeJSON } from './models/rvae';
+export { RVAE_MODELS, resolveRvaeOptions, latentLayout, describeRvae, type RvaeOptions, type ResolvedRvaeOptions, type RvaeImages, type RvaeModelName, type RvaeDecoderKind, type Float32Matrix } from './models/rvae-config';
+export { bernoulliNll, gaussianKl, gaussianKlValue, pixelSubset, betaAt, type KlAnnealing, type KlKind } from './models/vae-loss';
+export { coordinateGrid, pixelShiftToGrid, gridShiftToPixels, transformGrid, poseCoefficients, type Pose, type PoseCoefficients } from './layers/coordinates';
+export { SpatialDecoder, homogeneousGrid, type SpatialDecoderOptions } from './layers/spatial-decoder';
+export { Dense, denseStack, type DenseSpec, type DenseActivation } from './layers/dense';
+export {
+  kmeansClusters,
+  kmeansScores,
+  clusteringScores,
+  contingencyTable,
+  matchedAccuracy,
+  normalizedMutualInformation,
+  adjustedRandIndex,
+  type KMeansOptions,
+  type ClusteringScores,
+  type PointMatrix,
+} from './metrics/clustering';
+export { pearson, angleRecovery, angleLeakage, invarianceRatio, type AngleRecovery, type InvarianceRatio } from './metrics/latent-angle';
+export { knnPredict, knnCrossValidation, type KnnOptions, type KnnResult } from './probes/knn';
