@@ -11,7 +11,8 @@
 // (0 = all 784; otherwise the unbiased subsampled likelihood) the child builds the model, runs one
 // warm-up training step, then times --steps steps (cpu: --cpu-steps) of a full training step
 // (encoder, reparameterised sample, decoder, -ELBO, backward pass, Adam) on a batch of --batch
-// random images, via Rvae.fit on exactly steps * batch images. "samples/s" is images per second of
+// random images, via Rvae.fit on steps * batch images (repeated until --min-seconds have passed, so
+// that the fast dense models are timed long enough). "samples/s" is images per second of
 // wall time, "per CPU-second" images per second of the process's CPU time (one thread), which
 // drops less when other jobs share the machine; "60k epoch" is 60,000 images at the CPU-second rate.
 import { createRequire } from 'node:module';
@@ -37,31 +38,26 @@ function parseArgs(argv) {
       subsample: { type: 'ints', min: 0, default: [0, 256] },
       'cpu-widths': { type: 'ints', min: 1, default: [64] },
       steps: { type: 'int', min: 1, default: 4 },
+      'min-seconds': { type: 'number', default: 2 },
       'cpu-steps': { type: 'int', min: 1, default: 1 },
       batch: { type: 'int', min: 1, default: 100 },
       seed: { type: 'int', min: 0, default: 1 },
       child: { type: 'string', default: null },
     },
-    'usage: node bench/rvae.mjs [--models vae,cvae,rvae,trvae,crvae] [--backends wasm,cpu] [--widths 128,64] [--cpu-widths 64] [--subsample 0,256] [--steps 4] [--cpu-steps 1] [--batch 100] [--seed 1]',
+    'usage: node bench/rvae.mjs [--models vae,cvae,rvae,trvae,crvae] [--backends wasm,cpu] [--widths 128,64] [--cpu-widths 64] [--subsample 0,256] [--steps 4] [--cpu-steps 1] [--min-seconds 2] [--batch 100] [--seed 1]',
     fail,
   );
 }
 
 // --- child: one backend, every configuration --------------------------------------------------------
 
+/** Seeded random images (uniform intensities) with uniform labels, from soapix's Rng. */
 function randomImages(count, seed) {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const { Rng } = require(path.join(root, 'dist', 'util', 'random.js'));
+  const rng = new Rng(seed);
   const data = new Float32Array(count * SIDE * SIDE);
-  for (let i = 0; i < data.length; i++) data[i] = next();
-  const labels = Int32Array.from({ length: count }, () => Math.floor(next() * 10));
+  for (let i = 0; i < data.length; i++) data[i] = rng.nextFloat();
+  const labels = Int32Array.from({ length: count }, () => rng.nextInt(10));
   return { data, count, height: SIDE, width: SIDE, labels };
 }
 
@@ -90,11 +86,16 @@ async function runChild(args) {
           const data = randomImages(steps * args.batch, args.seed + 1);
           const cpu0 = process.cpuUsage();
           const t0 = performance.now();
-          const h = await rvae.fit(data, { epochs: 1 });
+          // At least --steps steps and --min-seconds of wall time (fast models repeat the epoch).
+          let images = 0;
+          let loss = NaN;
+          do {
+            loss = (await rvae.fit(data, { epochs: 1 })).epochs[0].loss;
+            images += steps * args.batch;
+          } while ((performance.now() - t0) / 1000 < args.minSeconds);
           const seconds = (performance.now() - t0) / 1000;
           const cpu = process.cpuUsage(cpu0);
-          const images = steps * args.batch;
-          results.push({ ...row, images, seconds, samplesPerSecond: images / seconds, samplesPerCpuSecond: images / ((cpu.user + cpu.system) / 1e6), loss: h.epochs[0].loss });
+          results.push({ ...row, images, seconds, samplesPerSecond: images / seconds, samplesPerCpuSecond: images / ((cpu.user + cpu.system) / 1e6), loss });
         } catch (err) {
           results.push({ ...row, failed: String(err && err.message ? err.message : err).split('\n')[0] });
         } finally {
@@ -115,13 +116,13 @@ async function main() {
   if (args.child) return runChild(args);
 
   console.log(`VAE family on ${SIDE}x${SIDE} random images: encoder 784 -> 128 -> 128 tanh; dense decoder (vae, cvae) or coordinate decoder (rvae, trvae, crvae); Adam, batch ${args.batch}`);
-  console.log(`timed: ${args.steps} training steps per configuration (cpu: ${args.cpuSteps}, decoder widths ${args.cpuWidths.join(', ')}) after one warm-up step`);
+  console.log(`timed: at least ${args.steps} training steps and ${args.minSeconds} s per configuration (cpu: ${args.cpuSteps} steps, decoder widths ${args.cpuWidths.join(', ')}) after one warm-up step`);
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
   const rows = [['model', 'backend', 'decoder', 'width', 'pixels/step', 'samples/s', 'per CPU-second', '60k epoch (min, CPU)']];
   const notes = [];
   for (const backend of args.backends) {
     process.stderr.write(`running ${backend} ...\n`);
-    const childArgs = ['--child', backend, '--models', args.models.join(','), '--widths', args.widths.join(','), '--cpu-widths', args.cpuWidths.join(','), '--subsample', args.subsample.join(','), '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--batch', String(args.batch), '--seed', String(args.seed)];
+    const childArgs = ['--child', backend, '--models', args.models.join(','), '--widths', args.widths.join(','), '--cpu-widths', args.cpuWidths.join(','), '--subsample', args.subsample.join(','), '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--min-seconds', String(args.minSeconds), '--batch', String(args.batch), '--seed', String(args.seed)];
     const r = runJsonChild(fileURLToPath(import.meta.url), childArgs, { inheritStderr: true });
     if (r.error) {
       notes.push(`${backend}: failed: ${r.error}`);

@@ -168,7 +168,11 @@ export function latentLayout(o: Pick<ResolvedRvaeOptions, 'rotation' | 'translat
 export function describeRvae(o: ResolvedRvaeOptions): string {
   const kind = o.rotation ? (o.classes ? 'class-conditioned rVAE' : 'rVAE') : o.classes ? 'conditional VAE' : 'VAE';
   const parts = [`${kind}${o.translation ? ' + translation' : ''}`, `${o.latentDim} content latents`];
-  parts.push(`${o.decoder} decoder ${o.decoderWidth} x ${o.decoderLayers + (o.decoder === 'spatial' ? 1 : 0)}`);
+  parts.push(
+    o.decoder === 'spatial'
+      ? `coordinate decoder (coordinate layer + ${o.decoderLayers} hidden, width ${o.decoderWidth})`
+      : `dense decoder (${o.decoderLayers} hidden, width ${o.decoderWidth})`,
+  );
   parts.push(`beta ${o.beta}${o.klAnnealing ? ` (annealed from ${o.klAnnealing.from})` : ''}`);
   if (o.pixelSubsample) parts.push(`${o.pixelSubsample} of ${o.height * o.width} pixels per step`);
   return parts.join(', ');

@@ -12,7 +12,7 @@
  * - Loss: -ELBO = BCE summed over pixels + beta * KL(q || N(0, I)) over every latent, angle included
  *   (vae-loss.ts); one reparameterised sample per image; beta 1 (VAE, cVAE) or 3 (rVAE, crVAE),
  *   optionally annealed; optional unbiased pixel subsampling of the likelihood.
- * - Conventions (docs/CONVENTIONS.md, "Images"): a positive angle turns the decoded image
+ * - Conventions (docs/rvae.md, "Conventions"): a positive angle turns the decoded image
  *   counter-clockwise as displayed; shifts are in pixels, x right and y down.
  *
  * Deterministic for a given seed on a given backend: weights, shuffles and sampling noise all come
@@ -191,7 +191,7 @@ export class Rvae {
     const o = this.options;
     const input = o.classes && o.conditionEncoder ? tf.concat([x, this.oneHot(y!)], 1) : x;
     const h = denseStack(input, this.encoder, 'tanh');
-    // A floor of 1e-6 keeps log(std) finite when softplus underflows.
+    // 1e-6 added to the softplus keeps log(std) finite should softplus underflow to 0.
     return { mu: this.meanHead.apply(h), std: tf.add(tf.softplus(this.stdHead.apply(h)), 1e-6) };
   }
 
