@@ -125,6 +125,11 @@ describe('Rvae encode and decode', () => {
     await expect(model.encode(images(2, 5, false))).rejects.toThrow(/needs labels/);
     await expect(model.fit(images(2, 5, false), { epochs: 1 })).rejects.toThrow(/needs labels/);
     model.dispose();
+    // A training step too large for memory is refused before it starts (the notebook's batch of 800 at 784 pixels x 128).
+    const big = new Rvae({ rotation: true, seed: 1 });
+    const many = { data: new Float32Array(800 * 784), count: 800, height: 28, width: 28 };
+    await expect(big.fit(many, { epochs: 1, batchSize: 800 })).rejects.toThrow(/at most 400 images per batch, pixelSubsample/);
+    big.dispose();
   });
 });
 

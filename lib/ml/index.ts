@@ -23,7 +23,7 @@ export {
   type SoftmaxModel,
   type FitHooks,
 } from './train/fit';
-export { Rvae, type RvaeEncoding, type RvaeEncodeOptions, type RvaeDecodeOptions, type RvaeFitOptions, type RvaeEpochLog, type RvaeHistory, type RvaeEvaluation, type SoapixRvaeJSON } from './models/rvae';
+export { Rvae, MAX_TRAIN_ACTIVATIONS, type RvaeEncoding, type RvaeEncodeOptions, type RvaeDecodeOptions, type RvaeFitOptions, type RvaeEpochLog, type RvaeHistory, type RvaeEvaluation, type SoapixRvaeJSON } from './models/rvae';
 export { RVAE_MODELS, resolveRvaeOptions, latentLayout, describeRvae, type RvaeOptions, type ResolvedRvaeOptions, type RvaeImages, type RvaeModelName, type RvaeDecoderKind, type Float32Matrix } from './models/rvae-config';
 export { bernoulliNll, gaussianKl, gaussianKlValue, pixelSubset, betaAt, type KlAnnealing, type KlKind } from './models/vae-loss';
 export { coordinateGrid, pixelShiftToGrid, gridShiftToPixels, transformGrid, poseCoefficients, type Pose, type PoseCoefficients } from './layers/coordinates';

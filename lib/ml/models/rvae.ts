@@ -113,6 +113,13 @@ export interface SoapixRvaeJSON extends SoapixSavedModelFields {
 /** Pixel-activations per inference chunk of the spatial decoder (bounds memory: ~64 MB per layer). */
 const INFER_ELEMENTS = 1 << 24;
 
+/**
+ * Most pixel-activations (images x pixels per step x decoder width) of one training step of the
+ * spatial decoder: 400 images x 784 pixels x 128 trained on wasm, 800 exhausted its memory (the
+ * backward pass keeps several such tensors).
+ */
+export const MAX_TRAIN_ACTIVATIONS = 400 * 784 * 128;
+
 /** A VAE-family model; see the file comment. */
 export class Rvae {
   readonly options: ResolvedRvaeOptions;
@@ -284,6 +291,16 @@ export class Rvae {
     } else {
       validation = options.validation;
     }
+    const batchSize = options.batchSize ?? o.batchSize;
+    const pixelsPerStep = o.pixelSubsample || o.height * o.width;
+    const activations = Math.min(batchSize, images.count) * pixelsPerStep * o.decoderWidth;
+    if (this.spatial && activations > MAX_TRAIN_ACTIVATIONS) {
+      throw new RangeError(
+        `Rvae.fit: a batch of ${Math.min(batchSize, images.count)} images x ${pixelsPerStep} pixels x decoder width ${o.decoderWidth} is ` +
+          `${(activations / 1e6).toFixed(0)} M pixel activations per layer, more than one training step can hold (${(MAX_TRAIN_ACTIVATIONS / 1e6).toFixed(1)} M); ` +
+          `use at most ${Math.floor(MAX_TRAIN_ACTIVATIONS / (pixelsPerStep * o.decoderWidth))} images per batch, pixelSubsample, or a narrower decoder`,
+      );
+    }
     if (!this.optimizer) this.optimizer = tf.train.adam(o.learningRate);
     const seed = options.seed ?? o.seed;
     let noise = new Rng(seed);
@@ -308,7 +325,7 @@ export class Rvae {
       rows(images, labels),
       {
         epochs: options.epochs,
-        batchSize: options.batchSize ?? o.batchSize,
+        batchSize,
         seed,
         validation,
         earlyStopping: options.earlyStopping,
