@@ -191,6 +191,8 @@ describe('Rvae model folder', () => {
     const loaded = await Rvae.load(folder);
     expect(loaded.options).toEqual(model.options);
     expect(loaded.epochsTrained).toBe(1);
+    expect(loaded.savedInfo?.extra).toEqual({ note: 'test' });
+    expect(model.savedInfo).toBeNull();
     const e1 = await model.encode(data);
     const e2 = await loaded.encode(data);
     expect(maxAbsDiff(e1.z.data, e2.z.data)).toBe(0);

@@ -131,6 +131,7 @@ export class Rvae {
   private readonly dense: Dense[] | null;
   private optimizer: tf.Optimizer | null = null;
   private trained = 0;
+  private loaded: SoapixRvaeJSON | null = null;
 
   /** A new, untrained model; weights drawn from `options.seed` (decoding already works). */
   constructor(options: RvaeOptions = {}) {
@@ -168,6 +169,11 @@ export class Rvae {
   /** Epochs trained so far (over all calls of {@link fit}). */
   get epochsTrained(): number {
     return this.trained;
+  }
+
+  /** The `soapix.json` this model was loaded from (with the caller's `extra`), or null for a new model. */
+  get savedInfo(): SoapixRvaeJSON | null {
+    return this.loaded;
   }
 
   /** One line saying which model this is. */
@@ -524,6 +530,7 @@ export class Rvae {
       model.dispose();
     }
     rvae.trained = info.trainedEpochs;
+    rvae.loaded = info;
     return rvae;
   }
 
