@@ -87,14 +87,20 @@ describe('kNN probe', () => {
     const rng = new Rng(4);
     for (const d of [2, 5]) {
       const n = 300;
-      const train = Float32Array.from({ length: n * d }, () => rng.normal());
+      // Coordinates on a coarse grid: many equal distances, so tie-breaking is compared too.
+      const train = Float32Array.from({ length: n * d }, () => Math.round(rng.normal() * 2) / 2);
       const labels = Int32Array.from({ length: n }, () => rng.nextInt(4));
-      const q = Float32Array.from({ length: 40 * d }, () => rng.normal());
+      const q = Float32Array.from({ length: 40 * d }, () => Math.round(rng.normal() * 2) / 2);
       const got = knnPredict({ data: train, rows: n, cols: d }, labels, { data: q, rows: 40, cols: d }, 10);
       for (let j = 0; j < 40; j++) expect(got[j]).toBe(naive(train, labels, q.subarray(j * d, (j + 1) * d), d, 10));
     }
     const tie = knnPredict({ data: Float32Array.from([-1, 1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 2);
     expect(tie[0]).toBe(2);
+    // Equal distances: the lower training row wins (row 0, label 5), whichever side the search meets first.
+    const near = knnPredict({ data: Float32Array.from([-1, 1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 1);
+    expect(near[0]).toBe(5);
+    const flipped = knnPredict({ data: Float32Array.from([1, -1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 1);
+    expect(flipped[0]).toBe(5);
   });
 
   it('classifies separable data perfectly under cross-validation', () => {

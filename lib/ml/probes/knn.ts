@@ -2,10 +2,11 @@
  * k-nearest-neighbour classification of frozen codes (the rVAE's and the invariance benchmark's
  * "kNN digit accuracy"; k = 10, 5-fold cross-validation as in docs/rvae.md, "Evaluation").
  *
- * Exact search by brute force over the training points in float64 (squared Euclidean distance, with
- * an early exit once a partial sum exceeds the current k-th distance, which keeps higher-dimensional
- * codes affordable). Distance ties keep the lower training index; the vote is a plain majority and
- * a tied vote goes to the smallest label (as scikit-learn's KNeighborsClassifier). The folds come
+ * Exact search in float64 (squared Euclidean distance): the training points sorted by their first
+ * coordinate, each query scanning outwards from its place until the first coordinate alone rules
+ * out the rest, with an early exit from a distance once its partial sum exceeds the current k-th.
+ * Distance ties keep the lower training index; the vote is a plain majority and a tied vote goes to
+ * the smallest label (as scikit-learn's KNeighborsClassifier). The folds come
  * from a seeded shuffle (scikit-learn's KFold with shuffle): every point is predicted once, by a
  * model that did not see it.
  *
@@ -61,36 +62,61 @@ export function knnPredict(train: PointMatrix, labels: Int32Array, queries: Poin
   const rows = trainRows ?? Int32Array.from({ length: train.rows }, (_, i) => i);
   if (!Number.isInteger(k) || k < 1 || k > rows.length) throw new RangeError(`knnPredict: k must be an integer in [1, ${rows.length}] (the training points), got ${String(k)}`);
   const d = train.cols;
-  const t = Float64Array.from(train.data);
+  // The training rows sorted by their first coordinate: a query scans outwards from its own place
+  // in that order and stops on each side once the first coordinate alone is farther than its k-th
+  // nearest point (an exact search; for 2-D codes it visits a small fraction of the points).
+  const order = Int32Array.from(rows).sort((a, b) => train.data[a * d] - train.data[b * d] || a - b);
+  const t = new Float64Array(order.length * d);
+  order.forEach((r, i) => {
+    for (let m = 0; m < d; m++) t[i * d + m] = train.data[r * d + m];
+  });
   const q = queries.data;
   const dist = new Float64Array(k);
   const near = new Int32Array(k);
   const out = new Int32Array(queries.rows);
   const votes = new Map<number, number>();
+  // Offers sorted training point i (original row order[i]) to the k nearest; ties keep the lower row.
+  const offer = (qo: number, i: number): void => {
+    const r = order[i];
+    const to = i * d;
+    const worst = dist[k - 1];
+    let s = 0;
+    for (let m = 0; m < d; m++) {
+      const diff = t[to + m] - q[qo + m];
+      s += diff * diff;
+      if (s > worst) return;
+    }
+    if (s === worst && r > near[k - 1]) return;
+    let at = k - 1;
+    while (at > 0 && (dist[at - 1] > s || (dist[at - 1] === s && near[at - 1] > r))) {
+      dist[at] = dist[at - 1];
+      near[at] = near[at - 1];
+      at--;
+    }
+    dist[at] = s;
+    near[at] = r;
+  };
   for (let qi = 0; qi < queries.rows; qi++) {
     dist.fill(Infinity);
-    near.fill(-1);
+    near.fill(2147483647);
     const qo = qi * d;
-    for (const r of rows) {
-      const to = r * d;
-      const worst = dist[k - 1];
-      let s = 0;
-      let m = 0;
-      for (; m < d; m++) {
-        const diff = t[to + m] - q[qo + m];
-        s += diff * diff;
-        if (s >= worst) break;
-      }
-      if (m < d || s >= worst) continue;
-      // Insert into the sorted list of the k nearest (strictly closer only: ties keep the earlier point).
-      let at = k - 1;
-      while (at > 0 && dist[at - 1] > s) {
-        dist[at] = dist[at - 1];
-        near[at] = near[at - 1];
-        at--;
-      }
-      dist[at] = s;
-      near[at] = r;
+    const q0 = q[qo];
+    // First sorted position with first coordinate >= the query's.
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid * d] < q0) lo = mid + 1;
+      else hi = mid;
+    }
+    let right = lo;
+    let left = lo - 1;
+    while (right < order.length || left >= 0) {
+      const dr = right < order.length ? (t[right * d] - q0) ** 2 : Infinity;
+      const dl = left >= 0 ? (q0 - t[left * d]) ** 2 : Infinity;
+      if (Math.min(dr, dl) > dist[k - 1]) break;
+      if (dr <= dl) offer(qo, right++);
+      else offer(qo, left--);
     }
     votes.clear();
     for (let j = 0; j < k; j++) {
