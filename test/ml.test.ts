@@ -76,7 +76,7 @@ describe('selectBackend', () => {
       expect(sel.fallbacks[0].name).toBe('tensorflow');
       expect(sel.fallbacks[0].reason).toMatch(/tfjs-node/);
       expect(sel.summary).toMatch(/skipped tensorflow/);
-      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum']);
+      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum', 'Transpose', 'Identity']);
       expect(sel.threads).toBe(1);
     }
   });
@@ -102,7 +102,7 @@ describe('selectBackend', () => {
     expect(plain.summary).toMatch(/as shipped/);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
     const fixed = await selectBackend({ prefer: 'wasm', ...quiet });
-    expect(fixed.kernelFixes).toHaveLength(6);
+    expect(fixed.kernelFixes).toHaveLength(8);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 });
@@ -110,7 +110,7 @@ describe('selectBackend', () => {
 describe('wasm kernel fixes', () => {
   beforeAll(async () => {
     await selectBackend({ prefer: 'wasm', ...quiet });
-    expect(wasmKernelFixes()).toHaveLength(6);
+    expect(wasmKernelFixes()).toHaveLength(8);
   });
 
   // Shapes: plain 2-D, batched 3-D, and broadcast batch dimensions.

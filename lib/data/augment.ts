@@ -152,3 +152,52 @@ export function augmentImages(ds: Dataset, o: AugmentOptions): AugmentedImages {
   }
   return { data, count, height, width, labels, angles, mirrored, shifts, source };
 }
+
+/** Options of {@link rotationSeries}. */
+export interface RotationSeriesOptions {
+  /** Angles in degrees (counter-clockwise as displayed) every source image is turned through. */
+  degrees: readonly number[];
+  /** First source image. Default 0. */
+  start?: number;
+  /** Number of source images. Default: the rest of the source. */
+  count?: number;
+  interpolation?: Interpolation;
+}
+
+/**
+ * Each of the source images `start .. start + count - 1` turned through every angle of `degrees`:
+ * image i * degrees.length + j is source image start + i at angle j (groups of consecutive images
+ * per source, as the rVAE's invariance ratio reads them). Floats in [0, 1]; no randomness.
+ */
+export function rotationSeries(ds: Dataset, o: RotationSeriesOptions): AugmentedImages {
+  if (!Array.isArray(o.degrees) || o.degrees.length === 0 || !o.degrees.every((d) => Number.isFinite(d))) {
+    throw new RangeError('rotationSeries: degrees must be a non-empty array of finite angles');
+  }
+  const { start, count } = check({ seed: 0, start: o.start, count: o.count }, ds.length);
+  const k = o.degrees.length;
+  const first = count > 0 ? ds.get(start) : undefined;
+  const height = first?.rows ?? 0;
+  const width = first?.cols ?? 0;
+  const n = height * width;
+  const total = count * k;
+  const data = new Float32Array(total * n);
+  const labels = new Int32Array(total);
+  const angles = new Float32Array(total);
+  const source = new Int32Array(total);
+  const scaled = new Float32Array(n);
+  for (let i = 0; i < count; i++) {
+    const rec = ds.get(start + i);
+    if (rec.channels !== 1 || rec.rows !== height || rec.cols !== width) {
+      throw new RangeError(`rotationSeries: image ${start + i} of ${ds.name} is ${rec.rows}x${rec.cols}x${rec.channels}; all must be gray ${height}x${width}`);
+    }
+    for (let p = 0; p < n; p++) scaled[p] = rec.pixels[p]! / 255;
+    for (let j = 0; j < k; j++) {
+      const at = i * k + j;
+      transformFloatImage(scaled, height, width, { degrees: o.degrees[j], interpolation: o.interpolation ?? 'bilinear' }, data.subarray(at * n, (at + 1) * n));
+      labels[at] = rec.label;
+      angles[at] = (o.degrees[j]! * Math.PI) / 180;
+      source[at] = start + i;
+    }
+  }
+  return { data, count: total, height, width, labels, angles, mirrored: new Uint8Array(total), shifts: new Float32Array(total * 2), source };
+}

@@ -8,7 +8,7 @@
  * `strict` makes a preferred backend that cannot start an error instead of a fallback.
  *
  * For `wasm`, soapix's kernel fixes (./kernels/: fast transposed matrix products, the conv
- * gradients, max-pool gradient and bias sums) are registered before it starts, unless
+ * gradients, max-pool gradient, bias sums, blocked transposes and copy-free identity) are registered before it starts, unless
  * `wasmKernelFixes: false`; why each exists is in docs/ML-BACKEND.md.
  */
 import * as path from 'node:path';

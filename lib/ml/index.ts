@@ -71,3 +71,29 @@ export { GROUP_NAMES, type GroupName } from './groups/dihedral';
 // Probes: classifiers on frozen, standardised codes (shared by the models and the benchmark).
 export { probeAccuracy, PROBE_KINDS, type ProbeKind, type ProbeOptions, type ProbeResult } from './probes/probe-accuracy';
 export { applyStandardizer, fitStandardizer, standardize, type Standardizer } from './probes/standardize';
+// The rotationally invariant VAE family (docs/rvae.md).
+export {
+  Rvae,
+  type RvaeDecodeOptions,
+  type RvaeEncodeOptions,
+  type RvaeEncoding,
+  type RvaeEpochLog,
+  type RvaeEvaluation,
+  type RvaeFitOptions,
+  type RvaeHistory,
+  type SoapixRvaeJSON,
+} from './models/rvae';
+export { RVAE_MODELS, type Float32Matrix, type RvaeImages, type RvaeModelName, type RvaeOptions } from './models/rvae-config';
+export type { KlAnnealing } from './models/vae-loss';
+// Metrics of learned codes: clustering against labels, angle recovery and leakage, kNN.
+export {
+  adjustedRandIndex,
+  kmeansScores,
+  matchedAccuracy,
+  normalizedMutualInformation,
+  type ClusteringScores,
+  type KMeansOptions,
+  type PointMatrix,
+} from './metrics/clustering';
+export { angleLeakage, angleRecovery, invarianceRatio, type AngleRecovery, type InvarianceRatio } from './metrics/latent-angle';
+export { knnCrossValidation, knnPredict, type KnnOptions, type KnnResult } from './probes/knn';

@@ -19,7 +19,7 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const SOAPIX_JSON = 'soapix.json';
 
 /** The kinds of model a soapix model folder can hold (`kind` in `soapix.json`). */
-export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder';
+export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder' | 'rvae';
 
 /** What the caller stores next to the weights in `soapix.json`. */
 export interface SaveMeta<Soap = unknown, Scaler = unknown> {
@@ -81,6 +81,7 @@ const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   autoencoder: { what: 'an autoencoder', loader: 'Autoencoder.load' },
   'equivariant-autoencoder': { what: 'an equivariant autoencoder', loader: 'EquivariantAutoencoder.load' },
   'conv-autoencoder': { what: 'a convolutional autoencoder', loader: 'ConvAutoencoder.load' },
+  rvae: { what: 'a VAE-family model (VAE, cVAE, rVAE, crVAE)', loader: 'Rvae.load' },
 };
 
 function sha256(bytes: Uint8Array): string {

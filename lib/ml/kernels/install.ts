@@ -13,6 +13,8 @@ import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-grad
 import { explicitTransposeMatMul } from './matmul';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { sumWasm } from './sum';
+import { identityWasm } from './identity';
+import { transposeWasm } from './transpose';
 
 /** One fix: the kernel it replaces, how to build it from the shipped one, what it does. */
 interface KernelFix {
@@ -56,6 +58,16 @@ const FIXES: readonly KernelFix[] = [
     kernelName: 'Sum',
     make: (k) => sumWasm(k!),
     description: 'Sum: reductions over leading axes (bias gradients) without the transpose',
+  },
+  {
+    kernelName: 'Transpose',
+    make: (k) => transposeWasm(k!),
+    description: 'Transpose: swaps of the last two axes into rows of a multiple of 256 floats as a blocked copy (the shipped kernel slows 5-13x there)',
+  },
+  {
+    kernelName: 'Identity',
+    make: (k) => identityWasm(k!),
+    description: 'Identity: shares the buffer (reference counted) instead of copying it (the tensors saved for back-propagation)',
   },
 ];
 

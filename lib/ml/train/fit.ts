@@ -62,6 +62,8 @@ export interface FitOptions<D> {
   onEpoch?: (log: FitEpochLog) => void | Promise<void>;
   /** Rows per forward pass when evaluating the validation set. Default 4096. */
   evalBatchSize?: number;
+  /** Stops training before the next batch; fitModel then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Extra hooks of {@link fitModel}. */
@@ -84,8 +86,9 @@ export async function fitModel<D extends FitRows>(
   hooks: FitHooks<D>,
 ): Promise<FitHistory> {
   hooks.check(data, 'train data');
-  const { epochs, batchSize, seed, validation, earlyStopping, onEpoch, evalBatchSize = 4096 } = options;
+  const { epochs, batchSize, seed, validation, earlyStopping, onEpoch, evalBatchSize = 4096, signal } = options;
   checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
+  signal?.throwIfAborted();
   const rng = new Rng(seed);
   const start = performance.now();
 
@@ -115,6 +118,7 @@ export async function fitModel<D extends FitRows>(
       let correct = 0;
       let counted = false;
       for (let b0 = 0; b0 < nTrain; b0 += cap) {
+        signal?.throwIfAborted();
         const bs = Math.min(cap, nTrain - b0);
         for (let i = 0; i < bs; i++) {
           const r = order[b0 + i];
