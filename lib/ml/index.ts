@@ -71,7 +71,7 @@ export { GROUP_NAMES, type GroupName } from './groups/dihedral';
 // Probes: classifiers on frozen, standardised codes (shared by the models and the benchmark).
 export { probeAccuracy, PROBE_KINDS, type ProbeKind, type ProbeOptions, type ProbeResult } from './probes/probe-accuracy';
 export { applyStandardizer, fitStandardizer, standardize, type Standardizer } from './probes/standardize';
-// The rotationally invariant VAE family (docs/rvae.md).
+// The rotationally invariant VAE family (docs/RVAE.md).
 export {
   Rvae,
   type RvaeDecodeOptions,

@@ -1,6 +1,6 @@
 /**
  * The pixel-coordinate grid of the coordinate (spatial) decoders and the pose transform that turns
- * and shifts it (docs/rvae.md, "Conventions"; docs/CONVENTIONS.md, "Images").
+ * and shifts it (docs/RVAE.md, "Conventions"; docs/CONVENTIONS.md, "Images").
  *
  * Grid: pixel (row i, column j) of an H x W image has the coordinate
  *

@@ -1,6 +1,6 @@
 /**
  * The coordinate ("spatial generator") decoder of spatial-VAE and the rVAE (pyroVED `sDecoderNet`,
- * summarised in docs/rvae.md): one small network evaluated at every pixel of every image,
+ * summarised in docs/RVAE.md): one small network evaluated at every pixel of every image,
  *
  *     h_0 = tanh(W_c^T c'_bp + b_c + W_z^T v_b)          (coordinate-latent layer, width n)
  *     h_l = tanh(W_l^T h_{l-1} + b_l),  l = 1..L         (hidden layers, width n)

@@ -1,5 +1,5 @@
 /**
- * How a rotation-aware code relates to the true angle (docs/rvae.md, "Evaluation"):
+ * How a rotation-aware code relates to the true angle (docs/RVAE.md, "Evaluation"):
  *
  * - angle recovery: Pearson r between the encoded angle and the true angle, and the least-squares
  *   slope of encoded on true. The sign follows the grid convention and the offset is arbitrary (the

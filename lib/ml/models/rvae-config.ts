@@ -2,7 +2,7 @@
  * Options of the VAE family ({@link Rvae}): which model (plain VAE, conditional VAE, rVAE with
  * rotation and optionally translation, class-conditioned rVAE), the network widths, the loss
  * weights and the training defaults, with their checks. The defaults are pyroVED's and the rVAE
- * notebook's (docs/rvae.md): 2 content latents, encoder and decoder 128-128 tanh, beta 1 for the
+ * notebook's (docs/RVAE.md): 2 content latents, encoder and decoder 128-128 tanh, beta 1 for the
  * VAE and cVAE and 3 for the rVAE and crVAE, Adam 1e-3, translation prior 0.1 grid units.
  */
 import type { ImageBatch } from '../../data/augment';

@@ -1,6 +1,6 @@
 /**
  * The rotationally invariant VAE family of Ziatdinov & Kalinin's rVAE essay, as pyroVED builds it
- * (docs/rvae.md): one class for the plain VAE, the conditional VAE, the rVAE (an angle latent, and
+ * (docs/RVAE.md): one class for the plain VAE, the conditional VAE, the rVAE (an angle latent, and
  * optionally two shift latents) and the class-conditioned rVAE.
  *
  * - Encoder: the flattened image (plus the one-hot class for a conditional model) -> tanh layers
@@ -12,7 +12,7 @@
  * - Loss: -ELBO = BCE summed over pixels + beta * KL(q || N(0, I)) over every latent, angle included
  *   (vae-loss.ts); one reparameterised sample per image; beta 1 (VAE, cVAE) or 3 (rVAE, crVAE),
  *   optionally annealed; optional unbiased pixel subsampling of the likelihood.
- * - Conventions (docs/rvae.md, "Conventions"): a positive angle turns the decoded image
+ * - Conventions (docs/RVAE.md, "Conventions"): a positive angle turns the decoded image
  *   counter-clockwise as displayed; shifts are in pixels, x right and y down.
  *
  * Deterministic for a given seed on a given backend: weights, shuffles and sampling noise all come

@@ -1,5 +1,5 @@
 /**
- * The pieces of the VAE family's loss (docs/rvae.md, "Loss"): per image,
+ * The pieces of the VAE family's loss (docs/RVAE.md, "Loss"): per image,
  *
  *     -ELBO = sum_pixels BCE(x_p, sigmoid(logit_p)) + beta * sum_latents KL(q(z_i | x) || p(z_i))
  *

@@ -1,6 +1,6 @@
 /**
  * k-nearest-neighbour classification of frozen codes (the rVAE's and the invariance benchmark's
- * "kNN digit accuracy"; k = 10, 5-fold cross-validation as in docs/rvae.md, "Evaluation").
+ * "kNN digit accuracy"; k = 10, 5-fold cross-validation as in docs/RVAE.md, "Evaluation").
  *
  * Exact search in float64 (squared Euclidean distance): the training points sorted by their first
  * coordinate, each query scanning outwards from its place until the first coordinate alone rules
