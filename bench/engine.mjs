@@ -29,9 +29,9 @@ const PARAMS = {
   small: { rCut: 5, nMax: 4, lMax: 3, sigma: 1 },
 };
 // DScribe 2.1.1, SOAP.create on the first 1,000 MNIST training images, every point a centre, on
-// this project's standard machine kind (2 cores): ../shared/reference/README.md. Not measured here.
+// this project's standard machine kind (2 cores): docs/REFERENCE-DATA.md. Not measured here.
 const DSCRIBE = {
-  source: '../shared/reference/README.md (DScribe 2.1.1 on the same machine kind, 2 cores; not measured in this run)',
+  source: 'docs/REFERENCE-DATA.md (DScribe 2.1.1 on the same machine kind, 2 cores; not measured in this run)',
   paper: { 1: { imagesPerSecond: 31.5, centresPerSecond: 4510 }, 2: { imagesPerSecond: 55.3, centresPerSecond: 7904 } },
   small: { 1: { imagesPerSecond: 652, centresPerSecond: 93191 }, 2: { imagesPerSecond: 950, centresPerSecond: 135885 } },
 };

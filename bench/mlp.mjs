@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Training-throughput benchmark of the pixel classifier (PAPER-FACTS §4) on every TensorFlow.js
+// Training-throughput benchmark of the pixel classifier (docs/PAPER-FACTS.md §4) on every TensorFlow.js
 // backend available here, through the built package.
 //
 //   npm run build:ts            # (once, or whenever lib/ changed) -> dist/

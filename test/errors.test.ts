@@ -202,7 +202,7 @@ describe('bad Soap options', () => {
       expectThrow(make({ nMax, rCut, lMax: 2 }), RangeError, new RegExp(`nMax=${nMax} and rCut=${rCut}.*lower nMax or raise rCut`));
     }
     expectThrow(make({ nMax: 20, rCut: 10, rbf: 'polynomial' }), RangeError, /polynomial radial basis cannot be orthonormalised for nMax = 20.*lower nMax/);
-    // what DScribe accepts still works (CONVENTIONS §6)
+    // what DScribe accepts still works (docs/CONVENTIONS.md §6)
     expect(new Soap({ ...PAPER, nMax: 15 }).featureCount).toBe(11 * 15 * 16 / 2);
     expect(new Soap({ ...SMALL, nMax: 12 }).featureCount).toBe(4 * 12 * 13 / 2);
     stillWorks();
@@ -284,7 +284,7 @@ describe('degenerate but valid input', () => {
     expect(relMaxDiff(m.data.subarray(0, m.cols), m.data.subarray(m.cols))).toBe(0);
   });
 
-  it('duplicate points: identical rows, l=0 block 4x the single-atom value (CONVENTIONS §6)', () => {
+  it('duplicate points: identical rows, l=0 block 4x the single-atom value (docs/CONVENTIONS.md §6)', () => {
     const soap = new Soap(SMALL);
     const single = soap.createSync({ positions: [[0, 0, 0]] });
     const dup = soap.createSync({ positions: [[1, 2, 3], [1, 2, 3]] });

@@ -3,7 +3,7 @@
  *
  * (a) with DScribe's own float64 basis injected: max|soapix - DScribe| / max|DScribe| <= 1e-9;
  * (b) with soapix's own basis: <= 1e-8 for cases b, c, e and <= 1e-4 for a, d, f (DScribe's
- *     basis is itself ~1e-5 off the exact one at the paper parameters; see CONVENTIONS.md §2, §4).
+ *     basis is itself ~1e-5 off the exact one at the paper parameters; see docs/CONVENTIONS.md §2, §4).
  * The cases are committed gzipped in test/fixtures/reference (docs/REFERENCE-DATA.md).
  * A missing reference folder is a failure, not a skip.
  */

@@ -1,5 +1,5 @@
 /**
- * Experiment 1b (PAPER-FACTS §3-§4): pixel-wise classification of MNIST at given SOAP parameters.
+ * Experiment 1b (docs/PAPER-FACTS.md §3-§4): pixel-wise classification of MNIST at given SOAP parameters.
  *
  * T training spectra from the 60,000 training images (Algorithm 3; label = the image's digit),
  * split 80:20 into train / validation; test spectra from the 10,000 test images. A RobustScaler
@@ -81,7 +81,7 @@ export const TINY_CLASSIFY = Object.freeze({
   hidden: [64, 32],
 });
 
-/** The paper's full protocol (PAPER-FACTS §3-§4). */
+/** The paper's full protocol (docs/PAPER-FACTS.md §3-§4). */
 export const PAPER_CLASSIFY = Object.freeze({
   trainSamples: 120000,
   testSamples: 10000,
@@ -275,7 +275,7 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
       {
         heading: 'Test metrics',
         table: {
-          columns: ['metric', 'value', 'paper (PAPER-FACTS §4)'],
+          columns: ['metric', 'value', 'paper (docs/PAPER-FACTS.md §4)'],
           rows: [
             ['accuracy', m.accuracy, 0.6863],
             ['precision (weighted)', m.precision, 0.6821],

@@ -22,7 +22,7 @@ export interface SoapParams {
   sigma: number;
 }
 
-/** The paper's optimum (PAPER-FACTS §4). */
+/** The paper's optimum (docs/PAPER-FACTS.md §4). */
 export const PAPER_OPTIMUM: SoapParams = Object.freeze({ rCut: 63, nMax: 7, lMax: 10, sigma: 3 });
 
 /** Algorithm 1's image options (z = floor(I / 10), threshold 10). */

@@ -1,6 +1,6 @@
 /**
  * Results of Experiment 2 (compression.ts): the results.json types, the paper's claims checked
- * against the measured points (PAPER-FACTS §5), the figures (MSE vs h_e, accuracy vs h_e, the
+ * against the measured points (docs/PAPER-FACTS.md §5), the figures (MSE vs h_e, accuracy vs h_e, the
  * correlation matrix of the SOAP components) and report.html.
  */
 import * as path from 'node:path';
@@ -46,7 +46,7 @@ export interface CompressionResults {
   finishedAt: string;
 }
 
-/** Checks the paper's Experiment-2 claims (PAPER-FACTS §5) against measured points. */
+/** Checks the paper's Experiment-2 claims (docs/PAPER-FACTS.md §5) against measured points. */
 export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[] {
   const by = (m: string, he: number) => points.find((p) => p.method === m && p.he === he);
   const hes = [...new Set(points.map((p) => p.he))].sort((a, b) => a - b);
@@ -199,7 +199,7 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
         },
       },
       {
-        heading: 'Comparison with the paper (PAPER-FACTS §5)',
+        heading: 'Comparison with the paper (docs/PAPER-FACTS.md §5)',
         text: 'Each claim of the paper, checked on this run (at this run\'s data size and training budget, which may be far below the paper\'s 120,000 spectra and 10,000 epochs).',
         table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
       },

@@ -1,5 +1,5 @@
 /**
- * Experiment 2 of the paper (PAPER-FACTS §5): compression of SOAP spectra.
+ * Experiment 2 of the paper (docs/PAPER-FACTS.md §5): compression of SOAP spectra.
  *
  * The sampled data set at the paper's optimum (r_cut 63, n_max 7, l_max 10, sigma 3: 308
  * features; Algorithm 3 over the MNIST training images; 80:20 split; RobustScaler fitted on the

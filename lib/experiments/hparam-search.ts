@@ -1,5 +1,5 @@
 /**
- * Experiment 1a (PAPER-FACTS §4): Monte Carlo search over the SOAP hyperparameters.
+ * Experiment 1a (docs/PAPER-FACTS.md §4): Monte Carlo search over the SOAP hyperparameters.
  *
  * Full protocol (the paper): 168 trials, r_cut uniform in [2, 100], n_max and l_max integers
  * uniform in [2, 11], sigma uniform in [1, 10]; each trial samples 120,000 train/val spectra and
@@ -177,7 +177,7 @@ export async function writeSearchReport(out: string, s: SearchSummary): Promise<
         text:
           `${records.length} of ${s.trials} Monte Carlo trials done: r_cut uniform in [2, 100], n_max and l_max integers in [2, 11], sigma uniform in [1, 10] (seed ${o.seed}).\n` +
           `Each trial: ${o.trainSamples} train/val spectra (80:20), ${o.testSamples} test spectra, MLP ${o.hidden.join('-')}, at most ${o.epochs} epochs, early stopping patience ${o.patience}.\n` +
-          'Paper (PAPER-FACTS §4): best validation accuracy 0.6844; r_cut matters most, sigma best in 2-5, n_max and l_max matter little above ~6.',
+          'Paper (docs/PAPER-FACTS.md §4): best validation accuracy 0.6844; r_cut matters most, sigma best in 2-5, n_max and l_max matter little above ~6.',
       },
       { heading: 'Accuracy against each hyperparameter', figures: ['scatter.png'] },
       {

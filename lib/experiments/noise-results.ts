@@ -1,6 +1,6 @@
 /**
  * Results of Experiment 3 (noise.ts, noise-retrain.ts), shared by both protocols: the noise
- * levels, the results.json types, the paper's claims checked (PAPER-FACTS §6), the
+ * levels, the results.json types, the paper's claims checked (docs/PAPER-FACTS.md §6), the
  * accuracy-vs-sigma figure and report.html.
  */
 import * as path from 'node:path';
@@ -86,7 +86,7 @@ export function interpolateRelative(points: NoisePoint[], sigma: number): number
   return null;
 }
 
-/** Checks the paper's Experiment-3 claims (PAPER-FACTS §6). */
+/** Checks the paper's Experiment-3 claims (docs/PAPER-FACTS.md §6). */
 export function checkNoiseClaims(points: NoisePoint[]): ClaimCheck[] {
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
   const at1 = interpolateRelative(points, 1.0);
@@ -186,7 +186,7 @@ export async function writeNoiseReport(out: string, r: NoiseResults): Promise<st
           : { columns: ['sigma_d', 'accuracy', 'relative to sigma_d = 0'], rows: r.points.map((p) => [p.sigma, p.accuracy, p.relativeAccuracy]) },
       },
       {
-        heading: 'Comparison with the paper (PAPER-FACTS §6)',
+        heading: 'Comparison with the paper (docs/PAPER-FACTS.md §6)',
         table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
       },
     ],

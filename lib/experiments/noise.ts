@@ -1,5 +1,5 @@
 /**
- * Experiment 3 of the paper (PAPER-FACTS §6): robustness to positional noise. The x, y and z of
+ * Experiment 3 of the paper (docs/PAPER-FACTS.md §6): robustness to positional noise. The x, y and z of
  * every point of the test images are perturbed by N(0, sigma_d^2) (seeded, a different stream per
  * image), SOAP is computed at the same sampled points as without noise (Algorithm 3 over the test
  * images, one spectrum per image by default), and the Experiment-1 classifier (a saved model

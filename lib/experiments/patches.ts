@@ -1,5 +1,5 @@
 /**
- * Local patches of (optionally rotated) images for Experiment 4 (PAPER-FACTS §7): each image is
+ * Local patches of (optionally rotated) images for Experiment 4 (docs/PAPER-FACTS.md §7): each image is
  * rotated by a seeded random angle (bilinear, size kept), a centre pixel is drawn among its points
  * (pixels whose Algorithm-1 height z is > 0), and the size x size window around it is cut out,
  * zero outside the image. The label is the image's. Then the two views of a patch: its raw

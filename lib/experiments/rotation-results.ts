@@ -1,7 +1,7 @@
 /**
  * Results of Experiment 4 (rotation.ts): the shared types, the learning curves (mean and sample
  * standard deviation over runs), the paper's two claims checked with explicit thresholds
- * (PAPER-FACTS §7), the learning-curve figure and report.html.
+ * (docs/PAPER-FACTS.md §7), the learning-curve figure and report.html.
  */
 import type { VegaLiteSpec } from '../report/figures';
 import { writeReport } from '../report/html';
@@ -19,7 +19,7 @@ export const ROTATION_MODELS: readonly RotationModel[] = Object.freeze(['soap', 
 /** The paper's training sizes: 100 to 6,000 in steps of 100. */
 export const PAPER_SIZES: readonly number[] = Object.freeze(Array.from({ length: 60 }, (_, i) => 100 * (i + 1)));
 
-/** The paper's protocol (PAPER-FACTS §7); patience is ours (the paper trained 1,000 epochs and kept the best-validation weights). */
+/** The paper's protocol (docs/PAPER-FACTS.md §7); patience is ours (the paper trained 1,000 epochs and kept the best-validation weights). */
 export const PAPER_ROTATION = Object.freeze({ sizes: PAPER_SIZES, runs: 10, testPatches: 10000, epochs: 1000, patience: 100, patchSize: 13 });
 
 /** CI mode: the plumbing, not the numbers. */
@@ -225,7 +225,7 @@ export async function writeRotationReport(out: string, r: RotationResults): Prom
       },
       { heading: 'Learning curves', figures: r.figures },
       {
-        heading: "Comparison with the paper's claims (PAPER-FACTS §7)",
+        heading: "Comparison with the paper's claims (docs/PAPER-FACTS.md §7)",
         table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
       },
       {

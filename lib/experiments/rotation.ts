@@ -1,5 +1,5 @@
 /**
- * Experiment 4 of the paper (PAPER-FACTS §7): SOAP against a CNN on local patches under rotation,
+ * Experiment 4 of the paper (docs/PAPER-FACTS.md §7): SOAP against a CNN on local patches under rotation,
  * as learning curves.
  *
  * For each run r, a seeded permutation of the training images gives a pool of up to max(sizes)

@@ -1,5 +1,5 @@
 /**
- * Random sampling of SOAP centres, Algorithm 3 of the paper (PAPER-FACTS §3):
+ * Random sampling of SOAP centres, Algorithm 3 of the paper (docs/PAPER-FACTS.md §3):
  * T times, pick a random image, then a random point of it; the sample's label is
  * the image's label. SOAP is then computed only at the sampled points.
  *

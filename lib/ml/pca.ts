@@ -1,5 +1,5 @@
 /**
- * Principal component analysis for Experiment 2 (PAPER-FACTS §5): fit on the (scaled) training
+ * Principal component analysis for Experiment 2 (docs/PAPER-FACTS.md §5): fit on the (scaled) training
  * features, project onto the first h_e components, reconstruct, and measure the reconstruction
  * error.
  *

@@ -1,4 +1,4 @@
-// GTO radial basis (CONVENTIONS.md §2).
+// GTO radial basis (docs/CONVENTIONS.md §2).
 //
 // alphas: the float64 values of DScribe 2.1.1's get_basis_gto, evaluated in numpy's order
 //   a        = numpy.linspace(1, rCut, nMax)

@@ -1,4 +1,4 @@
-// GTO radial basis exactly as DScribe 2.1.1 chooses it (CONVENTIONS.md §2), with the Löwdin
+// GTO radial basis exactly as DScribe 2.1.1 chooses it (docs/CONVENTIONS.md §2), with the Löwdin
 // orthonormalisation S^-1/2 computed in extended precision so that the result is closer to the
 // exact basis than DScribe's own float64 sqrtm(inv(S)).
 #pragma once

@@ -1,4 +1,4 @@
-// GTO expansion coefficients (CONVENTIONS.md §3), organised for speed. For one centre,
+// GTO expansion coefficients (docs/CONVENTIONS.md §3), organised for speed. For one centre,
 //   c_nlm = sum_j G_nl(r_j^2) w_j r_j^l Y_lm(d_j),   G_nl(r^2) = sum_k coef[l][n][k] e^{aOa[l][k] r^2}
 // is, for each l, a small matrix product (neighbours x radial functions) x (neighbours x harmonics),
 // computed with a register-blocked kernel (8 radial functions x up to 6-8 harmonics per block).

@@ -1,4 +1,4 @@
-// Polynomial radial basis of DScribe 2.1.1 (CONVENTIONS.md §4).
+// Polynomial radial basis of DScribe 2.1.1 (docs/CONVENTIONS.md §4).
 //
 //   phi_j(r) = (rCut - clip(r, 0, rCut))^(j+2),  j = 1..nMax
 //   S_ij     = 2 rCut^(7+i+j) / ((5+i+j)(6+i+j)(7+i+j))   (= integral of phi_i phi_j r^2 over [0, rCut])
@@ -6,7 +6,7 @@
 //
 // DScribe evaluates g_n on a fixed 100-node Gauss-Legendre grid r_w = rCut (x_w + 1) / 2 and integrates
 // with fixed weights. Both tables below are DScribe's literals, copied verbatim (generated from
-// /work/shared/reference/poly_quadrature_grid.json), so they round to the same doubles DScribe uses:
+// test/fixtures/reference/poly_quadrature_grid.json.gz), so they round to the same doubles DScribe uses:
 // the nodes come from soap.py get_basis_poly, the weights from soapGeneral.cpp getws(). The weights
 // sum to 2.0000000000000004, not 2; that is DScribe's table and is kept.
 //

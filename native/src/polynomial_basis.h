@@ -1,4 +1,4 @@
-// Polynomial radial basis of DScribe 2.1.1 (CONVENTIONS.md §4): phi_j(r) = (rCut - r)^(j+2),
+// Polynomial radial basis of DScribe 2.1.1 (docs/CONVENTIONS.md §4): phi_j(r) = (rCut - r)^(j+2),
 // orthonormalised with S^-1/2, evaluated on the fixed 100-node Gauss-Legendre grid.
 #pragma once
 #include <vector>

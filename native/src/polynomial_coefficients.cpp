@@ -1,4 +1,4 @@
-// Expansion coefficients for DScribe 2.1.1's polynomial radial basis (CONVENTIONS.md §4), computed
+// Expansion coefficients for DScribe 2.1.1's polynomial radial basis (docs/CONVENTIONS.md §4), computed
 // the way DScribe's soapGeneral.cpp does it: numerical radial quadrature on the fixed 100-node grid
 // with every quirk of that code kept, because the numbers must equal DScribe's.
 //

@@ -1,5 +1,5 @@
 // Power spectrum p_{n n' l} = prefactor[l] * sum_m c1_{nlm} c2_{n'lm} in DScribe 2.1.1's feature
-// order and compression modes (CONVENTIONS.md §5).
+// order and compression modes (docs/CONVENTIONS.md §5).
 #pragma once
 #include <vector>
 

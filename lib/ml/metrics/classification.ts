@@ -1,5 +1,5 @@
 /**
- * Classification metrics with scikit-learn's semantics (PAPER-FACTS §4: the paper's recall equals
+ * Classification metrics with scikit-learn's semantics (docs/PAPER-FACTS.md §4: the paper's recall equals
  * its accuracy, so its precision / recall / F1 are support-weighted averages):
  *
  * - accuracy: `accuracy_score(y_true, y_pred)`;

@@ -1,12 +1,12 @@
 /**
- * The autoencoders of the paper's Experiment 2 (PAPER-FACTS §5), on the TensorFlow.js API:
+ * The autoencoders of the paper's Experiment 2 (docs/PAPER-FACTS.md §5), on the TensorFlow.js API:
  *
  * - linear: d -> h_e -> d, one linear (dense, no activation) layer each way;
  * - deep: d -> d*h_m -> h_e -> d*h_m -> d, ReLU on the two hidden layers, linear code and output
  *   (h_m in {2, 4, 10} in the paper).
  *
  * Trained with Adam (lr 1e-4, batch 512 by default) on the mean squared reconstruction error, with
- * optional early stopping on the validation MSE (the paper ran 10,000 epochs; PAPER-FACTS decision:
+ * optional early stopping on the validation MSE (the paper ran 10,000 epochs; docs/PAPER-FACTS.md decision:
  * early stopping). Deterministic for given seeds on a given backend, as {@link MlpClassifier}:
  * seeded Glorot-uniform initialisers, and shuffling / validation split from soapix's {@link Rng}.
  * Select the backend first with `selectBackend`.

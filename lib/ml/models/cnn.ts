@@ -1,5 +1,5 @@
 /**
- * The CNN baseline of the paper's Experiment 4 (PAPER-FACTS §7) on raw image patches:
+ * The CNN baseline of the paper's Experiment 4 (docs/PAPER-FACTS.md §7) on raw image patches:
  * conv 16 (3x3) + ReLU + max-pool 2, conv 32 (3x3) + ReLU + max-pool 2, flatten, dense 64 + ReLU,
  * softmax over 10 classes; Adam lr 1e-4, batch 2048.
  *

@@ -1,5 +1,5 @@
 /**
- * The pixel classifier of the paper's Experiment 1 (PAPER-FACTS §4): a multilayer perceptron on
+ * The pixel classifier of the paper's Experiment 1 (docs/PAPER-FACTS.md §4): a multilayer perceptron on
  * SOAP spectra, d inputs (308 at the paper's optimum) -> hidden ReLU layers (default 512-256-128,
  * each followed by dropout 0.1) -> softmax over 10 digits, trained with Adam (lr 1e-3, batch 128)
  * on the sparse categorical cross-entropy.
