@@ -21,6 +21,10 @@ constexpr int kLanes = 8;  // arrays are padded to a multiple of this many doubl
 typedef double v2d __attribute__((vector_size(16)));
 
 inline int padLanes(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
+// Per-neighbour arrays are padded to a multiple of this many entries (16 floats = one zmm register),
+// so vector loops can run whole vectors past the end; the padding holds zeros.
+constexpr int kVecPad = 16;
+inline int padVec(int n) { return (n + kVecPad - 1) / kVecPad * kVecPad; }
 
 // The environment variable SOAPIX_SIMD=avx512|avx2|baseline caps the instruction set the
 // dispatchers pick (read once, when the addon loads). Tests use it to run every kernel path the

@@ -1,0 +1,144 @@
+#include "centre_neighbours.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "simd.h"
+
+namespace soapix {
+namespace {
+
+// Integers of magnitude <= 2^24: differences, their squares and sums of three squares are exact.
+bool onIntegerGrid(const double* v, long count) {
+  bool ok = true;
+  for (long i = 0; i < count; ++i) ok &= std::fabs(v[i]) <= 16777216.0 && v[i] == std::floor(v[i]);
+  return ok;
+}
+
+std::vector<int32_t> speciesIndices(const StructureView& s, const SoapParams& p) {
+  std::vector<int32_t> out(s.numPoints, 0);
+  if (s.atomicNumbers)
+    for (long i = 0; i < s.numPoints; ++i) out[i] = p.speciesIndex(s.atomicNumbers[i]);
+  return out;
+}
+
+}  // namespace
+
+StructureNeighbours::StructureNeighbours(const StructureView& s, const SoapParams& p, int groups)
+    : p_(p),
+      groups_(groups),
+      cut2_(p.neighbourCutoff() * p.neighbourCutoff()),
+      cells_(s.positions, s.numPoints, p.neighbourCutoff(), speciesIndices(s, p).data()) {
+  const long n = s.numPoints;
+  integerGrid_ = onIntegerGrid(s.positions, 3 * n);
+  const Weighting& wt = p.weighting;
+  unitWeights_ = wt.function == WeightFunction::None && (!wt.hasW0 || wt.w0 == 1.0);
+  const std::vector<long>& pointOf = cells_.pointOf();
+  group_.resize(n);
+  weight_.resize(n);
+  for (long slot = 0; slot < n; ++slot) {
+    const long i = pointOf[slot];
+    const int species = s.atomicNumbers ? p.speciesIndex(s.atomicNumbers[i]) : 0;
+    group_[slot] = groups == 1 ? 0 : species;
+    weight_[slot] = p.speciesWeights[species];
+    unitWeights_ = unitWeights_ && weight_[slot] == 1.0;
+  }
+  // Centres in cell order: points by slot; other centres by their cell (ties in input order).
+  const long C = s.centreCount();
+  order_.resize(C);
+  if (s.centers == CenterMode::All) {
+    order_ = pointOf;
+  } else if (s.centers == CenterMode::Indices) {
+    std::vector<std::pair<long, long>> keyed(C);
+    for (long c = 0; c < C; ++c) keyed[c] = {cells_.slotOf()[s.centerIndices[c]], c};
+    std::sort(keyed.begin(), keyed.end());
+    for (long c = 0; c < C; ++c) order_[c] = keyed[c].second;
+  } else {
+    std::vector<std::pair<std::array<int64_t, 3>, long>> keyed(C);
+    for (long c = 0; c < C; ++c) keyed[c] = {cells_.cellOf(s.centre(c)), c};
+    std::sort(keyed.begin(), keyed.end());
+    for (long c = 0; c < C; ++c) order_[c] = keyed[c].second;
+  }
+}
+
+void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScratch& t) const {
+  const double* X = cells_.x();
+  const double* Yp = cells_.y();
+  const double* Z = cells_.z();
+  const double qx = q[0], qy = q[1], qz = q[2], cut2 = cut2_;
+  const int G = groups_;
+  // Every candidate is written, and the write position advances only for points within the cutoff
+  // (no branch), so the buffers hold all candidates plus one (plus the zero padding).
+  long candidates = 0;
+  cells_.forEachRun(q, [&](long b, long e) { candidates += e - b; });
+  const size_t cap = static_cast<size_t>(padVec(static_cast<int>(candidates) + 1));
+  double *dx, *dy, *dz, *r2;
+  if (G == 1) {  // straight into the neighbour list
+    for (std::vector<double>* v : {&nb.dx, &nb.dy, &nb.dz, &nb.r2, &nb.w})
+      if (v->size() < cap) v->resize(cap);
+    dx = nb.dx.data(), dy = nb.dy.data(), dz = nb.dz.data(), r2 = nb.r2.data();
+  } else {
+    if (t.d.size() < 4 * cap) t.d.resize(4 * cap);
+    dx = t.d.data(), dy = dx + cap, dz = dy + cap, r2 = dz + cap;
+  }
+  if (t.slot.size() < 2 * cap) t.slot.resize(2 * cap);
+  long* slot = t.slot.data();
+  long H = 0;
+  cells_.forEachRun(q, [&](long b, long e) {
+    for (long s = b; s < e; ++s) {
+      const double ax = X[s] - qx, ay = Yp[s] - qy, az = Z[s] - qz;
+      const double d2 = ax * ax + ay * ay + az * az;
+      dx[H] = ax;
+      dy[H] = ay;
+      dz[H] = az;
+      r2[H] = d2;
+      slot[H] = s;
+      H += d2 <= cut2 ? 1 : 0;  // inclusive, as DScribe
+    }
+  });
+
+  nb.integerR2 = integerGrid_ && onIntegerGrid(q, 3);
+  nb.begin.assign(G + 1, 0);
+  if (G == 1) {
+    nb.begin[1] = static_cast<int>(H);
+  } else {
+    // Group by density group, keeping cell order inside each group.
+    const size_t padded = static_cast<size_t>(padVec(static_cast<int>(H)));
+    for (std::vector<double>* v : {&nb.dx, &nb.dy, &nb.dz, &nb.r2, &nb.w})
+      if (v->size() < padded) v->resize(padded);
+    t.count.assign(G, 0);
+    for (long h = 0; h < H; ++h) ++t.count[group_[slot[h]]];
+    for (int g = 0; g < G; ++g) nb.begin[g + 1] = nb.begin[g] + t.count[g];
+    for (int g = 0; g < G; ++g) t.count[g] = nb.begin[g];
+    for (long h = 0; h < H; ++h) {
+      const long s = slot[h];
+      const long o = t.count[group_[s]]++;
+      nb.dx[o] = dx[h];
+      nb.dy[o] = dy[h];
+      nb.dz[o] = dz[h];
+      nb.r2[o] = r2[h];
+      slot[H + 1 + o] = s;  // slots in list order, after the gathered ones
+    }
+    std::copy(slot + H + 1, slot + 2 * H + 1, slot);
+  }
+  const long end = padVec(static_cast<int>(H));
+  for (long o = H; o < end; ++o) nb.dx[o] = nb.dy[o] = nb.dz[o] = nb.r2[o] = nb.w[o] = 0.0;
+  if (unitWeights_) {
+    nb.unitWeights = true;
+    return;
+  }
+  const Weighting& wt = p_.weighting;
+  const bool radialWeighting = wt.function != WeightFunction::None;
+  bool unit = true;
+  for (long o = 0; o < H; ++o) {
+    double w = weight_[slot[o]];
+    if (nb.r2[o] == 0.0 && wt.hasW0) w *= wt.w0;
+    else if (radialWeighting) w *= wt.weight(std::sqrt(nb.r2[o]));
+    nb.w[o] = w;
+    unit = unit && w == 1.0;
+  }
+  nb.unitWeights = unit;
+}
+
+}  // namespace soapix
