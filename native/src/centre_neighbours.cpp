@@ -68,8 +68,8 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
   const double* Z = cells_.z();
   const double qx = q[0], qy = q[1], qz = q[2], cut2 = cut2_;
   const int G = groups_;
-  // Every candidate is written, and the write position advances only for points within the cutoff
-  // (no branch), so the buffers hold all candidates plus one (plus the zero padding).
+  // Every candidate is written before the ones beyond the cutoff are dropped, so the buffers hold
+  // all candidates (plus the zero padding).
   long candidates = 0;
   cells_.forEachRun(q, [&](long b, long e) { candidates += e - b; });
   const size_t cap = static_cast<size_t>(padVec(static_cast<int>(candidates) + 1));
@@ -86,16 +86,38 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
   long* slot = t.slot.data();
   long H = 0;
   cells_.forEachRun(q, [&](long b, long e) {
-    for (long s = b; s < e; ++s) {
-      const double ax = X[s] - qx, ay = Yp[s] - qy, az = Z[s] - qz;
+    // Whole run first (a loop the compiler vectorises); when some points lie beyond the cutoff,
+    // the kept ones are moved forward (inclusive test, as DScribe).
+    const long n = e - b;
+    double* ox = dx + H;
+    double* oy = dy + H;
+    double* oz = dz + H;
+    double* o2 = r2 + H;
+    long* os = slot + H;
+    long kept = 0;
+#pragma omp simd reduction(+ : kept)
+    for (long i = 0; i < n; ++i) {
+      const double ax = X[b + i] - qx, ay = Yp[b + i] - qy, az = Z[b + i] - qz;
       const double d2 = ax * ax + ay * ay + az * az;
-      dx[H] = ax;
-      dy[H] = ay;
-      dz[H] = az;
-      r2[H] = d2;
-      slot[H] = s;
-      H += d2 <= cut2 ? 1 : 0;  // inclusive, as DScribe
+      ox[i] = ax;
+      oy[i] = ay;
+      oz[i] = az;
+      o2[i] = d2;
+      os[i] = b + i;
+      kept += d2 <= cut2 ? 1 : 0;
     }
+    if (kept < n) {
+      long k = 0;
+      for (long i = 0; i < n; ++i) {
+        ox[k] = ox[i];
+        oy[k] = oy[i];
+        oz[k] = oz[i];
+        o2[k] = o2[i];
+        os[k] = os[i];
+        k += o2[i] <= cut2 ? 1 : 0;
+      }
+    }
+    H += kept;
   });
 
   nb.integerR2 = integerGrid_ && onIntegerGrid(q, 3);
