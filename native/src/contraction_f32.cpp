@@ -13,10 +13,6 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-// GCC reports the deliberately undefined upper lanes inside its own AVX-512 intrinsics
-// (_mm512_undefined_ps) as "used uninitialized"; the lanes are never read.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 namespace soapix {

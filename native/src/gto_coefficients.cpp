@@ -32,9 +32,8 @@ GtoKernel::GtoKernel(const SoapParams& p, const GtoBasis& basis)
       for (int n = 0; n < nMax_; ++n)
         coef_[(l * nMax_ + n) * nMax_ + k] = basis.betas[(l * nMax_ + n) * nMax_ + k] * f;
     }
-  aOaPadded_.assign(static_cast<size_t>(L) * NP_, 0.0);
-  for (int l = 0; l < L; ++l)
-    for (int k = 0; k < nMax_; ++k) aOaPadded_[l * NP_ + k] = aOa_[l * nMax_ + k];
+  aOaPacked_.assign(static_cast<size_t>(padLanes(L * nMax_)), 0.0);
+  std::copy(aOa_.begin(), aOa_.end(), aOaPacked_.begin());
   const double cut2 = p.neighbourCutoff() * p.neighbourCutoff();
   tableMax_ = static_cast<long long>(std::floor(std::min(cut2, 1e9)));
   if ((tableMax_ + 1) * L * NP_ * 8 > kMaxRadialTableBytes) tableMax_ = -1;
@@ -52,12 +51,11 @@ bool GtoKernel::onTable(const NeighbourList& nb) const {
   if (nb.integerR2) return true;
   const double top = static_cast<double>(tableMax_);
   const int J = nb.count();
-  bool ok = true;
   for (int j = 0; j < J; ++j) {
-    const double r2 = nb.r2[j];
-    ok &= r2 <= top && r2 == std::floor(r2);
+    const double r2 = nb.r2[j];  // in [0, cutoff^2]: the conversion to an integer is exact when r2 is one
+    if (!(r2 <= top) || r2 != static_cast<double>(static_cast<int64_t>(r2))) return false;
   }
-  return ok;
+  return true;
 }
 
 const double* GtoKernel::radialTable() const {
@@ -119,12 +117,15 @@ void GtoKernel::offGrid(const NeighbourList& nb, const double* Y, int S, double*
   const int G = nb.numGroups();
   const int L = lMax_ + 1, LL = L * L, NP = NP_;
   const int J = nb.count();
-  // Primitive exponentials of every neighbour, [j][l][k]; padding lanes (k >= nMax) have exponent
-  // 0 and give 1, and their products are never read.
-  const long rs = static_cast<long>(L) * NP;
+  // Primitive exponentials of every neighbour, packed: row j holds e^{aOa[l][k] r_j^2} at l * nMax + k
+  // (no padding per l, so no exp is computed for a padding lane). The contraction reads 8 lanes
+  // from l * nMax on: lanes k >= nMax belong to the next l (or the zero-exponent tail, or the slack
+  // after it) and land in R[lm][k >= nMax], which is never read.
+  const int width = padLanes(L * nMax_);
+  const long rs = width + kLanes;
   ws.b.resize(static_cast<size_t>(std::max(J, 1)) * rs);
   double* rows = ws.b.data();
-  expRows(aOaPadded_.data(), L * NP, nb.r2.data(), J, rs, rows);
+  expRows(aOaPacked_.data(), width, nb.r2.data(), J, rs, rows);
   ws.c.resize(static_cast<size_t>(LL) * NP);
   double* R = ws.c.data();
   for (int g = 0; g < G; ++g) {
@@ -133,8 +134,8 @@ void GtoKernel::offGrid(const NeighbourList& nb, const double* Y, int S, double*
     const int b = nb.begin[g], Jg = nb.begin[g + 1] - b;
     if (Jg == 0) continue;
     for (int l = 0; l < L; ++l)
-      contract(Rows<double>{rows + b * rs + l * NP, rs}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1,
-               NP, R + static_cast<long>(l * l) * NP);
+      contract(Rows<double>{rows + b * rs + l * nMax_, rs}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1,
+               2 * l + 1, NP, R + static_cast<long>(l * l) * NP);
     // c[lm][n] = sum_k coef[l][n][k] R[lm][k]: the beta matrices, once per centre.
     for (int l = 0; l < L; ++l)
       for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {

@@ -41,7 +41,7 @@ class GtoKernel final : public CoefficientKernel {
   int nMax_, lMax_, NP_;
   SolidHarmonics harmonics_;
   std::vector<double> aOa_, coef_;
-  std::vector<double> aOaPadded_;  // aOa as [l][NP], zero in the padding lanes
+  std::vector<double> aOaPacked_;  // aOa as [l * nMax + k], zero-padded to a multiple of 8
   long long tableMax_;
   mutable std::once_flag tableOnce_, tableF32Once_;
   mutable std::vector<double> table_;

@@ -13,18 +13,26 @@ size_t CellList::KeyHash::operator()(const Key& k) const {
   return static_cast<size_t>(h);
 }
 
+namespace {
+// floor(v) as an integer. Coordinates are bounded (|v| <= 1e12, cutoff >= 1e-3), so the clamp only
+// guards against misuse. (No std::floor: without SSE4.1 it is a library call.)
+int64_t toCell(double v) {
+  v = std::max(-4e18, std::min(4e18, v));
+  const int64_t t = static_cast<int64_t>(v);  // rounds toward zero
+  return static_cast<double>(t) > v ? t - 1 : t;
+}
+}  // namespace
+
 std::array<int64_t, 3> CellList::cellOf(const double* q) const {
   std::array<int64_t, 3> c{};
-  for (int d = 0; d < 3; ++d) {
-    const double v = std::floor((q[d] - origin_[d]) / cutoff_);
-    // Coordinates are bounded (|v| <= 1e12, cutoff >= 1e-3), so this only guards against misuse.
-    c[d] = static_cast<int64_t>(std::max(-4e18, std::min(4e18, v)));
-  }
+  for (int d = 0; d < 3; ++d) c[d] = toCell((q[d] - origin_[d]) / side_);
   return c;
 }
 
+int64_t CellList::zCell(double z) const { return toCell((z - origin_[2]) / side_); }
+
 CellList::CellList(const double* positions, long n, double cutoff, const int32_t* tieBreak)
-    : n_(n), cutoff_(cutoff) {
+    : n_(n), cutoff_(cutoff), cut2_(cutoff * cutoff), side_(cutoff / 2) {
   double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
   for (long i = 0; i < n; ++i)
     for (int d = 0; d < 3; ++d) {
@@ -36,10 +44,10 @@ CellList::CellList(const double* positions, long n, double cutoff, const int32_t
 
   // Dense grid when it has at most 2 cells per point (plus a few for tiny clouds).
   double cells = 1;
-  for (int d = 0; d < 3; ++d) cells *= std::floor((hi[d] - lo[d]) / cutoff) + 1;
+  for (int d = 0; d < 3; ++d) cells *= std::floor((hi[d] - lo[d]) / side_) + 1;
   dense_ = cells <= 2.0 * static_cast<double>(n) + 64;
   if (dense_)
-    for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) / cutoff)) + 1;
+    for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) / side_)) + 1;
 
   struct Entry {
     int64_t cx, cy, cz;

@@ -1,8 +1,10 @@
-// A cell list: points binned into cubic cells whose side is the cutoff, and stored in cell order as
-// structure-of-arrays (x[], y[], z[] of the points of cell 0, then cell 1, ...). The points within
-// the cutoff of any query lie in the 27 cells around the query's cell, and in cell order those
-// cells are 9 runs of consecutive slots (3 cells along z each), so a search scans a few short
-// contiguous arrays, and centres processed in cell order find their neighbours already in cache.
+// A cell list: points binned into cubic cells whose side is half the cutoff, and stored in cell
+// order as structure-of-arrays (x[], y[], z[] of the points of cell 0, then cell 1, ...). The points
+// within the cutoff of a query lie in the 5 x 5 x 5 cells around the query's cell; of those, a
+// search visits only the columns (fixed x and y cell) that come within the cutoff, and in each
+// column only the z cells the sphere reaches, which are one run of consecutive slots. So a search
+// scans a few short contiguous arrays holding ~2x the points of the sphere (cells of the cutoff's
+// size would hold ~6x), and centres processed in cell order find their neighbours already in cache.
 //
 // Cells are kept in a dense grid when it has at most ~2 cells per point, else in a hash map keyed
 // by the exact cell coordinates, so memory grows with the number of points, never with the
@@ -12,7 +14,9 @@
 // the points themselves and not on the order they were given in, so a permuted input gives
 // bit-identical sums (equal points with equal keys contribute equal terms in either order).
 #pragma once
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
@@ -55,8 +59,11 @@ class CellList {
     long begin, end;
   };
 
+  static constexpr int64_t kReach = 2;  // cells of half the cutoff: the sphere spans +-2 cells
+  int64_t zCell(double z) const;         // cell index along z of a coordinate (clamped)
+
   long n_;
-  double cutoff_;
+  double cutoff_, cut2_, side_;  // side_ = cutoff / 2
   double origin_[3];
   std::vector<double> x_, y_, z_;
   std::vector<long> pointOf_, slotOf_;
@@ -70,28 +77,38 @@ template <class Visit>
 void CellList::forEachRun(const double* q, Visit&& visit) const {
   if (n_ == 0) return;
   const std::array<int64_t, 3> c = cellOf(q);
-  if (dense_) {
-    // Clip the 3x3x3 block to the grid (a far-away query visits nothing).
-    int64_t lo[3], hi[3];
-    for (int d = 0; d < 3; ++d) {
-      lo[d] = c[d] - 1 < 0 ? 0 : c[d] - 1;
-      hi[d] = c[d] + 1 > dims_[d] - 1 ? dims_[d] - 1 : c[d] + 1;
-      if (lo[d] > hi[d]) return;
-    }
-    for (int64_t ix = lo[0]; ix <= hi[0]; ++ix)
-      for (int64_t iy = lo[1]; iy <= hi[1]; ++iy) {
+  // Geometry with a small margin (the distance test of the caller is exact).
+  const double reach2 = cut2_ * (1 + 1e-12), reach = cutoff_ * (1 + 1e-9);
+  auto gap = [&](int d, int64_t i) {  // distance from q to the slab of cells i along axis d
+    const double lo = origin_[d] + static_cast<double>(i) * side_, hi = lo + side_;
+    return q[d] < lo ? lo - q[d] : q[d] > hi ? q[d] - hi : 0.0;
+  };
+  for (int64_t ix = c[0] - kReach; ix <= c[0] + kReach; ++ix) {
+    if (dense_ && (ix < 0 || ix >= dims_[0])) continue;
+    const double gx = gap(0, ix);
+    for (int64_t iy = c[1] - kReach; iy <= c[1] + kReach; ++iy) {
+      if (dense_ && (iy < 0 || iy >= dims_[1])) continue;
+      const double gy = gap(1, iy), g2 = gx * gx + gy * gy;
+      if (g2 > reach2) continue;
+      const double h = std::sqrt(std::max(0.0, reach * reach - g2));
+      int64_t z0 = zCell(q[2] - h), z1 = zCell(q[2] + h);
+      z0 = std::max(z0, c[2] - kReach);
+      z1 = std::min(z1, c[2] + kReach);
+      if (dense_) {
+        z0 = std::max<int64_t>(z0, 0);
+        z1 = std::min<int64_t>(z1, dims_[2] - 1);
+        if (z0 > z1) continue;
         const int64_t row = (ix * dims_[1] + iy) * dims_[2];
-        const long b = cellStart_[row + lo[2]], e = cellStart_[row + hi[2] + 1];
+        const long b = cellStart_[row + z0], e = cellStart_[row + z1 + 1];
         if (b < e) visit(b, e);
+      } else {
+        for (int64_t iz = z0; iz <= z1; ++iz) {
+          auto it = cells_.find(Key{ix, iy, iz});
+          if (it != cells_.end()) visit(it->second.begin, it->second.end);
+        }
       }
-    return;
+    }
   }
-  for (int64_t ix = -1; ix <= 1; ++ix)
-    for (int64_t iy = -1; iy <= 1; ++iy)
-      for (int64_t iz = -1; iz <= 1; ++iz) {
-        auto it = cells_.find(Key{c[0] + ix, c[1] + iy, c[2] + iz});
-        if (it != cells_.end()) visit(it->second.begin, it->second.end);
-      }
 }
 
 }  // namespace soapix

@@ -7,6 +7,12 @@
 #include <cstring>
 
 #define SOAPIX_INLINE inline __attribute__((always_inline))
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC reports the deliberately undefined lanes inside its own AVX-512 intrinsics
+// (_mm512_undefined_pd/ps, "__Y = __Y") as "used uninitialized" in files including simd.h.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SOAPIX_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,bmi2")))
 #define SOAPIX_TARGET_AVX2 __attribute__((target("avx2,fma")))
