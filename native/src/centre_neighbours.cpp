@@ -71,7 +71,11 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
   // Every candidate is written before the ones beyond the cutoff are dropped, so the buffers hold
   // all candidates (plus the zero padding).
   long candidates = 0;
-  cells_.forEachRun(q, [&](long b, long e) { candidates += e - b; });
+  t.runs.clear();
+  cells_.forEachRun(q, [&](long b, long e) {
+    candidates += e - b;
+    t.runs.push_back({b, e});
+  });
   const size_t cap = static_cast<size_t>(padVec(static_cast<int>(candidates) + 1));
   double *dx, *dy, *dz, *r2;
   if (G == 1) {  // straight into the neighbour list
@@ -85,7 +89,7 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
   if (t.slot.size() < 2 * cap) t.slot.resize(2 * cap);
   long* slot = t.slot.data();
   long H = 0;
-  cells_.forEachRun(q, [&](long b, long e) {
+  for (const auto& [b, e] : t.runs) {
     // Whole run first (a loop the compiler vectorises); when some points lie beyond the cutoff,
     // the kept ones are moved forward (inclusive test, as DScribe).
     const long n = e - b;
@@ -118,7 +122,7 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
       }
     }
     H += kept;
-  });
+  }
 
   nb.integerR2 = integerGrid_ && onIntegerGrid(q, 3);
   nb.begin.assign(G + 1, 0);

@@ -6,6 +6,7 @@
 // group, with each neighbour's amplitude w = species weight x radial weighting (w0 on the centre).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "neighbour_list.h"
@@ -38,6 +39,7 @@ struct GatherScratch {
   std::vector<double> d;  // dx, dy, dz, r2 of every candidate
   std::vector<long> slot;
   std::vector<int> count;
+  std::vector<std::pair<long, long>> runs;  // slot ranges to scan
 };
 
 class StructureNeighbours {

@@ -25,14 +25,14 @@ int64_t toCell(double v) {
 
 std::array<int64_t, 3> CellList::cellOf(const double* q) const {
   std::array<int64_t, 3> c{};
-  for (int d = 0; d < 3; ++d) c[d] = toCell((q[d] - origin_[d]) / side_);
+  for (int d = 0; d < 3; ++d) c[d] = toCell((q[d] - origin_[d]) * invSide_);
   return c;
 }
 
-int64_t CellList::zCell(double z) const { return toCell((z - origin_[2]) / side_); }
+
 
 CellList::CellList(const double* positions, long n, double cutoff, const int32_t* tieBreak)
-    : n_(n), cutoff_(cutoff), cut2_(cutoff * cutoff), side_(cutoff / 2) {
+    : n_(n), cutoff_(cutoff), cut2_(cutoff * cutoff), side_(cutoff / 2), invSide_(2 / cutoff) {
   double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
   for (long i = 0; i < n; ++i)
     for (int d = 0; d < 3; ++d) {
@@ -44,10 +44,10 @@ CellList::CellList(const double* positions, long n, double cutoff, const int32_t
 
   // Dense grid when it has at most 2 cells per point (plus a few for tiny clouds).
   double cells = 1;
-  for (int d = 0; d < 3; ++d) cells *= std::floor((hi[d] - lo[d]) / side_) + 1;
+  for (int d = 0; d < 3; ++d) cells *= std::floor((hi[d] - lo[d]) * invSide_) + 1;
   dense_ = cells <= 2.0 * static_cast<double>(n) + 64;
   if (dense_)
-    for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) / side_)) + 1;
+    for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) * invSide_)) + 1;
 
   struct Entry {
     int64_t cx, cy, cz;

@@ -60,10 +60,15 @@ class CellList {
   };
 
   static constexpr int64_t kReach = 2;  // cells of half the cutoff: the sphere spans +-2 cells
-  int64_t zCell(double z) const;         // cell index along z of a coordinate (clamped)
+  int64_t zCell(double z) const {        // cell index along z of a coordinate (clamped)
+    double v = (z - origin_[2]) * invSide_;  // the expression of cellOf
+    v = v < -4e18 ? -4e18 : v > 4e18 ? 4e18 : v;
+    const int64_t t = static_cast<int64_t>(v);  // rounds toward zero
+    return static_cast<double>(t) > v ? t - 1 : t;
+  }
 
   long n_;
-  double cutoff_, cut2_, side_;  // side_ = cutoff / 2
+  double cutoff_, cut2_, side_, invSide_;  // side_ = cutoff / 2
   double origin_[3];
   std::vector<double> x_, y_, z_;
   std::vector<long> pointOf_, slotOf_;
@@ -77,8 +82,12 @@ template <class Visit>
 void CellList::forEachRun(const double* q, Visit&& visit) const {
   if (n_ == 0) return;
   const std::array<int64_t, 3> c = cellOf(q);
-  // Geometry with a small margin (the distance test of the caller is exact).
-  const double reach2 = cut2_ * (1 + 1e-12), reach = cutoff_ * (1 + 1e-9);
+  // Geometry with a margin for rounding (cell bounds and the sphere's z extent are computed, the
+  // caller's distance test is exact): relative 1e-9 plus a few ulps of the coordinates.
+  double scale = 0;
+  for (int d = 0; d < 3; ++d) scale = std::max(scale, std::fabs(q[d]) + std::fabs(origin_[d]));
+  const double reach = cutoff_ * (1 + 1e-9) + 16 * 2.220446049250313e-16 * scale + side_ * 1e-9;
+  const double reach2 = reach * reach;
   auto gap = [&](int d, int64_t i) {  // distance from q to the slab of cells i along axis d
     const double lo = origin_[d] + static_cast<double>(i) * side_, hi = lo + side_;
     return q[d] < lo ? lo - q[d] : q[d] > hi ? q[d] - hi : 0.0;

@@ -22,7 +22,8 @@ template <class T>
 T* writeBlock(const SoapParams& p, const std::vector<double>& pref, const T* c1, const T* c2, bool triangle, int NP,
               T* acc, T* out) {
   const int N = p.nMax;
-  if (NP == 8) return powerBlockN8(N, p.lMax, pref.data(), c1, c2, triangle, out);
+  if (NP == 8)
+    if (T* end = powerBlockN8(N, p.lMax, pref.data(), c1, c2, triangle, out)) return end;
   for (int l = 0; l <= p.lMax; ++l) {
     const long o = static_cast<long>(l * l) * NP;
     // acc[n * NP + n'] = sum_m c2[l*l + m][n'] * c1[l*l + m][n]

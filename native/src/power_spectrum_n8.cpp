@@ -2,9 +2,9 @@
 // every l in one pass:
 //   out[l][n][n'] = pref[l] * sum_m c1[l*l + m][n] c2[l*l + m][n']    (n' >= n when `triangle`)
 // The rows c2[lm][0..7] are whole vectors (GCC vector extensions: one zmm or two ymm for float64,
-// one ymm for float32) and the N accumulators stay in registers across m, so the small products
-// cost their FMAs and little else; compiled per instruction set and chosen at run time. The sums
-// run over m in the same order as the general kernel (contraction.h), one FMA per term.
+// one ymm for float32), one accumulator register per n, so the small products cost their FMAs and
+// little else; compiled for AVX2 and AVX-512 and chosen at run time where a row is one register.
+// Each sum runs over m in order, one FMA per term.
 #include "power_spectrum_n8.h"
 
 #include "simd.h"
@@ -28,23 +28,20 @@ struct Vec8<float> {
 template <class T, int N>
 SOAPIX_INLINE T* blockN(int lMax, const double* pref, const T* c1, const T* c2, bool triangle, T* out) {
   using V = typename Vec8<T>::type;
+  alignas(64) T p[N][8];
   for (int l = 0; l <= lMax; ++l) {
-    V acc[N];
-#pragma GCC unroll 8
-    for (int n = 0; n < N; ++n) acc[n] = V{};
-    for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
-      V row;
-      __builtin_memcpy(&row, c2 + lm * 8, sizeof row);
-      const T* a = c1 + lm * 8;
-#pragma GCC unroll 8
-      for (int n = 0; n < N; ++n) acc[n] += a[n] * row;
-    }
     const V f = V{} + static_cast<T>(pref[l]);
-    alignas(64) T p[N][8];
+    // One accumulator per n (independent chains over m; the rows come from L1 again for each n).
 #pragma GCC unroll 8
     for (int n = 0; n < N; ++n) {
-      const V v = f * acc[n];
-      __builtin_memcpy(p[n], &v, sizeof v);
+      V acc = V{};
+      for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {
+        V row;
+        __builtin_memcpy(&row, c2 + lm * 8, sizeof row);
+        acc += c1[lm * 8 + n] * row;
+      }
+      acc *= f;
+      __builtin_memcpy(p[n], &acc, sizeof acc);
     }
     for (int n = 0; n < N; ++n) {
       const int first = triangle ? n : 0;
@@ -84,18 +81,16 @@ SOAPIX_TARGET_AVX2 T* blockAvx2(int nMax, int lMax, const double* pref, const T*
   return blockDispatch<T>(nMax, lMax, pref, c1, c2, triangle, out);
 }
 #endif
-template <class T>
-T* blockBaseline(int nMax, int lMax, const double* pref, const T* c1, const T* c2, bool triangle, T* out) {
-  return blockDispatch<T>(nMax, lMax, pref, c1, c2, triangle, out);
-}
 
+// Only where the 8-lane row is one register (float32 on AVX2 and AVX-512, float64 on AVX-512): two
+// or four registers per row make GCC spill the accumulators, and the general kernel is faster.
 template <class T>
 BlockFn<T> pick() {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (cpuHasAvx512()) return blockAvx512<T>;
-  if (cpuHasAvx2()) return blockAvx2<T>;
+  if (cpuHasAvx2() && sizeof(T) == 4) return blockAvx2<T>;
 #endif
-  return blockBaseline<T>;
+  return nullptr;
 }
 const BlockFn<double> kBlock64 = pick<double>();
 const BlockFn<float> kBlock32 = pick<float>();
@@ -104,11 +99,11 @@ const BlockFn<float> kBlock32 = pick<float>();
 
 double* powerBlockN8(int nMax, int lMax, const double* pref, const double* c1, const double* c2, bool triangle,
                      double* out) {
-  return kBlock64(nMax, lMax, pref, c1, c2, triangle, out);
+  return kBlock64 ? kBlock64(nMax, lMax, pref, c1, c2, triangle, out) : nullptr;
 }
 float* powerBlockN8(int nMax, int lMax, const double* pref, const float* c1, const float* c2, bool triangle,
                     float* out) {
-  return kBlock32(nMax, lMax, pref, c1, c2, triangle, out);
+  return kBlock32 ? kBlock32(nMax, lMax, pref, c1, c2, triangle, out) : nullptr;
 }
 
 }  // namespace soapix
