@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 #include <atomic>
 #include <cmath>
@@ -257,6 +258,34 @@ void adviseHugePages(void* data, size_t bytes) {
 #endif
 }
 
+// --- output memory (not option handling) ---------------------------------------------------
+// A typed array over memory soapix allocates: the engine writes every value of every output, so
+// V8's zero-filling of a new ArrayBuffer (a memset of the whole output, then page faults on a
+// single thread) is wasted work; this memory is first touched by the compute threads. The size is
+// reported to V8 (AdjustExternalMemory) so that garbage collection sees it. Where external
+// buffers are not allowed (a V8 sandbox, as in Electron), V8's own memory is used.
+template <class Array, class T>
+Array newOutputArray(Napi::Env env, size_t n) {
+  const size_t bytes = n * sizeof(T);
+  if (bytes > 0) {
+    void* mem = std::malloc(bytes);
+    if (!mem) throw std::bad_alloc();  // a RangeError (guarded), where V8 itself would abort
+    {
+      try {
+        auto buffer = Napi::ArrayBuffer::New(env, mem, bytes, [bytes](Napi::Env e, void* p) {
+          std::free(p);
+          Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(bytes));
+        });
+        Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+        return Array::New(env, n, buffer, 0);
+      } catch (const Napi::Error&) {
+        std::free(mem);  // not registered: V8 refused the external buffer
+      }
+    }
+  }
+  return Array::New(env, n);
+}
+
 Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& b) {
   checkOutputSize(calc, b);
   Outputs o;
@@ -265,12 +294,12 @@ Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& 
     const long rows = calc.outputRows(v);
     const size_t n = static_cast<size_t>(rows) * F;
     if (b.dtype == DType::Float64) {
-      auto a = Napi::Float64Array::New(env, n);
+      auto a = newOutputArray<Napi::Float64Array, double>(env, n);
       adviseHugePages(a.Data(), n * sizeof(double));
       o.data.push_back(a.Data());
       o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
     } else {
-      auto a = Napi::Float32Array::New(env, n);
+      auto a = newOutputArray<Napi::Float32Array, float>(env, n);
       adviseHugePages(a.Data(), n * sizeof(float));
       o.data.push_back(a.Data());
       o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
