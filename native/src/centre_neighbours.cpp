@@ -16,21 +16,17 @@ bool onIntegerGrid(const double* v, long count) {
   return ok;
 }
 
-std::vector<int32_t> speciesIndices(const StructureView& s, const SoapParams& p) {
-  std::vector<int32_t> out(s.numPoints, 0);
-  if (s.atomicNumbers)
-    for (long i = 0; i < s.numPoints; ++i) out[i] = p.speciesIndex(s.atomicNumbers[i]);
-  return out;
-}
-
 }  // namespace
 
-StructureNeighbours::StructureNeighbours(const StructureView& s, const SoapParams& p, int groups)
-    : p_(p),
-      groups_(groups),
-      cut2_(p.neighbourCutoff() * p.neighbourCutoff()),
-      cells_(s.positions, s.numPoints, p.neighbourCutoff(), speciesIndices(s, p).data()) {
+void StructureNeighbours::build(const StructureView& s, const SoapParams& p, int groups) {
+  p_ = &p;
+  groups_ = groups;
+  cut2_ = p.neighbourCutoff() * p.neighbourCutoff();
   const long n = s.numPoints;
+  species_.assign(n, 0);
+  if (s.atomicNumbers)
+    for (long i = 0; i < n; ++i) species_[i] = p.speciesIndex(s.atomicNumbers[i]);
+  cells_.build(s.positions, n, p.neighbourCutoff(), species_.data());
   integerGrid_ = onIntegerGrid(s.positions, 3 * n);
   const Weighting& wt = p.weighting;
   unitWeights_ = wt.function == WeightFunction::None && (!wt.hasW0 || wt.w0 == 1.0);
@@ -38,28 +34,25 @@ StructureNeighbours::StructureNeighbours(const StructureView& s, const SoapParam
   group_.resize(n);
   weight_.resize(n);
   for (long slot = 0; slot < n; ++slot) {
-    const long i = pointOf[slot];
-    const int species = s.atomicNumbers ? p.speciesIndex(s.atomicNumbers[i]) : 0;
+    const int species = species_[pointOf[slot]];
     group_[slot] = groups == 1 ? 0 : species;
     weight_[slot] = p.speciesWeights[species];
     unitWeights_ = unitWeights_ && weight_[slot] == 1.0;
   }
   // Centres in cell order: points by slot; other centres by their cell (ties in input order).
   const long C = s.centreCount();
-  order_.resize(C);
   if (s.centers == CenterMode::All) {
-    order_ = pointOf;
-  } else if (s.centers == CenterMode::Indices) {
-    std::vector<std::pair<long, long>> keyed(C);
-    for (long c = 0; c < C; ++c) keyed[c] = {cells_.slotOf()[s.centerIndices[c]], c};
-    std::sort(keyed.begin(), keyed.end());
-    for (long c = 0; c < C; ++c) order_[c] = keyed[c].second;
-  } else {
-    std::vector<std::pair<std::array<int64_t, 3>, long>> keyed(C);
-    for (long c = 0; c < C; ++c) keyed[c] = {cells_.cellOf(s.centre(c)), c};
-    std::sort(keyed.begin(), keyed.end());
-    for (long c = 0; c < C; ++c) order_[c] = keyed[c].second;
+    order_.assign(pointOf.begin(), pointOf.end());
+    return;
   }
+  keyed_.resize(C);
+  for (long c = 0; c < C; ++c) {
+    if (s.centers == CenterMode::Indices) keyed_[c] = {{cells_.slotOf()[s.centerIndices[c]], 0, 0}, c};
+    else keyed_[c] = {cells_.cellOf(s.centre(c)), c};
+  }
+  std::sort(keyed_.begin(), keyed_.end());
+  order_.resize(C);
+  for (long c = 0; c < C; ++c) order_[c] = keyed_[c].second;
 }
 
 void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScratch& t) const {
@@ -154,7 +147,7 @@ void StructureNeighbours::gather(const double* q, NeighbourList& nb, GatherScrat
     nb.unitWeights = true;
     return;
   }
-  const Weighting& wt = p_.weighting;
+  const Weighting& wt = p_->weighting;
   const bool radialWeighting = wt.function != WeightFunction::None;
   bool unit = true;
   for (long o = 0; o < H; ++o) {

@@ -5,6 +5,7 @@
 // points within the cutoff are gathered from the cell list as a NeighbourList, grouped by density
 // group, with each neighbour's amplitude w = species weight x radial weighting (w0 on the centre).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -45,21 +46,27 @@ struct GatherScratch {
 class StructureNeighbours {
  public:
   // groups: number of density groups (power_spectrum.h densityGroups).
-  StructureNeighbours(const StructureView& s, const SoapParams& p, int groups);
+  StructureNeighbours(const StructureView& s, const SoapParams& p, int groups) { build(s, p, groups); }
+  StructureNeighbours() = default;
+  // The same for another structure, reusing this object's memory (one per thread for small
+  // structures: no allocation per structure once the buffers have grown).
+  void build(const StructureView& s, const SoapParams& p, int groups);
   // Centres in processing order: order()[k] is a centre index c (an output row).
   const std::vector<long>& order() const { return order_; }
   // Fills nb with the neighbours of the point q (the centre itself included when it is a point).
   void gather(const double* q, NeighbourList& nb, GatherScratch& t) const;
 
  private:
-  const SoapParams& p_;
-  int groups_;
-  double cut2_;
+  const SoapParams* p_ = nullptr;
+  int groups_ = 1;
+  double cut2_ = 0;
   CellList cells_;
   std::vector<int> group_;      // per slot
   std::vector<double> weight_;  // per slot (species weight)
-  bool unitWeights_;            // every neighbour amplitude is 1 (no weights to compute)
-  bool integerGrid_;            // every coordinate is an integer of magnitude <= 2^24
+  bool unitWeights_ = true;     // every neighbour amplitude is 1 (no weights to compute)
+  bool integerGrid_ = false;    // every coordinate is an integer of magnitude <= 2^24
+  std::vector<int32_t> species_;                          // per point: species index (scratch)
+  std::vector<std::pair<std::array<int64_t, 3>, long>> keyed_;  // centre ordering (scratch)
   std::vector<long> order_;
 };
 

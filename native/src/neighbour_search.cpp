@@ -29,10 +29,14 @@ std::array<int64_t, 3> CellList::cellOf(const double* q) const {
   return c;
 }
 
-
-
-CellList::CellList(const double* positions, long n, double cutoff, const int32_t* tieBreak)
-    : n_(n), cutoff_(cutoff), cut2_(cutoff * cutoff), side_(cutoff / 2), invSide_(2 / cutoff) {
+void CellList::build(const double* positions, long n, double cutoff, const int32_t* tieBreak) {
+  n_ = n;
+  cutoff_ = cutoff;
+  cut2_ = cutoff * cutoff;
+  side_ = cutoff / 2;
+  invSide_ = 2 / cutoff;
+  dims_[0] = dims_[1] = dims_[2] = 1;
+  cells_.clear();
   double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
   for (long i = 0; i < n; ++i)
     for (int d = 0; d < 3; ++d) {
@@ -49,13 +53,8 @@ CellList::CellList(const double* positions, long n, double cutoff, const int32_t
   if (dense_)
     for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) * invSide_)) + 1;
 
-  struct Entry {
-    int64_t cx, cy, cz;
-    double x, y, z;
-    int32_t tie;
-    long index;
-  };
-  std::vector<Entry> e(n);
+  std::vector<Entry>& e = entries_;
+  e.resize(n);
   for (long i = 0; i < n; ++i) {
     const std::array<int64_t, 3> c = cellOf(positions + 3 * i);
     e[i] = Entry{c[0], c[1], c[2], positions[3 * i], positions[3 * i + 1], positions[3 * i + 2],

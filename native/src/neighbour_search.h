@@ -28,7 +28,12 @@ class CellList {
  public:
   // positions: x,y,z per point (n points); all coordinates finite. cutoff > 0. tieBreak: an integer
   // per point (e.g. the species) used only to order equal positions; may be nullptr.
-  CellList(const double* positions, long n, double cutoff, const int32_t* tieBreak);
+  CellList(const double* positions, long n, double cutoff, const int32_t* tieBreak) {
+    build(positions, n, cutoff, tieBreak);
+  }
+  CellList() = default;
+  // The same for another cloud, reusing this list's memory.
+  void build(const double* positions, long n, double cutoff, const int32_t* tieBreak);
 
   long size() const { return n_; }
   double cutoff() const { return cutoff_; }
@@ -58,6 +63,12 @@ class CellList {
   struct Run {
     long begin, end;
   };
+  struct Entry {  // a point while sorting
+    int64_t cx, cy, cz;
+    double x, y, z;
+    int32_t tie;
+    long index;
+  };
 
   static constexpr int64_t kReach = 2;  // cells of half the cutoff: the sphere spans +-2 cells
   int64_t zCell(double z) const {        // cell index along z of a coordinate (clamped)
@@ -67,15 +78,16 @@ class CellList {
     return static_cast<double>(t) > v ? t - 1 : t;
   }
 
-  long n_;
-  double cutoff_, cut2_, side_, invSide_;  // side_ = cutoff / 2
-  double origin_[3];
+  long n_ = 0;
+  double cutoff_ = 1, cut2_ = 1, side_ = 0.5, invSide_ = 2;  // side_ = cutoff / 2
+  double origin_[3] = {0, 0, 0};
   std::vector<double> x_, y_, z_;
   std::vector<long> pointOf_, slotOf_;
   bool dense_ = true;
   int64_t dims_[3] = {1, 1, 1};       // dense grid
   std::vector<long> cellStart_;       // dense: slots of cell c are [cellStart_[c], cellStart_[c + 1])
   std::unordered_map<Key, Run, KeyHash> cells_;  // sparse
+  std::vector<Entry> entries_;                   // sorting scratch, kept for the next build
 };
 
 template <class Visit>

@@ -103,20 +103,9 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
   };
   auto cancelled = [&] { return (cancel && cancel->load(std::memory_order_relaxed)) || error; };
 
-  std::vector<std::unique_ptr<StructureNeighbours>> prep(S);
-#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
-  for (long s = 0; s < S; ++s) {
-    try {
-      prep[s] = std::make_unique<StructureNeighbours>(structs[s], p, G);
-    } catch (...) {
-      fail(std::current_exception());
-    }
-  }
-  if (error) std::rethrow_exception(error);
-
   // Coefficients c[g][lm][n] of centre c of structure s (float64).
-  auto centreCoefficients = [&](ThreadState& t, long s, long c) {
-    prep[s]->gather(structs[s].centre(c), t.nb, t.gather);
+  auto centreCoefficients = [&](ThreadState& t, const StructureNeighbours& nbh, long s, long c) {
+    nbh.gather(structs[s].centre(c), t.nb, t.gather);
     t.coeff.resize(coeffSize);
     kernel_->compute(t.nb, t.coeff.data(), t.ws);
   };
@@ -128,39 +117,71 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       for (long f = 0; f < F; ++f) o[f] = static_cast<float>(values[f]);
     }
   };
+  // One row of output: the power spectrum of centre c, written to the caller's row c.
+  auto centreRow = [&](ThreadState& t, const StructureNeighbours& nbh, long s, long c) {
+    nbh.gather(structs[s].centre(c), t.nb, t.gather);
+    if (f32) {
+      t.coeffF32.resize(coeffSize);
+      if (kernel_->computeF32(t.nb, t.coeffF32.data(), t.ws)) {
+        powerSpectrum(p, prefactor_, t.coeffF32.data(), static_cast<float*>(out[s]) + c * F, t.scratchF32);
+        return;
+      }
+    }
+    t.coeff.resize(coeffSize);
+    kernel_->compute(t.nb, t.coeff.data(), t.ws);
+    if (dtype == DType::Float64) {
+      powerSpectrum(p, prefactor_, t.coeff.data(), static_cast<double*>(out[s]) + c * F, t.scratch);
+    } else {
+      t.spectrum.resize(F);
+      powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
+      store(s, c, t.spectrum.data());
+    }
+  };
 
   if (p.average == Average::Off) {
-    // Every centre of every structure, each structure's centres in cell order; rows go to the
+    // Tasks: a small structure is one task, prepared by the thread that runs it in memory that
+    // thread reuses (no allocation per structure); a large one is prepared once, shared, and its
+    // centres split into chunks. Each structure's centres run in cell order; rows go to the
     // caller's order.
-    std::vector<long> first(S + 1, 0);
-    for (long s = 0; s < S; ++s) first[s + 1] = first[s] + structs[s].centreCount();
-    const long total = first[S];
+    constexpr long kWhole = 4096, kChunk = 64;
+    struct Task {
+      long s, begin, end;
+      bool whole;
+    };
+    std::vector<Task> tasks;
+    std::vector<std::unique_ptr<StructureNeighbours>> shared(S);
+    std::vector<long> large;
+    for (long s = 0; s < S; ++s) {
+      const long C = structs[s].centreCount();
+      if (C <= kWhole) {
+        if (C > 0) tasks.push_back({s, 0, C, true});
+        continue;
+      }
+      large.push_back(s);
+      for (long b = 0; b < C; b += kChunk) tasks.push_back({s, b, std::min(C, b + kChunk), false});
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
+    for (long i = 0; i < static_cast<long>(large.size()); ++i) {
+      try {
+        shared[large[i]] = std::make_unique<StructureNeighbours>(structs[large[i]], p, G);
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    const long T = static_cast<long>(tasks.size());
 #pragma omp parallel num_threads(nthreads)
     {
       ThreadState t;
-#pragma omp for schedule(dynamic, 8)
-      for (long gi = 0; gi < total; ++gi) {
+      StructureNeighbours local;
+#pragma omp for schedule(dynamic, 1)
+      for (long i = 0; i < T; ++i) {
         if (cancelled()) continue;
         try {
-          const long s = std::upper_bound(first.begin(), first.end(), gi) - first.begin() - 1;
-          const long c = prep[s]->order()[gi - first[s]];
-          prep[s]->gather(structs[s].centre(c), t.nb, t.gather);
-          if (f32) {
-            t.coeffF32.resize(coeffSize);
-            if (kernel_->computeF32(t.nb, t.coeffF32.data(), t.ws)) {
-              powerSpectrum(p, prefactor_, t.coeffF32.data(), static_cast<float*>(out[s]) + c * F, t.scratchF32);
-              continue;
-            }
-          }
-          t.coeff.resize(coeffSize);
-          kernel_->compute(t.nb, t.coeff.data(), t.ws);
-          if (dtype == DType::Float64) {
-            powerSpectrum(p, prefactor_, t.coeff.data(), static_cast<double*>(out[s]) + c * F, t.scratch);
-          } else {
-            t.spectrum.resize(F);
-            powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
-            store(s, c, t.spectrum.data());
-          }
+          const Task& task = tasks[i];
+          if (task.whole) local.build(structs[task.s], p, G);
+          const StructureNeighbours& nbh = task.whole ? local : *shared[task.s];
+          for (long k = task.begin; k < task.end && !cancelled(); ++k) centreRow(t, nbh, task.s, nbh.order()[k]);
         } catch (...) {
           fail(std::current_exception());
         }
@@ -172,7 +193,14 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
     const long accSize = inner ? coeffSize : F;
     for (long s = 0; s < S && !cancelled(); ++s) {
       const long C = structs[s].centreCount();
-      const std::vector<long>& order = prep[s]->order();
+      StructureNeighbours nbh;
+      try {
+        nbh.build(structs[s], p, G);
+      } catch (...) {
+        fail(std::current_exception());
+        break;
+      }
+      const std::vector<long>& order = nbh.order();
       // Per-thread partial sums over a static schedule, added in thread order: the same thread
       // count gives bit-identical results run after run.
       std::vector<std::vector<double>> partial(nthreads);
@@ -184,7 +212,7 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
         for (long k = 0; k < C; ++k) {
           if (cancelled()) continue;
           try {
-            centreCoefficients(t, s, order[k]);
+            centreCoefficients(t, nbh, s, order[k]);
             if (inner) {
               for (long i = 0; i < accSize; ++i) local[i] += t.coeff[i];
             } else {
