@@ -139,11 +139,12 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
   };
 
   if (p.average == Average::Off) {
-    // Tasks: a small structure is one task, prepared by the thread that runs it in memory that
-    // thread reuses (no allocation per structure); a large one is prepared once, shared, and its
-    // centres split into chunks. Each structure's centres run in cell order; rows go to the
-    // caller's order.
-    constexpr long kWhole = 4096, kChunk = 64;
+    // Tasks: with many structures, a small one is one task, prepared by the thread that runs it in
+    // memory that thread reuses (no allocation per structure); otherwise a structure is prepared
+    // once, shared, and its centres split into chunks (so a single structure still uses every
+    // thread). Each structure's centres run in cell order; rows go to the caller's order.
+    constexpr long kChunk = 64;
+    const long kWhole = S >= 4L * nthreads ? 4096 : 0;
     struct Task {
       long s, begin, end;
       bool whole;
