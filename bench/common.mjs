@@ -120,14 +120,15 @@ export function checkDist(fail, distFiles, sources) {
 }
 
 /**
- * Runs `node script ...args` (cwd: the repository root) and parses the last stdout line that starts
- * with '{'. Returns { result } or, when the child failed or printed no such line, { error } (the
+ * Runs `node script ...args` (or `command script ...args`, e.g. a Python; cwd: the repository root,
+ * `env` added to this process's environment) and parses the last stdout line that starts with '{'. Returns { result } or, when the child failed or printed no such line, { error } (the
  * exit status, and the child's last stderr lines unless its stderr is inherited) and its stdout.
  */
-export function runJsonChild(script, args, { inheritStderr = false } = {}) {
-  const r = spawnSync(process.execPath, [script, ...args], {
+export function runJsonChild(script, args, { inheritStderr = false, env = undefined, command = process.execPath } = {}) {
+  const r = spawnSync(command, [script, ...args], {
     cwd: root,
     encoding: 'utf8',
+    env: env ? { ...process.env, ...env } : process.env,
     stdio: ['ignore', 'pipe', inheritStderr ? 'inherit' : 'pipe'],
     maxBuffer: 16 * MiB,
   });

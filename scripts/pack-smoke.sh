@@ -2,7 +2,8 @@
 # Packaging smoke test: `npm pack` the package as it stands (dist/ must be built and a prebuilt
 # binary must sit in prebuilds/), install the tarball into an empty folder without a compiler
 # step, and use it from CommonJS, from an ES module and from TypeScript. Proves that:
-#   - the tarball holds dist/ (JS + .d.ts), prebuilds/, the native sources and binding.gyp;
+#   - the tarball holds dist/ (JS + .d.ts), both prebuilt binaries (prebuilds/linux-x64 and
+#     prebuilds/linux-arm64), the native sources and binding.gyp;
 #   - `npm install` of it compiles nothing: the prebuilt binary is what loads, and no build/
 #     folder appears inside the installed package;
 #   - require('soapix'), import('soapix') and the type declarations all work.
@@ -21,6 +22,10 @@ shopt -s nullglob
 prebuilt=(prebuilds/linux-x64/*.node)
 shopt -u nullglob
 ((${#prebuilt[@]} > 0)) || fail "no prebuilt binary in prebuilds/linux-x64 (run npm run prebuild)"
+shopt -s nullglob
+prebuilt_arm64=(prebuilds/linux-arm64/*.node)
+shopt -u nullglob
+((${#prebuilt_arm64[@]} > 0)) || fail "no prebuilt binary in prebuilds/linux-arm64 (run npm run prebuild)"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/soapix-pack.XXXXXX")"
 if ((keep)); then echo "pack-smoke: keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
@@ -35,7 +40,9 @@ for want in package.json binding.gyp CMakeLists.txt native/sources.json native/s
   native/src/soap_calculator.cpp dist/index.js dist/index.d.ts dist/soap/native.js; do
   grep -qxF "$want" "$tmp/contents.txt" || fail "tarball lacks $want"
 done
-grep -qE '^prebuilds/linux-x64/[^/]+\.node$' "$tmp/contents.txt" || fail "tarball lacks prebuilds/linux-x64/*.node"
+for platform in linux-x64 linux-arm64; do
+  grep -qE "^prebuilds/$platform/[^/]+\.node\$" "$tmp/contents.txt" || fail "tarball lacks prebuilds/$platform/*.node"
+done
 if grep -qE '^(build|build-cmake|node_modules|test)/' "$tmp/contents.txt"; then
   fail "tarball holds build output, node_modules or tests: $(grep -E '^(build|build-cmake|node_modules|test)/' "$tmp/contents.txt" | head -3)"
 fi

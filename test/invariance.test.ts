@@ -208,8 +208,17 @@ describe('reference case f vs case a image 0', () => {
 });
 
 describe('float32 output', () => {
-  for (const cloud of [mnistClouds[0]!, clusterCloud, polyCloud]) {
-    it(`is the float64 result rounded to float32 (${cloud.name})`, async () => {
+  // GTO on an integer grid (MNIST) is computed in float32: within 1e-5 of the largest float64 value
+  // (test/float32.test.ts checks every reference case on every SIMD path). Elsewhere (off-grid
+  // points, the polynomial basis) float32 output is the float64 result rounded.
+  const cases: [Cloud, 'float32' | 'rounded'][] = [
+    [mnistClouds[0]!, 'float32'],
+    [mnistClouds[1]!, 'float32'],
+    [clusterCloud, 'rounded'],
+    [polyCloud, 'rounded'],
+  ];
+  for (const [cloud, kind] of cases) {
+    it(`${kind === 'rounded' ? 'is the float64 result rounded to float32' : 'is within 1e-5 of the float64 result'} (${cloud.name})`, async () => {
       const soap = new Soap(cloud.options);
       const m64 = soap.createSync({ positions: cloud.positions, species: cloud.species });
       const m32 = soap.createSync({ positions: cloud.positions, species: cloud.species }, { dtype: 'float32' });
@@ -218,16 +227,22 @@ describe('float32 output', () => {
       expect(m32.data).toBeInstanceOf(Float32Array);
       expect(a32.data).toBeInstanceOf(Float32Array);
       expect([m32.rows, m32.cols]).toEqual([m64.rows, m64.cols]);
+      expect(maxAbs(m64.data)).toBeGreaterThan(0);
+      // sync and async runs give the same bits
+      expect(a32.data).toEqual(m32.data);
+      if (kind === 'float32') {
+        expect(relMaxDiff(m32.data, m64.data)).toBeLessThanOrEqual(1e-5);
+        return;
+      }
       let notRounded = 0, worstRel = 0;
       for (let i = 0; i < m64.data.length; i++) {
         const x = m64.data[i]!;
-        if (m32.data[i] !== Math.fround(x) || a32.data[i] !== Math.fround(x)) notRounded++;
+        if (m32.data[i] !== Math.fround(x)) notRounded++;
         const d = Math.abs(m32.data[i]! - x);
         if (x !== 0) worstRel = Math.max(worstRel, d / Math.abs(x));
         else expect(m32.data[i]).toBe(0);
       }
       expect(worstRel).toBeLessThanOrEqual(1e-6);
-      expect(maxAbs(m64.data)).toBeGreaterThan(0);
       expect(relMaxDiff(m32.data, m64.data)).toBeLessThanOrEqual(1e-7);
       expect(notRounded).toBe(0);
     });

@@ -1,7 +1,10 @@
 /**
  * Every experiment's `--tiny` results are pinned: test/fixtures/tiny/<name>.json holds the command
  * line and the numbers (and names) of the results files as the experiments wrote them before they
- * moved onto the runner (commit 62f7b08, SOAP on the AVX2 path: SOAPIX_SIMD=avx2). Each command
+ * moved onto the runner (commit 62f7b08, SOAP on the AVX2 path: SOAPIX_SIMD=avx2); classify,
+ * compression and noise were re-pinned with scripts/pin-tiny-results.mjs when the new engine (cell
+ * lists, coefficients read in place) changed the float64 summation order of SOAP, which moved their
+ * losses in the 7th significant digit and nothing else. Each command
  * runs again through the compiled CLI with SOAPIX_SIMD=avx2 and every value must be equal, bit for
  * bit: SOAP and TensorFlow.js on wasm are deterministic for a seed. Left out: wall times, dates,
  * the command line, the backend description and paths (they depend on the machine and the run).

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include <atomic>
 #include <cmath>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "flops_probe.h"
+#include "output_memory.h"
 #include "simd.h"
 #include "soap_calculator.h"
 
@@ -269,41 +272,58 @@ void checkOutputSize(const SoapCalculator& calc, const Batch& b) {
                formatNumber(physical / 1073741824.0) + " GiB of memory; split the batch or use fewer features");
 }
 
-// Large outputs are filled by many threads at once; with 4 KiB pages every first touch is a page
-// fault taken under the process's memory-map lock. Asking for transparent huge pages (where the
-// kernel offers them on request) cuts those faults 512-fold. Only advice: nothing changes if refused.
-void adviseHugePages(void* data, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = 2u << 20;
-  if (bytes < 2 * kHuge) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)bytes;
-#endif
+// --- output memory (not option handling) ---------------------------------------------------
+// All outputs of a call live in one OutputBlock (output_memory.h: one allocation, huge pages, not
+// zero-filled: the engine writes every value), one ArrayBuffer per structure over its part, so
+// each result's `data.buffer` is its own; the block is freed when the last of them is collected.
+// Sizes are reported to V8 (AdjustExternalMemory) so that garbage collection sees them. Where
+// external buffers are not allowed (a V8 sandbox, as in Electron), V8's own memory is used.
+template <class Array>
+Array externalArray(Napi::Env env, OutputBlock* block, size_t offset, size_t n) {
+  using T = typename std::remove_pointer<decltype(std::declval<Array>().Data())>::type;
+  const size_t bytes = n * sizeof(T);
+  auto buffer = Napi::ArrayBuffer::New(env, block->data() + offset, bytes, [block, bytes](Napi::Env e, void*) {
+    Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(bytes));
+    block->release();
+  });
+  block->retain();
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  return Array::New(env, n, buffer, 0);
+}
+
+template <class Array>
+void allocateOutputArrays(Napi::Env env, const std::vector<size_t>& counts, Outputs& o) {
+  using T = typename std::remove_pointer<decltype(std::declval<Array>().Data())>::type;
+  size_t total = 0;
+  for (size_t n : counts) total += outputPartBytes(n * sizeof(T));
+  OutputBlock* block = total > 0 ? OutputBlock::create(total) : nullptr;  // throws std::bad_alloc
+  bool external = block != nullptr;
+  size_t offset = 0;
+  for (size_t n : counts) {
+    Array a;
+    if (external && n > 0) {
+      try {
+        a = externalArray<Array>(env, block, offset, n);
+      } catch (const Napi::Error&) {
+        external = false;  // V8 refused external memory: its own from here on
+      }
+    }
+    if (a.IsEmpty()) a = Array::New(env, n);
+    offset += outputPartBytes(n * sizeof(T));
+    o.data.push_back(a.Data());
+    o.arrays.push_back(Napi::Persistent(a.template As<Napi::TypedArray>()));
+  }
+  if (block) block->release();  // the arrays hold it now (or nobody: then it is freed here)
 }
 
 Outputs allocateOutputs(Napi::Env env, const SoapCalculator& calc, const Batch& b) {
   checkOutputSize(calc, b);
   Outputs o;
-  const long F = static_cast<long>(calc.featureCount());
-  for (const StructureView& v : b.views) {
-    const long rows = calc.outputRows(v);
-    const size_t n = static_cast<size_t>(rows) * F;
-    if (b.dtype == DType::Float64) {
-      auto a = Napi::Float64Array::New(env, n);
-      adviseHugePages(a.Data(), n * sizeof(double));
-      o.data.push_back(a.Data());
-      o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
-    } else {
-      auto a = Napi::Float32Array::New(env, n);
-      adviseHugePages(a.Data(), n * sizeof(float));
-      o.data.push_back(a.Data());
-      o.arrays.push_back(Napi::Persistent(a.As<Napi::TypedArray>()));
-    }
-  }
+  const size_t F = static_cast<size_t>(calc.featureCount());
+  std::vector<size_t> counts;
+  for (const StructureView& v : b.views) counts.push_back(static_cast<size_t>(calc.outputRows(v)) * F);
+  if (b.dtype == DType::Float64) allocateOutputArrays<Napi::Float64Array>(env, counts, o);
+  else allocateOutputArrays<Napi::Float32Array>(env, counts, o);
   return o;
 }
 

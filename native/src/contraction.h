@@ -1,10 +1,21 @@
-// A small dense matrix product used by the hot loops, computed by register-blocked SIMD kernels:
-//   R[m * NP + n] = sum_{j < J} rows[j * rs + n] * Y[m * S + j]   for m < M and n < NP,
-// where NP is a multiple of kLanes (8). `rows` may be read up to NP values past n = nMax.
+// The small dense matrix product of the hot loops, in float64 and float32:
+//   R[m * NP + n] = sum_{j < J} row_j[n] * Y[m * ysm + j * ysj]      (m < M, n < NP)
+// row_j = base + (idx ? idx[j] : j) * rs: rows can be gathered straight from a table (idx) instead
+// of being copied first. NP is a multiple of kLanes (8); a row is read up to NP values from its
+// start. Register-blocked micro-kernels per instruction set, chosen at run time (simd.h).
 #pragma once
+#include <cstdint>
 
 namespace soapix {
 
-void contractRows(const double* rows, long rs, const double* Y, long S, int J, int M, int NP, double* R);
+template <class T>
+struct Rows {
+  const T* base;
+  long rs;                         // distance between rows (index units of T)
+  const int32_t* idx = nullptr;    // row numbers; nullptr: rows 0, 1, 2, ...
+};
+
+void contract(const Rows<double>& rows, int J, const double* Y, long ysm, long ysj, int M, int NP, double* R);
+void contract(const Rows<float>& rows, int J, const float* Y, long ysm, long ysj, int M, int NP, float* R);
 
 }  // namespace soapix

@@ -2,18 +2,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace soapix {
 
-uint64_t NeighbourSearch::key(int64_t cx, int64_t cy, int64_t cz) {
-  uint64_t h = static_cast<uint64_t>(cx) * 0x9E3779B97F4A7C15ULL;
-  h ^= static_cast<uint64_t>(cy) * 0xC2B2AE3D27D4EB4FULL + (h << 6) + (h >> 2);
-  h ^= static_cast<uint64_t>(cz) * 0x165667B19E3779F9ULL + (h << 6) + (h >> 2);
-  return h;
+size_t CellList::KeyHash::operator()(const Key& k) const {
+  uint64_t h = static_cast<uint64_t>(k.x) * 0x9E3779B97F4A7C15ULL;
+  h ^= static_cast<uint64_t>(k.y) * 0xC2B2AE3D27D4EB4FULL + (h << 6) + (h >> 2);
+  h ^= static_cast<uint64_t>(k.z) * 0x165667B19E3779F9ULL + (h << 6) + (h >> 2);
+  return static_cast<size_t>(h);
 }
 
-NeighbourSearch::NeighbourSearch(const double* positions, long n, double cutoff)
-    : pos_(positions), n_(n), cutoff_(cutoff), cut2_(cutoff * cutoff), singleCell_(true) {
+namespace {
+// floor(v) as an integer. Coordinates are bounded (|v| <= 1e12, cutoff >= 1e-3), so the clamp only
+// guards against misuse. (No std::floor: without SSE4.1 it is a library call.)
+int64_t toCell(double v) {
+  v = std::max(-4e18, std::min(4e18, v));
+  const int64_t t = static_cast<int64_t>(v);  // rounds toward zero
+  return static_cast<double>(t) > v ? t - 1 : t;
+}
+}  // namespace
+
+std::array<int64_t, 3> CellList::cellOf(const double* q) const {
+  std::array<int64_t, 3> c{};
+  for (int d = 0; d < 3; ++d) c[d] = toCell((q[d] - origin_[d]) * invSide_);
+  return c;
+}
+
+void CellList::build(const double* positions, long n, double cutoff, const int32_t* tieBreak) {
+  n_ = n;
+  cutoff_ = cutoff;
+  cut2_ = cutoff * cutoff;
+  side_ = cutoff / 2;
+  invSide_ = 2 / cutoff;
+  dims_[0] = dims_[1] = dims_[2] = 1;
+  cells_.clear();
   double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
   for (long i = 0; i < n; ++i)
     for (int d = 0; d < 3; ++d) {
@@ -22,50 +45,60 @@ NeighbourSearch::NeighbourSearch(const double* positions, long n, double cutoff)
       if (i == 0 || v > hi[d]) hi[d] = v;
     }
   for (int d = 0; d < 3; ++d) origin_[d] = lo[d];
-  // Small clouds (or clouds inside one cutoff sphere) are scanned directly: cheaper than binning.
-  const double extent = std::max({hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]});
-  if (n <= 64 || extent <= cutoff) return;
-  singleCell_ = false;
-  cellCoord_.resize(3 * n);
-  for (long i = 0; i < n; ++i)
-    for (int d = 0; d < 3; ++d)
-      cellCoord_[3 * i + d] = static_cast<int64_t>(std::floor((positions[3 * i + d] - origin_[d]) / cutoff));
-  order_.resize(n);
-  for (long i = 0; i < n; ++i) order_[i] = i;
-  std::sort(order_.begin(), order_.end(), [&](long a, long b) {
-    const int64_t* ca = &cellCoord_[3 * a];
-    const int64_t* cb = &cellCoord_[3 * b];
-    if (ca[0] != cb[0]) return ca[0] < cb[0];
-    if (ca[1] != cb[1]) return ca[1] < cb[1];
-    if (ca[2] != cb[2]) return ca[2] < cb[2];
-    return a < b;
-  });
-  long s = 0;
-  while (s < n) {
-    long e = s + 1;
-    const int64_t* c0 = &cellCoord_[3 * order_[s]];
-    while (e < n && std::equal(c0, c0 + 3, &cellCoord_[3 * order_[e]])) ++e;
-    const uint64_t k = key(c0[0], c0[1], c0[2]);
-    auto it = cells_.find(k);
-    if (it == cells_.end()) {
-      cells_.emplace(k, Range{s, e});
-    } else {
-      // Hash collision between two different cells: merge the ranges is impossible (not
-      // contiguous), so fall back to a direct scan, which is always correct.
-      singleCell_ = true;
-      return;
-    }
-    s = e;
-  }
-}
 
-bool NeighbourSearch::cellOf(const double* q, int64_t c[3]) const {
-  for (int d = 0; d < 3; ++d) {
-    const double v = std::floor((q[d] - origin_[d]) / cutoff_);
-    if (!(std::fabs(v) < 4e18)) return false;  // far beyond every cell (or not finite)
-    c[d] = static_cast<int64_t>(v);
+  // Dense grid when it has at most 2 cells per point (plus a few for tiny clouds).
+  double cells = 1;
+  for (int d = 0; d < 3; ++d) cells *= std::floor((hi[d] - lo[d]) * invSide_) + 1;
+  dense_ = cells <= 2.0 * static_cast<double>(n) + 64;
+  if (dense_)
+    for (int d = 0; d < 3; ++d) dims_[d] = static_cast<int64_t>(std::floor((hi[d] - lo[d]) * invSide_)) + 1;
+
+  std::vector<Entry>& e = entries_;
+  e.resize(n);
+  for (long i = 0; i < n; ++i) {
+    const std::array<int64_t, 3> c = cellOf(positions + 3 * i);
+    e[i] = Entry{c[0], c[1], c[2], positions[3 * i], positions[3 * i + 1], positions[3 * i + 2],
+                 tieBreak ? tieBreak[i] : 0, i};
   }
-  return true;
+  std::sort(e.begin(), e.end(), [](const Entry& a, const Entry& b) {
+    if (a.cx != b.cx) return a.cx < b.cx;
+    if (a.cy != b.cy) return a.cy < b.cy;
+    if (a.cz != b.cz) return a.cz < b.cz;
+    if (a.x != b.x) return a.x < b.x;
+    if (a.y != b.y) return a.y < b.y;
+    if (a.z != b.z) return a.z < b.z;
+    if (a.tie != b.tie) return a.tie < b.tie;
+    return a.index < b.index;
+  });
+
+  x_.resize(n);
+  y_.resize(n);
+  z_.resize(n);
+  pointOf_.resize(n);
+  slotOf_.resize(n);
+  for (long s = 0; s < n; ++s) {
+    x_[s] = e[s].x;
+    y_[s] = e[s].y;
+    z_[s] = e[s].z;
+    pointOf_[s] = e[s].index;
+    slotOf_[e[s].index] = s;
+  }
+
+  if (dense_) {
+    const int64_t total = dims_[0] * dims_[1] * dims_[2];
+    cellStart_.assign(static_cast<size_t>(total) + 1, 0);
+    for (const Entry& p : e) ++cellStart_[static_cast<size_t>((p.cx * dims_[1] + p.cy) * dims_[2] + p.cz) + 1];
+    std::partial_sum(cellStart_.begin(), cellStart_.end(), cellStart_.begin());
+  } else {
+    cells_.reserve(static_cast<size_t>(n));
+    long s = 0;
+    while (s < n) {
+      long t = s + 1;
+      while (t < n && e[t].cx == e[s].cx && e[t].cy == e[s].cy && e[t].cz == e[s].cz) ++t;
+      cells_.emplace(Key{e[s].cx, e[s].cy, e[s].cz}, Run{s, t});
+      s = t;
+    }
+  }
 }
 
 }  // namespace soapix

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "coefficients.h"
+#include "simd.h"
 #include "spherical_harmonics.h"
 
 namespace soapix {
@@ -42,7 +43,8 @@ constexpr int kFirstDroppedM[21] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 9, 9,
 class PolynomialKernel final : public CoefficientKernel {
  public:
   PolynomialKernel(const SoapParams& p, const PolynomialBasis& basis)
-      : nMax_(basis.nMax), lMax_(p.lMax), L2_((p.lMax + 1) * (p.lMax + 1)), eta_(p.eta()), rCut_(basis.rCut),
+      : nMax_(basis.nMax), lMax_(p.lMax), L2_((p.lMax + 1) * (p.lMax + 1)), NP_(padLanes(basis.nMax)), eta_(p.eta()),
+        rCut_(basis.rCut),
         harmonics_(p.lMax) {
     if (basis.nMax != p.nMax) throw InvalidArgument("polynomial basis nMax does not match the parameters");
     if (static_cast<int>(basis.rx.size()) != kW || static_cast<int>(basis.ws.size()) != kW ||
@@ -79,12 +81,13 @@ class PolynomialKernel final : public CoefficientKernel {
   void compute(const NeighbourList& nb, double* out, Workspace& ws) const override {
     const int G = nb.numGroups();
     const int L = lMax_ + 1;
-    std::fill(out, out + static_cast<size_t>(G) * nMax_ * L2_, 0.0);
+    // Output c[g][lm][n] (coefficients.h), n padded to NP with zeros.
+    std::fill(out, out + static_cast<size_t>(G) * L2_ * NP_, 0.0);
     // Largest group, to size the scratch once.
     int maxCount = 0;
     for (int g = 0; g < G; ++g) maxCount = std::max(maxCount, nb.begin[g + 1] - nb.begin[g]);
     if (maxCount == 0) return;
-    const int stride = (maxCount + 7) / 8 * 8;
+    const int stride = padVec(maxCount);
     // a: ux, uy, uz, one, r, weight (6 rows) + harmonics (L2 rows), each `stride` long.
     const size_t needA = static_cast<size_t>(6 + L2_) * stride;
     if (ws.a.size() < needA) ws.a.resize(needA);
@@ -109,7 +112,7 @@ class PolynomialKernel final : public CoefficientKernel {
     for (int g = 0; g < G; ++g) {
       const int b = nb.begin[g], e = nb.begin[g + 1];
       if (b == e) continue;
-      double* C = out + static_cast<size_t>(g) * nMax_ * L2_;
+      double* C = out + static_cast<size_t>(g) * L2_ * NP_;
 
       // Split off the atoms on the centre; the rest go to the quadrature.
       int K = 0;
@@ -123,20 +126,20 @@ class PolynomialKernel final : public CoefficientKernel {
         uz[K] = nb.dz[j] * oOri;
         one[K] = 1.0;
         rr[K] = r;
-        wt[K] = nb.w[j];
+        wt[K] = nb.unitWeights ? 1.0 : nb.w[j];
         ++K;
       }
 
       // Atoms on the centre (getC's "i0 case"), accumulated first as in DScribe.
       for (int j = b; j < e; ++j) {
         if (nb.r2[j] > 1e-12) continue;
-        const double w0 = nb.w[j];
+        const double w0 = nb.unitWeights ? 1.0 : nb.w[j];
         for (int n = 0; n < nMax_; ++n) {
           const double* gn = &gss_[n * kW];
-          double acc = C[n * L2_];
+          double acc = C[n];
           for (int w = 0; w < kW; ++w)
             acc += w0 * 0.5 * 0.564189583547756 * rw2_[w] * ws_[w] * gn[w] * expSelf_[w];
-          C[n * L2_] = acc;
+          C[n] = acc;
         }
       }
       if (K == 0) continue;
@@ -192,16 +195,16 @@ class PolynomialKernel final : public CoefficientKernel {
         const double* rad = &radial_[n * kW];
         for (int lm = 0; lm < L2_; ++lm) {
           const double* s = summed + static_cast<size_t>(lm) * kW;
-          double acc = C[n * L2_ + lm];
+          double acc = C[lm * NP_ + n];
           for (int w = 0; w < kW; ++w) acc += rad[w] * s[w];
-          C[n * L2_ + lm] = acc;
+          C[lm * NP_ + n] = acc;
         }
       }
     }
   }
 
  private:
-  int nMax_, lMax_, L2_;
+  int nMax_, lMax_, L2_, NP_;
   double eta_, oneOnEta_ = 0, rCut_;
   double rw_[kW], oOr_[kW], rw2_[kW], expSelf_[kW];
   std::vector<double> gss_, ws_, radial_, keep_, prefactors_;

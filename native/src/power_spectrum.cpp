@@ -1,8 +1,14 @@
+// Power spectrum from the coefficients c[g][lm][n] (power_spectrum.h). For one pair of density
+// groups and one l, acc[n][n'] = sum_m c1[lm][n] c2[lm][n'] is a small register-blocked product
+// (contraction.h; for nMax <= 8 all l at once, power_spectrum_n8.cpp) reading both operands in
+// place; the feature vector takes, for each l, the entries (n, n') (n' >= n within one group) times
+// prefactor[l].
 #include "power_spectrum.h"
 
 #include <algorithm>
 
 #include "contraction.h"
+#include "power_spectrum_n8.h"
 #include "simd.h"
 
 namespace soapix {
@@ -12,57 +18,69 @@ int densityGroups(const SoapParams& p) { return p.compression == Compression::Mu
 namespace {
 
 // One block of the feature vector: for l: for n: for n' (n' >= n when `triangle`).
-// c1: [n][lm] (as the kernels produce it); t2: the second operand harmonic-major, [lm][n'] padded
-// to NP, so acc[n][n'] = sum_m c1[n][lm] t2[lm][n'] is one small register-blocked product per l.
-double* writeBlock(const SoapParams& p, const std::vector<double>& pref, const double* c1, const double* t2,
-                   bool triangle, int NP, double* acc, double* out) {
-  const int N = p.nMax, LL = (p.lMax + 1) * (p.lMax + 1);
+template <class T>
+T* writeBlock(const SoapParams& p, const std::vector<double>& pref, const T* c1, const T* c2, bool triangle, int NP,
+              T* acc, T* out) {
+  const int N = p.nMax;
+  if (NP == 8)
+    if (T* end = powerBlockN8(N, p.lMax, pref.data(), c1, c2, triangle, out)) return end;
   for (int l = 0; l <= p.lMax; ++l) {
-    contractRows(t2 + static_cast<long>(l * l) * NP, NP, c1 + l * l, LL, 2 * l + 1, N, NP, acc);
-    const double f = pref[l];
-    for (int n = 0; n < N; ++n)
-      for (int np = triangle ? n : 0; np < N; ++np) *out++ = f * acc[n * NP + np];
+    const long o = static_cast<long>(l * l) * NP;
+    // acc[n * NP + n'] = sum_m c2[l*l + m][n'] * c1[l*l + m][n]
+    contract(Rows<T>{c2 + o, NP}, 2 * l + 1, c1 + o, 1, NP, N, NP, acc);
+    const T f = static_cast<T>(pref[l]);
+    for (int n = 0; n < N; ++n) {
+      const T* __restrict a = acc + n * NP;
+      T* __restrict o = out;
+      const int first = triangle ? n : 0;
+      for (int np = first; np < N; ++np) o[np - first] = f * a[np];
+      out += N - first;
+    }
   }
   return out;
+}
+
+template <class T>
+void powerSpectrumT(const SoapParams& p, const std::vector<double>& pref, const T* c, T* out, std::vector<T>& scratch) {
+  const int S = p.numSpecies(), G = densityGroups(p);
+  const int LL = (p.lMax + 1) * (p.lMax + 1);
+  const int NP = padLanes(p.nMax);
+  const long groupSize = static_cast<long>(LL) * NP;
+  const bool total = p.compression == Compression::Mu1Nu1;
+  scratch.resize(static_cast<size_t>(p.nMax) * NP + (total ? groupSize : 0));
+  T* acc = scratch.data();
+  switch (p.compression) {
+    case Compression::Off:
+      for (int a = 0; a < S; ++a)
+        for (int b = a; b < S; ++b) out = writeBlock(p, pref, c + a * groupSize, c + b * groupSize, a == b, NP, acc, out);
+      break;
+    case Compression::Crossover:
+      for (int a = 0; a < S; ++a) out = writeBlock(p, pref, c + a * groupSize, c + a * groupSize, true, NP, acc, out);
+      break;
+    case Compression::Mu2:
+      writeBlock(p, pref, c, c, true, NP, acc, out);
+      break;
+    case Compression::Mu1Nu1: {
+      // Each species' density against the total density of all species.
+      T* sum = acc + static_cast<long>(p.nMax) * NP;
+      std::fill(sum, sum + groupSize, T(0));
+      for (int a = 0; a < G; ++a)
+        for (long i = 0; i < groupSize; ++i) sum[i] += c[a * groupSize + i];
+      for (int a = 0; a < S; ++a) out = writeBlock(p, pref, c + a * groupSize, sum, false, NP, acc, out);
+      break;
+    }
+  }
 }
 
 }  // namespace
 
 void powerSpectrum(const SoapParams& p, const std::vector<double>& pref, const double* c, double* out,
                    std::vector<double>& scratch) {
-  const int S = p.numSpecies(), G = densityGroups(p), N = p.nMax;
-  const int LL = (p.lMax + 1) * (p.lMax + 1);
-  const int NP = padLanes(N);
-  const long groupSize = static_cast<long>(N) * LL, tSize = static_cast<long>(LL) * NP;
-  const int tGroups = G + (p.compression == Compression::Mu1Nu1 ? 1 : 0);
-  scratch.resize(static_cast<size_t>(tGroups * tSize + N * NP + kLanes));
-  double* T = scratch.data();
-  double* acc = T + tGroups * tSize;
-  // Harmonic-major copies T[g][lm][n] (n padded with zeros to NP).
-  std::fill(T, T + tGroups * tSize, 0.0);
-  for (int g = 0; g < G; ++g)
-    for (int n = 0; n < N; ++n)
-      for (int lm = 0; lm < LL; ++lm) T[g * tSize + lm * NP + n] = c[g * groupSize + n * LL + lm];
-  switch (p.compression) {
-    case Compression::Off:
-      for (int a = 0; a < S; ++a)
-        for (int b = a; b < S; ++b) out = writeBlock(p, pref, c + a * groupSize, T + b * tSize, a == b, NP, acc, out);
-      break;
-    case Compression::Crossover:
-      for (int a = 0; a < S; ++a) out = writeBlock(p, pref, c + a * groupSize, T + a * tSize, true, NP, acc, out);
-      break;
-    case Compression::Mu2:
-      writeBlock(p, pref, c, T, true, NP, acc, out);
-      break;
-    case Compression::Mu1Nu1: {
-      // Each species' density against the total density of all species.
-      double* total = T + G * tSize;
-      for (int a = 0; a < S; ++a)
-        for (long i = 0; i < tSize; ++i) total[i] += T[a * tSize + i];
-      for (int a = 0; a < S; ++a) out = writeBlock(p, pref, c + a * groupSize, total, false, NP, acc, out);
-      break;
-    }
-  }
+  powerSpectrumT<double>(p, pref, c, out, scratch);
+}
+void powerSpectrum(const SoapParams& p, const std::vector<double>& pref, const float* c, float* out,
+                   std::vector<float>& scratch) {
+  powerSpectrumT<float>(p, pref, c, out, scratch);
 }
 
 }  // namespace soapix

@@ -7,6 +7,12 @@
 #include <cstring>
 
 #define SOAPIX_INLINE inline __attribute__((always_inline))
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC reports the deliberately undefined lanes inside its own AVX-512 intrinsics
+// (_mm512_undefined_pd/ps, "__Y = __Y") as "used uninitialized" in files including simd.h.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SOAPIX_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,bmi2")))
 #define SOAPIX_TARGET_AVX2 __attribute__((target("avx2,fma")))
@@ -21,6 +27,10 @@ constexpr int kLanes = 8;  // arrays are padded to a multiple of this many doubl
 typedef double v2d __attribute__((vector_size(16)));
 
 inline int padLanes(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
+// Per-neighbour arrays are padded to a multiple of this many entries (16 floats = one zmm register),
+// so vector loops can run whole vectors past the end; the padding holds zeros.
+constexpr int kVecPad = 16;
+inline int padVec(int n) { return (n + kVecPad - 1) / kVecPad * kVecPad; }
 
 // The environment variable SOAPIX_SIMD=avx512|avx2|baseline caps the instruction set the
 // dispatchers pick (read once, when the addon loads). Tests use it to run every kernel path the

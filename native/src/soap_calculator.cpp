@@ -8,9 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include "neighbour_list.h"
-#include "neighbour_search.h"
 #include "power_spectrum.h"
+#include "simd.h"
 
 namespace soapix {
 
@@ -30,7 +29,7 @@ SoapCalculator::SoapCalculator(const SoapParams& params, const GtoBasis* gto, co
 
 long SoapCalculator::outputRows(const StructureView& s) const {
   if (params_.average != Average::Off) return 1;
-  return s.centers == CenterMode::All ? s.numPoints : s.numCenters;
+  return s.centreCount();
 }
 
 void SoapCalculator::validate(const StructureView& s, const std::string& label) const {
@@ -75,18 +74,10 @@ namespace {
 // Everything one thread reuses from centre to centre.
 struct ThreadState {
   NeighbourList nb;
+  GatherScratch gather;
   Workspace ws;
   std::vector<double> coeff, spectrum, scratch;
-  std::vector<long> searchScratch;
-  std::vector<long> hitIndex;
-  std::vector<double> hit;  // dx, dy, dz, r2 per hit
-  std::vector<int> count;
-};
-
-struct Prepared {
-  std::unique_ptr<NeighbourSearch> search;
-  std::vector<int> group;        // density group of each point
-  std::vector<double> weight;    // species weight of each point
+  std::vector<float> coeffF32, spectrumF32, scratchF32;
 };
 
 }  // namespace
@@ -97,10 +88,12 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
   const long F = static_cast<long>(p.featureCount());
   const int G = densityGroups(p);
   const int LL = (p.lMax + 1) * (p.lMax + 1);
-  const long coeffSize = static_cast<long>(G) * p.nMax * LL;
-  const double cutoff = p.neighbourCutoff();
+  const long coeffSize = static_cast<long>(G) * LL * padLanes(p.nMax);
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
   const long S = static_cast<long>(structs.size());
+  // float32 output is computed in float32 where the kernel has a float32 form (GTO on integer
+  // grids), elsewhere in float64 and rounded; averages are accumulated in float64 either way.
+  const bool f32 = dtype == DType::Float32 && kernel_->hasF32() && p.average == Average::Off;
 
   std::exception_ptr error;
   std::mutex errorLock;
@@ -110,88 +103,11 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
   };
   auto cancelled = [&] { return (cancel && cancel->load(std::memory_order_relaxed)) || error; };
 
-  std::vector<Prepared> prep(S);
-#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
-  for (long s = 0; s < S; ++s) {
-    try {
-      const StructureView& v = structs[s];
-      prep[s].search = std::make_unique<NeighbourSearch>(v.positions, v.numPoints, cutoff);
-      prep[s].group.resize(v.numPoints);
-      prep[s].weight.resize(v.numPoints);
-      for (long i = 0; i < v.numPoints; ++i) {
-        const int species = v.atomicNumbers ? p.speciesIndex(v.atomicNumbers[i]) : 0;
-        prep[s].group[i] = G == 1 ? 0 : species;
-        prep[s].weight[i] = p.speciesWeights[species];
-      }
-    } catch (...) {
-      fail(std::current_exception());
-    }
-  }
-  if (error) std::rethrow_exception(error);
-
-  // Coefficients c[g][n][lm] of one centre.
-  auto centreCoefficients = [&](ThreadState& t, long s, long c) {
-    const StructureView& v = structs[s];
-    double q[3];
-    const double* centre;
-    if (v.centers == CenterMode::Positions) {
-      centre = v.centerPositions + 3 * c;
-    } else {
-      const long idx = v.centers == CenterMode::Indices ? static_cast<long>(v.centerIndices[c]) : c;
-      q[0] = v.positions[3 * idx];
-      q[1] = v.positions[3 * idx + 1];
-      q[2] = v.positions[3 * idx + 2];
-      centre = q;
-    }
-    // Hits go straight into preallocated arrays (at most every point of the structure).
-    const long maxHits = v.numPoints;
-    if (static_cast<long>(t.hitIndex.size()) < maxHits) {
-      t.hitIndex.resize(maxHits);
-      t.hit.resize(4 * maxHits);
-    }
-    long H = 0;
-    long* hitIndex = t.hitIndex.data();
-    double* hit = t.hit.data();
-    prep[s].search->forEachWithin(centre, t.searchScratch, [&](long i, double dx, double dy, double dz, double r2) {
-      hitIndex[H] = i;
-      hit[4 * H] = dx;
-      hit[4 * H + 1] = dy;
-      hit[4 * H + 2] = dz;
-      hit[4 * H + 3] = r2;
-      ++H;
-    });
-    // Bucket the neighbours by density group, keeping point order inside each group.
-    const std::vector<int>& group = prep[s].group;
-    t.count.assign(G + 1, 0);
-    for (long h = 0; h < H; ++h) ++t.count[group[hitIndex[h]] + 1];
-    NeighbourList& nb = t.nb;
-    nb.begin.assign(G + 1, 0);
-    for (int g = 0; g < G; ++g) nb.begin[g + 1] = nb.begin[g] + t.count[g + 1];
-    nb.dx.resize(H);
-    nb.dy.resize(H);
-    nb.dz.resize(H);
-    nb.r2.resize(H);
-    nb.w.resize(H);
-    std::vector<int>& fill = t.count;
-    for (int g = 0; g < G; ++g) fill[g] = nb.begin[g];
-    const Weighting& wt = p.weighting;
-    const bool radialWeighting = wt.function != WeightFunction::None;
-    for (long h = 0; h < H; ++h) {
-      const long i = hitIndex[h];
-      const int g = group[i];
-      const int o = fill[g]++;
-      const double r2 = hit[4 * h + 3];
-      nb.dx[o] = hit[4 * h];
-      nb.dy[o] = hit[4 * h + 1];
-      nb.dz[o] = hit[4 * h + 2];
-      nb.r2[o] = r2;
-      double w = prep[s].weight[i];
-      if (r2 == 0.0 && wt.hasW0) w *= wt.w0;
-      else if (radialWeighting) w *= wt.weight(std::sqrt(r2));
-      nb.w[o] = w;
-    }
+  // Coefficients c[g][lm][n] of centre c of structure s (float64).
+  auto centreCoefficients = [&](ThreadState& t, const StructureNeighbours& nbh, long s, long c) {
+    nbh.gather(structs[s].centre(c), t.nb, t.gather);
     t.coeff.resize(coeffSize);
-    kernel_->compute(nb, t.coeff.data(), t.ws);
+    kernel_->compute(t.nb, t.coeff.data(), t.ws);
   };
   auto store = [&](long s, long row, const double* values) {
     if (dtype == DType::Float64) {
@@ -201,28 +117,72 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
       for (long f = 0; f < F; ++f) o[f] = static_cast<float>(values[f]);
     }
   };
-  auto centresOf = [&](long s) {
-    const StructureView& v = structs[s];
-    return v.centers == CenterMode::All ? v.numPoints : v.numCenters;
+  // One row of output: the power spectrum of centre c, written to the caller's row c.
+  auto centreRow = [&](ThreadState& t, const StructureNeighbours& nbh, long s, long c) {
+    nbh.gather(structs[s].centre(c), t.nb, t.gather);
+    if (f32) {
+      t.coeffF32.resize(coeffSize);
+      if (kernel_->computeF32(t.nb, t.coeffF32.data(), t.ws)) {
+        powerSpectrum(p, prefactor_, t.coeffF32.data(), static_cast<float*>(out[s]) + c * F, t.scratchF32);
+        return;
+      }
+    }
+    t.coeff.resize(coeffSize);
+    kernel_->compute(t.nb, t.coeff.data(), t.ws);
+    if (dtype == DType::Float64) {
+      powerSpectrum(p, prefactor_, t.coeff.data(), static_cast<double*>(out[s]) + c * F, t.scratch);
+    } else {
+      t.spectrum.resize(F);
+      powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
+      store(s, c, t.spectrum.data());
+    }
   };
 
   if (p.average == Average::Off) {
-    std::vector<long> first(S + 1, 0);
-    for (long s = 0; s < S; ++s) first[s + 1] = first[s] + centresOf(s);
-    const long total = first[S];
+    // Tasks: with many structures, a small one is one task, prepared by the thread that runs it in
+    // memory that thread reuses (no allocation per structure); otherwise a structure is prepared
+    // once, shared, and its centres split into chunks (so a single structure still uses every
+    // thread). Each structure's centres run in cell order; rows go to the caller's order.
+    constexpr long kChunk = 64;
+    const long kWhole = S >= 4L * nthreads ? 4096 : 0;
+    struct Task {
+      long s, begin, end;
+      bool whole;
+    };
+    std::vector<Task> tasks;
+    std::vector<std::unique_ptr<StructureNeighbours>> shared(S);
+    std::vector<long> large;
+    for (long s = 0; s < S; ++s) {
+      const long C = structs[s].centreCount();
+      if (C <= kWhole) {
+        if (C > 0) tasks.push_back({s, 0, C, true});
+        continue;
+      }
+      large.push_back(s);
+      for (long b = 0; b < C; b += kChunk) tasks.push_back({s, b, std::min(C, b + kChunk), false});
+    }
+#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
+    for (long i = 0; i < static_cast<long>(large.size()); ++i) {
+      try {
+        shared[large[i]] = std::make_unique<StructureNeighbours>(structs[large[i]], p, G);
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    const long T = static_cast<long>(tasks.size());
 #pragma omp parallel num_threads(nthreads)
     {
       ThreadState t;
-#pragma omp for schedule(dynamic, 8)
-      for (long gi = 0; gi < total; ++gi) {
+      StructureNeighbours local;
+#pragma omp for schedule(dynamic, 1)
+      for (long i = 0; i < T; ++i) {
         if (cancelled()) continue;
         try {
-          const long s = std::upper_bound(first.begin(), first.end(), gi) - first.begin() - 1;
-          const long c = gi - first[s];
-          centreCoefficients(t, s, c);
-          t.spectrum.resize(F);
-          powerSpectrum(p, prefactor_, t.coeff.data(), t.spectrum.data(), t.scratch);
-          store(s, c, t.spectrum.data());
+          const Task& task = tasks[i];
+          if (task.whole) local.build(structs[task.s], p, G);
+          const StructureNeighbours& nbh = task.whole ? local : *shared[task.s];
+          for (long k = task.begin; k < task.end && !cancelled(); ++k) centreRow(t, nbh, task.s, nbh.order()[k]);
         } catch (...) {
           fail(std::current_exception());
         }
@@ -233,7 +193,15 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
     const bool inner = p.average == Average::Inner;
     const long accSize = inner ? coeffSize : F;
     for (long s = 0; s < S && !cancelled(); ++s) {
-      const long C = centresOf(s);
+      const long C = structs[s].centreCount();
+      StructureNeighbours nbh;
+      try {
+        nbh.build(structs[s], p, G);
+      } catch (...) {
+        fail(std::current_exception());
+        break;
+      }
+      const std::vector<long>& order = nbh.order();
       // Per-thread partial sums over a static schedule, added in thread order: the same thread
       // count gives bit-identical results run after run.
       std::vector<std::vector<double>> partial(nthreads);
@@ -242,10 +210,10 @@ void SoapCalculator::compute(const std::vector<StructureView>& structs, const st
         ThreadState t;
         std::vector<double> local(accSize, 0.0);
 #pragma omp for schedule(static)
-        for (long c = 0; c < C; ++c) {
+        for (long k = 0; k < C; ++k) {
           if (cancelled()) continue;
           try {
-            centreCoefficients(t, s, c);
+            centreCoefficients(t, nbh, s, order[k]);
             if (inner) {
               for (long i = 0; i < accSize; ++i) local[i] += t.coeff[i];
             } else {

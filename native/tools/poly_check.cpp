@@ -2,7 +2,7 @@
 //
 //   g++ -O2 -std=c++17 -Inative/src native/tools/poly_check.cpp native/src/polynomial_basis.cpp  (cont.)
 //       native/src/polynomial_coefficients.cpp native/src/spherical_harmonics.cpp native/src/soap_params.cpp  (cont.)
-//       -o /tmp/poly_check
+//       native/src/gto_basis.cpp -o /tmp/poly_check
 //   mkdir -p /tmp/ref && for f in test/fixtures/reference/{d_poly_*,poly_quadrature_grid}.json.gz; do  (cont.)
 //       gunzip -c "$f" > /tmp/ref/"$(basename "$f" .gz)"; done
 //   /tmp/poly_check /tmp/ref/d_poly_rc10_n5_l4_s1_train0000{0,1,2}.json
@@ -28,6 +28,7 @@
 
 #include "coefficients.h"
 #include "polynomial_basis.h"
+#include "simd.h"
 #include "soap_params.h"
 
 using namespace soapix;
@@ -196,10 +197,11 @@ std::vector<double> descriptor(const SoapParams& p, const PolynomialBasis& basis
   out.reserve(static_cast<size_t>(N) * nFeat);
   NeighbourList nb;
   Workspace ws;
-  std::vector<double> c(static_cast<size_t>(nMax) * L2);
+  const int NP = padLanes(nMax);  // coefficients are c[lm][n], n padded to NP (coefficients.h)
+  std::vector<double> c(static_cast<size_t>(NP) * L2);
   for (int a = 0; a < N; ++a) {
-    nb.clear();
-    nb.begin.push_back(0);
+    for (std::vector<double>* v : {&nb.dx, &nb.dy, &nb.dz, &nb.r2, &nb.w}) v->clear();
+    nb.begin.assign(1, 0);
     for (int b = 0; b < N; ++b) {
       const double dx = pts[3 * b] - pts[3 * a], dy = pts[3 * b + 1] - pts[3 * a + 1], dz = pts[3 * b + 2] - pts[3 * a + 2];
       const double r2 = dx * dx + dy * dy + dz * dz;
@@ -212,12 +214,15 @@ std::vector<double> descriptor(const SoapParams& p, const PolynomialBasis& basis
       }
     }
     nb.begin.push_back(static_cast<int>(nb.dx.size()));
+    nb.unitWeights = true;
+    const size_t padded = static_cast<size_t>(padVec(nb.begin.back()));  // zero padding (neighbour_list.h)
+    for (std::vector<double>* v : {&nb.dx, &nb.dy, &nb.dz, &nb.r2, &nb.w}) v->resize(padded, 0.0);
     kernel->compute(nb, c.data(), ws);
     for (int l = 0; l <= p.lMax; ++l)
       for (int n = 0; n < nMax; ++n)
         for (int np = n; np < nMax; ++np) {
           double s = 0;
-          for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) s += c[n * L2 + lm] * c[np * L2 + lm];
+          for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) s += c[lm * NP + n] * c[lm * NP + np];
           out.push_back(pre[l] * s);
         }
   }
