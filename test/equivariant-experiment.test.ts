@@ -133,10 +133,18 @@ describe('code evaluation (any extractor)', () => {
     expect(inv.map((e) => e.family)).toEqual(['d4', 'turn30', 'random']);
     expect(inv[0]!.transforms).toBe(7);
     expect(inv[0]!.max).toBeLessThan(1e-5);
+    expect(inv[0]!.relativeToSpread).toBeLessThan(1e-4);
     expect(inv[1]!.mean).toBeLessThan(0.1);
     const raw = await invarianceErrors(pixels, im, { seed: 1 });
     expect(raw[0]!.mean).toBeGreaterThan(0.3);
     expect(raw[2]!.mean).toBeGreaterThan(0.3);
+    // A blob moved elsewhere is as far from the original as another image: spread-relative error near or above 1.
+    expect(raw[2]!.relativeToSpread).toBeGreaterThan(0.8);
+    // A constant added to every code leaves the distances and the spread unchanged, but shrinks ||f(gx) - f(x)|| / ||f(x)||.
+    const offset: CodeExtractor = { encode: async (x) => { const c = await pixels.encode(x); return { ...c, data: c.data.map((v) => v + 100) }; } };
+    const off = await invarianceErrors(offset, im, { seed: 1 });
+    expect(off[2]!.relativeToSpread).toBeCloseTo(raw[2]!.relativeToSpread, 3);
+    expect(off[2]!.mean).toBeLessThan(0.1 * raw[2]!.mean);
   });
 
   it('probes separate the classes of an invariant code, and the evaluation reports every part', async () => {
@@ -177,7 +185,7 @@ describe('rows, trainings and units', () => {
       logistic: { kind: 'logistic', accuracy: lr, valAccuracy: null, trainRows: 1, valRows: 1, testRows: 1, epochs: 1, bestEpoch: 1, seconds: 0 },
       mlp: { kind: 'mlp', accuracy: nn, valAccuracy: null, trainRows: 1, valRows: 1, testRows: 1, epochs: 1, bestEpoch: 1, seconds: 0 },
     },
-    invariance: (['d4', 'turn30', 'random'] as const).map((family) => ({ family, description: '', mean: 0.1, max: 0.2, images: 1, transforms: 1 })),
+    invariance: (['d4', 'turn30', 'random'] as const).map((family) => ({ family, description: '', mean: 0.1, max: 0.2, relativeToSpread: 0.5, images: 1, transforms: 1 })),
     explainedVariance: {
       raw: { ratios: [0.5, 0.3], cumulative: [0.5, 0.8], totalVariance: 1, rows: 2, cols: 4, standardized: false },
       standardized: { ratios: [0.4, 0.2], cumulative: [0.4, 0.6], totalVariance: 4, rows: 2, cols: 4, standardized: true },

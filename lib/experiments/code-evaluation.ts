@@ -9,7 +9,9 @@
  * - invariance error per image, ||f(g x) - f(x)|| / ||f(x)||, under the exact symmetries of the
  *   pixel grid (the 7 non-identity elements of D4: quarter turns and mirrors, which move pixels
  *   exactly), under bilinear turns by 30° and 60°, and under a random turn and mirror (the
- *   augmentation's distribution);
+ *   augmentation's distribution); also ||f(g x) - f(x)|| relative to the spread of the codes,
+ *   sqrt(mean ||f(x) - mean f||^2), which a constant offset in every code does not shrink (1: the
+ *   transform moves a code as far as a typical code lies from the mean code);
  * - explained variance of the leading principal components (lib/ml/explained-variance.ts), of the
  *   raw and of the standardised test codes (the paper's Fig. 8).
  */
@@ -110,6 +112,8 @@ export interface InvarianceError {
   mean: number;
   /** Largest such error. */
   max: number;
+  /** Mean ||f(g x) - f(x)|| over the spread sqrt(mean ||f(x) - mean f||^2) of the images' codes. */
+  relativeToSpread: number;
   images: number;
   transforms: number;
 }
@@ -138,8 +142,10 @@ function transformAll(images: ImageBatch, each: (i: number) => ImageTransform): 
   return { data, count, height, width };
 }
 
-function relativeErrors(a: CodeMatrix, b: CodeMatrix): number[] {
-  const out: number[] = [];
+/** Per image: ||b - a|| and ||b - a|| / ||a||. */
+function codeDistances(a: CodeMatrix, b: CodeMatrix): { absolute: number[]; relative: number[] } {
+  const absolute: number[] = [];
+  const relative: number[] = [];
   for (let r = 0; r < a.rows; r++) {
     let diff = 0;
     let norm = 0;
@@ -148,9 +154,19 @@ function relativeErrors(a: CodeMatrix, b: CodeMatrix): number[] {
       diff += (b.data[r * a.cols + c]! - x) ** 2;
       norm += x * x;
     }
-    out.push(norm > 0 ? Math.sqrt(diff / norm) : diff > 0 ? Number.POSITIVE_INFINITY : 0);
+    absolute.push(Math.sqrt(diff));
+    relative.push(norm > 0 ? Math.sqrt(diff / norm) : diff > 0 ? Number.POSITIVE_INFINITY : 0);
   }
-  return out;
+  return { absolute, relative };
+}
+
+/** sqrt(mean over rows of ||row - mean row||^2). */
+function codeSpread(a: CodeMatrix): number {
+  const mean = new Float64Array(a.cols);
+  for (let r = 0; r < a.rows; r++) for (let c = 0; c < a.cols; c++) mean[c] += a.data[r * a.cols + c]! / a.rows;
+  let sum = 0;
+  for (let r = 0; r < a.rows; r++) for (let c = 0; c < a.cols; c++) sum += (a.data[r * a.cols + c]! - mean[c]!) ** 2;
+  return Math.sqrt(sum / Math.max(1, a.rows));
 }
 
 /**
@@ -166,15 +182,23 @@ export async function invarianceErrors(extractor: CodeExtractor, images: ImageBa
     { family: 'turn30', description: 'bilinear turns by 30° and 60°', transforms: TURN30_TRANSFORMS.map((t) => () => t) },
     { family: 'random', description: 'a random angle in [0°, 360°) and a mirror with p = 0.5, bilinear', transforms: [(i) => random[i]!] },
   ];
+  const spread = codeSpread(base);
   const out: InvarianceError[] = [];
   for (const f of families) {
     const errs: number[] = [];
-    for (const t of f.transforms) errs.push(...relativeErrors(base, await extractor.encode(transformAll(images, t))));
+    const dists: number[] = [];
+    for (const t of f.transforms) {
+      const d = codeDistances(base, await extractor.encode(transformAll(images, t)));
+      errs.push(...d.relative);
+      dists.push(...d.absolute);
+    }
+    const meanDist = dists.reduce((s, e) => s + e, 0) / Math.max(1, dists.length);
     out.push({
       family: f.family,
       description: f.description,
       mean: errs.reduce((s, e) => s + e, 0) / Math.max(1, errs.length),
       max: errs.reduce((m, e) => Math.max(m, e), 0),
+      relativeToSpread: spread > 0 ? meanDist / spread : meanDist > 0 ? Number.POSITIVE_INFINITY : 0,
       images: images.count,
       transforms: f.transforms.length,
     });

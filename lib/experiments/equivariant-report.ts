@@ -65,10 +65,19 @@ export async function writeEquivariantReport(out: string, r: EquivariantResults)
         },
       },
       {
-        heading: 'Invariance error ||f(gx) - f(x)|| / ||f(x)|| of the codes (mean over test images and seeds; D4: largest too)',
+        heading: 'Invariance error ||f(gx) - f(x)|| / ||f(x)|| of the codes (mean over test images and seeds; D4: largest too); in brackets relative to the spread of the codes',
         table: {
           columns: ['code', 'D4 elements (mean)', 'D4 elements (max)', '30° and 60° turns', 'random turn and mirror'],
-          rows: r.table.map((t) => [t.label, t.invariance.d4.mean.toExponential(2), t.invariance.d4.max.toExponential(2), t.invariance.turn30.mean.toFixed(4), t.invariance.random.mean.toFixed(4)]),
+          rows: r.table.map((t) => {
+            const sp = (v: number | null): string => (v === null ? '' : ` (${v.toFixed(3)})`);
+            return [
+              t.label,
+              t.invariance.d4.mean.toExponential(2) + sp(t.invariance.d4.relativeToSpread),
+              t.invariance.d4.max.toExponential(2),
+              t.invariance.turn30.mean.toFixed(4) + sp(t.invariance.turn30.relativeToSpread),
+              t.invariance.random.mean.toFixed(4) + sp(t.invariance.random.relativeToSpread),
+            ];
+          }),
         },
       },
       { heading: 'Figures', figures: r.figures },

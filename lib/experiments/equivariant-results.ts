@@ -219,8 +219,8 @@ export interface TableEntry {
   lr: SeedStats;
   nn: SeedStats;
   paper: { lr: number; nn: number };
-  /** Mean invariance errors over seeds, by family. */
-  invariance: Record<'d4' | 'turn30' | 'random', { mean: number; max: number }>;
+  /** Mean invariance errors over seeds, by family (relativeToSpread: null in records written without it). */
+  invariance: Record<'d4' | 'turn30' | 'random', { mean: number; max: number; relativeToSpread: number | null }>;
   /** Explained-variance ratios of the leading components, averaged over seeds. */
   explainedVariance: { raw: number[]; standardized: number[] };
 }
@@ -239,9 +239,10 @@ export function tableOf(records: readonly TrainingRecord[], models: readonly Tab
     const rs = records.flatMap((r) => r.rows.filter((x) => x.row === row));
     if (rs.length === 0) continue;
     const acc = (kind: 'logistic' | 'mlp'): SeedStats => stats(rs.map((x) => x.probes[kind]?.accuracy ?? Number.NaN));
-    const inv = (family: 'd4' | 'turn30' | 'random'): { mean: number; max: number } => {
+    const inv = (family: 'd4' | 'turn30' | 'random'): { mean: number; max: number; relativeToSpread: number | null } => {
       const es = rs.map((x) => x.invariance.find((e) => e.family === family)!);
-      return { mean: es.reduce((s, e) => s + e.mean, 0) / es.length, max: Math.max(...es.map((e) => e.max)) };
+      const spread = es.every((e) => typeof e.relativeToSpread === 'number') ? es.reduce((s, e) => s + e.relativeToSpread, 0) / es.length : null;
+      return { mean: es.reduce((s, e) => s + e.mean, 0) / es.length, max: Math.max(...es.map((e) => e.max)), relativeToSpread: spread };
     };
     out.push({
       row,
