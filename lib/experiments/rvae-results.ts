@@ -395,7 +395,7 @@ export async function writeRvaeReport(out: string, r: RvaeResults): Promise<stri
           `Models: ${r.models.map((m) => RVAE_MODEL_LABEL[m]).join(', ')}; seeds ${r.seeds.join(', ')}. ${rvaeScale(r.settings)}. ` +
           `Metrics on the ${r.settings.testImages} test images (posterior means): angle recovery, angle leakage, kNN (k = 10, 5 folds) and k-means (k = 10, Hungarian) digit accuracy from the content latents; ` +
           `invariance ratio over ${r.settings.seriesDigits} test digits each turned through ${r.settings.seriesAngles} angles. -ELBO per image (nats, all pixels, one sample) on ${r.settings.evalTrainImages} training and the test images. ` +
-          `Backend ${r.records[0]?.backend ?? '?'}.`,
+          `${r.records[0]?.backend ?? 'backend unknown'}.`,
       },
       { heading: 'Aims (the issue)', table: { columns: ['aim', 'this run', 'numbers'], rows: r.aims.map((c) => [c.claim, verdict(c.holds), c.detail]) } },
       { heading: "The essay's claims", table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, verdict(c.holds), c.detail]) } },
