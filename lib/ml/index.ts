@@ -97,3 +97,7 @@ export {
 } from './metrics/clustering';
 export { angleLeakage, angleRecovery, invarianceRatio, type AngleRecovery, type InvarianceRatio } from './metrics/latent-angle';
 export { knnCrossValidation, knnPredict, type KnnOptions, type KnnResult } from './probes/knn';
+export { angleAgreement, circularLinearCorrelation, type AngleAgreement } from './metrics/circular';
+export { orientationSpread, type OrientationSpread } from './metrics/orientation';
+export { codeMetrics, type AngleMetrics, type CodeMetrics, type CodeMetricsInput } from './metrics/code-metrics';
+export { evaluateRvaeCodes, type LabelledAngleImages, type RvaeCodeEvaluation, type RvaeCodeEvaluationOptions } from './models/rvae-codes';

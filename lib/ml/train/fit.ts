@@ -117,7 +117,14 @@ export async function fitModel<D extends FitRows>(
       let lossSum = 0;
       let correct = 0;
       let counted = false;
+      let lastYield = performance.now();
       for (let b0 = 0; b0 < nTrain; b0 += cap) {
+        // An epoch can run for many minutes (the rVAE's coordinate decoder on a shared core): let
+        // signals, timers and IPC (a worker told to stop) run about once a second within it too.
+        if (performance.now() - lastYield > 1000) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         signal?.throwIfAborted();
         const bs = Math.min(cap, nTrain - b0);
         for (let i = 0; i < bs; i++) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The rVAE experiment (`soapix experiment rvae`), after the run: where do the angle recovery and
+ * the angle leakage come from? Loads every saved model of a run folder (DIR/models/<id>/), encodes
+ * the run's rotated test images (rebuilt from DIR/settings.json exactly as the run built them) and
+ * prints, per model and per digit:
+ *
+ *   |r|, slope  Pearson r and least-squares slope of the encoded angle on the true angle (models
+ *               with an angle latent);
+ *   resid       the std of the encoded angle around that line, degrees;
+ *   far         the share of images whose encoded angle is more than 45 degrees off the line (a
+ *               digit encoded in another orientation, e.g. a 6 read as a turned 9);
+ *   leak        the largest |r| of a content latent with the true angle;
+ *   n           test images of the digit.
+ *
+ *   node scripts/rvae_diagnostics.mjs --dir runs/rvae-60
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const lib = require(path.join(root, 'dist/index.js'));
+const ml = require(path.join(root, 'dist/ml/index.js'));
+
+const { values: a } = parseArgs({ options: { dir: { type: 'string' } } });
+if (!a.dir) throw new Error('--dir DIR (a soapix experiment rvae output folder) is required');
+const settings = JSON.parse(readFileSync(path.join(a.dir, 'settings.json'), 'utf8')).settings;
+await ml.selectBackend({ prefer: 'wasm', log: false });
+
+const test = lib.augmentImages(lib.mnistDataset('test'), { ...lib.ROTATED_60, angles: [-settings.angles, settings.angles], seed: settings.dataSeed + 1, count: settings.testImages });
+const deg = (r) => (r * 180) / Math.PI;
+
+function stats(encoded, truth) {
+  const rec = ml.angleRecovery(encoded, truth);
+  let far = 0;
+  let m = 0;
+  const res = Array.from(truth, (t, i) => encoded[i] - (rec.intercept + rec.slope * t));
+  for (const v of res) m += v / res.length;
+  let ss = 0;
+  for (const v of res) {
+    ss += (v - m) ** 2;
+    if (Math.abs(v - m) > Math.PI / 4) far++;
+  }
+  return { absR: rec.absR, slope: rec.slope, resid: deg(Math.sqrt(ss / res.length)), far: far / res.length };
+}
+
+const modelsDir = path.join(a.dir, 'models');
+for (const id of readdirSync(modelsDir).sort()) {
+  if (!existsSync(path.join(modelsDir, id, 'soapix.json'))) continue;
+  const model = await ml.Rvae.load(path.join(modelsDir, id));
+  const enc = await model.encode(test, { labels: test.labels });
+  const rows = [];
+  for (let d = -1; d < 10; d++) {
+    const idx = [];
+    for (let i = 0; i < test.count; i++) if (d < 0 || test.labels[i] === d) idx.push(i);
+    const truth = Float64Array.from(idx, (i) => test.angles[i]);
+    const z = { data: Float64Array.from(idx.flatMap((i) => Array.from(enc.z.data.subarray(i * enc.z.cols, (i + 1) * enc.z.cols)))), rows: idx.length, cols: enc.z.cols };
+    const row = { digit: d < 0 ? 'all' : String(d), n: idx.length, leak: ml.angleLeakage(z, truth).max };
+    if (model.options.rotation) Object.assign(row, stats(Float64Array.from(idx, (i) => enc.angle[i]), truth));
+    rows.push(row);
+  }
+  console.log(`\n${id}: ${model.describe()}`);
+  const angle = model.options.rotation;
+  console.log(['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far'] : []), 'leak'].map((h) => h.padStart(7)).join(' '));
+  for (const r of rows) {
+    const cells = [r.digit, String(r.n), ...(angle ? [r.absR.toFixed(3), r.slope.toFixed(3), `${r.resid.toFixed(1)}°`, r.far.toFixed(3)] : []), r.leak.toFixed(3)];
+    console.log(cells.map((c) => c.padStart(7)).join(' '));
+  }
+  model.dispose();
+}
