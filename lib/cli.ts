@@ -19,6 +19,7 @@ import type { ProgressStream } from './cli/progress';
 import { featurizeCommand, type FeaturizeCommandOptions } from './commands/featurize';
 import { mergeCommand, type MergeCommandOptions } from './commands/merge';
 import { registerExperimentCommand } from './commands/experiment';
+import { registerCodaeExperiment } from './commands/experiment-codae';
 import { runPredict, type PredictCommandOptions } from './commands/predict';
 import { soapixVersion } from './features/meta';
 import { DATASET_KINDS } from './features/source';
@@ -126,7 +127,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
       await mergeCommand({ ...opts, out }, { stdout: io.stdout, signal: io.signal, argv: argvForMeta });
     });
 
-  registerExperimentCommand(program, io);
+  registerCodaeExperiment(registerExperimentCommand(program, io), io);
 
   program
     .command('predict')
