@@ -48,11 +48,15 @@ function sse(y: Float64Array[], rows: Int32Array): number {
   return total;
 }
 
+function compareKeys(a: number[], b: number[]): number {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! < b[k]! ? -1 : 1;
+  return 0;
+}
+
 function grow(f: Fit, rows: Int32Array, depth: number, impurity: number): void {
   const n = rows.length;
   if (depth >= f.maxDepth || n < 2 * f.minLeaf || impurity <= 1e-12) return;
   const m = f.y.length;
-  let best = { gain: 1e-12 * impurity, feature: -1, at: 0, left: 0, right: 0 };
   const totals = new Float64Array(m);
   const totals2 = new Float64Array(m);
   for (let o = 0; o < m; o++) {
@@ -61,12 +65,14 @@ function grow(f: Fit, rows: Int32Array, depth: number, impurity: number): void {
       totals2[o] += f.y[o][r] * f.y[o][r];
     }
   }
+  // Each feature's best split (the first of equal gains in its own sorted order).
+  const gains = new Float64Array(f.x.length).fill(-Infinity);
+  const cuts = new Float64Array(f.x.length);
   const left = new Float64Array(m);
   const left2 = new Float64Array(m);
-  let sorted = rows;
   for (let j = 0; j < f.x.length; j++) {
     const xj = f.x[j];
-    sorted = Int32Array.from(rows).sort((a, b) => xj[a] - xj[b]);
+    const sorted = Int32Array.from(rows).sort((a, b) => xj[a] - xj[b]);
     left.fill(0);
     left2.fill(0);
     for (let i = 0; i < n - 1; i++) {
@@ -85,11 +91,44 @@ function grow(f: Fit, rows: Int32Array, depth: number, impurity: number): void {
         child += left2[o] - (left[o] * left[o]) / nl + (totals2[o] - left2[o]) - (rs * rs) / nr;
       }
       const gain = impurity - child;
-      if (gain > best.gain) best = { gain, feature: j, at: (xj[r] + xj[sorted[i + 1]]) / 2, left: 0, right: 0 };
+      if (gain > gains[j]) {
+        gains[j] = gain;
+        cuts[j] = (xj[r] + xj[sorted[i + 1]]) / 2;
+      }
     }
   }
-  if (best.feature < 0) return;
-  f.importance[best.feature] += best.gain;
+  const top = Math.max(...gains);
+  if (!(top > 1e-12 * impurity)) return;
+  // Ties (exact up to rounding) are common in small nodes: several features may split off the
+  // same rows, or different rows with the same targets. The split taken is the one whose left
+  // rows have the smallest key (size, smallest row, sums of rows), a property of the partition and
+  // not of the column order; the features that make exactly that partition share the importance.
+  let bestKey: number[] | null = null;
+  let sharing: number[] = [];
+  for (let j = 0; j < f.x.length; j++) {
+    if (!(gains[j] >= top * (1 - 1e-12))) continue;
+    let size = 0;
+    let min = Infinity;
+    let sum = 0;
+    let sum2 = 0;
+    for (const r of rows) {
+      if (f.x[j][r] > cuts[j]) continue;
+      size++;
+      min = Math.min(min, r);
+      sum += r;
+      sum2 += r * r;
+    }
+    const key = [size, min, sum, sum2];
+    const cmp = bestKey === null ? -1 : compareKeys(key, bestKey);
+    if (cmp < 0) {
+      bestKey = key;
+      sharing = [j];
+    } else if (cmp === 0) {
+      sharing.push(j);
+    }
+  }
+  const best = { gain: top, feature: sharing[0]!, at: cuts[sharing[0]!] };
+  for (const j of sharing) f.importance[j] += top / sharing.length;
   const xj = f.x[best.feature];
   const l = rows.filter((r) => xj[r] <= best.at);
   const r = rows.filter((q) => xj[q] > best.at);
