@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
 
-import { integerParser } from '../cli/parse';
+import { integerParser, numberParser } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from '../util/usage-error';
 import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment';
@@ -14,10 +14,11 @@ import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './exp
 const MODELS = ['codae', 'codae-nomoment', 'spatial-vae', 'beta-vae', 'dae'] as const;
 type ModelName = (typeof MODELS)[number];
 
-function intList(flag: string, min: number): (v: string) => number[] {
+function intList(flag: string, min: number, distinct = false): (v: string) => number[] {
   return (v: string) => {
     const parts = v.split(',').map((t) => Number(t.trim()));
     if (parts.length === 0 || !parts.every((n) => Number.isSafeInteger(n) && n >= min)) throw new UsageError(`${flag} must be comma-separated integers >= ${min}, got '${v}'`);
+    if (distinct && new Set(parts).size !== parts.length) throw new UsageError(`${flag} must be distinct, got '${v}'`);
     return parts;
   };
 }
@@ -42,6 +43,7 @@ interface CodaeOpts extends GridOpts {
   pixelSubsample?: number;
   mlpWidth?: number;
   batchSize?: number;
+  learningRate?: number;
   backend: 'auto' | BackendName;
   tiny: boolean;
 }
@@ -60,17 +62,18 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
     .requiredOption('--out <dir>', 'output folder, created if missing (required)')
     .addOption(new Option('--dataset <name>', 'data set').choices(['xyrcs', 'dsprites', 'mnist']).default('xyrcs'))
     .option('--models <list>', `subset of ${MODELS.join(',')} (default all)`, modelList)
-    .option('--seeds <list>', 'weight seeds, one training per model and seed (default 1,2,3)', intList('--seeds', 0))
-    .option('--train-images <n>', 'training images (default 12000)', integerParser(2))
+    .option('--seeds <list>', 'weight seeds, one training per model and seed (default 1,2,3)', intList('--seeds', 0, true))
+    .option('--train-images <n>', 'training images (default 8000)', integerParser(2))
     .option('--test-images <n>', 'test images, every factor known (default 2000)', integerParser(50))
     .option('--epochs <n>', 'epochs per training (default: xyrcs 10, dsprites 8, mnist 8)', integerParser(1))
     .option('--data-seed <n>', 'seed of the data (test set: + 1, probe objects: + 2)', integerParser(0), 1)
-    .option('--widths <list>', "CODAE's p4 G-channels (default 8,16,16)", intList('--widths', 1))
+    .option('--widths <list>', "CODAE's p4 G-channels (default 4,8,16)", intList('--widths', 1))
     .option('--hidden <n>', "width of CODAE's branch layers (default 64)", integerParser(1))
     .option('--decoder-width <n>', 'width of the coordinate decoders (default 64)', integerParser(1))
     .option('--pixel-subsample <n>', 'pixels per training step of the coordinate decoders, 0 = all (default 256)', integerParser(0))
     .option('--mlp-width <n>', 'width of the fully connected networks (default 128)', integerParser(1))
     .option('--batch-size <n>', 'batch size (default 64)', integerParser(1))
+    .option('--learning-rate <lr>', 'Adam learning rate of every model (default 0.002)', numberParser({ min: 0, minExclusive: true }))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--tiny', 'CI mode: tiny sizes and networks (checks the plumbing, not the numbers)', false)
     .option('--threads <n>', 'threads per process (0: the cores divided among the workers)', integerParser(0, 4096), 0)
@@ -93,6 +96,7 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
         pixelSubsample: o.pixelSubsample ?? d.scale.pixelSubsample,
         mlpWidth: o.mlpWidth ?? d.scale.mlpWidth,
         batchSize: o.batchSize ?? d.scale.batchSize,
+        learningRate: o.learningRate ?? d.scale.learningRate,
       },
       backend: o.backend,
     };

@@ -34,6 +34,8 @@ export interface AngleErrors {
 /** What one unit reports. */
 export interface CodaeEvaluation {
   testMse: number;
+  /** testMse divided by the MSE of a blank (all-zero) reconstruction: 1 = no better than drawing nothing. */
+  relativeMse: number;
   scoresWithPose: DisentanglementScores;
   totalWithPose: number;
   scoresWithoutPose: DisentanglementScores;
@@ -223,8 +225,13 @@ export async function evaluateModel(model: ExperimentModel, data: CodaeData, see
   const ratio = a.map((v, i) => v / b[i]!);
 
   const n = Math.min(400, test.count);
+  const testMse = await model.reconstructionMse(test);
+  let blank = 0;
+  for (const v of test.data) blank += v * v;
+  blank /= test.data.length;
   const evaluation: CodaeEvaluation = {
-    testMse: await model.reconstructionMse(test),
+    testMse,
+    relativeMse: testMse / blank,
     scoresWithPose,
     totalWithPose: total(scoresWithPose),
     scoresWithoutPose,

@@ -37,6 +37,8 @@ export interface CodaeScale {
   /** Width of the fully connected encoders and decoders (β-VAE, DAE, spatial-VAE's encoder). */
   mlpWidth: number;
   batchSize: number;
+  /** Adam learning rate of every model. */
+  learningRate: number;
 }
 
 /** A matrix, rows = images. */
@@ -221,12 +223,13 @@ export function makeExperimentModel(name: CodaeModelName, data: Pick<CodaeData, 
         decoderWidth: scale.decoderWidth,
         pixelSubsample: sub,
         batchSize: scale.batchSize,
+        learningRate: scale.learningRate,
         momentWeight: name === 'codae' ? 1 : 0,
         seed,
       }),
     );
   }
-  const common = { height: size, width: size, encoderWidth: scale.mlpWidth, batchSize: scale.batchSize, seed };
+  const common = { height: size, width: size, encoderWidth: scale.mlpWidth, batchSize: scale.batchSize, learningRate: scale.learningRate, seed };
   if (name === 'spatial-vae') {
     // Priors as wide as the data's spread of shifts (grid units) and angles (docs/CODAE.md, "Baselines").
     return new SpatialVaeModel(
@@ -245,7 +248,7 @@ export function makeExperimentModel(name: CodaeModelName, data: Pick<CodaeData, 
   }
   if (name === 'beta-vae') return new PlainModel('beta-vae', new Rvae({ ...common, latentDim: d + 3, beta: 4, decoder: 'dense', decoderWidth: scale.mlpWidth }));
   if (name === 'dae') {
-    return new PlainModel('dae', new Dae({ latentDim: d + 3, imageSize: size, encoderWidth: scale.mlpWidth, decoderWidth: scale.mlpWidth, batchSize: scale.batchSize, seed }));
+    return new PlainModel('dae', new Dae({ latentDim: d + 3, imageSize: size, encoderWidth: scale.mlpWidth, decoderWidth: scale.mlpWidth, batchSize: scale.batchSize, learningRate: scale.learningRate, seed }));
   }
   throw new RangeError(`unknown model '${String(name)}'; known: ${CODAE_MODELS.join(', ')}`);
 }

@@ -29,16 +29,16 @@ export type { CodaeRecord, CodaeSpec, CodaeUnit } from './codae-types';
 
 /** Sizes of a full run (per data set) and of a --tiny one (docs/RESULTS.md gives the scale of the recorded runs). */
 export const CODAE_DEFAULTS: Readonly<Record<CodaeDatasetName, Pick<CodaeSpec, 'trainImages' | 'testImages' | 'epochs'>>> = Object.freeze({
-  xyrcs: { trainImages: 12000, testImages: 2000, epochs: 10 },
-  dsprites: { trainImages: 12000, testImages: 2000, epochs: 8 },
-  mnist: { trainImages: 12000, testImages: 2000, epochs: 8 },
+  xyrcs: { trainImages: 8000, testImages: 2000, epochs: 10 },
+  dsprites: { trainImages: 8000, testImages: 2000, epochs: 8 },
+  mnist: { trainImages: 8000, testImages: 2000, epochs: 8 },
 });
-export const CODAE_SCALE: Readonly<CodaeScale> = Object.freeze({ widths: [8, 16, 16], hidden: 64, decoderWidth: 64, pixelSubsample: 256, mlpWidth: 128, batchSize: 64 });
+export const CODAE_SCALE: Readonly<CodaeScale> = Object.freeze({ widths: [4, 8, 16], hidden: 64, decoderWidth: 64, pixelSubsample: 256, mlpWidth: 128, batchSize: 64, learningRate: 2e-3 });
 export const TINY_CODAE: Readonly<Pick<CodaeSpec, 'trainImages' | 'testImages' | 'epochs' | 'scale'>> = Object.freeze({
   trainImages: 96,
   testImages: 120,
   epochs: 1,
-  scale: { widths: [2, 4, 4], hidden: 8, decoderWidth: 8, pixelSubsample: 64, mlpWidth: 16, batchSize: 32 },
+  scale: { widths: [2, 4, 4], hidden: 8, decoderWidth: 8, pixelSubsample: 64, mlpWidth: 16, batchSize: 32, learningRate: 2e-3 },
 });
 
 export function unitId(u: CodaeUnit): string {
