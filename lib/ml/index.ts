@@ -97,3 +97,26 @@ export {
 } from './metrics/clustering';
 export { angleLeakage, angleRecovery, invarianceRatio, type AngleRecovery, type InvarianceRatio } from './metrics/latent-angle';
 export { knnCrossValidation, knnPredict, type KnnOptions, type KnnResult } from './probes/knn';
+// CODAE (docs/CODAE.md): the centroid- and orientation-aware disentangling autoencoder, its DAE
+// baseline, image moments and the eight supervised disentanglement metrics.
+export {
+  Codae,
+  type CodaeEncoding,
+  type CodaeEpochLog,
+  type CodaeFitOptions,
+  type CodaeHistory,
+  type CodaeMatrix,
+  type CodaePose,
+  type CodaeReconstruction,
+  type SoapixCodaeJSON,
+} from './models/codae';
+export type { CodaeOptions } from './models/codae-config';
+export { Dae, type DaeFitOptions, type DaeOptions, type SoapixDaeJSON } from './models/dae';
+export { imageMoments, type ImageMoments, type ImageMomentsOptions, type MomentImage } from '../data/moments';
+export {
+  disentanglementScores,
+  DISENTANGLEMENT_METRICS,
+  type DisentanglementOptions,
+  type DisentanglementScores,
+  type ScoreMatrix,
+} from './metrics/disentanglement';
