@@ -20,6 +20,7 @@ import { featurizeCommand, type FeaturizeCommandOptions } from './commands/featu
 import { mergeCommand, type MergeCommandOptions } from './commands/merge';
 import { registerExperimentCommand } from './commands/experiment';
 import { registerEquivariant } from './commands/experiment-equivariant';
+import { registerCodaeExperiment } from './commands/experiment-codae';
 import { runPredict, type PredictCommandOptions } from './commands/predict';
 import { soapixVersion } from './features/meta';
 import { DATASET_KINDS } from './features/source';
@@ -128,7 +129,9 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
     });
 
   // The equivariant experiment's register function uses experiment.ts's shared options, so it is added here.
-  registerEquivariant(registerExperimentCommand(program, io), io);
+  const experiment = registerExperimentCommand(program, io);
+  registerEquivariant(experiment, io);
+  registerCodaeExperiment(experiment, io);
 
   program
     .command('predict')

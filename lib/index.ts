@@ -78,6 +78,9 @@ export {
   type AugmentOptions,
   type ImageBatch,
 } from './data/augment';
+export type { FactorImages } from './data/factor-images';
+export { xyrcsImages, type XyrcsOptions } from './data/xyrcs';
+export { dspritesImages, type DspritesOptions } from './data/dsprites';
 
 export {
   featurize,

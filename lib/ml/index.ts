@@ -101,3 +101,26 @@ export { angleAgreement, circularLinearCorrelation, type AngleAgreement } from '
 export { orientationSpread, type OrientationSpread } from './metrics/orientation';
 export { codeMetrics, type AngleMetrics, type CodeMetrics, type CodeMetricsInput } from './metrics/code-metrics';
 export { evaluateRvaeCodes, type LabelledAngleImages, type RvaeCodeEvaluation, type RvaeCodeEvaluationOptions } from './models/rvae-codes';
+// CODAE (docs/CODAE.md): the centroid- and orientation-aware disentangling autoencoder, its DAE
+// baseline, image moments and the eight supervised disentanglement metrics.
+export {
+  Codae,
+  type CodaeEncoding,
+  type CodaeEpochLog,
+  type CodaeFitOptions,
+  type CodaeHistory,
+  type CodaeMatrix,
+  type CodaePose,
+  type CodaeReconstruction,
+  type SoapixCodaeJSON,
+} from './models/codae';
+export type { CodaeOptions } from './models/codae-config';
+export { Dae, type DaeFitOptions, type DaeOptions, type SoapixDaeJSON } from './models/dae';
+export { imageMoments, type ImageMoments, type ImageMomentsOptions, type MomentImage } from '../data/moments';
+export {
+  disentanglementScores,
+  DISENTANGLEMENT_METRICS,
+  type DisentanglementOptions,
+  type DisentanglementScores,
+  type ScoreMatrix,
+} from './metrics/disentanglement';

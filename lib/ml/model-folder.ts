@@ -19,7 +19,7 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const SOAPIX_JSON = 'soapix.json';
 
 /** The kinds of model a soapix model folder can hold (`kind` in `soapix.json`). */
-export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder' | 'rvae';
+export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder' | 'rvae' | 'codae' | 'dae';
 
 /** What the caller stores next to the weights in `soapix.json`. */
 export interface SaveMeta<Soap = unknown, Scaler = unknown> {
@@ -82,6 +82,8 @@ const KIND_WORDS: Record<SoapixModelKind, { what: string; loader: string }> = {
   'equivariant-autoencoder': { what: 'an equivariant autoencoder', loader: 'EquivariantAutoencoder.load' },
   'conv-autoencoder': { what: 'a convolutional autoencoder', loader: 'ConvAutoencoder.load' },
   rvae: { what: 'a VAE-family model (VAE, cVAE, rVAE, crVAE)', loader: 'Rvae.load' },
+  codae: { what: 'a CODAE model', loader: 'Codae.load' },
+  dae: { what: 'a disentangling autoencoder (DAE)', loader: 'Dae.load' },
 };
 
 function sha256(bytes: Uint8Array): string {

@@ -2,8 +2,11 @@
  * Figures made of images (decoded latent manifolds, reconstructions): gray images tiled into one
  * picture, encoded as PNG with sharp, and placed as a Vega-Lite `image` mark so that the figure gets
  * a title and, where they mean something, axes (e.g. the latent coordinates of a manifold grid).
- * The PNG travels inside the spec as a data: URL, which resvg draws (figures.ts).
+ * The PNG travels inside the spec as a data: URL, which resvg draws (figures.ts). writeImageGrid
+ * writes such a tiled picture straight to a PNG file (reconstructions, traversals).
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { ImageBatch } from '../data/augment';
 import type { VegaLiteSpec } from './figures';
 
@@ -26,7 +29,8 @@ export interface TileOptions {
 
 /**
  * Images 0..count-1 of `images` (values in [0, 1], clipped) tiled row by row, `columns` per row;
- * image i goes to tile row floor(i / columns), column i mod columns.
+ * image i goes to tile row floor(i / columns), column i mod columns. A NaN pixel (a tile left out)
+ * is drawn in the gap level; other non-finite values as black.
  */
 export function tileImages(images: ImageBatch, o: TileOptions): GrayPicture {
   const { count, height: h, width: w, data } = images;
@@ -44,7 +48,7 @@ export function tileImages(images: ImageBatch, o: TileOptions): GrayPicture {
     for (let r = 0; r < h; r++) {
       for (let c = 0; c < w; c++) {
         const v = data[i * h * w + r * w + c];
-        pixels[(r0 + r) * width + c0 + c] = Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
+        pixels[(r0 + r) * width + c0 + c] = Number.isNaN(v) ? (o.gapLevel ?? 128) : Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
       }
     }
   }
@@ -100,4 +104,22 @@ export function pictureSpec(png: Buffer, o: PictureSpecOptions): VegaLiteSpec {
     },
     ...(o.x || o.y ? {} : { view: { stroke: null } }),
   };
+}
+
+/** Options of {@link writeImageGrid}. */
+export interface ImageGridOptions {
+  /** Tiles per row. */
+  columns: number;
+  /** Output pixels per image pixel. Default 3. */
+  scale?: number;
+  /** Image pixels of mid-gray between tiles, so that black tiles stay visible. Default 1. */
+  gap?: number;
+}
+
+/** Writes `images` tiled `columns` per row (tileImages) as a PNG file enlarged `scale` times; returns the path. */
+export async function writeImageGrid(file: string, images: ImageBatch, options: ImageGridOptions): Promise<string> {
+  const picture = tileImages(images, { columns: options.columns, gap: options.gap ?? 1, gapLevel: 128 });
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, await grayPng(picture, options.scale ?? 3));
+  return file;
 }
