@@ -17,7 +17,7 @@ import type { GroupName } from '../../ml/groups/dihedral';
 import { gramPool } from '../../ml/layers/gram-pooling';
 import { meanPool, type CodeMatrix, type EquivariantCodes } from '../../ml/layers/mean-pooling';
 import { ConvAutoencoder } from '../../ml/models/conv-autoencoder';
-import { EquivariantAutoencoder, type PoolingName } from '../../ml/models/equivariant-autoencoder';
+import { EquivariantAutoencoder, type EquivariantAutoencoderOptions, type PoolingName } from '../../ml/models/equivariant-autoencoder';
 import type { ImageAutoencoder, ImageFitHistory } from '../../ml/models/image-autoencoder';
 import type { ExtractorContext, ExtractorTrainingData } from '../extractor';
 import { firstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache, type ModelRecipe } from './learned';
@@ -86,15 +86,25 @@ class CodeCache {
   }
 }
 
-/** The pooled codes of one equivariant autoencoder of `group` ('mean' and 'gram' from one model; 'attention' its own model). */
-export function equivariantExtractors(group: GroupName, poolings: readonly PoolingName[], t: LearnedTraining, seed: number, cache?: ModelCache): LearnedExtractor<EquivariantAutoencoder>[] {
+/**
+ * The pooled codes of one equivariant autoencoder of `group` ('mean' and 'gram' from one model;
+ * 'attention' its own model). `model` overrides the model's default options (e.g. narrower widths).
+ */
+export function equivariantExtractors(
+  group: GroupName,
+  poolings: readonly PoolingName[],
+  t: LearnedTraining,
+  seed: number,
+  cache?: ModelCache,
+  model: Omit<EquivariantAutoencoderOptions, 'group' | 'pooling' | 'seed'> = {},
+): LearnedExtractor<EquivariantAutoencoder>[] {
   const attention = poolings.includes('attention');
   if (attention && poolings.length > 1) throw new RangeError("equivariantExtractors: 'attention' trains its own model; ask for it alone");
   const trainedAs: PoolingName = attention ? 'attention' : 'mean';
   const g = group.toLowerCase();
   const label = attention ? `eqae-attention-${g}` : `eqae-${g}`;
   const shared = new SharedModel(
-    recipe(label, t, () => new EquivariantAutoencoder({ group, pooling: trainedAs, seed }), (dir) => EquivariantAutoencoder.load(dir)),
+    recipe(label, t, () => new EquivariantAutoencoder({ ...model, group, pooling: trainedAs, seed }), (dir) => EquivariantAutoencoder.load(dir)),
     cache,
   );
   const codes = new CodeCache();
