@@ -7,8 +7,9 @@
  * - 'augmented': on the labelled images as the benchmark augments them (turned, mirrored);
  * - 'upright': on the same source images without any transform (no rotation augmentation).
  *
- * Training: Adam (learning rate `learningRate`, default 1e-3), batch 128, early stopping on the
- * validation loss of a seeded 10 % of the labelled images (patience 10, best weights restored). The
+ * Training: Adam (learning rate `learningRate`; 1e-3 at every scale), batch `batchSize` (128),
+ * at most `epochs` epochs with early stopping on the validation loss of a seeded 10 % of the
+ * labelled images (`patience`; best weights restored). The
  * paper's Experiment-4 settings (Adam 1e-4, batch 2048) take a single step per epoch at a budget of
  * 100 images, so the probes' optimiser settings are used instead.
  */

@@ -81,14 +81,15 @@ export const invarianceBenchmark = defineExperiment({
     clusterImages: '--cluster-images',
     timingImages: '--timing-images',
   },
-  // The members and their training are the grid (a unit's job); threads, workers and the backend
+  // The members and their training (and the CNN's) are the grid (a unit's job); threads, workers and the backend
   // choice do not change what is measured. The timing images do not either, but their rate is a
   // result: they stay a setting so that all rows of a folder are timed alike.
-  settings: ({ members: _m, training: _t, threads: _th, workers: _w, backend: _b, scale: _s, ...rest }: InvarianceBenchmarkSpec) => rest,
+  settings: ({ members: _m, training: _t, cnn: _c, threads: _th, workers: _w, backend: _b, scale: _s, ...rest }: InvarianceBenchmarkSpec) => rest,
   units: (s: InvarianceBenchmarkSpec): BenchmarkUnit[] =>
     s.members.map((m) => {
       const def = member(m);
-      return { member: m, training: def.kind === 'extractors' && isLearned(m) ? (s.training[m] ?? null) : null };
+      if (def.kind === 'reference') return { member: m, training: null, cnn: { ...s.cnn } };
+      return { member: m, training: isLearned(m) ? (s.training[m] ?? null) : null };
     }),
   unitId: (u: BenchmarkUnit) => u.member,
   cost: (u: BenchmarkUnit) => COST[u.member] ?? 10,
@@ -124,7 +125,7 @@ export const invarianceBenchmark = defineExperiment({
       const st = env.state;
       if (def.condition === 'upright') st.upright ??= uprightTrainImages(s);
       const train = def.condition === 'upright' ? st.upright! : st.data.train;
-      cnn = await cnnReference(def.condition, train, st.data.test, { budgets: s.budgets, seeds: s.seeds, seed: s.seed, settings: s.cnn, log, signal: env.signal });
+      cnn = await cnnReference(def.condition, train, st.data.test, { budgets: s.budgets, seeds: s.seeds, seed: s.seed, settings: u.cnn ?? s.cnn, log, signal: env.signal });
     }
     const c = process.cpuUsage(c0);
     return { member: u.member, rows, cnn, coreSeconds: (c.user + c.system) / 1e6, seconds: (performance.now() - t0) / 1000, backend: env.state.backend };

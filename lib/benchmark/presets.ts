@@ -56,7 +56,7 @@ export const STANDARD_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   rvaeLatentDim: 2,
   members: DEFAULT_MEMBERS,
   training: all((m) => ({ epochs: { convae: 3, 'eqae-d4': 2, 'eqae-attention-d4': 2, 'eqae-d12': 1, rvae: 5, crvae: 5 }[m as string] ?? 2, images: 10000 })),
-  cnn: { epochs: 40, patience: 5, learningRate: 1e-3, batchSize: 128 },
+  cnn: { epochs: 20, patience: 3, learningRate: 1e-3, batchSize: 128 },
 });
 
 /** CI: the plumbing, not the numbers. */

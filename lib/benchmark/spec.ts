@@ -24,6 +24,7 @@ export interface InvarianceBenchmarkSpec extends BenchmarkDataSpec, MeasureSetti
   /** Maximum epochs and patience of the logistic and MLP probes. */
   probeEpochs: number;
   probePatience: number;
+  /** Training of the CNN reference; part of its members' unit jobs. */
   cnn: CnnReferenceSettings;
   /** What the sizes are called in the results ('tiny', or a description of the scale). */
   scale: string;
@@ -34,10 +35,11 @@ export interface InvarianceBenchmarkSpec extends BenchmarkDataSpec, MeasureSetti
   workers: number;
 }
 
-/** One unit: a member, with the training of a learned one. */
+/** One unit: a member, with the training of a learned one or of the CNN reference. */
 export interface BenchmarkUnit {
   member: MemberName;
   training: LearnedTraining | null;
+  cnn?: CnnReferenceSettings;
 }
 
 /** What a unit returns. */
