@@ -196,7 +196,7 @@ function scatter(points: { name: string; family: string; x: number; y: number }[
     height: 380,
     data: { values: points },
     layer: [
-      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'family' } } },
+      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'family', legend: { labelLimit: 300 } } } },
       { mark: { type: 'text', align: 'left', dx: 6, dy: -4, fontSize: 9 }, encoding: { x, y, text: { field: 'name' } } },
     ],
   };
