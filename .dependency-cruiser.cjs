@@ -13,7 +13,7 @@
  */
 
 /** The layers in order; each may import only itself and the layers before it. */
-const LAYERS = ['util', 'io', 'soap', 'data', 'features', 'ml', 'report', 'experiments', 'commands|cli'];
+const LAYERS = ['util', 'io', 'soap', 'data', 'features', 'ml', 'report', 'experiments', 'benchmark', 'commands|cli'];
 
 /** `lib/<one of the layer's folders>/` (commands and cli share a layer; lib/cli.ts belongs to it). */
 function layerPath(layer) {

@@ -5,6 +5,7 @@
  *   soapix featurize --dataset mnist --split train --r-cut 63 --n-max 7 --l-max 10 --sigma 3 --out DIR
  *   soapix featurize ... --shard 3/8 --out DIR     (one of 8 parts; a rerun skips finished shards)
  *   soapix merge DIR                                (joins the shards)
+ *   soapix benchmark invariance --dataset mnist --out DIR   (every invariant extractor, docs/BENCHMARK.md)
  *
  * Exit status: 0 success (or nothing to do), 1 an error (message on stderr), 2 a bad command
  * line, 130 / 143 interrupted by SIGINT / SIGTERM (files in progress removed).
@@ -18,6 +19,7 @@ import { MAX_SAMPLE_COUNT } from './features/sampling';
 import type { ProgressStream } from './cli/progress';
 import { featurizeCommand, type FeaturizeCommandOptions } from './commands/featurize';
 import { mergeCommand, type MergeCommandOptions } from './commands/merge';
+import { registerBenchmarkCommand } from './commands/benchmark';
 import { registerExperimentCommand } from './commands/experiment';
 import { registerEquivariant } from './commands/experiment-equivariant';
 import { registerCodaeExperiment } from './commands/experiment-codae';
@@ -132,6 +134,7 @@ export function buildProgram(io: CliIO, argvForMeta: readonly string[]): Command
   const experiment = registerExperimentCommand(program, io);
   registerEquivariant(experiment, io);
   registerCodaeExperiment(experiment, io);
+  registerBenchmarkCommand(program, io);
 
   program
     .command('predict')
@@ -177,7 +180,7 @@ export async function main(argv: readonly string[] = process.argv, io?: Partial<
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, () => onSignal(s)]);
   if (io?.signal === undefined) for (const [s, h] of handlers) process.on(s, h);
   const sub = argv[2];
-  const prefix = sub === 'featurize' || sub === 'merge' || sub === 'experiment' || sub === 'predict' ? `soapix ${sub}` : 'soapix';
+  const prefix = sub === 'featurize' || sub === 'merge' || sub === 'experiment' || sub === 'benchmark' || sub === 'predict' ? `soapix ${sub}` : 'soapix';
   try {
     await buildProgram(full, argv.slice(2)).parseAsync([...argv]);
     return 0;

@@ -212,7 +212,7 @@ const registerHparamSearch: RegisterExperiment = (parent, io) => {
 };
 
 /** Parses a comma-separated list of positive numbers (integers with `integer`). */
-function parseNumberList(flag: string, integer: boolean): (v: string) => number[] {
+export function parseNumberList(flag: string, integer: boolean): (v: string) => number[] {
   return (v: string) => {
     const parts = v.split(',').map((t) => Number(t.trim()));
     if (parts.length === 0 || !parts.every((n) => Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
@@ -361,7 +361,7 @@ const registerNoise: RegisterExperiment = (parent, io) => {
 };
 
 /** Parses a comma-separated subset of `allowed`. */
-function parseChoiceList<T extends string>(flag: string, allowed: readonly T[]): (v: string) => T[] {
+export function parseChoiceList<T extends string>(flag: string, allowed: readonly T[]): (v: string) => T[] {
   return (v: string) => {
     const parts = v.split(',').map((t) => t.trim());
     if (parts.length === 0 || !parts.every((p) => (allowed as readonly string[]).includes(p))) {

@@ -47,7 +47,7 @@ export interface RvaeEncoding {
 
 /** Options of {@link Rvae.encode}. */
 export interface RvaeEncodeOptions {
-  /** Class of each image (a conditional model; default the images' own `labels`). */
+  /** Class of each image (a model whose encoder is conditioned; default the images' own `labels`). Not read when `conditionEncoder` is false. */
   labels?: Int32Array;
 }
 
@@ -411,7 +411,8 @@ export class Rvae {
   async encode(images: RvaeImages, options: RvaeEncodeOptions = {}): Promise<RvaeEncoding> {
     const o = this.options;
     checkImages(images, o, 'Rvae.encode: images');
-    const labels = resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.encode');
+    // Only a conditioned encoder reads the class: a model with `conditionEncoder: false` encodes images alone.
+    const labels = o.conditionEncoder ? resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.encode') : null;
     const n = images.count;
     const P = o.height * o.width;
     const D = this.layout.total;
