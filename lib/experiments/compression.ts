@@ -29,6 +29,7 @@ import { Pca } from '../ml/pca';
 import { trainValSplit } from '../features/sampling';
 import type { RobustScaler } from '../features/scaler';
 import { TINY_CLASSIFY } from './classify';
+import { recordedCommand } from './command-line';
 import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, SETTING_FLAGS, takeRows, type SoapParams } from './common';
 import { checkCompressionClaims, writeCompressionFigures, writeCompressionReport, type CompressionPoint, type CompressionResults } from './compression-report';
 import { defineExperiment, type UnitContext } from './definition';
@@ -336,7 +337,7 @@ async function mergeCompression(
   const { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize } = spec;
   const results: CompressionResults = {
     experiment: 'compression',
-    command: process.argv.slice(1).join(' '),
+    command: recordedCommand(),
     soap: spec.soap,
     features: first.features,
     trainRows: first.trainRows,

@@ -20,6 +20,7 @@ import { Rng } from '../util/random';
 import { RobustScaler } from '../features/scaler';
 import type { Soap } from '../soap/soap';
 import { PAPER_CLASSIFY, TINY_CLASSIFY } from './classify';
+import { recordedCommand } from './command-line';
 import { IMAGE_OPTIONS, makeSoap, PAPER_OPTIMUM, sampleSpectra, type SoapParams } from './common';
 import { defineExperiment } from './definition';
 import { checkNoiseClaims, writeNoiseFigures, writeNoiseReport, type NoisePoint, type NoiseResults, type NoiseRetrainSettings } from './noise-results';
@@ -228,7 +229,7 @@ export const noiseRetrainExperiment = defineExperiment({
     };
     const results: NoiseResults = {
       experiment: 'noise',
-      command: process.argv.slice(1).join(' '),
+      command: recordedCommand(),
       protocol: 'retrain',
       model: null,
       modelTrainedHere: false,

@@ -22,6 +22,7 @@ import { accuracy } from '../ml/metrics/classification';
 import { MlpClassifier } from '../ml/models/mlp';
 import { RobustScaler, type RobustScalerJSON } from '../features/scaler';
 import { PAPER_CLASSIFY, runClassify, TINY_CLASSIFY } from './classify';
+import { recordedCommand } from './command-line';
 import { IMAGE_OPTIONS, makeSoap, sampleSpectra, type SoapParams } from './common';
 import { noiseRetrainExperiment, noiseRetrainSpec } from './noise-retrain';
 import { checkNoiseClaims, NOISE_PROTOCOLS, noiseSigmas, writeNoiseFigures, writeNoiseReport, type NoisePoint, type NoiseProtocol, type NoiseResults } from './noise-results';
@@ -156,7 +157,7 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
     }
     const results: NoiseResults = {
       experiment: 'noise',
-      command: process.argv.slice(1).join(' '),
+      command: recordedCommand(),
       protocol: 'fixed-model',
       model: modelDir,
       modelTrainedHere: trainedHere,

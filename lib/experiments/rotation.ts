@@ -30,6 +30,7 @@ import { deriveSeed } from '../features/sampling';
 import { RobustScaler } from '../features/scaler';
 import type { Soap } from '../soap/soap';
 import { makeSoap, secondsSince, SETTING_FLAGS } from './common';
+import { recordedCommand } from './command-line';
 import { defineExperiment } from './definition';
 import { checkPatchSize, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
 import {
@@ -258,7 +259,7 @@ export const rotationExperiment = defineExperiment({
     await renderFigure(learningCurveSpec(curves, o.dataset), path.join(ctx.out, 'learning_curves'));
     return {
       experiment: 'rotation',
-      command: process.argv.slice(1).join(' '),
+      command: recordedCommand(),
       dataset: o.dataset,
       soap,
       settings,
