@@ -24,6 +24,7 @@ import {
   type CnnSummary,
   type Headline,
 } from './results';
+import { recordedCommand } from '../experiments/command-line';
 
 /** results.json of a benchmark run. */
 export interface InvarianceBenchmarkResults {
@@ -76,7 +77,7 @@ export async function mergeBenchmark(units: readonly BenchmarkUnitResult[], s: I
   }
   return {
     benchmark: 'invariance',
-    command: process.argv.slice(1).join(' '),
+    command: recordedCommand(),
     dataset: s.dataset,
     scale: s.scale,
     settings: s,

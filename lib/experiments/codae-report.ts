@@ -16,6 +16,7 @@ import { meanAndStd, type ClaimCheck } from './common';
 import type { CodaeRecord, CodaeSpec } from './codae-types';
 import { codaeData } from './codae-data';
 import { CODAE_MODELS, type CodaeModelName } from './codae-models';
+import { recordedCommand } from './command-line';
 
 /** Mean, standard deviation (n - 1) and the value of the best seed. */
 export interface Stat {
@@ -133,7 +134,7 @@ export function summarizeCodae(records: CodaeRecord[], spec: CodaeSpec): CodaeRe
   const { backend: _b, threads: _t, workers: _w, ...settings } = spec;
   return {
     experiment: 'codae',
-    command: process.argv.slice(1).join(' '),
+    command: recordedCommand(),
     dataset: spec.dataset,
     data: DATA_NOTE[spec.dataset] ?? spec.dataset,
     settings,

@@ -54,6 +54,7 @@ import {
   type TrainingRecord,
 } from './equivariant-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
+import { recordedCommand } from './command-line';
 
 export * from './equivariant-results';
 
@@ -405,7 +406,7 @@ export const equivariantExperiment = defineExperiment({
     const figures = await writeEquivariantFigures(ctx.out, records, table, o);
     return {
       experiment: 'equivariant',
-      command: process.argv.slice(1).join(' '),
+      command: recordedCommand(),
       dataset: o.dataset,
       datasetLabel: datasetLabel(o.dataset),
       settings: o,

@@ -44,6 +44,7 @@ import {
   type RvaeUnit,
 } from './rvae-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
+import { recordedCommand } from './command-line';
 
 export * from './rvae-results';
 
@@ -422,7 +423,7 @@ export const rvaeExperiment = defineExperiment({
     const { models, seeds, ...settings } = s;
     return {
       experiment: 'rvae',
-      command: process.argv.slice(1).join(' '),
+      command: recordedCommand(),
       settings,
       models: [...models],
       seeds: [...seeds],
