@@ -5,7 +5,8 @@
 //   node test/helpers/determinism-child.mjs soap.bin threads
 //
 // soap.bin: SOAP features of a few MNIST training images (every point as centre), float64 and
-// float32 (converted exactly to float64), concatenated; `threads` is the OpenMP thread count used.
+// float32 (converted exactly to float64), then averaged ones, concatenated; `threads` is the
+// OpenMP thread count used.
 // Prints one JSON line: { simdPath, lengths (of each SOAP matrix), hashes } where hashes holds a
 // SHA-256 of each output that does not touch SOAP: the sampling plan and its centres, a train /
 // validation split, an augmented image set with its factors, the Rng streams, displaced points,
@@ -71,15 +72,18 @@ const displaced = [0, 1, 2].map(
 );
 hashes.displacement = sha(...displaced);
 
-// SOAP: 3 images at --tiny's parameters, 1 at the paper's optimum (docs/PAPER-FACTS.md).
+// SOAP: 3 images at --tiny's parameters, 1 at the paper's optimum (docs/PAPER-FACTS.md), then the
+// 3 images averaged (inner, outer: one row per image, summed over centres in per-thread parts).
 const parts = [];
-for (const [p, images] of [
-  [{ rCut: 20, nMax: 4, lMax: 4, sigma: 2 }, [0, 1, 2]],
-  [{ rCut: 63, nMax: 7, lMax: 10, sigma: 3 }, [3]],
+for (const [p, images, dtypes] of [
+  [{ rCut: 20, nMax: 4, lMax: 4, sigma: 2 }, [0, 1, 2], ['float64', 'float32']],
+  [{ rCut: 63, nMax: 7, lMax: 10, sigma: 3 }, [3], ['float64', 'float32']],
+  [{ rCut: 20, nMax: 4, lMax: 4, sigma: 2, average: 'inner' }, [0, 1, 2], ['float64']],
+  [{ rCut: 20, nMax: 4, lMax: 4, sigma: 2, average: 'outer' }, [0, 1, 2], ['float64']],
 ]) {
   const soap = new s.Soap({ species: ['H'], rbf: 'gto', ...p });
   const structures = images.map((i) => ({ positions: s.imageToPoints(ds.get(i), IMAGE_OPTIONS).positions }));
-  for (const dtype of ['float64', 'float32']) {
+  for (const dtype of dtypes) {
     for (const m of await soap.createMany(structures, { dtype, threads })) parts.push(Float64Array.from(m.data));
   }
 }
