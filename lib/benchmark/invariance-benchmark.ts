@@ -31,7 +31,7 @@ interface State {
 }
 
 /** Relative cost of a member, for ordering (most costly first) and balancing workers. */
-const COST: Partial<Record<MemberName, number>> = { 'eqae-d12': 100, 'eqae-d4': 60, 'eqae-attention-d4': 60, rvae: 40, crvae: 40, convae: 30, 'cnn-augmented': 40, 'cnn-upright': 30, 'soap-paper': 20 };
+const COST: Partial<Record<MemberName, number>> = { 'eqae-d12': 100, 'eqae-d4': 60, 'eqae-attention-d4': 60, rvae: 40, crvae: 40, codae: 40, convae: 30, 'cnn-augmented': 40, 'cnn-upright': 30, 'soap-paper': 20 };
 
 /** Cheap checks of a spec (before anything is written). */
 export function validateBenchmarkSpec(s: InvarianceBenchmarkSpec): void {
@@ -76,6 +76,7 @@ export const invarianceBenchmark = defineExperiment({
     seed: '--seed',
     pcaComponents: '--pca-components',
     rvaeLatentDim: '--rvae-latent-dim',
+    codaeLatentDim: '--codae-latent-dim',
     invarianceImages: '--invariance-images',
     randomAngles: '--random-angles',
     clusterImages: '--cluster-images',
@@ -108,7 +109,7 @@ export const invarianceBenchmark = defineExperiment({
     let rows: ExtractorRow[] = [];
     let cnn: CnnRecord[] = [];
     if (def.kind === 'extractors') {
-      const key = JSON.stringify({ member: u.member, training: u.training, data: [s.dataset, s.interpolation, s.trainImages, s.validationImages, s.seed], rvaeLatentDim: s.rvaeLatentDim });
+      const key = JSON.stringify({ member: u.member, training: u.training, data: [s.dataset, s.interpolation, s.trainImages, s.validationImages, s.seed], rvaeLatentDim: s.rvaeLatentDim, codaeLatentDim: s.codaeLatentDim });
       const extractors = def.build(s, u.training, { dir: path.join(env.out, 'models', u.member), key });
       try {
         rows = await evaluateExtractors(

@@ -3,21 +3,12 @@
  * on one fit (the four SOAP descriptors of one setting, the mean and Gram codes of one trained
  * equivariant autoencoder, ...) or one condition of the supervised CNN reference. Adding an
  * extractor to the benchmark is one entry here (and its adapter in extractors/).
- *
- * CODAE (an invariant latent of a group-equivariant autoencoder) has no member yet: its model is not
- * in this branch. Its adapter is one more entry of the form
- *
- *     codae: { kind: 'extractors', build: (s, t, cache) => codaeExtractors(s.codaeLatentDim, t, s.seed, cache) }
- *
- * ('codae' added to MEMBER_NAMES and LEARNED_MEMBERS in member-names.ts, and its training to the
- * scales in presets.ts), with `codaeExtractors` a LearnedExtractor over `new Codae({ latentDim, seed })`, trained with
- * `fit(images, ...)` and encoding `(await m.encode(images)).z` (its x, y and angle are equivariant
- * and left out), as extractors/rvae.ts does for the rVAE.
  */
 import type { GroupName } from '../ml/groups/dihedral';
 import type { CnnCondition } from './cnn-reference';
 import type { Extractor } from './extractor';
 import { convAutoencoderExtractors, equivariantExtractors } from './extractors/autoencoders';
+import { codaeExtractors } from './extractors/codae';
 import type { LearnedTraining, ModelCache } from './extractors/learned';
 import { PixelPca, RawPixels } from './extractors/pixels';
 import { rvaeExtractors } from './extractors/rvae';
@@ -33,6 +24,8 @@ export interface MemberSettings {
   pcaComponents: number;
   /** Content latents of the rVAE and crVAE. */
   rvaeLatentDim: number;
+  /** Invariant latents z of CODAE. */
+  codaeLatentDim: number;
 }
 
 /** A member that builds extractors (a learned one, in LEARNED_MEMBERS, gets a {@link LearnedTraining}). */
@@ -71,6 +64,7 @@ export const MEMBERS: Readonly<Record<MemberName, Member>> = {
   'eqae-attention-d4': eq('D4', true),
   rvae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => rvaeExtractors('rvae', s.rvaeLatentDim, learned(t, 'rvae'), s.seed, c) },
   crvae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => rvaeExtractors('crvae', s.rvaeLatentDim, learned(t, 'crvae'), s.seed, c) },
+  codae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => codaeExtractors(s.codaeLatentDim, learned(t, 'codae'), s.seed, c) },
   'cnn-augmented': { kind: 'reference', condition: 'augmented' },
   'cnn-upright': { kind: 'reference', condition: 'upright' },
 };

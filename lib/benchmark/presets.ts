@@ -3,7 +3,8 @@
  * docs/BENCHMARK.md) and 'tiny' (CI: every member end to end on a few hundred images in well under
  * a minute of CPU; checks the plumbing, not the numbers). The learned extractors' trainings at
  * 'standard' are sized from the rates of docs/EQUIVARIANT-AE.md and docs/RVAE.md (images per
- * CPU-second: conv AE ~300, D4 ~117, D12 ~49, rVAE at 256 pixels per step ~380).
+ * CPU-second: conv AE ~300, D4 ~117, D12 ~49, rVAE at 256 pixels per step ~380; CODAE at the
+ * sizes of `soapix experiment codae` on MNIST ~338, docs/CODAE.md).
  */
 import type { CnnReferenceSettings } from './cnn-reference';
 import type { BenchmarkDataSpec } from './data';
@@ -35,7 +36,7 @@ const all = (t: (m: MemberName) => LearnedTraining): Partial<Record<MemberName, 
 /**
  * The published scale, sized for a shared 2-core machine (about 4,000 CPU-seconds per data set):
  * learned extractors train for roughly 2-4 CPU-minutes each (convae 3 epochs, D4 and D4 attention
- * 2, D12 1, rVAE and crVAE 5, all on 10,000 images), well short of their papers' trainings.
+ * 2, D12 1, rVAE, crVAE and CODAE 5, all on 10,000 images), well short of their papers' trainings.
  */
 export const STANDARD_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   name: 'standard',
@@ -54,8 +55,9 @@ export const STANDARD_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   timingImages: 200,
   pcaComponents: 50,
   rvaeLatentDim: 2,
+  codaeLatentDim: 4,
   members: DEFAULT_MEMBERS,
-  training: all((m) => ({ epochs: { convae: 3, 'eqae-d4': 2, 'eqae-attention-d4': 2, 'eqae-d12': 1, rvae: 5, crvae: 5 }[m as string] ?? 2, images: 10000 })),
+  training: all((m) => ({ epochs: { convae: 3, 'eqae-d4': 2, 'eqae-attention-d4': 2, 'eqae-d12': 1, rvae: 5, crvae: 5, codae: 5 }[m as string] ?? 2, images: 10000 })),
   cnn: { epochs: 20, patience: 3, learningRate: 1e-3, batchSize: 128 },
 });
 
@@ -77,6 +79,7 @@ export const TINY_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   timingImages: 10,
   pcaComponents: 8,
   rvaeLatentDim: 2,
+  codaeLatentDim: 4,
   members: DEFAULT_MEMBERS.filter((m) => m !== 'soap-paper'),
   training: all(() => ({ epochs: 1, images: 48 })),
   cnn: { epochs: 2, patience: 1, learningRate: 1e-3, batchSize: 32 },

@@ -65,7 +65,7 @@ function registerInvariance(parent: Command, io: ExperimentIO, memberNames: read
     .description(
       'Every invariant extractor under one protocol on rotated (0-360°) and mirrored images: raw pixels, PCA, SOAP image descriptors ' +
         '(average inner/outer, centroid, mean+std; paper and small parameters), the convolutional autoencoder, equivariant autoencoders ' +
-        '(Gram and mean D4/D12, attention D4), rVAE and crVAE content latents, and the paper\'s CNN trained end to end as a reference. ' +
+        '(Gram and mean D4/D12, attention D4), rVAE and crVAE content latents, CODAE invariant latents, and the paper\'s CNN trained end to end as a reference. ' +
         'Measures logistic, one-hidden-layer and kNN probe accuracy at 100, 1,000 and 10,000 labels (3 seeds), k-means NMI/ARI, invariance errors ' +
         'and cost. One JSON per member in units/ (trained models in models/); --workers, --shard i/n, reruns resume; the run that finds every ' +
         'member done writes results.json, leaderboard.md, figures and report.html. Default scale: "standard" (docs/BENCHMARK.md).',
@@ -120,6 +120,7 @@ function registerInvariance(parent: Command, io: ExperimentIO, memberNames: read
       timingImages: o.timingImages ?? Math.min(d.timingImages, o.testImages ?? d.testImages),
       pcaComponents: d.pcaComponents,
       rvaeLatentDim: d.rvaeLatentDim,
+      codaeLatentDim: d.codaeLatentDim,
       members,
       training,
       budgets: o.budgets ?? [...d.budgets],
