@@ -44,7 +44,12 @@ const PINNED: Record<string, string> = {
   trainingLosses: '853e2d8479f702e28a543e191e8971969d861714c02ca27119cce1ac5db4e272',
 };
 
-/** SHA-256 of the child's SOAP file (all matrices, float32 converted exactly to float64) on the AVX2 path. */
+/**
+ * SHA-256 of the child's SOAP file (all matrices, float32 converted exactly to float64) on the AVX2
+ * path. A change of the engine's summation order moves it (as it moves test/fixtures/tiny/): re-pin
+ * with `SOAPIX_SIMD=avx2 node test/helpers/determinism-child.mjs /tmp/s.bin 1 && sha256sum /tmp/s.bin`
+ * and say why in the commit.
+ */
 const PINNED_AVX2_SOAP = 'fa3b9ef8180bd10d993f8b243396a1760bfd2a7222e7cb56b324039f883f0b1a';
 
 /**
