@@ -99,8 +99,7 @@ E enumField(const Napi::Object& o, const char* key, const std::string& label, co
       if (s == allowed[i]) return values[i];
   }
   std::string list;
-  for (size_t i = 0; i < shown; ++i)
-    list += (i == 0 ? "" : i + 1 == shown ? " or " : ", ") + ("'" + allowed[i] + "'");
+  for (size_t i = 0; i < shown; ++i) list += (i == 0 ? "" : i + 1 == shown ? " or " : ", ") + ("'" + allowed[i] + "'");
   throwRange(label + " must be " + list + ", got " + describe(v));
 }
 
@@ -140,8 +139,8 @@ SoapParams parseParams(const Napi::Object& o) {
     Napi::Object w = wv.As<Napi::Object>();
     p.weighting.function = enumField<WeightFunction>(
         w, "function", "weighting.function", {"poly", "pow", "exp", "none"},
-        {WeightFunction::Poly, WeightFunction::Pow, WeightFunction::Exp, WeightFunction::None},
-        WeightFunction::None, 3);
+        {WeightFunction::Poly, WeightFunction::Pow, WeightFunction::Exp, WeightFunction::None}, WeightFunction::None,
+        3);
     p.weighting.r0 = numberField(w, "r0", "weighting.r0", 1.0);
     p.weighting.c = numberField(w, "c", "weighting.c", 1.0);
     p.weighting.d = numberField(w, "d", "weighting.d", 1.0);
@@ -376,12 +375,12 @@ class ComputeWorker : public Napi::AsyncWorker {
 class NativeSoap : public Napi::ObjectWrap<NativeSoap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "NativeSoap",
-                       {InstanceAccessor<&NativeSoap::FeatureCount>("featureCount"),
-                        InstanceMethod<&NativeSoap::Basis>("basis"),
-                        InstanceMethod<&NativeSoap::FeatureLabels>("featureLabels"),
-                        InstanceMethod<&NativeSoap::ComputeSync>("computeSync"),
-                        InstanceMethod<&NativeSoap::ComputeAsync>("computeAsync")});
+    return DefineClass(
+        env, "NativeSoap",
+        {InstanceAccessor<&NativeSoap::FeatureCount>("featureCount"), InstanceMethod<&NativeSoap::Basis>("basis"),
+         InstanceMethod<&NativeSoap::FeatureLabels>("featureLabels"),
+         InstanceMethod<&NativeSoap::ComputeSync>("computeSync"),
+         InstanceMethod<&NativeSoap::ComputeAsync>("computeAsync")});
   }
 
   explicit NativeSoap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSoap>(info) {
@@ -511,23 +510,24 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // checkOptions(options): throws the TypeError / RangeError the constructor would throw for these
   // options (without building the basis); soap.ts's resolveSoapOptions uses it.
   exports.Set("checkOptions", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsObject()) throwType("options must be an object");
-      parseParams(info[0].As<Napi::Object>()).validate();
-      return info.Env().Undefined();
-    });
-  }));
+                return guarded(info.Env(), [&]() -> Napi::Value {
+                  if (info.Length() < 1 || !info[0].IsObject()) throwType("options must be an object");
+                  parseParams(info[0].As<Napi::Object>()).validate();
+                  return info.Env().Undefined();
+                });
+              }));
   exports.Set("simdPath", Napi::String::New(env, simdPath()));
   // measurePeakFmaRate(seconds = 0.5) -> { gflops, isa }: single-thread peak FMA rate (benchmarks).
   exports.Set("measurePeakFmaRate", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    const double seconds = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
-    std::string isa;
-    const double gflops = measurePeakFmaGflops(seconds, &isa);
-    Napi::Object r = Napi::Object::New(info.Env());
-    r.Set("gflops", gflops);
-    r.Set("isa", isa);
-    return r;
-  }));
+                const double seconds =
+                    info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.5;
+                std::string isa;
+                const double gflops = measurePeakFmaGflops(seconds, &isa);
+                Napi::Object r = Napi::Object::New(info.Env());
+                r.Set("gflops", gflops);
+                r.Set("isa", isa);
+                return r;
+              }));
   return exports;
 }
 

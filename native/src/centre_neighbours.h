@@ -20,7 +20,7 @@ enum class CenterMode { All, Indices, Positions };
 
 // A read-only view of one structure and the centres wanted for it. Nothing is copied.
 struct StructureView {
-  const double* positions = nullptr;    // x,y,z per point
+  const double* positions = nullptr;  // x,y,z per point
   long numPoints = 0;
   const int32_t* atomicNumbers = nullptr;  // one per point; nullptr means "the only species"
   CenterMode centers = CenterMode::All;
@@ -61,11 +61,11 @@ class StructureNeighbours {
   int groups_ = 1;
   double cut2_ = 0;
   CellList cells_;
-  std::vector<int> group_;      // per slot
-  std::vector<double> weight_;  // per slot (species weight)
-  bool unitWeights_ = true;     // every neighbour amplitude is 1 (no weights to compute)
-  bool integerGrid_ = false;    // every coordinate is an integer of magnitude <= 2^24
-  std::vector<int32_t> species_;                          // per point: species index (scratch)
+  std::vector<int> group_;        // per slot
+  std::vector<double> weight_;    // per slot (species weight)
+  bool unitWeights_ = true;       // every neighbour amplitude is 1 (no weights to compute)
+  bool integerGrid_ = false;      // every coordinate is an integer of magnitude <= 2^24
+  std::vector<int32_t> species_;  // per point: species index (scratch)
   std::vector<std::pair<std::array<int64_t, 3>, long>> keyed_;  // centre ordering (scratch)
   std::vector<long> order_;
 };

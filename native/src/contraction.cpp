@@ -65,8 +65,8 @@ SOAPIX_TARGET_AVX2 inline void blockAvx2(const RowAt<double, Ix>& row, int off, 
 
 // 32 zmm registers: blocks of up to 12 rows; up to 6 rows use two accumulator sets.
 template <int MB, bool Ix>
-SOAPIX_TARGET_AVX512 inline void blockAvx512(const RowAt<double, Ix>& row, int off, const double* Y, long ysm,
-                                             long ysj, int J, double* out, int outStride) {
+SOAPIX_TARGET_AVX512 inline void blockAvx512(const RowAt<double, Ix>& row, int off, const double* Y, long ysm, long ysj,
+                                             int J, double* out, int outStride) {
   constexpr int U = MB <= 6 ? 2 : 1;
   __m512d acc[U][MB];
 #pragma GCC unroll 16
@@ -106,8 +106,8 @@ struct Avx2Blocks {
 struct Avx512Blocks {
   static constexpr int kMaxMB = 12;
   template <int MB, bool Ix>
-  SOAPIX_TARGET_AVX512 static void run(const RowAt<double, Ix>& r, int o, const double* y, long ysm, long ysj,
-                                       int J, double* out, int st) {
+  SOAPIX_TARGET_AVX512 static void run(const RowAt<double, Ix>& r, int o, const double* y, long ysm, long ysj, int J,
+                                       double* out, int st) {
     blockAvx512<MB, Ix>(r, o, y, ysm, ysj, J, out, st);
   }
 };

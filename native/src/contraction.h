@@ -11,8 +11,8 @@ namespace soapix {
 template <class T>
 struct Rows {
   const T* base;
-  long rs;                         // distance between rows (index units of T)
-  const int32_t* idx = nullptr;    // row numbers; nullptr: rows 0, 1, 2, ...
+  long rs;                       // distance between rows (index units of T)
+  const int32_t* idx = nullptr;  // row numbers; nullptr: rows 0, 1, 2, ...
 };
 
 void contract(const Rows<double>& rows, int J, const double* Y, long ysm, long ysj, int M, int NP, double* R);

@@ -41,8 +41,7 @@ struct BaselineBlocks {
 // Blocks of BN consecutive n; the M outputs are split into equal blocks of at most Blocks::kMaxMB
 // (7 -> 4 + 3, not 6 + 1).
 template <class Blocks, int BN, class T, bool Ix>
-SOAPIX_INLINE void contractBlocks(const RowAt<T, Ix>& row, int J, const T* Y, long ysm, long ysj, int M, int NP,
-                                  T* R) {
+SOAPIX_INLINE void contractBlocks(const RowAt<T, Ix>& row, int J, const T* Y, long ysm, long ysj, int M, int NP, T* R) {
   constexpr int MBMAX = Blocks::kMaxMB;
   const int blocks = (M + MBMAX - 1) / MBMAX;
   for (int n0 = 0; n0 < NP; n0 += BN) {
@@ -51,9 +50,9 @@ SOAPIX_INLINE void contractBlocks(const RowAt<T, Ix>& row, int J, const T* Y, lo
       const T* y = Y + static_cast<long>(m0) * ysm;
       T* out = R + static_cast<long>(m0) * NP + n0;
 #define SOAPIX_BLOCK(k) \
-  case k:               \
-    Blocks::template run<(MBMAX >= k ? k : 1), Ix>(row, n0, y, ysm, ysj, J, out, NP); \
-    break;
+  case k: Blocks::template run<(MBMAX >= k ? k : 1), Ix>(row, n0, y, ysm, ysj, J, out, NP); break;
+      // A switch of macro cases, which clang-format cannot lay out stably:
+      // clang-format off
       switch (mb) {
         SOAPIX_BLOCK(24) SOAPIX_BLOCK(23) SOAPIX_BLOCK(22) SOAPIX_BLOCK(21) SOAPIX_BLOCK(20) SOAPIX_BLOCK(19)
         SOAPIX_BLOCK(18) SOAPIX_BLOCK(17) SOAPIX_BLOCK(16) SOAPIX_BLOCK(15) SOAPIX_BLOCK(14) SOAPIX_BLOCK(13)
@@ -61,6 +60,7 @@ SOAPIX_INLINE void contractBlocks(const RowAt<T, Ix>& row, int J, const T* Y, lo
         SOAPIX_BLOCK(6) SOAPIX_BLOCK(5) SOAPIX_BLOCK(4) SOAPIX_BLOCK(3) SOAPIX_BLOCK(2)
         default: Blocks::template run<1, Ix>(row, n0, y, ysm, ysj, J, out, NP); break;
       }
+      // clang-format on
 #undef SOAPIX_BLOCK
       m0 += mb;
     }

@@ -21,8 +21,8 @@ namespace {
 #if defined(__x86_64__) && defined(__GNUC__)
 // 8 n x MB rows in ymm registers; MB <= 6 uses two accumulator sets (latency).
 template <int MB, bool Ix>
-SOAPIX_TARGET_AVX2 inline void blockYmm(const RowAt<float, Ix>& row, int off, const float* Y, long ysm, long ysj,
-                                        int J, float* out, int outStride) {
+SOAPIX_TARGET_AVX2 inline void blockYmm(const RowAt<float, Ix>& row, int off, const float* Y, long ysm, long ysj, int J,
+                                        float* out, int outStride) {
   constexpr int U = MB <= 6 ? 2 : 1;
   __m256 acc[U][MB];
 #pragma GCC unroll 24
@@ -85,8 +85,8 @@ SOAPIX_TARGET_AVX512 inline void blockZmm(const RowAt<float, Ix>& row, int off, 
 
 // Two neighbours per zmm register (8 n each, interleaved); needs ysj == 1.
 template <int MB, bool Ix>
-SOAPIX_TARGET_AVX512 inline void blockPairs(const RowAt<float, Ix>& row, int off, const float* Y, long ysm, long,
-                                            int J, float* out, int outStride) {
+SOAPIX_TARGET_AVX512 inline void blockPairs(const RowAt<float, Ix>& row, int off, const float* Y, long ysm, long, int J,
+                                            float* out, int outStride) {
   constexpr int U = MB <= 8 ? 2 : 1;
   const __m512i interleave = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   __m512 acc[U][MB];
@@ -119,8 +119,8 @@ SOAPIX_TARGET_AVX512 inline void blockPairs(const RowAt<float, Ix>& row, int off
     }
   }
   if (j < J) {  // last neighbour alone: its partner lanes are zero
-    const __m512 g = _mm512_permutex2var_ps(_mm512_castps256_ps512(_mm256_loadu_ps(row(j) + off)), interleave,
-                                            _mm512_setzero_ps());
+    const __m512 g =
+        _mm512_permutex2var_ps(_mm512_castps256_ps512(_mm256_loadu_ps(row(j) + off)), interleave, _mm512_setzero_ps());
 #pragma GCC unroll 24
     for (int b = 0; b < MB; ++b) acc[0][b] = _mm512_fmadd_ps(g, _mm512_set1_ps(Y[b * ysm + j]), acc[0][b]);
   }
@@ -167,8 +167,8 @@ struct Avx512PairBlocks {
 };
 
 template <bool Ix>
-SOAPIX_TARGET_AVX512 void contractAvx512(const RowAt<float, Ix>& row, int J, const float* Y, long ysm, long ysj,
-                                         int M, int NP, float* R) {
+SOAPIX_TARGET_AVX512 void contractAvx512(const RowAt<float, Ix>& row, int J, const float* Y, long ysm, long ysj, int M,
+                                         int NP, float* R) {
   if (NP % 16 == 0) contractBlocks<Avx512ZmmBlocks, 16>(row, J, Y, ysm, ysj, M, NP, R);
   else if (ysj == 1) contractBlocks<Avx512PairBlocks, 8>(row, J, Y, ysm, ysj, M, NP, R);
   else contractBlocks<Avx512YmmBlocks, 8>(row, J, Y, ysm, ysj, M, NP, R);

@@ -310,8 +310,8 @@ constexpr double kMaxScaledCondition = 1e24;
 
 [[noreturn]] void throwSingular(int l, double rCut, int nMax, const std::string& detail) {
   std::ostringstream o;
-  o << "the GTO overlap matrix for l=" << l << " is singular to working precision (" << detail
-    << ") with nMax=" << nMax << " and rCut=" << fmtDouble(rCut)
+  o << "the GTO overlap matrix for l=" << l << " is singular to working precision (" << detail << ") with nMax=" << nMax
+    << " and rCut=" << fmtDouble(rCut)
     << ": the radial basis functions are nearly linearly dependent; lower nMax or raise rCut";
   throw InvalidArgument(o.str());
 }
@@ -345,8 +345,8 @@ GtoBasis makeGtoBasis(double rCut, int nMax, int lMax) {
       al[k] = numpyAlpha(a[static_cast<size_t>(k)], l);
       if (!std::isfinite(al[k]) || !(al[k] > 0))
         throw InvalidArgument("GTO exponent alpha[l=" + std::to_string(l) + "][" + std::to_string(k) +
-                              "] = " + fmtDouble(al[k]) + " is not a positive finite number: rCut=" +
-                              fmtDouble(rCut) + " is too large for lMax=" + std::to_string(lMax) +
+                              "] = " + fmtDouble(al[k]) + " is not a positive finite number: rCut=" + fmtDouble(rCut) +
+                              " is too large for lMax=" + std::to_string(lMax) +
                               " in float64 (nMax=" + std::to_string(nMax) + ")");
     }
     // M_kk' = (alpha_k + alpha_k')^-(l+3/2) = 1 / ((alpha_k+alpha_k')^(l+1) sqrt(alpha_k+alpha_k')).
@@ -363,10 +363,8 @@ GtoBasis makeGtoBasis(double rCut, int nMax, int lMax) {
     const Quad kappa = scaledConditionEstimate(M, n);
     if (!(kappa <= static_cast<Quad>(kMaxScaledCondition))) {
       std::ostringstream d;
-      if (kappa < static_cast<Quad>(HUGE_VAL))
-        d << "scaled condition number ~" << static_cast<double>(kappa);
-      else
-        d << "not positive definite";
+      if (kappa < static_cast<Quad>(HUGE_VAL)) d << "scaled condition number ~" << static_cast<double>(kappa);
+      else d << "not positive definite";
       throwSingular(l, rCut, nMax, d.str());
     }
     if (!eigenQuad(M, n, w, V)) throwSingular(l, rCut, nMax, "the Jacobi eigensolver did not converge");
@@ -397,13 +395,13 @@ void checkGtoBasis(const GtoBasis& b, int nMax, int lMax) {
     throw InvalidArgument("GTO basis: nMax must be >= 1 and lMax >= 0, got nMax=" + std::to_string(nMax) +
                           ", lMax=" + std::to_string(lMax));
   if (b.nMax != nMax || b.lMax != lMax)
-    throw InvalidArgument("GTO basis was built for nMax=" + std::to_string(b.nMax) + ", lMax=" +
-                          std::to_string(b.lMax) + " but nMax=" + std::to_string(nMax) +
+    throw InvalidArgument("GTO basis was built for nMax=" + std::to_string(b.nMax) +
+                          ", lMax=" + std::to_string(b.lMax) + " but nMax=" + std::to_string(nMax) +
                           ", lMax=" + std::to_string(lMax) + " is required");
   const size_t L = static_cast<size_t>(lMax) + 1, n = static_cast<size_t>(nMax);
   if (b.alphas.size() != L * n)
-    throw InvalidArgument("GTO basis: alphas must hold (lMax+1)*nMax = " + std::to_string(L * n) +
-                          " values, got " + std::to_string(b.alphas.size()));
+    throw InvalidArgument("GTO basis: alphas must hold (lMax+1)*nMax = " + std::to_string(L * n) + " values, got " +
+                          std::to_string(b.alphas.size()));
   if (b.betas.size() != L * n * n)
     throw InvalidArgument("GTO basis: betas must hold (lMax+1)*nMax*nMax = " + std::to_string(L * n * n) +
                           " values, got " + std::to_string(b.betas.size()));
@@ -413,9 +411,8 @@ void checkGtoBasis(const GtoBasis& b, int nMax, int lMax) {
                             "] = " + fmtDouble(b.alphas[i]) + " is not a positive finite number");
   for (size_t i = 0; i < b.betas.size(); ++i)
     if (!std::isfinite(b.betas[i]))
-      throw InvalidArgument("GTO basis: beta[l=" + std::to_string(i / (n * n)) + "][" +
-                            std::to_string((i / n) % n) + "][" + std::to_string(i % n) +
-                            "] is not finite (" + fmtDouble(b.betas[i]) + ")");
+      throw InvalidArgument("GTO basis: beta[l=" + std::to_string(i / (n * n)) + "][" + std::to_string((i / n) % n) +
+                            "][" + std::to_string(i % n) + "] is not finite (" + fmtDouble(b.betas[i]) + ")");
 }
 
 }  // namespace soapix

@@ -29,8 +29,7 @@ GtoKernel::GtoKernel(const SoapParams& p, const GtoBasis& basis)
       aOa_[l * nMax_ + k] = -alpha * eta / (eta + alpha);
       // (pi/(eta+alpha))^{3/2} (eta/(eta+alpha))^l: the Gaussian-times-GTO overlap integral.
       const double f = std::pow(M_PI / (eta + alpha), 1.5) * std::pow(eta / (eta + alpha), l);
-      for (int n = 0; n < nMax_; ++n)
-        coef_[(l * nMax_ + n) * nMax_ + k] = basis.betas[(l * nMax_ + n) * nMax_ + k] * f;
+      for (int n = 0; n < nMax_; ++n) coef_[(l * nMax_ + n) * nMax_ + k] = basis.betas[(l * nMax_ + n) * nMax_ + k] * f;
     }
   aOaPacked_.assign(static_cast<size_t>(padLanes(L * nMax_)), 0.0);
   std::copy(aOa_.begin(), aOa_.end(), aOaPacked_.begin());
@@ -108,8 +107,8 @@ void GtoKernel::compute(const NeighbourList& nb, double* out, Workspace& ws) con
       continue;
     }
     for (int l = 0; l < L; ++l)
-      contract(Rows<double>{table + l * NP, rs, idx + b}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1,
-               NP, cg + static_cast<long>(l * l) * NP);
+      contract(Rows<double>{table + l * NP, rs, idx + b}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1, NP,
+               cg + static_cast<long>(l * l) * NP);
   }
 }
 
@@ -134,8 +133,8 @@ void GtoKernel::offGrid(const NeighbourList& nb, const double* Y, int S, double*
     const int b = nb.begin[g], Jg = nb.begin[g + 1] - b;
     if (Jg == 0) continue;
     for (int l = 0; l < L; ++l)
-      contract(Rows<double>{rows + b * rs + l * nMax_, rs}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1,
-               2 * l + 1, NP, R + static_cast<long>(l * l) * NP);
+      contract(Rows<double>{rows + b * rs + l * nMax_, rs}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1,
+               NP, R + static_cast<long>(l * l) * NP);
     // c[lm][n] = sum_k coef[l][n][k] R[lm][k]: the beta matrices, once per centre.
     for (int l = 0; l < L; ++l)
       for (int lm = l * l; lm < (l + 1) * (l + 1); ++lm) {

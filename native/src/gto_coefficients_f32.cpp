@@ -48,9 +48,11 @@ void unitVectorsBaseline(const double* dx, const double* dy, const double* dz, c
 }
 const UnitVectorsFn kUnitVectors =
 #if defined(__x86_64__) && defined(__GNUC__)
-    cpuHasAvx512() ? unitVectorsAvx512 : cpuHasAvx2() ? unitVectorsAvx2 :
+    cpuHasAvx512() ? unitVectorsAvx512
+    : cpuHasAvx2() ? unitVectorsAvx2
+                   :
 #endif
-                                                      unitVectorsBaseline;
+                   unitVectorsBaseline;
 
 }  // namespace
 
@@ -103,8 +105,8 @@ bool GtoKernel::computeF32(const NeighbourList& nb, float* out, Workspace& ws) c
       continue;
     }
     for (int l = 0; l < L; ++l)
-      contract(Rows<float>{table + l * NP, rs, idx + b}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1,
-               NP, cg + static_cast<long>(l * l) * NP);
+      contract(Rows<float>{table + l * NP, rs, idx + b}, Jg, Y + static_cast<long>(l * l) * S + b, S, 1, 2 * l + 1, NP,
+               cg + static_cast<long>(l * l) * NP);
   }
   return true;
 }

@@ -57,8 +57,8 @@ void CellList::build(const double* positions, long n, double cutoff, const int32
   e.resize(n);
   for (long i = 0; i < n; ++i) {
     const std::array<int64_t, 3> c = cellOf(positions + 3 * i);
-    e[i] = Entry{c[0], c[1], c[2], positions[3 * i], positions[3 * i + 1], positions[3 * i + 2],
-                 tieBreak ? tieBreak[i] : 0, i};
+    e[i] = Entry{
+        c[0], c[1], c[2], positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], tieBreak ? tieBreak[i] : 0, i};
   }
   std::sort(e.begin(), e.end(), [](const Entry& a, const Entry& b) {
     if (a.cx != b.cx) return a.cx < b.cx;

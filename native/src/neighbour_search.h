@@ -70,8 +70,8 @@ class CellList {
     long index;
   };
 
-  static constexpr int64_t kReach = 2;  // cells of half the cutoff: the sphere spans +-2 cells
-  int64_t zCell(double z) const {        // cell index along z of a coordinate (clamped)
+  static constexpr int64_t kReach = 2;       // cells of half the cutoff: the sphere spans +-2 cells
+  int64_t zCell(double z) const {            // cell index along z of a coordinate (clamped)
     double v = (z - origin_[2]) * invSide_;  // the expression of cellOf
     v = v < -4e18 ? -4e18 : v > 4e18 ? 4e18 : v;
     const int64_t t = static_cast<int64_t>(v);  // rounds toward zero
@@ -84,8 +84,8 @@ class CellList {
   std::vector<double> x_, y_, z_;
   std::vector<long> pointOf_, slotOf_;
   bool dense_ = true;
-  int64_t dims_[3] = {1, 1, 1};       // dense grid
-  std::vector<long> cellStart_;       // dense: slots of cell c are [cellStart_[c], cellStart_[c + 1])
+  int64_t dims_[3] = {1, 1, 1};                  // dense grid
+  std::vector<long> cellStart_;                  // dense: slots of cell c are [cellStart_[c], cellStart_[c + 1])
   std::unordered_map<Key, Run, KeyHash> cells_;  // sparse
   std::vector<Entry> entries_;                   // sorting scratch, kept for the next build
 };

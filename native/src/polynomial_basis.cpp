@@ -30,7 +30,8 @@ __extension__ typedef __float128 xreal;  // soft-float binary128 from libgcc; no
 typedef long double xreal;  // binary128 on aarch64 Linux, 80-bit on x86 without __float128
 #endif
 
-// DScribe 2.1.1 soap.py get_basis_poly: x[0..99].
+// DScribe 2.1.1 soap.py get_basis_poly: x[0..99]. The tables keep DScribe's digits and layout.
+// clang-format off
 constexpr double kNodes[kPolyQuadratureNodes] = {
     -0.999713726773441234, -0.998491950639595818, -0.996295134733125149, -0.99312493703744346,
     -0.98898439524299175, -0.98387754070605702, -0.97780935848691829, -0.97078577576370633,
@@ -86,6 +87,7 @@ constexpr double kWeights[kPolyQuadratureNodes] = {
     0.007499073255464712, 0.00654694845084532, 0.005588428003865515, 0.00462445006342212,
     0.003655961201326375, 0.002683925371553482, 0.001709392653518105, 7.3463449050567E-4,
 };
+// clang-format on
 
 // Largest accepted deviation of betas S betas from the identity.
 constexpr double kMaxOrthonormalityError = 1e-10;

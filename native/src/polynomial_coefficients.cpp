@@ -43,7 +43,11 @@ constexpr int kFirstDroppedM[21] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 9, 9,
 class PolynomialKernel final : public CoefficientKernel {
  public:
   PolynomialKernel(const SoapParams& p, const PolynomialBasis& basis)
-      : nMax_(basis.nMax), lMax_(p.lMax), L2_((p.lMax + 1) * (p.lMax + 1)), NP_(padLanes(basis.nMax)), eta_(p.eta()),
+      : nMax_(basis.nMax),
+        lMax_(p.lMax),
+        L2_((p.lMax + 1) * (p.lMax + 1)),
+        NP_(padLanes(basis.nMax)),
+        eta_(p.eta()),
         rCut_(basis.rCut),
         harmonics_(p.lMax) {
     if (basis.nMax != p.nMax) throw InvalidArgument("polynomial basis nMax does not match the parameters");
@@ -137,8 +141,7 @@ class PolynomialKernel final : public CoefficientKernel {
         for (int n = 0; n < nMax_; ++n) {
           const double* gn = &gss_[n * kW];
           double acc = C[n];
-          for (int w = 0; w < kW; ++w)
-            acc += w0 * 0.5 * 0.564189583547756 * rw2_[w] * ws_[w] * gn[w] * expSelf_[w];
+          for (int w = 0; w < kW; ++w) acc += w0 * 0.5 * 0.564189583547756 * rw2_[w] * ws_[w] * gn[w] * expSelf_[w];
           C[n] = acc;
         }
       }
@@ -146,7 +149,8 @@ class PolynomialKernel final : public CoefficientKernel {
 
       harmonics_.compute(ux, uy, uz, one, K, stride, Y, ws.d.data());
       for (int lm = 0; lm < L2_; ++lm)
-        if (keep_[lm] == 0.0) std::fill(Y + static_cast<size_t>(lm) * stride, Y + static_cast<size_t>(lm) * stride + K, 0.0);
+        if (keep_[lm] == 0.0)
+          std::fill(Y + static_cast<size_t>(lm) * stride, Y + static_cast<size_t>(lm) * stride + K, 0.0);
 
       std::fill(summed, summed + needB, 0.0);
       const double m4 = 0.25 * oneOnEta_;

@@ -52,14 +52,13 @@ void powerSpectrumT(const SoapParams& p, const std::vector<double>& pref, const 
   switch (p.compression) {
     case Compression::Off:
       for (int a = 0; a < S; ++a)
-        for (int b = a; b < S; ++b) out = writeBlock(p, pref, c + a * groupSize, c + b * groupSize, a == b, NP, acc, out);
+        for (int b = a; b < S; ++b)
+          out = writeBlock(p, pref, c + a * groupSize, c + b * groupSize, a == b, NP, acc, out);
       break;
     case Compression::Crossover:
       for (int a = 0; a < S; ++a) out = writeBlock(p, pref, c + a * groupSize, c + a * groupSize, true, NP, acc, out);
       break;
-    case Compression::Mu2:
-      writeBlock(p, pref, c, c, true, NP, acc, out);
-      break;
+    case Compression::Mu2: writeBlock(p, pref, c, c, true, NP, acc, out); break;
     case Compression::Mu1Nu1: {
       // Each species' density against the total density of all species.
       T* sum = acc + static_cast<long>(p.nMax) * NP;

@@ -53,7 +53,8 @@ SOAPIX_INLINE T* blockN(int lMax, const double* pref, const T* c1, const T* c2, 
 }
 
 template <class T>
-SOAPIX_INLINE T* blockDispatch(int nMax, int lMax, const double* pref, const T* c1, const T* c2, bool triangle, T* out) {
+SOAPIX_INLINE T* blockDispatch(int nMax, int lMax, const double* pref, const T* c1, const T* c2, bool triangle,
+                               T* out) {
   switch (nMax) {
     case 1: return blockN<T, 1>(lMax, pref, c1, c2, triangle, out);
     case 2: return blockN<T, 2>(lMax, pref, c1, c2, triangle, out);

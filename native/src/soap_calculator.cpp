@@ -38,8 +38,8 @@ void SoapCalculator::validate(const StructureView& s, const std::string& label) 
   for (long i = 0; i < 3 * s.numPoints; ++i) {
     const double v = s.positions[i];
     if (!std::isfinite(v) || std::fabs(v) > kMaxCoordinate)
-      throw InvalidArgument(label + ": coordinate " + "xyz"[i % 3] + " of point " + std::to_string(i / 3) +
-                            " is " + std::to_string(v) + "; coordinates must be finite with magnitude <= 1e12");
+      throw InvalidArgument(label + ": coordinate " + "xyz"[i % 3] + " of point " + std::to_string(i / 3) + " is " +
+                            std::to_string(v) + "; coordinates must be finite with magnitude <= 1e12");
   }
   if (s.atomicNumbers) {
     for (long i = 0; i < s.numPoints; ++i)
@@ -62,9 +62,8 @@ void SoapCalculator::validate(const StructureView& s, const std::string& label) 
     for (long i = 0; i < 3 * s.numCenters; ++i) {
       const double v = s.centerPositions[i];
       if (!std::isfinite(v) || std::fabs(v) > kMaxCoordinate)
-        throw InvalidArgument(label + ": coordinate " + "xyz"[i % 3] + " of centre " + std::to_string(i / 3) +
-                              " is " + std::to_string(v) +
-                              "; coordinates must be finite with magnitude <= 1e12");
+        throw InvalidArgument(label + ": coordinate " + "xyz"[i % 3] + " of centre " + std::to_string(i / 3) + " is " +
+                              std::to_string(v) + "; coordinates must be finite with magnitude <= 1e12");
     }
   }
 }
@@ -82,8 +81,8 @@ struct ThreadState {
 
 }  // namespace
 
-void SoapCalculator::compute(const std::vector<StructureView>& structs, const std::vector<void*>& out,
-                             DType dtype, int threads, const std::atomic<bool>* cancel) const {
+void SoapCalculator::compute(const std::vector<StructureView>& structs, const std::vector<void*>& out, DType dtype,
+                             int threads, const std::atomic<bool>* cancel) const {
   const SoapParams& p = params_;
   const long F = static_cast<long>(p.featureCount());
   const int G = densityGroups(p);

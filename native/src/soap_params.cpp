@@ -8,17 +8,14 @@ namespace soapix {
 
 double Weighting::weight(double r) const {
   switch (function) {
-    case WeightFunction::None:
-      return 1.0;
+    case WeightFunction::None: return 1.0;
     case WeightFunction::Poly: {
       if (r > r0) return 0.0;
       const double x = r / r0;
       return c * std::pow(1.0 + 2.0 * x * x * x - 3.0 * x * x, m);
     }
-    case WeightFunction::Pow:
-      return c / (d + std::pow(r / r0, m));
-    case WeightFunction::Exp:
-      return c / (d + std::exp(-r / r0));
+    case WeightFunction::Pow: return c / (d + std::pow(r / r0, m));
+    case WeightFunction::Exp: return c / (d + std::exp(-r / r0));
   }
   return 1.0;
 }
@@ -34,14 +31,10 @@ int SoapParams::speciesIndex(int z) const {
 long long SoapParams::featureCount() const {
   const long long S = numSpecies(), n = nMax, L = lMax + 1;
   switch (compression) {
-    case Compression::Off:
-      return L * (S * n) * (S * n + 1) / 2;
-    case Compression::Crossover:
-      return S * L * n * (n + 1) / 2;
-    case Compression::Mu2:
-      return L * n * (n + 1) / 2;
-    case Compression::Mu1Nu1:
-      return S * L * n * n;
+    case Compression::Off: return L * (S * n) * (S * n + 1) / 2;
+    case Compression::Crossover: return S * L * n * (n + 1) / 2;
+    case Compression::Mu2: return L * n * (n + 1) / 2;
+    case Compression::Mu1Nu1: return S * L * n * n;
   }
   return 0;
 }
@@ -95,8 +88,7 @@ void SoapParams::validate() const {
     if (i > 0 && species[i] <= species[i - 1])
       throw InvalidArgument("species must be ascending and unique atomic numbers");
   }
-  if (speciesWeights.size() != species.size())
-    throw InvalidArgument("speciesWeights must have one entry per species");
+  if (speciesWeights.size() != species.size()) throw InvalidArgument("speciesWeights must have one entry per species");
   for (size_t i = 0; i < speciesWeights.size(); ++i)
     if (!std::isfinite(speciesWeights[i]))
       throw InvalidArgument("the species weight of atomic number " + std::to_string(species[i]) +

@@ -32,8 +32,8 @@ constexpr int kMinLMax = 0;
 constexpr int kMaxLMaxGto = 19;         // DScribe 2.1.1: GTO lmax <= 19
 constexpr int kMaxLMaxPolynomial = 20;  // DScribe 2.1.1: polynomial lmax <= 20
 constexpr int kMinNMax = 1;
-constexpr int kMaxNMax = 64;            // beyond this the basis cannot be orthonormalised anyway
-constexpr double kMinRCutGto = 1.0;     // DScribe 2.1.1: GTO needs rCut > 1 (exclusive)
+constexpr int kMaxNMax = 64;                       // beyond this the basis cannot be orthonormalised anyway
+constexpr double kMinRCutGto = 1.0;                // DScribe 2.1.1: GTO needs rCut > 1 (exclusive)
 constexpr double kMinRCut = 1e-3, kMaxRCut = 1e6;  // beyond these the basis integrals under/overflow
 constexpr double kMinSigma = 1e-6, kMaxSigma = 1e6;
 

@@ -25,11 +25,10 @@ SolidHarmonics::SolidHarmonics(int lMax) : lMax_(lMax) {
     next_[m] = static_cast<double>(std::sqrt(2.0L * m + 3.0L));
     for (int l = m + 2; l <= lMax; ++l) {
       const long double lm = l - m, lp = l + m;
-      a_[l * L + m] = static_cast<double>((2.0L * l - 1.0L) / lm *
-                                          std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 1.0L) * lm / lp));
-      b_[l * L + m] = static_cast<double>((lp - 1.0L) / lm *
-                                          std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 3.0L) * lm * (lm - 1.0L) /
-                                                    (lp * (lp - 1.0L))));
+      a_[l * L + m] =
+          static_cast<double>((2.0L * l - 1.0L) / lm * std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 1.0L) * lm / lp));
+      b_[l * L + m] = static_cast<double>(
+          (lp - 1.0L) / lm * std::sqrt((2.0L * l + 1.0L) / (2.0L * l - 3.0L) * lm * (lm - 1.0L) / (lp * (lp - 1.0L))));
     }
   }
 }
@@ -37,8 +36,8 @@ SolidHarmonics::SolidHarmonics(int lMax) : lMax_(lMax) {
 namespace {
 
 using Coefficients = HarmonicsCoefficients;
-using HarmonicsFn = void (*)(const Coefficients&, const double*, const double*, const double*, const double*, int,
-                             int, double*, double*);
+using HarmonicsFn = void (*)(const Coefficients&, const double*, const double*, const double*, const double*, int, int,
+                             double*, double*);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 SOAPIX_TARGET_AVX512 void harmonicsAvx512(const Coefficients& k, const double* x, const double* y, const double* z,
@@ -56,14 +55,16 @@ void harmonicsBaseline(const Coefficients& k, const double* x, const double* y, 
 }
 const HarmonicsFn kHarmonics =
 #if defined(__x86_64__) && defined(__GNUC__)
-    cpuHasAvx512() ? harmonicsAvx512 : cpuHasAvx2() ? harmonicsAvx2 :
+    cpuHasAvx512() ? harmonicsAvx512
+    : cpuHasAvx2() ? harmonicsAvx2
+                   :
 #endif
-                                                    harmonicsBaseline;
+                   harmonicsBaseline;
 
 }  // namespace
 
-void SolidHarmonics::compute(const double* x, const double* y, const double* z, const double* r2, int count,
-                             int stride, double* out, double* scratch) const {
+void SolidHarmonics::compute(const double* x, const double* y, const double* z, const double* r2, int count, int stride,
+                             double* out, double* scratch) const {
   const Coefficients k{lMax_, start_.data(), next_.data(), a_.data(), b_.data()};
   kHarmonics(k, x, y, z, r2, count, stride, out, scratch);
 }

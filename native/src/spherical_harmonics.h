@@ -13,8 +13,8 @@ class SolidHarmonics {
   // member, m < 0 the sin(|m| phi) member. `r2` is x^2+y^2+z^2. The inputs are read and each
   // output row written up to padVec(count) entries (simd.h), so stride >= padVec(count) and the
   // inputs hold zeros (or any finite values) in that padding. `scratch` needs 4*stride values.
-  void compute(const double* x, const double* y, const double* z, const double* r2, int count, int stride,
-               double* out, double* scratch) const;
+  void compute(const double* x, const double* y, const double* z, const double* r2, int count, int stride, double* out,
+               double* scratch) const;
   // The same recursion in float32 for unit vectors (spherical_harmonics_f32.cpp), the coefficients
   // rounded once: every value is of order one whatever the distances. For the zero vector (a
   // neighbour on the centre) l = 0 is exact but l >= 2 is not 0; callers multiply by r^l = 0.

@@ -8,8 +8,8 @@
 namespace soapix {
 namespace {
 
-using HarmonicsFnF = void (*)(const HarmonicsCoefficients&, const float*, const float*, const float*, const float*,
-                              int, int, float*, float*);
+using HarmonicsFnF = void (*)(const HarmonicsCoefficients&, const float*, const float*, const float*, const float*, int,
+                              int, float*, float*);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 SOAPIX_TARGET_AVX512 void harmonicsAvx512(const HarmonicsCoefficients& k, const float* x, const float* y,
@@ -21,15 +21,17 @@ SOAPIX_TARGET_AVX2 void harmonicsAvx2(const HarmonicsCoefficients& k, const floa
   harmonicsChunks<Avx2OpsF, 2, true>(k, x, y, z, r2, count, stride, out);
 }
 #endif
-void harmonicsBaseline(const HarmonicsCoefficients& k, const float* x, const float* y, const float* z,
-                       const float* r2, int count, int stride, float* out, float* scratch) {
+void harmonicsBaseline(const HarmonicsCoefficients& k, const float* x, const float* y, const float* z, const float* r2,
+                       int count, int stride, float* out, float* scratch) {
   harmonicsArrays<float>(k, x, y, z, r2, count, stride, out, scratch);
 }
 const HarmonicsFnF kHarmonicsF =
 #if defined(__x86_64__) && defined(__GNUC__)
-    cpuHasAvx512() ? harmonicsAvx512 : cpuHasAvx2() ? harmonicsAvx2 :
+    cpuHasAvx512() ? harmonicsAvx512
+    : cpuHasAvx2() ? harmonicsAvx2
+                   :
 #endif
-                                                    harmonicsBaseline;
+                   harmonicsBaseline;
 
 }  // namespace
 

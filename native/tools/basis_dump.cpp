@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const double cpuMs = 1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       const double r = reps > 0 ? reps : 1;
-      std::fprintf(stderr, "makeGtoBasis(%g, %d, %d): %.3f ms wall, %.3f ms CPU per call (%d calls)\n", rCut,
-                   nMax, lMax, ms / r, cpuMs / r, reps);
+      std::fprintf(stderr, "makeGtoBasis(%g, %d, %d): %.3f ms wall, %.3f ms CPU per call (%d calls)\n", rCut, nMax,
+                   lMax, ms / r, cpuMs / r, reps);
     }
   } catch (const soapix::InvalidArgument& e) {
     std::fprintf(stderr, "{\"error\": \"%s\"}\n", jsonEscape(e.what()).c_str());

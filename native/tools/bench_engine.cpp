@@ -240,7 +240,9 @@ int main(int argc, char** argv) {
     std::printf("best of %d runs per thread count\n\n", reps);
     std::printf("%7s | %10s | %12s | %9s | %10s | %12s | %13s | %14s | %s\n", "threads", "images/s", "centres/s",
                 "speedup", "efficiency", "kernel GF/s", "% of N x peak", "img/CPU-s/thr", "same as 1 thread");
-    std::printf("--------+------------+--------------+-----------+------------+--------------+---------------+----------------+------------------\n");
+    std::printf(
+        "--------+------------+--------------+-----------+------------+--------------+---------------+----------------+"
+        "------------------\n");
 
     std::vector<std::vector<double>> reference;
     double base = 0;
@@ -261,10 +263,11 @@ int main(int argc, char** argv) {
         for (long k = 0; k < im.count; ++k) {
           const size_t count = static_cast<size_t>(views[k].numPoints * F);
           for (size_t i = 0; i < count; ++i)
-            maxDiff = std::max(maxDiff, dtype == DType::Float64
-                                            ? std::fabs(outputs[k][i] - reference[k][i])
-                                            : std::fabs(double(reinterpret_cast<const float*>(outputs[k].data())[i]) -
-                                                        double(reinterpret_cast<const float*>(reference[k].data())[i])));
+            maxDiff =
+                std::max(maxDiff, dtype == DType::Float64
+                                      ? std::fabs(outputs[k][i] - reference[k][i])
+                                      : std::fabs(double(reinterpret_cast<const float*>(outputs[k].data())[i]) -
+                                                  double(reinterpret_cast<const float*>(reference[k].data())[i])));
         }
       }
       const double gf = 2.0 * fmas / best * 1e-9;

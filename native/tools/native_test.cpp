@@ -81,9 +81,9 @@ static void randomRotation(unsigned seed, double R[9]) {
   const double s = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
   for (double& v : q) v /= s;
   const double w = q[0], x = q[1], y = q[2], zq = q[3];
-  const double M[9] = {1 - 2 * (y * y + zq * zq), 2 * (x * y - zq * w),     2 * (x * zq + y * w),
-                       2 * (x * y + zq * w),     1 - 2 * (x * x + zq * zq), 2 * (y * zq - x * w),
-                       2 * (x * zq - y * w),     2 * (y * zq + x * w),     1 - 2 * (x * x + y * y)};
+  const double M[9] = {1 - 2 * (y * y + zq * zq), 2 * (x * y - zq * w),      2 * (x * zq + y * w),
+                       2 * (x * y + zq * w),      1 - 2 * (x * x + zq * zq), 2 * (y * zq - x * w),
+                       2 * (x * zq - y * w),      2 * (y * zq + x * w),      1 - 2 * (x * x + y * y)};
   std::copy(M, M + 9, R);
 }
 
@@ -91,8 +91,8 @@ static Cloud transform(const Cloud& c, const double R[9], const double t[3]) {
   Cloud o = c;
   for (long i = 0; i < c.n(); ++i)
     for (int a = 0; a < 3; ++a)
-      o.xyz[3 * i + a] = R[3 * a] * c.xyz[3 * i] + R[3 * a + 1] * c.xyz[3 * i + 1] +
-                         R[3 * a + 2] * c.xyz[3 * i + 2] + t[a];
+      o.xyz[3 * i + a] =
+          R[3 * a] * c.xyz[3 * i] + R[3 * a + 1] * c.xyz[3 * i + 1] + R[3 * a + 2] * c.xyz[3 * i + 2] + t[a];
   return o;
 }
 
@@ -174,8 +174,7 @@ static void testRbf(Rbf rbf, const char* name) {
   const long F = static_cast<long>(calc.featureCount());
   double permDiff = 0;
   for (long i = 0; i < cloud.n(); ++i)
-    for (long f = 0; f < F; ++f)
-      permDiff = std::max(permDiff, std::fabs(sh[i * F + f] - ref[perm[i] * F + f]));
+    for (long f = 0; f < F; ++f) permDiff = std::max(permDiff, std::fabs(sh[i * F + f] - ref[perm[i] * F + f]));
   // Neighbours are summed in an order fixed by their positions (neighbour_search.h), not by the
   // input order, so permuted points give bit-identical rows.
   check(permDiff == 0.0, tag + "point permutation permutes rows (bit-identical)");
@@ -249,8 +248,10 @@ static void testIntegerGrid() {
     d = std::max(d, std::fabs(double(out32[i]) - ref[i]));
     notRounded += out32[i] != static_cast<float>(ref[i]);
   }
-  std::printf("     integer grid: float32 vs float64 max relative difference %.3e, %ld of %zu values differ from "
-              "the rounded float64 value\n", d / maxAbs(ref), notRounded, ref.size());
+  std::printf(
+      "     integer grid: float32 vs float64 max relative difference %.3e, %ld of %zu values differ from "
+      "the rounded float64 value\n",
+      d / maxAbs(ref), notRounded, ref.size());
   check(d / maxAbs(ref) <= 1e-5, "[gto, integer grid] float32 within 1e-5 of float64");
   check(notRounded > 0, "[gto, integer grid] float32 is computed in float32");
   std::vector<float> again(ref.size());
@@ -321,8 +322,7 @@ static void testCompressionCounts() {
     p.compression = k.c;
     const SoapCalculator calc(p, nullptr, nullptr);
     const std::vector<double> out = run64(calc, cloud);
-    check(calc.featureCount() == k.expect && out.size() == static_cast<size_t>(cloud.n() * k.expect) &&
-              allFinite(out),
+    check(calc.featureCount() == k.expect && out.size() == static_cast<size_t>(cloud.n() * k.expect) && allFinite(out),
           std::string("featureCount and output, compression ") + k.name);
   }
 }
@@ -337,16 +337,21 @@ static void testInvalidParams() {
   };
   check(throwsInvalid(make([](SoapParams& p) { p.nMax = 0; })), "nMax = 0 throws InvalidArgument");
   check(throwsInvalid(make([](SoapParams& p) { p.nMax = kMaxNMax + 1; })), "nMax too large throws InvalidArgument");
-  check(throwsInvalid(make([](SoapParams& p) { p.lMax = kMaxLMaxGto + 1; })), "lMax = 20 with GTO throws InvalidArgument");
+  check(throwsInvalid(make([](SoapParams& p) { p.lMax = kMaxLMaxGto + 1; })),
+        "lMax = 20 with GTO throws InvalidArgument");
   check(throwsInvalid(make([](SoapParams& p) { p.rCut = 1.0; })), "rCut = 1 with GTO throws InvalidArgument");
   check(throwsInvalid(make([](SoapParams& p) { p.sigma = -1; })), "sigma < 0 throws InvalidArgument");
   check(throwsInvalid(make([](SoapParams& p) { p.species = {6, 1}; })), "unsorted species throw InvalidArgument");
-  check(throwsInvalid(make([](SoapParams& p) { p.species.clear(); p.speciesWeights.clear(); })),
+  check(throwsInvalid(make([](SoapParams& p) {
+          p.species.clear();
+          p.speciesWeights.clear();
+        })),
         "empty species throw InvalidArgument");
 }
 
 int main() {
-  std::printf("kernel path: %s (SOAPIX_SIMD=%s)\n", simdPath(), std::getenv("SOAPIX_SIMD") ? std::getenv("SOAPIX_SIMD") : "unset");
+  std::printf("kernel path: %s (SOAPIX_SIMD=%s)\n", simdPath(),
+              std::getenv("SOAPIX_SIMD") ? std::getenv("SOAPIX_SIMD") : "unset");
   try {
     testRbf(Rbf::Gto, "gto");
     testRbf(Rbf::Polynomial, "polynomial");

@@ -203,7 +203,8 @@ std::vector<double> descriptor(const SoapParams& p, const PolynomialBasis& basis
     for (std::vector<double>* v : {&nb.dx, &nb.dy, &nb.dz, &nb.r2, &nb.w}) v->clear();
     nb.begin.assign(1, 0);
     for (int b = 0; b < N; ++b) {
-      const double dx = pts[3 * b] - pts[3 * a], dy = pts[3 * b + 1] - pts[3 * a + 1], dz = pts[3 * b + 2] - pts[3 * a + 2];
+      const double dx = pts[3 * b] - pts[3 * a], dy = pts[3 * b + 1] - pts[3 * a + 1],
+                   dz = pts[3 * b + 2] - pts[3 * a + 2];
       const double r2 = dx * dx + dy * dy + dz * dz;
       if (r2 <= cut2) {
         nb.dx.push_back(dx);
@@ -304,7 +305,8 @@ int main(int argc, char** argv) {
                 gssOwnErr / gssMax);
     std::printf("  own betas vs DScribe betas: max|diff|/max = %.3e\n", betaErr / betaMax);
     std::printf("  descriptor, DScribe betas: max|diff|/max|ref| = %.3e  (limit 1e-9)\n", eDs);
-    std::printf("  descriptor, own basis:     max|diff|/max|ref| = %.3e  (limit 1e-4)  %s\n", eOwn, pass ? "PASS" : "FAIL");
+    std::printf("  descriptor, own basis:     max|diff|/max|ref| = %.3e  (limit 1e-4)  %s\n", eOwn,
+                pass ? "PASS" : "FAIL");
   }
   return ok ? 0 : 1;
 }
