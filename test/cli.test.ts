@@ -267,13 +267,23 @@ print(json.dumps({'f': [f.dtype.str, list(f.shape), float(f.sum(dtype=np.float64
     }
   });
 
-  it('float32 output is the float64 output rounded', async () => {
+  it('float32 output is within 1e-5 of the float64 output (relative to its largest value)', async () => {
+    // MNIST pixels are on an integer grid, so --dtype float32 runs the float32 kernels (README,
+    // "Speed"), not a rounding of the float64 result; the engine promises 1e-5 of the largest value.
     const d = dirOf('f32');
     await ok(['featurize', ...SMALL, '--dtype', 'float32', '--out', d, '-q']);
-    const a = await readNpy(path.join(d, 'features.npy'));
-    const b = await readNpy(path.join(full, 'features.npy'));
-    expect(a.dtype).toBe('float32');
-    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(Float32Array.from(b.data as Float64Array)));
+    const a = (await readNpy(path.join(d, 'features.npy'))).data as Float32Array;
+    const b = (await readNpy(path.join(full, 'features.npy'))).data as Float64Array;
+    expect(a).toBeInstanceOf(Float32Array);
+    expect(a.length).toBe(b.length);
+    let big = 0;
+    let diff = 0;
+    for (let i = 0; i < b.length; i++) {
+      big = Math.max(big, Math.abs(b[i]!));
+      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    }
+    expect(big).toBeGreaterThan(0);
+    expect(diff / big).toBeLessThanOrEqual(1e-5);
   });
 });
 
