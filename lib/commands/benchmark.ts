@@ -12,7 +12,7 @@ import { integerParser, type ShardSpec } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { LEARNED_MEMBERS, MEMBER_NAMES, type MemberName } from '../benchmark/member-names';
 import { UsageError } from '../util/usage-error';
-import { addGridOptions, parseChoiceList, parseNumberList, runGrid, type ExperimentIO } from './experiment';
+import { addGridOptions, parseChoiceList, parseNumberList, runGrid, type ExperimentIO } from './experiment-options';
 
 /** Parses `10` (every learned member) or `convae=10,eqae-d12=2`. */
 export function parsePerMember(flag: string, members: readonly string[]): (v: string) => Record<string, number> | number {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from '../util/usage-error';
-import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment';
+import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
 
 const MODELS = ['codae', 'codae-nomoment', 'spatial-vae', 'beta-vae', 'dae'] as const;
 type ModelName = (typeof MODELS)[number];

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from '../util/usage-error';
-import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment';
+import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
 
 type Group = 'ae' | 'd4' | 'd12';
 const GROUPS: readonly Group[] = ['ae', 'd4', 'd12'];

@@ -8,80 +8,23 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 
-import { integerParser, numberParser, parseShard, type ShardSpec } from '../cli/parse';
-import { gtoRCutParser, lMaxParser, nMaxParser } from '../cli/soap-options';
-import { unitProgressLine } from '../cli/progress';
-import type { BackendName } from '../ml/backend';
-import type { Experiment } from '../experiments/definition';
-import type { RunOutcome } from '../experiments/runner';
+import { integerParser, numberParser, type ShardSpec } from '../cli/parse';
 import { UsageError } from '../util/usage-error';
-
-/** Where an experiment writes and what stops it. */
-export interface ExperimentIO {
-  stdout: { write(chunk: string): boolean };
-  stderr: { write(chunk: string): boolean };
-  signal?: AbortSignal;
-}
-
-/** Adds one experiment subcommand to `parent` (the `experiment` command). */
-export type RegisterExperiment = (parent: Command, io: ExperimentIO) => void;
-
-/** Parses `512,256,128`. */
-export function parseHidden(v: string): number[] {
-  const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.length === 0 || !parts.every((n) => Number.isInteger(n) && n >= 1)) {
-    throw new UsageError(`--hidden must be comma-separated positive integers (e.g. 512,256,128), got '${v}'`);
-  }
-  return parts;
-}
-
-/** The options every training experiment shares (backend, seed, output). */
-export function addCommonOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--out <dir>', 'output folder, created if missing (required)')
-    .option('--seed <seed>', 'seed of sampling, splits, weights and dropout', integerParser(0), 1)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
-    .option('--tiny', 'CI mode: tiny sizes and parameters (checks the plumbing, not the numbers)', false)
-    .option('-q, --quiet', 'print only the final metrics', false);
-}
-
-/** The SOAP options (defaults: the paper's optimum). */
-export function addSoapOptions(cmd: Command): Command {
-  return cmd
-    .option('--r-cut <r>', 'SOAP radial cutoff (paper optimum 63)', gtoRCutParser())
-    .option('--n-max <n>', 'SOAP radial basis functions (paper optimum 7)', nMaxParser())
-    .option('--l-max <l>', 'SOAP maximum degree, GTO basis (paper optimum 10)', lMaxParser('gto'))
-    .option('--sigma <s>', 'SOAP Gaussian width (paper optimum 3)', numberParser({ min: 0, minExclusive: true }));
-}
-
-/** The training options; undefined values take the experiment's (or --tiny's) defaults. */
-export function addTrainingOptions(cmd: Command): Command {
-  return cmd
-    .option('--train-samples <T>', 'train+validation spectra, split 80:20 (paper 120000)', integerParser(10))
-    .option('--test-samples <n>', 'test spectra (paper 10000)', integerParser(1))
-    .option('--epochs <n>', 'maximum epochs (paper 300)', integerParser(1))
-    .option('--patience <n>', 'early stopping patience on validation loss', integerParser(1))
-    .option('--hidden <widths>', 'hidden layer widths (default 512,256,128)', parseHidden)
-    .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
-}
-
-interface CommonOpts {
-  out: string;
-  seed: number;
-  backend: 'auto' | BackendName;
-  tiny: boolean;
-  quiet: boolean;
-  rCut?: number;
-  nMax?: number;
-  lMax?: number;
-  sigma?: number;
-  trainSamples?: number;
-  testSamples?: number;
-  epochs?: number;
-  patience?: number;
-  hidden?: number[];
-  threads: number;
-}
+import {
+  addCommonOptions,
+  addGridOptions,
+  addSoapOptions,
+  addTrainingOptions,
+  parseChoiceList,
+  parseHidden,
+  parseNumberList,
+  runGrid,
+  type CommonOpts,
+  type ExperimentIO,
+  type GridOpts,
+  type RegisterExperiment,
+} from './experiment-options';
+import { registerRvae } from './experiment-rvae';
 
 const fmt = (x: number): string => x.toFixed(4);
 
@@ -97,51 +40,6 @@ function trainingSettings(
     patience: o.patience ?? d.patience,
     hidden: o.hidden ?? [...d.hidden],
   };
-}
-
-/** The options of a run of independent units. */
-export interface GridOpts {
-  out: string;
-  quiet: boolean;
-  threads: number;
-  workers: number;
-  shard?: ShardSpec;
-  summary?: boolean;
-}
-
-/** Adds --shard and --workers (and --no-summary with `summary`) to a command whose units are `what`. */
-export function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
-  cmd
-    .option('--shard <i/n>', `run only ${what} k (in protocol order) with k mod n = i-1 (1 <= i <= n, e.g. --shard $SLURM_ARRAY_TASK_ID/N); the run that finds every one done merges`, parseShard)
-    .option('--workers <n>', `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`, integerParser(0, 1024), 1);
-  return summary ? cmd.option('--no-summary', `skip the merge (results.json, figures, report) even when every one of the ${what} is done`) : cmd;
-}
-
-/**
- * Runs `def` with `spec` through the runner: progress lines on stderr (unless --quiet), and, when
- * the run leaves units to other shards, a line on stdout saying which. Resolves with the outcome.
- */
-export async function runGrid<Spec, Unit, Result, Summary, State>(def: Experiment<Spec, Unit, Result, Summary, State>, spec: Spec, o: GridOpts, io: ExperimentIO): Promise<RunOutcome<Unit, Summary>> {
-  const { runExperiment } = await import('../experiments/runner.js');
-  const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
-  const noun = def.unitNoun ?? 'units';
-  const r = await runExperiment(def, spec, {
-    out: o.out,
-    workers: o.workers === 0 ? availableParallelism() : o.workers,
-    shard: o.shard,
-    threads: o.threads,
-    merge: o.summary !== false,
-    log,
-    onProgress: log && ((p) => void (p.event === 'unit-done' && log(unitProgressLine(def.name, noun, p)))),
-    signal: io.signal,
-  });
-  if (r.summary === null && o.summary !== false) {
-    io.stdout.write(
-      `this run's ${noun} are done (${r.inRun} of ${r.total}); still missing: ${r.missingIds.join(', ')}; ` +
-        `${def.resultsFile ?? 'results.json'} is written by the run that finds every one done (${path.join(o.out, 'units')})\n`,
-    );
-  }
-  return r;
 }
 
 const registerClassify: RegisterExperiment = (parent, io) => {
@@ -210,17 +108,6 @@ const registerHparamSearch: RegisterExperiment = (parent, io) => {
     },
   );
 };
-
-/** Parses a comma-separated list of positive numbers (integers with `integer`). */
-export function parseNumberList(flag: string, integer: boolean): (v: string) => number[] {
-  return (v: string) => {
-    const parts = v.split(',').map((t) => Number(t.trim()));
-    if (parts.length === 0 || !parts.every((n) => Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
-      throw new UsageError(`${flag} must be comma-separated positive ${integer ? 'integers' : 'numbers'}, got '${v}'`);
-    }
-    return parts;
-  };
-}
 
 const registerCompression: RegisterExperiment = (parent, io) => {
   const cmd = parent
@@ -360,17 +247,6 @@ const registerNoise: RegisterExperiment = (parent, io) => {
   );
 };
 
-/** Parses a comma-separated subset of `allowed`. */
-export function parseChoiceList<T extends string>(flag: string, allowed: readonly T[]): (v: string) => T[] {
-  return (v: string) => {
-    const parts = v.split(',').map((t) => t.trim());
-    if (parts.length === 0 || !parts.every((p) => (allowed as readonly string[]).includes(p))) {
-      throw new UsageError(`${flag} must be a comma-separated subset of ${allowed.join(',')}, got '${v}'`);
-    }
-    return [...new Set(parts)] as T[];
-  };
-}
-
 const registerRotation: RegisterExperiment = (parent, io) => {
   const cmd = parent
     .command('rotation')
@@ -450,117 +326,6 @@ const registerRotation: RegisterExperiment = (parent, io) => {
   );
 };
 
-
-/** Parses `--seeds 0,1,2` (distinct integers >= 0). */
-function parseSeeds(v: string): number[] {
-  const parts = v.split(',').map((t) => t.trim());
-  const seeds = parts.map(Number);
-  if (!parts.every((t) => /^\d+$/.test(t)) || !seeds.every((n) => Number.isSafeInteger(n) && n <= 2 ** 31 - 1) || new Set(seeds).size !== seeds.length) {
-    throw new UsageError(`--seeds must be distinct comma-separated integers in 0..${2 ** 31 - 1}, got '${v}'`);
-  }
-  return seeds;
-}
-
-const registerRvae: RegisterExperiment = (parent, io) => {
-  const cmd = parent
-    .command('rvae')
-    .description(
-      'The rVAE essay on rotated MNIST: VAE, cVAE, rVAE (trvae: with translation) and class-conditioned rVAE, one training per (model, seed). ' +
-        'Each unit saves its model to models/<model>-seed<s>/ and its figures (latent space coloured by angle and digit, encoded vs true angle, ' +
-        'decoded latent manifold, reconstructions) to figures/; the run that finds every training done writes results.json (angle recovery, ' +
-        'angle leakage, invariance ratio, kNN and k-means digit accuracy, -ELBO, the issue\'s aims and the essay\'s claims) and report.html. ' +
-        'Defaults: the notebook\'s scale (60,000 images, 100 epochs, width 128, all pixels, batch 100). --workers for processes, --shard i/n for machines; reruns skip finished trainings.',
-    );
-  addCommonOptions(cmd)
-    .option('--models <list>', 'subset of vae,cvae,rvae,trvae,crvae (default vae,cvae,rvae,crvae)', parseChoiceList('--models', ['vae', 'cvae', 'rvae', 'trvae', 'crvae'] as const))
-    .addOption(new Option('--angles <degrees>', 'integer rotation angles uniform in [-A, A]: 60 (the notebook) or 180 (full turns)').choices(['60', '180']).default('60'))
-    .option('--seeds <list>', 'model seeds: one training per model and seed (default: --seed)', parseSeeds)
-    .option('--train-images <n>', 'rotated MNIST training images (default 60000)', integerParser(10, 60000))
-    .option('--test-images <n>', 'rotated MNIST test images for codes and test -ELBO (default 10000)', integerParser(20, 10000))
-    .option('--eval-train-images <n>', 'training images on which the train -ELBO is evaluated (default 10000, at most --train-images)', integerParser(1, 60000))
-    .option('--epochs <n>', 'epochs of the coordinate-decoder models rvae, trvae, crvae (default 100, the notebook)', integerParser(1))
-    .option('--dense-epochs <n>', 'epochs of vae and cvae (default: --epochs)', integerParser(1))
-    .option('--width <n>', 'hidden width of every encoder and decoder (default 128)', integerParser(1, 4096))
-    .option('--pixels <n>', 'pixels per training step of the coordinate decoder, an unbiased rescaled subsample (0 = all 784; default 0)', integerParser(0, 784))
-    .option('--batch <n>', 'batch size (default 100)', integerParser(1))
-    .option('--learning-rate <lr>', 'Adam learning rate (default 0.001)', numberParser({ min: 0, minExclusive: true, max: 1 }))
-    .option('--latent-dim <n>', 'content latents (default 2, the essay)', integerParser(2, 64))
-    .option('--series-digits <n>', 'test digits turned through --series-angles angles for the invariance ratio (default 1000)', integerParser(1, 10000))
-    .option('--series-angles <n>', 'angles per series digit, evenly over the range (default 9)', integerParser(2, 360))
-    .option('--data-seed <n>', 'seed of the rotations (default 0)', integerParser(0, 2 ** 31 - 1))
-    .option('--manifold-size <n>', 'side of the decoded latent-manifold grid (default 12)', integerParser(2, 40))
-    .option('--scatter-points <n>', 'test codes drawn in the latent scatter plots (default 3000)', integerParser(1, 10000));
-  addGridOptions(cmd, 'trainings', true).action(
-    async (
-      o: CommonOpts &
-        GridOpts & {
-          models?: ('vae' | 'cvae' | 'rvae' | 'trvae' | 'crvae')[];
-          angles: '60' | '180';
-          seeds?: number[];
-          trainImages?: number;
-          evalTrainImages?: number;
-          testImages?: number;
-          denseEpochs?: number;
-          width?: number;
-          pixels?: number;
-          batch?: number;
-          learningRate?: number;
-          latentDim?: number;
-          seriesDigits?: number;
-          seriesAngles?: number;
-          dataSeed?: number;
-          manifoldSize?: number;
-          scatterPoints?: number;
-        },
-      command: Command,
-    ) => {
-      const rv = await import('../experiments/rvae.js');
-      if (o.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') throw new UsageError('give --seed or --seeds, not both');
-      const d = o.tiny ? rv.TINY_RVAE : rv.NOTEBOOK_RVAE;
-      const trainImages = o.trainImages ?? d.trainImages;
-      const epochs = o.epochs ?? d.epochs;
-      const spec: import('../experiments/rvae.js').RvaeSpec = {
-        models: o.models ?? [...rv.DEFAULT_RVAE_MODELS],
-        seeds: o.seeds ?? [o.seed],
-        angles: o.angles === '180' ? 180 : 60,
-        trainImages,
-        testImages: o.testImages ?? d.testImages,
-        evalTrainImages: o.evalTrainImages ?? Math.min(d.evalTrainImages, trainImages),
-        epochs,
-        denseEpochs: o.denseEpochs ?? epochs,
-        width: o.width ?? d.width,
-        pixels: o.pixels ?? d.pixels,
-        batch: o.batch ?? d.batch,
-        learningRate: o.learningRate ?? d.learningRate,
-        latentDim: o.latentDim ?? d.latentDim,
-        seriesDigits: o.seriesDigits ?? d.seriesDigits,
-        seriesAngles: o.seriesAngles ?? d.seriesAngles,
-        dataSeed: o.dataSeed ?? d.dataSeed,
-        manifoldSize: o.manifoldSize ?? d.manifoldSize,
-        scatterPoints: o.scatterPoints ?? d.scatterPoints,
-        backend: o.backend,
-        threads: 0,
-        workers: o.workers === 0 ? availableParallelism() : o.workers,
-      };
-      const r = (await runGrid(rv.rvaeExperiment, spec, { ...o, threads: 0 }, io)).summary;
-      if (r === null) return;
-      const f = (x: { mean: number } | null): string => (x === null ? '-' : x.mean.toFixed(3));
-      const verdict = (h: boolean | null): string => (h === null ? 'see numbers' : h ? 'holds' : 'does not hold');
-      io.stdout.write(
-        r.summaries
-          .map(
-            (x) =>
-              `${x.label}: angle |r| ${f(x.angleAbsR)}, largest content |r| ${f(x.leakage)}, invariance ratio ${f(x.invarianceRatio)}, ` +
-              `kNN ${f(x.knnAccuracy)}, k-means ${f(x.kmeansAccuracy)}, -ELBO train ${x.negativeElboTrain.mean.toFixed(2)} test ${x.negativeElboTest.mean.toFixed(2)} (${x.seeds.length} seed${x.seeds.length > 1 ? 's' : ''})`,
-          )
-          .join('\n') +
-          '\n' +
-          [...r.aims, ...r.claims].map((c) => `${verdict(c.holds)}: ${c.claim}: ${c.detail}`).join('\n') +
-          `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
-      );
-    },
-  );
-};
 
 /** Every experiment subcommand; add one register function here to add an experiment. */
 export const EXPERIMENTS: RegisterExperiment[] = [registerClassify, registerHparamSearch, registerCompression, registerNoise, registerRotation, registerRvae];
