@@ -59,7 +59,8 @@ module.exports = {
     },
     {
       name: 'ml-not-to-its-own-entry',
-      comment: 'Files of lib/ml/ import each other directly, never through lib/ml/index.ts (the `soapix/ml` entry re-exports them).',
+      comment:
+        'Files of lib/ml/ import each other directly, never through lib/ml/index.ts (the `soapix/ml` entry re-exports them).',
       severity: 'error',
       from: { path: '^lib/ml/' },
       to: { path: '^lib/ml/index\\.ts$' },
@@ -73,7 +74,8 @@ module.exports = {
     },
     {
       name: 'no-shared-folder',
-      comment: 'Nothing reads the old ../shared folder: its documents live in docs/, the reference data in test/fixtures/.',
+      comment:
+        'Nothing reads the old ../shared folder: its documents live in docs/, the reference data in test/fixtures/.',
       severity: 'error',
       from: {},
       to: { path: '(^|/)\\.\\./shared/|^shared/' },

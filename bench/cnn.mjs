@@ -26,7 +26,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkDist, cores, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+import {
+  checkDist,
+  cores,
+  failer,
+  fmt,
+  loadAverage,
+  parseCli,
+  printMarkdownTable,
+  root,
+  runJsonChild,
+} from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const VARIANTS = ['cpu', 'wasm-shipped', 'wasm'];
@@ -59,9 +69,22 @@ function buildModel(tf, seed) {
   const init = (s) => tf.initializers.glorotUniform({ seed: seed + s });
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [SIDE, SIDE, 1], filters: 16, kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.conv2d({
+        inputShape: [SIDE, SIDE, 1],
+        filters: 16,
+        kernelSize: 3,
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.conv2d({
+        filters: 32,
+        kernelSize: 3,
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: init(2),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(3) }),
@@ -155,13 +178,28 @@ function main() {
   checkDist(fail, ['ml/index.js', 'ml/backend.js', 'ml/kernels/install.js'], ['lib/ml/backend.ts', 'lib/ml/kernels']);
   if (args.child) return runChild(args);
 
-  console.log(`CNN on ${SIDE}x${SIDE}x1 patches: conv 16 3x3 + ReLU, maxPool 2, conv 32 3x3 + ReLU, maxPool 2, dense 64 ReLU, dense ${CLASSES}; Adam lr ${LEARNING_RATE}, batch ${BATCH}, random data`);
+  console.log(
+    `CNN on ${SIDE}x${SIDE}x1 patches: conv 16 3x3 + ReLU, maxPool 2, conv 32 3x3 + ReLU, maxPool 2, dense 64 ReLU, dense ${CLASSES}; Adam lr ${LEARNING_RATE}, batch ${BATCH}, random data`,
+  );
   console.log(`timed: ${args.steps} steps per variant (cpu: ${args.cpuSteps}) after ${args.warmupSteps} warm-up steps`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`,
+  );
   const results = [];
   for (const variant of args.variants) {
     process.stderr.write(`running ${variant} ...\n`);
-    const childArgs = ['--child', variant, '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--warmup-steps', String(args.warmupSteps), '--seed', String(args.seed)];
+    const childArgs = [
+      '--child',
+      variant,
+      '--steps',
+      String(args.steps),
+      '--cpu-steps',
+      String(args.cpuSteps),
+      '--warmup-steps',
+      String(args.warmupSteps),
+      '--seed',
+      String(args.seed),
+    ];
     if (args.profile) childArgs.push('--profile');
     const r = runJsonChild(fileURLToPath(import.meta.url), childArgs);
     results.push(r.error ? { variant, failed: r.error } : r.result);
@@ -195,7 +233,10 @@ function main() {
     if (!r.profile) continue;
     console.log();
     console.log(`${r.variant}: ms per kernel in one training step (tf.profile), largest first`);
-    printMarkdownTable([['kernel', 'ms'], ...r.profile.filter(([, ms]) => ms >= 0.5).map(([k, ms]) => [k, fmt(ms, 1)])], 1);
+    printMarkdownTable(
+      [['kernel', 'ms'], ...r.profile.filter(([, ms]) => ms >= 0.5).map(([k, ms]) => [k, fmt(ms, 1)])],
+      1,
+    );
   }
   console.log();
   console.log(`load average after: ${loadAverage()} (other processes on this machine slow every rate)`);

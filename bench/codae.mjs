@@ -18,7 +18,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkDist, cores, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+import {
+  checkDist,
+  cores,
+  failer,
+  fmt,
+  loadAverage,
+  parseCli,
+  printMarkdownTable,
+  root,
+  runJsonChild,
+} from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const MODELS = ['codae', 'spatial-vae', 'beta-vae', 'dae'];
@@ -95,32 +105,73 @@ async function runChild(args) {
         } while ((performance.now() - t0) / 1000 < (backend === 'cpu' ? 0 : args.minSeconds));
         const seconds = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpu0);
-        results.push({ ...row, images: n, seconds, samplesPerSecond: n / seconds, samplesPerCpuSecond: n / ((cpu.user + cpu.system) / 1e6) });
+        results.push({
+          ...row,
+          images: n,
+          seconds,
+          samplesPerSecond: n / seconds,
+          samplesPerCpuSecond: n / ((cpu.user + cpu.system) / 1e6),
+        });
       } catch (err) {
         results.push({ ...row, failed: String(err && err.message ? err.message : err).split('\n')[0] });
       } finally {
         model.dispose();
       }
       const last = results.at(-1);
-      process.stderr.write(`  ${backend} ${set} ${name}: ${last.failed ?? fmt(last.samplesPerCpuSecond, 1) + ' images per CPU-s'}\n`);
+      process.stderr.write(
+        `  ${backend} ${set} ${name}: ${last.failed ?? fmt(last.samplesPerCpuSecond, 1) + ' images per CPU-s'}\n`,
+      );
     }
   }
-  emit({ threads: sel.threads, kernelFixes: sel.kernelFixes.map((f) => f.split(':')[0]), batch, scale: CODAE_SCALE, results });
+  emit({
+    threads: sel.threads,
+    kernelFixes: sel.kernelFixes.map((f) => f.split(':')[0]),
+    batch,
+    scale: CODAE_SCALE,
+    results,
+  });
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/index.js', 'ml/models/codae.js', 'experiments/codae-models.js', 'data/xyrcs.js'], ['lib/ml/models', 'lib/ml/layers', 'lib/experiments', 'lib/data']);
+  checkDist(
+    fail,
+    ['ml/index.js', 'ml/models/codae.js', 'experiments/codae-models.js', 'data/xyrcs.js'],
+    ['lib/ml/models', 'lib/ml/layers', 'lib/experiments', 'lib/data'],
+  );
   if (args.child) return runChild(args);
 
-  console.log('The CODAE experiment\'s models at its network sizes (lib/experiments/codae.ts CODAE_SCALE): one training step = forward, loss, backward, Adam');
-  console.log(`timed: at least ${args.steps} batches and ${args.minSeconds} s per configuration (cpu: one step on ${args.cpuImages} images) after one warm-up step`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
-  const rows = [['data set', 'model', 'backend', 'parameters', 'samples/s', 'per CPU-second', '12k-image epoch (min, CPU)']];
+  console.log(
+    "The CODAE experiment's models at its network sizes (lib/experiments/codae.ts CODAE_SCALE): one training step = forward, loss, backward, Adam",
+  );
+  console.log(
+    `timed: at least ${args.steps} batches and ${args.minSeconds} s per configuration (cpu: one step on ${args.cpuImages} images) after one warm-up step`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`,
+  );
+  const rows = [
+    ['data set', 'model', 'backend', 'parameters', 'samples/s', 'per CPU-second', '12k-image epoch (min, CPU)'],
+  ];
   const notes = [];
   for (const backend of args.backends) {
     process.stderr.write(`running ${backend} ...\n`);
-    const childArgs = ['--child', backend, '--sets', args.sets.join(','), '--models', args.models.join(','), '--steps', String(args.steps), '--cpu-images', String(args.cpuImages), '--min-seconds', String(args.minSeconds), '--seed', String(args.seed)];
+    const childArgs = [
+      '--child',
+      backend,
+      '--sets',
+      args.sets.join(','),
+      '--models',
+      args.models.join(','),
+      '--steps',
+      String(args.steps),
+      '--cpu-images',
+      String(args.cpuImages),
+      '--min-seconds',
+      String(args.minSeconds),
+      '--seed',
+      String(args.seed),
+    ];
     const r = runJsonChild(fileURLToPath(import.meta.url), childArgs, { inheritStderr: true });
     if (r.error) {
       notes.push(`${backend}: failed: ${r.error}`);
@@ -131,21 +182,33 @@ async function main() {
       notes.push(`${backend}: not available: ${res.unavailable}`);
       continue;
     }
-    notes.push(`${backend}: ${res.threads} thread(s)${res.kernelFixes?.length ? `, kernel fixes: ${res.kernelFixes.join(', ')}` : ''}; batch ${res.batch}; scale ${JSON.stringify(res.scale)}`);
+    notes.push(
+      `${backend}: ${res.threads} thread(s)${res.kernelFixes?.length ? `, kernel fixes: ${res.kernelFixes.join(', ')}` : ''}; batch ${res.batch}; scale ${JSON.stringify(res.scale)}`,
+    );
     for (const x of res.results) {
       if (x.failed) {
         rows.push([x.set, x.model, backend, x.parameters, 'fails', '-', '-']);
         notes.push(`${backend} ${x.set} ${x.model}: ${x.failed}`);
         continue;
       }
-      rows.push([x.set, x.model, backend, x.parameters, fmt(x.samplesPerSecond, 1), fmt(x.samplesPerCpuSecond, 1), fmt(12000 / x.samplesPerCpuSecond / 60, 1)]);
+      rows.push([
+        x.set,
+        x.model,
+        backend,
+        x.parameters,
+        fmt(x.samplesPerSecond, 1),
+        fmt(x.samplesPerCpuSecond, 1),
+        fmt(12000 / x.samplesPerCpuSecond / 60, 1),
+      ]);
     }
   }
   console.log();
   printMarkdownTable(rows, 3);
   for (const n of notes) console.log(n);
   console.log();
-  console.log(`load average after: ${loadAverage()} (other processes on this machine slow every rate; compare the per-CPU-second column)`);
+  console.log(
+    `load average after: ${loadAverage()} (other processes on this machine slow every rate; compare the per-CPU-second column)`,
+  );
 }
 
 await main();

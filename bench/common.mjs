@@ -40,14 +40,16 @@ const camel = (flag) => flag.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
  */
 export function parseCli(argv, spec, usage, fail) {
   const options = { help: { type: 'boolean', short: 'h' } };
-  for (const [flag, s] of Object.entries(spec)) options[flag] = { type: (spec[s.alias] ?? s).type === 'boolean' ? 'boolean' : 'string' };
+  for (const [flag, s] of Object.entries(spec))
+    options[flag] = { type: (spec[s.alias] ?? s).type === 'boolean' ? 'boolean' : 'string' };
   let tokens;
   try {
     ({ tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true }));
   } catch (err) {
     const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
     const flag = quoted.split(' ')[0];
-    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') fail(`unknown argument '${flag}' (try --help)`);
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      fail(`unknown argument '${flag}' (try --help)`);
     if (/argument missing/.test(err.message)) fail(`${flag} needs a value`);
     fail(`${err.message.split('\n')[0]} (try --help)`);
   }
@@ -56,7 +58,8 @@ export function parseCli(argv, spec, usage, fail) {
     process.exit(0);
   }
   const out = {};
-  for (const [flag, s] of Object.entries(spec)) if (!s.alias) out[camel(flag)] = s.type === 'boolean' ? false : s.default;
+  for (const [flag, s] of Object.entries(spec))
+    if (!s.alias) out[camel(flag)] = s.type === 'boolean' ? false : s.default;
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     const name = spec[t.name].alias ?? t.name;
@@ -68,7 +71,8 @@ export function parseCli(argv, spec, usage, fail) {
 function convert(flag, s, value, fail) {
   const int = (v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isSafeInteger(n) || n < s.min) fail(`${flag} must be an integer >= ${s.min}, got '${v}'`);
+    if (v.trim() === '' || !Number.isSafeInteger(n) || n < s.min)
+      fail(`${flag} must be an integer >= ${s.min}, got '${v}'`);
     return n;
   };
   switch (s.type) {
@@ -87,7 +91,8 @@ function convert(flag, s, value, fail) {
     }
     case 'list': {
       const items = value.split(',');
-      for (const v of items) if (!s.known.includes(v)) fail(`${flag}: unknown ${s.what} '${v}'; known: ${s.known.join(', ')}`);
+      for (const v of items)
+        if (!s.known.includes(v)) fail(`${flag}: unknown ${s.what} '${v}'; known: ${s.known.join(', ')}`);
       return items;
     }
     default:
@@ -103,19 +108,29 @@ function convert(flag, s, value, fail) {
 export function checkDist(fail, distFiles, sources) {
   for (const f of distFiles) {
     const file = path.join(dist, f);
-    if (!fs.existsSync(file)) fail(`${path.relative(process.cwd(), file) || file} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`);
+    if (!fs.existsSync(file))
+      fail(
+        `${path.relative(process.cwd(), file) || file} is missing: the benchmark runs the built package; run \`npm run build:ts\` first`,
+      );
   }
   const distTime = Math.min(...distFiles.map((f) => fs.statSync(path.join(dist, f)).mtimeMs));
   const stale = [];
   for (const s of sources) {
     const p = path.join(root, s);
     if (!fs.existsSync(p)) continue;
-    const files = fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => f.endsWith('.ts')).map((f) => path.join(s, f)) : [s];
+    const files = fs.statSync(p).isDirectory()
+      ? fs
+          .readdirSync(p)
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => path.join(s, f))
+      : [s];
     for (const f of files) if (fs.statSync(path.join(root, f)).mtimeMs > distTime) stale.push(f);
   }
   if (stale.length > 0) {
     const names = stale.length > 3 ? `${stale.slice(0, 3).join(', ')} and ${stale.length - 3} more` : stale.join(', ');
-    console.error(`warning: ${names} ${stale.length > 1 ? 'are' : 'is'} newer than dist/: run \`npm run build:ts\` to benchmark the current code`);
+    console.error(
+      `warning: ${names} ${stale.length > 1 ? 'are' : 'is'} newer than dist/: run \`npm run build:ts\` to benchmark the current code`,
+    );
   }
 }
 
@@ -124,7 +139,11 @@ export function checkDist(fail, distFiles, sources) {
  * `env` added to this process's environment) and parses the last stdout line that starts with '{'. Returns { result } or, when the child failed or printed no such line, { error } (the
  * exit status, and the child's last stderr lines unless its stderr is inherited) and its stdout.
  */
-export function runJsonChild(script, args, { inheritStderr = false, env = undefined, command = process.execPath } = {}) {
+export function runJsonChild(
+  script,
+  args,
+  { inheritStderr = false, env = undefined, command = process.execPath } = {},
+) {
   const r = spawnSync(command, [script, ...args], {
     cwd: root,
     encoding: 'utf8',
@@ -132,7 +151,11 @@ export function runJsonChild(script, args, { inheritStderr = false, env = undefi
     stdio: ['ignore', 'pipe', inheritStderr ? 'inherit' : 'pipe'],
     maxBuffer: 16 * MiB,
   });
-  const line = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = (r.stdout || '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status === 0 && line) return { result: JSON.parse(line) };
   const tail = inheritStderr ? '' : `: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`;
   return { error: `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}${tail}`, stdout: r.stdout || '' };
@@ -144,7 +167,11 @@ export function fmt(v, digits = 0) {
 }
 
 export const cores = () => (os.availableParallelism ? os.availableParallelism() : os.cpus().length);
-export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 const widths = (rows) => rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
 const cell = (s, c, w, leftCols) => (c < leftCols ? String(s).padEnd(w[c]) : String(s).padStart(w[c]));

@@ -28,7 +28,19 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-import { checkDist, cores as coreCount, dist, failer, fmt, loadAverage, MiB, parseCli, root, runJsonChild, textTable } from './common.mjs';
+import {
+  checkDist,
+  cores as coreCount,
+  dist,
+  failer,
+  fmt,
+  loadAverage,
+  MiB,
+  parseCli,
+  root,
+  runJsonChild,
+  textTable,
+} from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const fail = failer('engine.mjs');
@@ -118,7 +130,17 @@ async function childMnist(args) {
   if (rows !== points) throw new Error(`expected ${points} rows, got ${rows}`);
   const cols = res[0]?.cols ?? soap.featureCount;
   const bytes = args.dtype === 'float32' ? 4 : 8;
-  console.log(JSON.stringify({ seconds, cpuSeconds: cpu, rows, cols, outputBytes: rows * cols * bytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, simdPath: loadAddon().simdPath }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      cpuSeconds: cpu,
+      rows,
+      cols,
+      outputBytes: rows * cols * bytes,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      simdPath: loadAddon().simdPath,
+    }),
+  );
 }
 
 // Random points at constant density in a cube, in random order or sorted by cells of the cutoff's
@@ -146,7 +168,14 @@ async function childScaling(args) {
   const m = await soap.create({ positions }, { threads: args.threads[0], dtype: 'float32' });
   const seconds = (performance.now() - t0) / 1000;
   if (m.rows !== args.n) throw new Error(`expected ${args.n} rows, got ${m.rows}`);
-  console.log(JSON.stringify({ seconds, side, peakRssBytes: process.resourceUsage().maxRSS * 1024, simdPath: loadAddon().simdPath }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      side,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      simdPath: loadAddon().simdPath,
+    }),
+  );
 }
 
 function childInfo(args) {
@@ -164,9 +193,13 @@ function neighbourPairs(structures, cutoff) {
   for (const { positions: p } of structures) {
     const n = p.length / 3;
     for (let i = 0; i < n; i++) {
-      const x = p[3 * i], y = p[3 * i + 1], z = p[3 * i + 2];
+      const x = p[3 * i],
+        y = p[3 * i + 1],
+        z = p[3 * i + 2];
       for (let j = 0; j < n; j++) {
-        const dx = p[3 * j] - x, dy = p[3 * j + 1] - y, dz = p[3 * j + 2] - z;
+        const dx = p[3 * j] - x,
+          dy = p[3 * j + 1] - y,
+          dz = p[3 * j + 2] - z;
         if (dx * dx + dy * dy + dz * dz <= c2) pairs++;
       }
     }
@@ -195,7 +228,10 @@ function writePointsFile(file, structures) {
   }
   const head = Int32Array.from([structures.length, 0]);
   const pad = Buffer.alloc((4 * structures.length) % 8);
-  fs.writeFileSync(file, Buffer.concat([Buffer.from(head.buffer), Buffer.from(counts.buffer), pad, Buffer.from(xyz.buffer)]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([Buffer.from(head.buffer), Buffer.from(counts.buffer), pad, Buffer.from(xyz.buffer)]),
+  );
   return points;
 }
 
@@ -211,7 +247,8 @@ async function runParent(args) {
   for (const p of PATHS) info[p] = child('info', ['--peak-seconds', String(args.peakSeconds)], { SOAPIX_SIMD: p });
   const available = PATHS.filter((p) => info[p].simdPath === p);
   const paths = args.paths ?? available.filter((p) => p !== 'baseline').slice(0, 2);
-  for (const p of paths) if (!available.includes(p)) fail(`--paths ${p}: this CPU does not have it (available: ${available.join(', ')})`);
+  for (const p of paths)
+    if (!available.includes(p)) fail(`--paths ${p}: this CPU does not have it (available: ${available.join(', ')})`);
   const widest = available[0];
 
   const mnist = pkg.mnistDataset('train');
@@ -223,12 +260,21 @@ async function runParent(args) {
   const points = writePointsFile(pointsFile, structures);
 
   const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
-  console.log(`soapix engine benchmark: ${args.images} MNIST training images, ${fmt(points)} points, every point a centre`);
-  console.log(`machine: ${cpu}, ${cores} cores (os.availableParallelism), ${f1(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; load average at start ${load0}`);
+  console.log(
+    `soapix engine benchmark: ${args.images} MNIST training images, ${fmt(points)} points, every point a centre`,
+  );
+  console.log(
+    `machine: ${cpu}, ${cores} cores (os.availableParallelism), ${f1(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; load average at start ${load0}`,
+  );
   console.log(`kernel paths this CPU has: ${available.join(', ')}; measured here: ${paths.join(', ')}`);
   for (const p of paths) {
-    const note = p !== widest ? ` (the ${p} path on a CPU that also has ${widest}: SOAPIX_SIMD=${p} caps the dispatch; an ${p}-only CPU may differ in clock and caches)` : '';
-    console.log(`  ${p}: single-thread peak FMA rate ${f1(info[p].peak.gflops)} GFLOP/s (measurePeakFmaRate, ${info[p].peak.isa} loop)${note}`);
+    const note =
+      p !== widest
+        ? ` (the ${p} path on a CPU that also has ${widest}: SOAPIX_SIMD=${p} caps the dispatch; an ${p}-only CPU may differ in clock and caches)`
+        : '';
+    console.log(
+      `  ${p}: single-thread peak FMA rate ${f1(info[p].peak.gflops)} GFLOP/s (measurePeakFmaRate, ${info[p].peak.isa} loop)${note}`,
+    );
   }
   console.log(`every run in its own child process, best of ${args.reps} runs per configuration\n`);
 
@@ -245,17 +291,32 @@ async function runParent(args) {
             process.stderr.write(`soapix ${name} ${p} ${dtype} ${threads} thread(s) x ${args.reps} ...\n`);
             const runs = [];
             for (let rep = 0; rep < args.reps; rep++)
-              runs.push(child('mnist', ['--params', name, '--threads', String(threads), '--points', pointsFile, '--dtype', dtype], { SOAPIX_SIMD: p }));
+              runs.push(
+                child(
+                  'mnist',
+                  ['--params', name, '--threads', String(threads), '--points', pointsFile, '--dtype', dtype],
+                  { SOAPIX_SIMD: p },
+                ),
+              );
             if (runs.some((r) => r.simdPath !== p)) throw new Error(`asked for ${p}, ran ${runs[0].simdPath}`);
             const best = Math.min(...runs.map((r) => r.seconds));
             const bestCpu = Math.min(...runs.map((r) => r.cpuSeconds));
             results.mnist.push({
-              params: name, path: p, dtype, threads, times: runs.map((r) => r.seconds), best,
-              imagesPerSecond: args.images / best, centresPerSecond: points / best,
+              params: name,
+              path: p,
+              dtype,
+              threads,
+              times: runs.map((r) => r.seconds),
+              best,
+              imagesPerSecond: args.images / best,
+              centresPerSecond: points / best,
               imagesPerCpuSecondPerThread: args.images / bestCpu,
-              kernelGflops: (2 * fmas) / best / 1e9, peakGflops: info[p].peak.gflops * threads,
-              peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)), outputBytes: runs[0].outputBytes,
-              neighbourPairs: pairs, usefulFmas: fmas,
+              kernelGflops: (2 * fmas) / best / 1e9,
+              peakGflops: info[p].peak.gflops * threads,
+              peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+              outputBytes: runs[0].outputBytes,
+              neighbourPairs: pairs,
+              usefulFmas: fmas,
             });
           }
     }
@@ -268,7 +329,10 @@ async function runParent(args) {
           process.stderr.write(`DScribe ${name} n_jobs=${procs} x ${args.reps} ...\n`);
           const runs = [];
           for (let rep = 0; rep < args.reps; rep++) {
-            const r = runJsonChild(script, [pointsFile, P.rCut, P.nMax, P.lMax, P.sigma, procs].map(String), { command: args.dscribe, inheritStderr: true });
+            const r = runJsonChild(script, [pointsFile, P.rCut, P.nMax, P.lMax, P.sigma, procs].map(String), {
+              command: args.dscribe,
+              inheritStderr: true,
+            });
             if (r.error) throw new Error(`DScribe (${args.dscribe} ${script}) failed: ${r.error}`);
             runs.push(r.result);
           }
@@ -276,8 +340,13 @@ async function runParent(args) {
           const best = Math.min(...runs.map((r) => r.seconds));
           const cpuRuns = runs.map((r) => r.cpuSeconds).filter((c) => c !== null);
           results.dscribe.push({
-            params: name, processes: procs, version: runs[0].version, times: runs.map((r) => r.seconds), best,
-            imagesPerSecond: args.images / best, imagesPerCpuSecond: cpuRuns.length ? args.images / Math.min(...cpuRuns) : null,
+            params: name,
+            processes: procs,
+            version: runs[0].version,
+            times: runs.map((r) => r.seconds),
+            best,
+            imagesPerSecond: args.images / best,
+            imagesPerCpuSecond: cpuRuns.length ? args.images / Math.min(...cpuRuns) : null,
           });
         }
       }
@@ -294,9 +363,24 @@ async function runParent(args) {
         process.stderr.write(`scaling ${n} points, ${order} order ...\n`);
         const runs = [];
         for (let rep = 0; rep < Math.min(args.reps, n >= 1e6 ? 1 : args.reps); rep++)
-          runs.push(child('scaling', ['--n', String(n), '--order', order, '--threads', String(threads), '--density', String(args.density)], { SOAPIX_SIMD: paths[0] }));
+          runs.push(
+            child(
+              'scaling',
+              ['--n', String(n), '--order', order, '--threads', String(threads), '--density', String(args.density)],
+              { SOAPIX_SIMD: paths[0] },
+            ),
+          );
         const best = Math.min(...runs.map((r) => r.seconds));
-        results.scaling.push({ points: n, order, threads, path: runs[0].simdPath, side: runs[0].side, best, centresPerSecond: n / best, peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)) });
+        results.scaling.push({
+          points: n,
+          order,
+          threads,
+          path: runs[0].simdPath,
+          side: runs[0].side,
+          best,
+          centresPerSecond: n / best,
+          peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+        });
       }
   }
 
@@ -309,16 +393,40 @@ async function runParent(args) {
     const ds = dsFor(r.params, r.threads);
     r.vsDscribePerCore = ds ? r.imagesPerSecond / ds.imagesPerSecond : null; // same core count on both sides
     return [
-      r.params, r.path, r.dtype, String(r.threads), f1(r.imagesPerSecond), fmt(r.centresPerSecond), f1(r.imagesPerCpuSecondPerThread),
-      eff === null ? 'n/a' : `${f1(100 * eff)}%`, fmt(r.kernelGflops, 2), `${f1((100 * r.kernelGflops) / r.peakGflops)}%`,
-      `${mib(r.peakRssBytes)} (${mib(r.outputBytes)})`, ...(args.dscribe ? [ratio(r.vsDscribePerCore)] : []),
+      r.params,
+      r.path,
+      r.dtype,
+      String(r.threads),
+      f1(r.imagesPerSecond),
+      fmt(r.centresPerSecond),
+      f1(r.imagesPerCpuSecondPerThread),
+      eff === null ? 'n/a' : `${f1(100 * eff)}%`,
+      fmt(r.kernelGflops, 2),
+      `${f1((100 * r.kernelGflops) / r.peakGflops)}%`,
+      `${mib(r.peakRssBytes)} (${mib(r.outputBytes)})`,
+      ...(args.dscribe ? [ratio(r.vsDscribePerCore)] : []),
     ];
   });
-  console.log(textTable(
-    ['params', 'path', 'dtype', 'threads', 'images/s', 'centres/s', 'img/CPU-s/thread', 'par. eff.', 'kernel GFLOP/s', '% of peak', 'peak RSS (output)', ...(args.dscribe ? ['vs DScribe'] : [])],
-    rows,
-    3,
-  ));
+  console.log(
+    textTable(
+      [
+        'params',
+        'path',
+        'dtype',
+        'threads',
+        'images/s',
+        'centres/s',
+        'img/CPU-s/thread',
+        'par. eff.',
+        'kernel GFLOP/s',
+        '% of peak',
+        'peak RSS (output)',
+        ...(args.dscribe ? ['vs DScribe'] : []),
+      ],
+      rows,
+      3,
+    ),
+  );
 
   const f32rows = [];
   for (const r of results.mnist.filter((q) => q.dtype === 'float32')) {
@@ -328,25 +436,55 @@ async function runParent(args) {
     r.float32OverFloat64Cpu = r.imagesPerCpuSecondPerThread / r64.imagesPerCpuSecondPerThread;
     f32rows.push([r.params, r.path, String(r.threads), ratio(r.float32OverFloat64), ratio(r.float32OverFloat64Cpu)]);
   }
-  if (f32rows.length) console.log(`\nfloat32 / float64 (same run):\n${textTable(['params', 'path', 'threads', 'images/s', 'per CPU-second'], f32rows, 3)}`);
+  if (f32rows.length)
+    console.log(
+      `\nfloat32 / float64 (same run):\n${textTable(['params', 'path', 'threads', 'images/s', 'per CPU-second'], f32rows, 3)}`,
+    );
 
   if (results.dscribe.length) {
-    const dsRows = results.dscribe.map((d) => [d.params, String(d.processes), f1(d.imagesPerSecond), fmt((d.imagesPerSecond * points) / args.images), d.imagesPerCpuSecond === null ? 'n/a' : f1(d.imagesPerCpuSecond)]);
-    console.log(`\nDScribe ${results.dscribe[0].version} on the same images (SOAP.create, n_jobs processes, float64):\n${textTable(['params', 'processes', 'images/s', 'centres/s', 'img/CPU-s'], dsRows, 2)}`);
+    const dsRows = results.dscribe.map((d) => [
+      d.params,
+      String(d.processes),
+      f1(d.imagesPerSecond),
+      fmt((d.imagesPerSecond * points) / args.images),
+      d.imagesPerCpuSecond === null ? 'n/a' : f1(d.imagesPerCpuSecond),
+    ]);
+    console.log(
+      `\nDScribe ${results.dscribe[0].version} on the same images (SOAP.create, n_jobs processes, float64):\n${textTable(['params', 'processes', 'images/s', 'centres/s', 'img/CPU-s'], dsRows, 2)}`,
+    );
     const cmp = [];
     for (const r of results.mnist) {
       const ds = dsFor(r.params, r.threads);
       if (!ds) continue;
-      const perCpu = ds.imagesPerCpuSecond && r.threads === 1 ? r.imagesPerCpuSecondPerThread / ds.imagesPerCpuSecond : null;
-      cmp.push([r.params, r.path, r.dtype, `${r.threads} vs ${ds.processes}`, ratio(r.imagesPerSecond / ds.imagesPerSecond), ratio(perCpu)]);
+      const perCpu =
+        ds.imagesPerCpuSecond && r.threads === 1 ? r.imagesPerCpuSecondPerThread / ds.imagesPerCpuSecond : null;
+      cmp.push([
+        r.params,
+        r.path,
+        r.dtype,
+        `${r.threads} vs ${ds.processes}`,
+        ratio(r.imagesPerSecond / ds.imagesPerSecond),
+        ratio(perCpu),
+      ]);
     }
-    console.log(`\nsoapix / DScribe per core (soapix on N threads vs DScribe on N processes, measured in this run):\n${textTable(['params', 'path', 'dtype', 'threads vs processes', 'images/s', 'per CPU-second'], cmp, 4)}`);
+    console.log(
+      `\nsoapix / DScribe per core (soapix on N threads vs DScribe on N processes, measured in this run):\n${textTable(['params', 'path', 'dtype', 'threads vs processes', 'images/s', 'per CPU-second'], cmp, 4)}`,
+    );
   }
 
   if (results.scaling.length) {
     const base = results.scaling.find((s) => s.order === 'sorted') ?? results.scaling[0];
-    const sRows = results.scaling.map((s) => [fmt(s.points), s.order, f1(s.side), fmt(s.centresPerSecond), ratio(s.centresPerSecond / base.centresPerSecond), mib(s.peakRssBytes)]);
-    console.log(`\nOne growing structure: random points at density ${args.density} per cubic unit, rCut 5, nMax 4, lMax 3, sigma 1, float32, ${results.scaling[0].threads} threads, ${results.scaling[0].path} path:\n${textTable(['points', 'order', 'cube side', 'centres/s', `vs ${fmt(base.points)} ${base.order}`, 'peak RSS'], sRows, 2)}`);
+    const sRows = results.scaling.map((s) => [
+      fmt(s.points),
+      s.order,
+      f1(s.side),
+      fmt(s.centresPerSecond),
+      ratio(s.centresPerSecond / base.centresPerSecond),
+      mib(s.peakRssBytes),
+    ]);
+    console.log(
+      `\nOne growing structure: random points at density ${args.density} per cubic unit, rCut 5, nMax 4, lMax 3, sigma 1, float32, ${results.scaling[0].threads} threads, ${results.scaling[0].path} path:\n${textTable(['points', 'order', 'cube side', 'centres/s', `vs ${fmt(base.points)} ${base.order}`, 'peak RSS'], sRows, 2)}`,
+    );
   }
 
   const load1 = loadAverage();
@@ -363,15 +501,35 @@ load average: ${load0} at start, ${load1} at the end (${os.cpus().length} CPUs):
   const date = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
   const outFile = args.out ?? path.join(root, 'bench', 'results', `engine-${date}.json`);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, `${JSON.stringify({
-    date: new Date().toISOString(),
-    machine: { cpu, cores, totalMemoryBytes: os.totalmem(), platform: `${os.platform()} ${os.arch()}`, loadAverage: [load0, load1] },
-    node: process.version,
-    paths: { available, measured: paths, peakFmaGflopsSingleThread: Object.fromEntries(paths.map((p) => [p, info[p].peak.gflops])) },
-    images: args.images, points, reps: args.reps, params: Object.fromEntries(args.params.map((p) => [p, PARAMS[p]])),
-    scalingParams: { ...SCALING, density: args.density },
-    results,
-  }, null, 2)}\n`);
+  fs.writeFileSync(
+    outFile,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: {
+          cpu,
+          cores,
+          totalMemoryBytes: os.totalmem(),
+          platform: `${os.platform()} ${os.arch()}`,
+          loadAverage: [load0, load1],
+        },
+        node: process.version,
+        paths: {
+          available,
+          measured: paths,
+          peakFmaGflopsSingleThread: Object.fromEntries(paths.map((p) => [p, info[p].peak.gflops])),
+        },
+        images: args.images,
+        points,
+        reps: args.reps,
+        params: Object.fromEntries(args.params.map((p) => [p, PARAMS[p]])),
+        scalingParams: { ...SCALING, density: args.density },
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`\nresults written to ${path.relative(process.cwd(), outFile) || outFile}`);
 }
 

@@ -25,7 +25,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkDist, cores, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+import {
+  checkDist,
+  cores,
+  failer,
+  fmt,
+  loadAverage,
+  parseCli,
+  printMarkdownTable,
+  root,
+  runJsonChild,
+} from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const MODELS = ['ae', 'd4', 'd12', 'att-d4', 'att-d12'];
@@ -60,7 +70,9 @@ function parseArgs(argv) {
 
 function makeModel(ml, name, seed) {
   if (name === 'ae') return new ml.ConvAutoencoder({ seed });
-  const [pooling, group] = name.startsWith('att-') ? ['attention', name.slice(4).toUpperCase()] : ['mean', name.toUpperCase()];
+  const [pooling, group] = name.startsWith('att-')
+    ? ['attention', name.slice(4).toUpperCase()]
+    : ['mean', name.toUpperCase()];
   return new ml.EquivariantAutoencoder({ group, pooling, seed });
 }
 
@@ -128,7 +140,9 @@ async function layerChild(args) {
   const results = [];
   for (const [label, lifting, side, k, cin, cout, padding] of cases) {
     const params = new ParameterSet(args.seed);
-    const layer = lifting ? new P4LiftingConv(params, 'l', { inChannels: cin, outChannels: cout, kernelSize: k, padding }) : new P4GroupConv(params, 'l', { inChannels: cin, outChannels: cout, kernelSize: k, padding });
+    const layer = lifting
+      ? new P4LiftingConv(params, 'l', { inChannels: cin, outChannels: cout, kernelSize: k, padding })
+      : new P4GroupConv(params, 'l', { inChannels: cin, outChannels: cout, kernelSize: k, padding });
     const inCh = lifting ? cin : 4 * cin;
     const x = tf.randomUniform([n, side, side, inCh], 0, 1, 'float32', args.seed);
     const plainW = tf.variable(tf.randomNormal([k, k, inCh, 4 * cout], 0, 0.1, 'float32', args.seed));
@@ -151,17 +165,28 @@ async function layerChild(args) {
       const t0 = performance.now();
       for (let i = 0; i < args.layerReps; i++) run();
       const cu = process.cpuUsage(c0);
-      return { wall: (performance.now() - t0) / 1000 / args.layerReps, cpu: (cu.user + cu.system) / 1e6 / args.layerReps };
+      return {
+        wall: (performance.now() - t0) / 1000 / args.layerReps,
+        cpu: (cu.user + cu.system) / 1e6 / args.layerReps,
+      };
     };
     const macs = n * layer.macs(side);
     const row = { kind: 'layer', label, macs };
-    for (const [mode, train] of [['forward', false], ['train', true]]) {
+    for (const [mode, train] of [
+      ['forward', false],
+      ['train', true],
+    ]) {
       // Alternate to share any change of load fairly.
       const a = time(p4, train, params.variables);
       const b = time(plain, train, [plainW, plainB]);
       const a2 = time(p4, train, params.variables);
       const b2 = time(plain, train, [plainW, plainB]);
-      row[mode] = { p4: Math.min(a.cpu, a2.cpu), plain: Math.min(b.cpu, b2.cpu), p4Wall: Math.min(a.wall, a2.wall), plainWall: Math.min(b.wall, b2.wall) };
+      row[mode] = {
+        p4: Math.min(a.cpu, a2.cpu),
+        plain: Math.min(b.cpu, b2.cpu),
+        p4Wall: Math.min(a.wall, a2.wall),
+        plainWall: Math.min(b.wall, b2.wall),
+      };
     }
     results.push(row);
     tf.dispose([x, plainW, plainB]);
@@ -184,17 +209,40 @@ async function runChild(args) {
 // --- parent -----------------------------------------------------------------------------------
 
 function childArgs(args, child) {
-  return ['--child', child, '--steps', String(args.steps), '--batch', String(args.batch), '--cpu-steps', String(args.cpuSteps), '--cpu-batch', String(args.cpuBatch), '--layer-reps', String(args.layerReps), '--seed', String(args.seed)];
+  return [
+    '--child',
+    child,
+    '--steps',
+    String(args.steps),
+    '--batch',
+    String(args.batch),
+    '--cpu-steps',
+    String(args.cpuSteps),
+    '--cpu-batch',
+    String(args.cpuBatch),
+    '--layer-reps',
+    String(args.layerReps),
+    '--seed',
+    String(args.seed),
+  ];
 }
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/index.js', 'ml/layers/p4-conv.js', 'ml/layers/parameters.js'], ['lib/ml/layers', 'lib/ml/models', 'lib/ml/groups']);
+  checkDist(
+    fail,
+    ['ml/index.js', 'ml/layers/p4-conv.js', 'ml/layers/parameters.js'],
+    ['lib/ml/layers', 'lib/ml/models', 'lib/ml/groups'],
+  );
   if (args.child) return runChild(args);
   const script = fileURLToPath(import.meta.url);
 
-  console.log(`Equivariant autoencoder speed on ${SIDE}x${SIDE} images (random data); wasm: ${args.steps} steps of ${args.batch}, cpu: ${args.cpuSteps} of ${args.cpuBatch}, after one warm-up step`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
+  console.log(
+    `Equivariant autoencoder speed on ${SIDE}x${SIDE} images (random data); wasm: ${args.steps} steps of ${args.batch}, cpu: ${args.cpuSteps} of ${args.cpuBatch}, after one warm-up step`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`,
+  );
   const train = [];
   for (const backend of args.backends) {
     for (const name of backend === 'cpu' ? args.cpuModels.filter((m) => args.models.includes(m)) : args.models) {
@@ -203,7 +251,18 @@ function main() {
       train.push(r.error ? { backend, model: name, failed: r.error } : r.result);
     }
   }
-  const rows = [['model', 'backend', 'parameters', 'MAC/image (fwd)', 'samples/s', 'per CPU-second', 'GMAC/s (3x fwd)', '60k epoch (min)']];
+  const rows = [
+    [
+      'model',
+      'backend',
+      'parameters',
+      'MAC/image (fwd)',
+      'samples/s',
+      'per CPU-second',
+      'GMAC/s (3x fwd)',
+      '60k epoch (min)',
+    ],
+  ];
   for (const r of train) {
     if (r.failed) {
       rows.push([r.model, r.backend, '-', '-', 'fails', '-', '-', '-']);
@@ -233,8 +292,21 @@ function main() {
     if (r.error || r.result.failed) {
       console.log(`layer comparison fails: ${r.error ?? r.result.failed}`);
     } else {
-      console.log('p4 layer against a plain conv2d with a bank of the same shape (same multiply-adds), batch 128, wasm, CPU time per call:');
-      const lrows = [['layer', 'GMAC', 'fwd p4 ms', 'fwd plain ms', 'fwd p4/plain rate', 'train p4 ms', 'train plain ms', 'train p4/plain rate']];
+      console.log(
+        'p4 layer against a plain conv2d with a bank of the same shape (same multiply-adds), batch 128, wasm, CPU time per call:',
+      );
+      const lrows = [
+        [
+          'layer',
+          'GMAC',
+          'fwd p4 ms',
+          'fwd plain ms',
+          'fwd p4/plain rate',
+          'train p4 ms',
+          'train plain ms',
+          'train p4/plain rate',
+        ],
+      ];
       for (const x of r.result.results) {
         lrows.push([
           x.label,
@@ -248,10 +320,26 @@ function main() {
         ]);
       }
       const sum = (f) => r.result.results.reduce((a, x) => a + f(x), 0);
-      const [fp, fq, tp, tq] = [sum((x) => x.forward.p4), sum((x) => x.forward.plain), sum((x) => x.train.p4), sum((x) => x.train.plain)];
-      lrows.push(['all four (a p4 branch)', fmt(sum((x) => x.macs) / 1e9, 3), fmt(1000 * fp, 1), fmt(1000 * fq, 1), `${fmt((100 * fq) / fp)} %`, fmt(1000 * tp, 1), fmt(1000 * tq, 1), `${fmt((100 * tq) / tp)} %`]);
+      const [fp, fq, tp, tq] = [
+        sum((x) => x.forward.p4),
+        sum((x) => x.forward.plain),
+        sum((x) => x.train.p4),
+        sum((x) => x.train.plain),
+      ];
+      lrows.push([
+        'all four (a p4 branch)',
+        fmt(sum((x) => x.macs) / 1e9, 3),
+        fmt(1000 * fp, 1),
+        fmt(1000 * fq, 1),
+        `${fmt((100 * fq) / fp)} %`,
+        fmt(1000 * tp, 1),
+        fmt(1000 * tq, 1),
+        `${fmt((100 * tq) / tp)} %`,
+      ]);
       printMarkdownTable(lrows, 1);
-      console.log('(a full-size layer\'s bank is as large as its input batch, so building it costs as much as the conv2d; larger batches, e.g. D12\'s 6 branches, amortise it)');
+      console.log(
+        "(a full-size layer's bank is as large as its input batch, so building it costs as much as the conv2d; larger batches, e.g. D12's 6 branches, amortise it)",
+      );
     }
   }
 
@@ -260,7 +348,9 @@ function main() {
   const wasm = train.filter((r) => r.backend === 'wasm' && r.samplesPerCpuSecond);
   if (wasm.length) {
     console.log();
-    console.log(`scale for one training in ${args.budgetMinutes} min on one core (rates per CPU-second above; a contended machine understates them):`);
+    console.log(
+      `scale for one training in ${args.budgetMinutes} min on one core (rates per CPU-second above; a contended machine understates them):`,
+    );
     const srows = [['model', 's per 60k epoch', 'epochs of 60k in budget', 'or: epochs of 20k']];
     for (const r of wasm) {
       const perEpoch = TRAIN_IMAGES / r.samplesPerCpuSecond;

@@ -79,8 +79,21 @@ function tempDir(tag) {
 /** Options of the library's featurize run (what `soapix featurize` passes it) for a run on MNIST train. */
 function runOptions(a, extra) {
   return {
-    dataset: 'mnist', split: 'train', mode: 'gray', ...PAPER, rbf: 'gto', zScale: 0.1, zRounding: 'floor', noiseSeed: 0,
-    seed: a.seed, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', fitScaler: false, force: true, ...extra,
+    dataset: 'mnist',
+    split: 'train',
+    mode: 'gray',
+    ...PAPER,
+    rbf: 'gto',
+    zScale: 0.1,
+    zRounding: 'floor',
+    noiseSeed: 0,
+    seed: a.seed,
+    batchSize: a.batchSize ?? 64,
+    threads: a.threads,
+    dtype: 'float32',
+    fitScaler: false,
+    force: true,
+    ...extra,
   };
 }
 
@@ -98,7 +111,9 @@ async function childStream(a) {
     if (now - lastReport > 15000) {
       lastReport = now;
       const s = (now - t0) / 1000;
-      process.stderr.write(`  stream: ${done}/${a.images} images, ${(done / s).toFixed(1)} images/s, RSS peak ${(rssBytes() / MiB).toFixed(0)} MiB\n`);
+      process.stderr.write(
+        `  stream: ${done}/${a.images} images, ${(done / s).toFixed(1)} images/s, RSS peak ${(rssBytes() / MiB).toFixed(0)} MiB\n`,
+      );
     }
   };
   let outDir = null;
@@ -114,7 +129,11 @@ async function childStream(a) {
     const ds = soapix.mnistDataset('train');
     const soap = new soapix.Soap({ species: ['H'], ...PAPER });
     for await (const r of soapix.featurize(ds, soap, {
-      end: a.images, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32', onProgress: (p) => report(p.done),
+      end: a.images,
+      batchSize: a.batchSize ?? 64,
+      threads: a.threads,
+      dtype: 'float32',
+      onProgress: (p) => report(p.done),
     })) {
       rows += r.features.rows; // consume and drop
       images++;
@@ -123,7 +142,16 @@ async function childStream(a) {
   const seconds = (performance.now() - t0) / 1000;
   const bytesOut = rows * 308 * 4;
   if (outDir && !a.keep) fs.rmSync(outDir, { recursive: true, force: true });
-  return { images, rows, seconds, imagesPerSecond: images / seconds, centresPerSecond: rows / seconds, peakRssBytes: rssBytes(), outputBytes: bytesOut, wrote: a.write ? (a.keep ? outDir : 'temporary folder, removed') : null };
+  return {
+    images,
+    rows,
+    seconds,
+    imagesPerSecond: images / seconds,
+    centresPerSecond: rows / seconds,
+    peakRssBytes: rssBytes(),
+    outputBytes: bytesOut,
+    wrote: a.write ? (a.keep ? outDir : 'temporary folder, removed') : null,
+  };
 }
 
 /** The first `subset` images: bare engine vs pipeline, alternating, best of reps. */
@@ -164,7 +192,13 @@ async function childOverhead(a) {
       rows = meta.rows;
       fs.rmSync(dir, { recursive: true, force: true });
     } else {
-      for await (const res of soapix.featurize(ds, soap, { end: n, batchSize: a.batchSize ?? 64, threads: a.threads, dtype: 'float32' })) rows += res.features.rows;
+      for await (const res of soapix.featurize(ds, soap, {
+        end: n,
+        batchSize: a.batchSize ?? 64,
+        threads: a.threads,
+        dtype: 'float32',
+      }))
+        rows += res.features.rows;
     }
     pipe.push((performance.now() - t) / 1000);
     pipeCpu.push(cpu(process.cpuUsage(c)));
@@ -175,10 +209,22 @@ async function childOverhead(a) {
   const engineCpuSeconds = Math.min(...bareCpu);
   const pipelineCpuSeconds = Math.min(...pipeCpu);
   return {
-    images: n, centres, reps: a.reps, engineRuns: bare, pipelineRuns: pipe, engineSeconds, pipelineSeconds,
-    engineImagesPerSecond: n / engineSeconds, pipelineImagesPerSecond: n / pipelineSeconds,
-    engineCpuRuns: bareCpu, pipelineCpuRuns: pipeCpu, engineCpuSeconds, pipelineCpuSeconds,
-    overhead: pipelineSeconds / engineSeconds - 1, cpuOverhead: pipelineCpuSeconds / engineCpuSeconds - 1, pipeline: a.write ? 'runFeaturize, float32 .npy files' : 'featurize(), output dropped',
+    images: n,
+    centres,
+    reps: a.reps,
+    engineRuns: bare,
+    pipelineRuns: pipe,
+    engineSeconds,
+    pipelineSeconds,
+    engineImagesPerSecond: n / engineSeconds,
+    pipelineImagesPerSecond: n / pipelineSeconds,
+    engineCpuRuns: bareCpu,
+    pipelineCpuRuns: pipeCpu,
+    engineCpuSeconds,
+    pipelineCpuSeconds,
+    overhead: pipelineSeconds / engineSeconds - 1,
+    cpuOverhead: pipelineCpuSeconds / engineCpuSeconds - 1,
+    pipeline: a.write ? 'runFeaturize, float32 .npy files' : 'featurize(), output dropped',
   };
 }
 
@@ -188,7 +234,9 @@ async function childSampled(a) {
   const { RobustScaler, readNpy } = await load('index.js');
   const dir = tempDir('sampled');
   const t0 = performance.now();
-  const { meta } = await runFeaturize(runOptions(a, { limit: a.images, sample: a.sample, out: dir, batchSize: a.batchSize ?? 'auto' }));
+  const { meta } = await runFeaturize(
+    runOptions(a, { limit: a.images, sample: a.sample, out: dir, batchSize: a.batchSize ?? 'auto' }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const f = await readNpy(path.join(dir, 'features.npy'));
@@ -196,7 +244,17 @@ async function childSampled(a) {
   const scalerSeconds = (performance.now() - t1) / 1000;
   const bytes = fs.statSync(path.join(dir, 'features.npy')).size;
   if (!a.keep) fs.rmSync(dir, { recursive: true, force: true });
-  return { images: a.images, samples: a.sample, rows: meta.rows, seconds, featurizeSeconds: meta.run.seconds, scalerSeconds, featuresBytes: bytes, peakRssBytes: rssBytes(), kept: a.keep ? dir : null };
+  return {
+    images: a.images,
+    samples: a.sample,
+    rows: meta.rows,
+    seconds,
+    featurizeSeconds: meta.run.seconds,
+    scalerSeconds,
+    featuresBytes: bytes,
+    peakRssBytes: rssBytes(),
+    kept: a.keep ? dir : null,
+  };
 }
 
 // --- parent -------------------------------------------------------------------------------------
@@ -220,12 +278,17 @@ async function main() {
   const cpus = os.cpus();
   console.log(
     `featurize benchmark: MNIST train, ${a.images} images, paper parameters (rCut ${PAPER.rCut}, nMax ${PAPER.nMax}, lMax ${PAPER.lMax}, sigma ${PAPER.sigma}), ` +
-      `float32, batch ${a.batchSize ?? '64 (sampled: auto)'}, threads ${a.threads || `all (${os.availableParallelism()})`}; ${cpus.length} x ${cpus[0]?.model ?? '?'}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+      `float32, batch ${a.batchSize ?? '64 (sampled: auto)'}, threads ${a.threads || `all (${os.availableParallelism()})`}; ${cpus.length} x ${cpus[0]?.model ?? '?'}; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
   );
   const res = {};
   const t0 = performance.now();
   if (!a.skip.has('overhead')) {
-    console.log(`overhead: first ${Math.min(a.subset, a.images)} images, bare engine vs pipeline, best of ${a.reps} ...`);
+    console.log(
+      `overhead: first ${Math.min(a.subset, a.images)} images, bare engine vs pipeline, best of ${a.reps} ...`,
+    );
     res.overhead = runChild('overhead', pass);
   }
   if (!a.skip.has('sampled')) {
@@ -239,16 +302,44 @@ async function main() {
   const rows = [];
   if (res.stream) {
     const s = res.stream;
-    rows.push([`stream: ${s.images} images, every point a centre (${a.write ? 'written' : 'dropped'})`, s.seconds.toFixed(1), s.imagesPerSecond.toFixed(1), Math.round(s.centresPerSecond).toString(), `${(s.peakRssBytes / MiB).toFixed(0)} MiB`, s.peakRssBytes < GiB ? 'yes' : 'NO']);
+    rows.push([
+      `stream: ${s.images} images, every point a centre (${a.write ? 'written' : 'dropped'})`,
+      s.seconds.toFixed(1),
+      s.imagesPerSecond.toFixed(1),
+      Math.round(s.centresPerSecond).toString(),
+      `${(s.peakRssBytes / MiB).toFixed(0)} MiB`,
+      s.peakRssBytes < GiB ? 'yes' : 'NO',
+    ]);
   }
   if (res.overhead) {
     const o = res.overhead;
-    rows.push([`engine: first ${o.images} images, one createMany call`, o.engineSeconds.toFixed(2), o.engineImagesPerSecond.toFixed(1), Math.round(o.centres / o.engineSeconds).toString(), '', '']);
-    rows.push([`pipeline: same images (${o.pipeline})`, o.pipelineSeconds.toFixed(2), o.pipelineImagesPerSecond.toFixed(1), Math.round(o.centres / o.pipelineSeconds).toString(), '', '']);
+    rows.push([
+      `engine: first ${o.images} images, one createMany call`,
+      o.engineSeconds.toFixed(2),
+      o.engineImagesPerSecond.toFixed(1),
+      Math.round(o.centres / o.engineSeconds).toString(),
+      '',
+      '',
+    ]);
+    rows.push([
+      `pipeline: same images (${o.pipeline})`,
+      o.pipelineSeconds.toFixed(2),
+      o.pipelineImagesPerSecond.toFixed(1),
+      Math.round(o.centres / o.pipelineSeconds).toString(),
+      '',
+      '',
+    ]);
   }
   if (res.sampled) {
     const s = res.sampled;
-    rows.push([`sampled: --sample ${s.samples} over ${s.images} images (CLI, .npy)`, s.seconds.toFixed(1), (s.images / s.seconds).toFixed(1), Math.round(s.rows / s.seconds).toString(), `${(s.peakRssBytes / MiB).toFixed(0)} MiB`, s.peakRssBytes < GiB ? 'yes' : 'NO']);
+    rows.push([
+      `sampled: --sample ${s.samples} over ${s.images} images (CLI, .npy)`,
+      s.seconds.toFixed(1),
+      (s.images / s.seconds).toFixed(1),
+      Math.round(s.rows / s.seconds).toString(),
+      `${(s.peakRssBytes / MiB).toFixed(0)} MiB`,
+      s.peakRssBytes < GiB ? 'yes' : 'NO',
+    ]);
     rows.push([`  RobustScaler fit on ${s.rows} x 308`, s.scalerSeconds.toFixed(1), '', '', '', '']);
   }
   console.log('');
@@ -268,14 +359,35 @@ async function main() {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(
     outFile,
-    `${JSON.stringify({
-      benchmark: 'featurize',
-      date: new Date().toISOString(),
-      machine: { cpus: cpus.length, model: cpus[0]?.model, availableParallelism: os.availableParallelism(), memoryBytes: os.totalmem(), node: process.version, loadAverageAtStart: os.loadavg() },
-      parameters: { ...PAPER, dtype: 'float32', batchSize: a.batchSize ?? '64 (sampled: auto)', threads: a.threads, images: a.images, subset: a.subset, sample: a.sample, seed: a.seed, write: a.write },
-      totalSeconds: (performance.now() - t0) / 1000,
-      ...res,
-    }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        benchmark: 'featurize',
+        date: new Date().toISOString(),
+        machine: {
+          cpus: cpus.length,
+          model: cpus[0]?.model,
+          availableParallelism: os.availableParallelism(),
+          memoryBytes: os.totalmem(),
+          node: process.version,
+          loadAverageAtStart: os.loadavg(),
+        },
+        parameters: {
+          ...PAPER,
+          dtype: 'float32',
+          batchSize: a.batchSize ?? '64 (sampled: auto)',
+          threads: a.threads,
+          images: a.images,
+          subset: a.subset,
+          sample: a.sample,
+          seed: a.seed,
+          write: a.write,
+        },
+        totalSeconds: (performance.now() - t0) / 1000,
+        ...res,
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`\nresults written to ${path.relative(process.cwd(), outFile) || outFile}`);
 }

@@ -31,7 +31,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { checkDist, cores as coreCount, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+import {
+  checkDist,
+  cores as coreCount,
+  failer,
+  fmt,
+  loadAverage,
+  parseCli,
+  printMarkdownTable,
+  root,
+  runJsonChild,
+} from './common.mjs';
 
 const dist = path.join(root, 'dist');
 // The lib/ml folders whose sources the built files come from (for the stale-build warning).
@@ -92,15 +102,25 @@ async function runChild(args) {
   const warmLimit = args.capSeconds > 0 ? Math.max(3, args.capSeconds / 5) : Infinity;
   const warmStart = performance.now();
   let warmRate = 0;
-  for (let done = 0; done < args.warmupBatches * BATCH && (performance.now() - warmStart) / 1000 < warmLimit; done += chunk) {
-    const h = await model.train({ x: x.subarray(0, chunk * cols), y: y.subarray(0, chunk), rows: chunk, cols }, { epochs: 1, batchSize: BATCH, seed: args.seed + done });
+  for (
+    let done = 0;
+    done < args.warmupBatches * BATCH && (performance.now() - warmStart) / 1000 < warmLimit;
+    done += chunk
+  ) {
+    const h = await model.train(
+      { x: x.subarray(0, chunk * cols), y: y.subarray(0, chunk), rows: chunk, cols },
+      { epochs: 1, batchSize: BATCH, seed: args.seed + done },
+    );
     warmRate = h.epochs[0].samplesPerSecond;
   }
   let rows = n;
   const capped = args.capSeconds > 0 && variant !== 'wasm' && n / warmRate > args.capSeconds;
   if (capped) rows = Math.max(BATCH, Math.min(n, Math.floor((warmRate * args.capSeconds) / BATCH) * BATCH));
   const cpu0 = process.cpuUsage();
-  const h = await model.train({ x: x.subarray(0, rows * cols), y: y.subarray(0, rows), rows, cols }, { epochs: 1, batchSize: BATCH, seed: args.seed + 1 });
+  const h = await model.train(
+    { x: x.subarray(0, rows * cols), y: y.subarray(0, rows), rows, cols },
+    { epochs: 1, batchSize: BATCH, seed: args.seed + 1 },
+  );
   const cpu = process.cpuUsage(cpu0);
   const e = h.epochs[0];
   model.dispose();
@@ -130,12 +150,27 @@ function main() {
   if (args.child) return runChild(args);
 
   const cores = coreCount();
-  console.log(`MLP ${MODEL.inputDim}-${MODEL.hidden.join('-')}-${MODEL.classes}, dropout ${MODEL.dropout}, Adam, batch ${BATCH}: one epoch of ${fmt(args.samples)} random samples per variant, after ${args.warmupBatches} warm-up batches`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}; load average before: ${loadAverage()}`);
+  console.log(
+    `MLP ${MODEL.inputDim}-${MODEL.hidden.join('-')}-${MODEL.classes}, dropout ${MODEL.dropout}, Adam, batch ${BATCH}: one epoch of ${fmt(args.samples)} random samples per variant, after ${args.warmupBatches} warm-up batches`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}; load average before: ${loadAverage()}`,
+  );
   const results = [];
   for (const variant of args.variants) {
     process.stderr.write(`running ${variant} ...\n`);
-    const childArgs = ['--child', variant, '--samples', String(args.samples), '--cap-seconds', String(args.capSeconds), '--warmup-batches', String(args.warmupBatches), '--seed', String(args.seed)];
+    const childArgs = [
+      '--child',
+      variant,
+      '--samples',
+      String(args.samples),
+      '--cap-seconds',
+      String(args.capSeconds),
+      '--warmup-batches',
+      String(args.warmupBatches),
+      '--seed',
+      String(args.seed),
+    ];
     const r = runJsonChild(fileURLToPath(import.meta.url), childArgs);
     results.push(r.error ? { variant, error: r.error } : r.result);
   }
@@ -144,7 +179,19 @@ function main() {
   const ref = (v) => ok.find((r) => r.variant === v)?.samplesPerSecond;
   const cpu = ref('cpu');
   const shipped = ref('wasm-shipped');
-  const rows = [['variant', 'backend', 'threads', 'rows timed', 'seconds', 'samples/s', 'per CPU-second', 'vs cpu', 'vs wasm shipped']];
+  const rows = [
+    [
+      'variant',
+      'backend',
+      'threads',
+      'rows timed',
+      'seconds',
+      'samples/s',
+      'per CPU-second',
+      'vs cpu',
+      'vs wasm shipped',
+    ],
+  ];
   for (const r of results) {
     if (r.unavailable || r.error) {
       rows.push([r.variant, '-', '-', '-', '-', r.unavailable ? 'not available' : 'failed', '-', '-', '-']);
@@ -170,7 +217,10 @@ function main() {
   }
 
   // The default backend is what selectBackend() picks: tensorflow if it loads, else wasm (fixed).
-  const def = ok.find((r) => r.variant === 'tensorflow') ?? ok.find((r) => r.variant === 'wasm') ?? ok.find((r) => r.variant === 'cpu');
+  const def =
+    ok.find((r) => r.variant === 'tensorflow') ??
+    ok.find((r) => r.variant === 'wasm') ??
+    ok.find((r) => r.variant === 'cpu');
   let verdict = 'no default-backend result';
   if (def) {
     const perCore = def.samplesPerCpuSecond;
@@ -183,9 +233,24 @@ function main() {
   console.log(verdict);
   console.log(`load average after: ${loadAverage()} (other processes on this machine slow every rate)`);
 
-  const out = args.out ?? path.join(root, 'bench', 'results', `mlp-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out =
+    args.out ?? path.join(root, 'bench', 'results', `mlp-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores, node: process.version }, args, model: { ...MODEL, batchSize: BATCH }, results, verdict }, null, 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cpu: os.cpus()[0]?.model, cores, node: process.version },
+        args,
+        model: { ...MODEL, batchSize: BATCH },
+        results,
+        verdict,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`results: ${path.relative(process.cwd(), out)}`);
 }
 

@@ -20,7 +20,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkDist, cores, failer, fmt, loadAverage, parseCli, printMarkdownTable, root, runJsonChild } from './common.mjs';
+import {
+  checkDist,
+  cores,
+  failer,
+  fmt,
+  loadAverage,
+  parseCli,
+  printMarkdownTable,
+  root,
+  runJsonChild,
+} from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const MODELS = ['vae', 'cvae', 'rvae', 'trvae', 'crvae'];
@@ -79,7 +89,13 @@ async function runChild(args) {
   for (const model of args.models) {
     for (const width of widths) {
       for (const sub of args.subsample) {
-        const rvae = new ml.Rvae({ ...ml.RVAE_MODELS[model], decoderWidth: width, pixelSubsample: sub, batchSize: args.batch, seed: args.seed });
+        const rvae = new ml.Rvae({
+          ...ml.RVAE_MODELS[model],
+          decoderWidth: width,
+          pixelSubsample: sub,
+          batchSize: args.batch,
+          seed: args.seed,
+        });
         const row = { model, width, pixels: sub || SIDE * SIDE, decoder: rvae.options.decoder };
         try {
           await rvae.fit(randomImages(args.batch, args.seed), { epochs: 1 });
@@ -95,13 +111,22 @@ async function runChild(args) {
           } while ((performance.now() - t0) / 1000 < args.minSeconds);
           const seconds = (performance.now() - t0) / 1000;
           const cpu = process.cpuUsage(cpu0);
-          results.push({ ...row, images, seconds, samplesPerSecond: images / seconds, samplesPerCpuSecond: images / ((cpu.user + cpu.system) / 1e6), loss });
+          results.push({
+            ...row,
+            images,
+            seconds,
+            samplesPerSecond: images / seconds,
+            samplesPerCpuSecond: images / ((cpu.user + cpu.system) / 1e6),
+            loss,
+          });
         } catch (err) {
           results.push({ ...row, failed: String(err && err.message ? err.message : err).split('\n')[0] });
         } finally {
           rvae.dispose();
         }
-        process.stderr.write(`  ${backend} ${model} width ${width} pixels ${row.pixels}: ${results.at(-1).failed ?? fmt(results.at(-1).samplesPerSecond, 1) + ' /s'}\n`);
+        process.stderr.write(
+          `  ${backend} ${model} width ${width} pixels ${row.pixels}: ${results.at(-1).failed ?? fmt(results.at(-1).samplesPerSecond, 1) + ' /s'}\n`,
+        );
       }
     }
   }
@@ -112,17 +137,50 @@ async function runChild(args) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  checkDist(fail, ['ml/index.js', 'ml/models/rvae.js', 'ml/layers/spatial-decoder.js'], ['lib/ml/models', 'lib/ml/layers', 'lib/ml/backend.ts']);
+  checkDist(
+    fail,
+    ['ml/index.js', 'ml/models/rvae.js', 'ml/layers/spatial-decoder.js'],
+    ['lib/ml/models', 'lib/ml/layers', 'lib/ml/backend.ts'],
+  );
   if (args.child) return runChild(args);
 
-  console.log(`VAE family on ${SIDE}x${SIDE} random images: encoder 784 -> 128 -> 128 tanh; dense decoder (vae, cvae) or coordinate decoder (rvae, trvae, crvae); Adam, batch ${args.batch}`);
-  console.log(`timed: at least ${args.steps} training steps and ${args.minSeconds} s per configuration (cpu: ${args.cpuSteps} steps, decoder widths ${args.cpuWidths.join(', ')}) after one warm-up step`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`);
-  const rows = [['model', 'backend', 'decoder', 'width', 'pixels/step', 'samples/s', 'per CPU-second', '60k epoch (min, CPU)']];
+  console.log(
+    `VAE family on ${SIDE}x${SIDE} random images: encoder 784 -> 128 -> 128 tanh; dense decoder (vae, cvae) or coordinate decoder (rvae, trvae, crvae); Adam, batch ${args.batch}`,
+  );
+  console.log(
+    `timed: at least ${args.steps} training steps and ${args.minSeconds} s per configuration (cpu: ${args.cpuSteps} steps, decoder widths ${args.cpuWidths.join(', ')}) after one warm-up step`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores()} cores, Node ${process.version}; load average before: ${loadAverage()}`,
+  );
+  const rows = [
+    ['model', 'backend', 'decoder', 'width', 'pixels/step', 'samples/s', 'per CPU-second', '60k epoch (min, CPU)'],
+  ];
   const notes = [];
   for (const backend of args.backends) {
     process.stderr.write(`running ${backend} ...\n`);
-    const childArgs = ['--child', backend, '--models', args.models.join(','), '--widths', args.widths.join(','), '--cpu-widths', args.cpuWidths.join(','), '--subsample', args.subsample.join(','), '--steps', String(args.steps), '--cpu-steps', String(args.cpuSteps), '--min-seconds', String(args.minSeconds), '--batch', String(args.batch), '--seed', String(args.seed)];
+    const childArgs = [
+      '--child',
+      backend,
+      '--models',
+      args.models.join(','),
+      '--widths',
+      args.widths.join(','),
+      '--cpu-widths',
+      args.cpuWidths.join(','),
+      '--subsample',
+      args.subsample.join(','),
+      '--steps',
+      String(args.steps),
+      '--cpu-steps',
+      String(args.cpuSteps),
+      '--min-seconds',
+      String(args.minSeconds),
+      '--batch',
+      String(args.batch),
+      '--seed',
+      String(args.seed),
+    ];
     const r = runJsonChild(fileURLToPath(import.meta.url), childArgs, { inheritStderr: true });
     if (r.error) {
       notes.push(`${backend}: failed: ${r.error}`);
@@ -133,14 +191,24 @@ async function main() {
       notes.push(`${backend}: not available: ${res.unavailable}`);
       continue;
     }
-    if (res.kernelFixes?.length) notes.push(`${backend}: ${res.threads} thread(s), kernel fixes: ${res.kernelFixes.join(', ')}`);
+    if (res.kernelFixes?.length)
+      notes.push(`${backend}: ${res.threads} thread(s), kernel fixes: ${res.kernelFixes.join(', ')}`);
     for (const x of res.results) {
       if (x.failed) {
         rows.push([x.model, backend, x.decoder, x.width, x.pixels, 'fails', '-', '-']);
         notes.push(`${backend} ${x.model} width ${x.width}: ${x.failed}`);
         continue;
       }
-      rows.push([x.model, backend, x.decoder, x.width, x.pixels, fmt(x.samplesPerSecond, 1), fmt(x.samplesPerCpuSecond, 1), fmt(60000 / x.samplesPerCpuSecond / 60, 1)]);
+      rows.push([
+        x.model,
+        backend,
+        x.decoder,
+        x.width,
+        x.pixels,
+        fmt(x.samplesPerSecond, 1),
+        fmt(x.samplesPerCpuSecond, 1),
+        fmt(60000 / x.samplesPerCpuSecond / 60, 1),
+      ]);
     }
   }
   console.log();

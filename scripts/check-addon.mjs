@@ -49,7 +49,7 @@ for (const file of files) {
     const addon = require(abs);
     const soap = new addon.NativeSoap(options());
     const F = soap.featureCount;
-    if (F !== 4 * 8 * 9 / 2) throw new Error(`featureCount ${F}, expected 144`);
+    if (F !== (4 * 8 * 9) / 2) throw new Error(`featureCount ${F}, expected 144`);
     const [sync] = soap.computeSync([{ positions, atomicNumbers }], 'float64', 1);
     const [par] = await soap.computeAsync([{ positions, atomicNumbers }], 'float64', 2, {});
     if (sync.length !== n * F) throw new Error(`output length ${sync.length}, expected ${n * F}`);
@@ -71,7 +71,9 @@ for (const file of files) {
       throw new Error(`nMax = 0 should throw a RangeError naming nMax, got ${threw}`);
     const api = [
       ...Object.keys(addon).sort(),
-      ...Object.getOwnPropertyNames(addon.NativeSoap.prototype).sort().map((k) => `NativeSoap#${k}`),
+      ...Object.getOwnPropertyNames(addon.NativeSoap.prototype)
+        .sort()
+        .map((k) => `NativeSoap#${k}`),
     ].join(',');
     const polySoap = new addon.NativeSoap(options({ rbf: 'polynomial', compression: 'crossover', average: 'inner' }));
     const [poly] = polySoap.computeSync([{ positions, atomicNumbers }], 'float64', 1);
@@ -89,13 +91,16 @@ if (same && seen.length > 1) {
     if (other.api !== first.api) problem = `API differs:\n  ${first.file}: ${first.api}\n  ${other.file}: ${other.api}`;
     else {
       for (let k = 0; k < first.values.length && !problem; k++) {
-        const a = first.values[k], b = other.values[k];
-        let d = 0, m = 0;
+        const a = first.values[k],
+          b = other.values[k];
+        let d = 0,
+          m = 0;
         for (let i = 0; i < a.length; i++) {
           d = Math.max(d, Math.abs(a[i] - b[i]));
           m = Math.max(m, Math.abs(a[i]));
         }
-        if (a.length !== b.length || !(d <= 1e-12 * m)) problem = `results differ (case ${k}: max difference ${d}, scale ${m})`;
+        if (a.length !== b.length || !(d <= 1e-12 * m))
+          problem = `results differ (case ${k}: max difference ${d}, scale ${m})`;
       }
     }
     if (problem) {

@@ -38,9 +38,17 @@ const r = await classify.runClassify({
 });
 const f = (x) => x.toFixed(4);
 console.log(`\nsoapix demo: MNIST pixel classification at the paper's optimum (${r.soap.featureCount} SOAP features)`);
-console.log(`  train/val spectra ${r.data.trainRows}/${r.data.valRows}, test spectra ${r.data.testRows}, ${r.training.epochsRun} epochs (best ${r.training.bestEpoch})`);
-console.log(`  test accuracy ${f(r.test.accuracy)}  precision ${f(r.test.precision)}  recall ${f(r.test.recall)}  F1 ${f(r.test.f1)}`);
-console.log(`  (paper, 120,000 spectra and up to 300 epochs: accuracy 0.6863, precision 0.6821, recall 0.6863, F1 0.6832)`);
+console.log(
+  `  train/val spectra ${r.data.trainRows}/${r.data.valRows}, test spectra ${r.data.testRows}, ${r.training.epochsRun} epochs (best ${r.training.bestEpoch})`,
+);
+console.log(
+  `  test accuracy ${f(r.test.accuracy)}  precision ${f(r.test.precision)}  recall ${f(r.test.recall)}  F1 ${f(r.test.f1)}`,
+);
+console.log(
+  `  (paper, 120,000 spectra and up to 300 epochs: accuracy 0.6863, precision 0.6821, recall 0.6863, F1 0.6832)`,
+);
 console.log(`  backend: ${r.backend.summary}`);
-console.log(`  featurize ${r.seconds.featurize.toFixed(1)} s, train ${r.seconds.train.toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `  featurize ${r.seconds.featurize.toFixed(1)} s, train ${r.seconds.train.toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+);
 console.log(`  report: ${path.join(out, 'report.html')}`);

@@ -42,12 +42,21 @@ const { values: a } = parseArgs({
   },
 });
 if (!a.dir || !a.units) {
-  console.error('usage: node scripts/equivariant_diagnostics.mjs --dir DIR --units ID[,ID...] [--checks as-run,patient,wide,spread] [--out FILE]');
+  console.error(
+    'usage: node scripts/equivariant_diagnostics.mjs --dir DIR --units ID[,ID...] [--checks as-run,patient,wide,spread] [--out FILE]',
+  );
   process.exit(2);
 }
 const checks = new Set(a.checks.split(','));
 const settings = JSON.parse(readFileSync(path.join(a.dir, 'settings.json'), 'utf8')).settings;
-const spec = { ...settings, fashionDir: settings.fashionDir ?? undefined, models: [...eq.TABLE_ROWS], seeds: [1], backend: 'wasm', workers: 1 };
+const spec = {
+  ...settings,
+  fashionDir: settings.fashionDir ?? undefined,
+  models: [...eq.TABLE_ROWS],
+  seeds: [1],
+  backend: 'wasm',
+  workers: 1,
+};
 
 await ml.selectBackend({ prefer: 'wasm', strict: true, log: false });
 const data = eq.equivariantData(spec);
@@ -70,14 +79,17 @@ for (const id of a.units.split(',')) {
     if (training === 'ae' || row.startsWith('attention')) return [await model.encode(train), await model.encode(test)];
     vTrain ??= await model.encodeEquivariant(train);
     vTest ??= await model.encodeEquivariant(test);
-    const pool = (v) => (row.startsWith('mean') ? meanPool(v) : gramPool(v, model.group, { permutations: model.options.gramPermutations }));
+    const pool = (v) =>
+      row.startsWith('mean') ? meanPool(v) : gramPool(v, model.group, { permutations: model.options.gramPermutations });
     return [pool(vTrain), pool(vTest)];
   };
   const extractorOf = (row) => ({
     encode: async (im) => {
       if (training === 'ae' || row.startsWith('attention')) return model.encode(im);
       const v = await model.encodeEquivariant(im);
-      return row.startsWith('mean') ? meanPool(v) : gramPool(v, model.group, { permutations: model.options.gramPermutations });
+      return row.startsWith('mean')
+        ? meanPool(v)
+        : gramPool(v, model.group, { permutations: model.options.gramPermutations });
     },
   });
   const probeSeed = deriveSeed(seed, 0x50524f42) % 2 ** 31; // the experiment's probe seed ("PROB")
@@ -88,10 +100,26 @@ for (const id of a.units.split(',')) {
       const r = await ml.probeAccuracy(tr, train.labels, te, test.labels, { kind, seed: probeSeed, ...o });
       return { accuracy: r.accuracy, epochs: r.epochs, bestEpoch: r.bestEpoch, seconds: Math.round(r.seconds) };
     };
-    if (checks.has('as-run')) res.asRun = { lr: await probe('logistic', { epochs: spec.probeEpochs, patience: spec.probePatience }), nn: await probe('mlp', { epochs: spec.probeEpochs, patience: spec.probePatience, hidden: spec.probeHidden }) };
-    if (checks.has('patient')) res.patient = { lr: await probe('logistic', { epochs: 1000, patience: 40 }), nn: await probe('mlp', { epochs: 1000, patience: 40, hidden: spec.probeHidden }) };
-    if (checks.has('wide')) res.wide = { nn1024: await probe('mlp', { epochs: spec.probeEpochs, patience: spec.probePatience, hidden: 1024 }) };
-    if (checks.has('spread')) res.invariance = await ev.invarianceErrors(extractorOf(row), ev.firstImages(test, Number(a['invariance-images'])), { seed: probeSeed });
+    if (checks.has('as-run'))
+      res.asRun = {
+        lr: await probe('logistic', { epochs: spec.probeEpochs, patience: spec.probePatience }),
+        nn: await probe('mlp', { epochs: spec.probeEpochs, patience: spec.probePatience, hidden: spec.probeHidden }),
+      };
+    if (checks.has('patient'))
+      res.patient = {
+        lr: await probe('logistic', { epochs: 1000, patience: 40 }),
+        nn: await probe('mlp', { epochs: 1000, patience: 40, hidden: spec.probeHidden }),
+      };
+    if (checks.has('wide'))
+      res.wide = {
+        nn1024: await probe('mlp', { epochs: spec.probeEpochs, patience: spec.probePatience, hidden: 1024 }),
+      };
+    if (checks.has('spread'))
+      res.invariance = await ev.invarianceErrors(
+        extractorOf(row),
+        ev.firstImages(test, Number(a['invariance-images'])),
+        { seed: probeSeed },
+      );
     console.log(JSON.stringify(res));
     out.push(res);
     if (a.out) writeFileSync(a.out, JSON.stringify(out, null, 2) + '\n');

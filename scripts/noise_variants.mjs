@@ -49,7 +49,16 @@ const ml = require(path.join(root, 'dist/ml/index.js'));
 const noise = require(path.join(root, 'dist/experiments/noise.js'));
 
 function args() {
-  const a = { model: '/tmp/repro/exp1/model', images: 2000, sigmas: [0.5, 1, 2, 3.9], variants: ['xyz', 'zpre', 'xy', 'requant', 'z255', 'var', 'refit', 'fixedctr'], threads: 1, seed: 0, perImage: 1, epochs: 30 };
+  const a = {
+    model: '/tmp/repro/exp1/model',
+    images: 2000,
+    sigmas: [0.5, 1, 2, 3.9],
+    variants: ['xyz', 'zpre', 'xy', 'requant', 'z255', 'var', 'refit', 'fixedctr'],
+    threads: 1,
+    seed: 0,
+    perImage: 1,
+    epochs: 30,
+  };
   const v = process.argv.slice(2);
   for (let k = 0; k < v.length; k += 2) {
     const key = v[k].replace(/^--/, '');
@@ -67,7 +76,24 @@ function args() {
   return a;
 }
 
-const VARIANTS = new Set(['xyz', 'zpre', 'xy', 'requant', 'requantz', 'z255', 'var', 'sqrt', 'refit', 'fixedctr', 'resample', 'zonly', 'xyrefit', 'retrain', 'trunc', 'truncxy']);
+const VARIANTS = new Set([
+  'xyz',
+  'zpre',
+  'xy',
+  'requant',
+  'requantz',
+  'z255',
+  'var',
+  'sqrt',
+  'refit',
+  'fixedctr',
+  'resample',
+  'zonly',
+  'xyrefit',
+  'retrain',
+  'trunc',
+  'truncxy',
+]);
 
 /**
  * Noisy copy of the base points of one image under `variant`. `I` holds each point's intensity.
@@ -81,33 +107,69 @@ function perturb(variant, base, I, count, sigma, rng) {
     const x = 3 * q;
     const zi = Math.floor(I[q] / 10);
     switch (variant) {
-      case 'xyz': case 'refit': case 'fixedctr': case 'resample': case 'retrain':
-        p[x] += n(sigma); p[x + 1] += n(sigma); p[x + 2] += n(sigma); break;
+      case 'xyz':
+      case 'refit':
+      case 'fixedctr':
+      case 'resample':
+      case 'retrain':
+        p[x] += n(sigma);
+        p[x + 1] += n(sigma);
+        p[x + 2] += n(sigma);
+        break;
       case 'zpre':
-        p[x] += n(sigma); p[x + 1] += n(sigma); p[x + 2] = Math.floor(I[q] / 10 + n(sigma)); break;
-      case 'xy': case 'xyrefit':
-        p[x] += n(sigma); p[x + 1] += n(sigma); break;
+        p[x] += n(sigma);
+        p[x + 1] += n(sigma);
+        p[x + 2] = Math.floor(I[q] / 10 + n(sigma));
+        break;
+      case 'xy':
+      case 'xyrefit':
+        p[x] += n(sigma);
+        p[x + 1] += n(sigma);
+        break;
       case 'trunc':
-        p[x] += Math.trunc(n(sigma)); p[x + 1] += Math.trunc(n(sigma)); p[x + 2] += Math.trunc(n(sigma)); break;
+        p[x] += Math.trunc(n(sigma));
+        p[x + 1] += Math.trunc(n(sigma));
+        p[x + 2] += Math.trunc(n(sigma));
+        break;
       case 'truncxy':
-        p[x] += Math.trunc(n(sigma)); p[x + 1] += Math.trunc(n(sigma)); p[x + 2] += n(sigma); break;
+        p[x] += Math.trunc(n(sigma));
+        p[x + 1] += Math.trunc(n(sigma));
+        p[x + 2] += n(sigma);
+        break;
       case 'zonly':
-        p[x + 2] += n(sigma); break;
+        p[x + 2] += n(sigma);
+        break;
       case 'requant':
-        p[x] = Math.round(p[x] + n(sigma)); p[x + 1] = Math.round(p[x + 1] + n(sigma)); p[x + 2] += n(sigma); break;
+        p[x] = Math.round(p[x] + n(sigma));
+        p[x + 1] = Math.round(p[x + 1] + n(sigma));
+        p[x + 2] += n(sigma);
+        break;
       case 'requantz':
-        p[x] = Math.round(p[x] + n(sigma)); p[x + 1] = Math.round(p[x + 1] + n(sigma)); p[x + 2] = Math.floor(zi + n(sigma)); break;
+        p[x] = Math.round(p[x] + n(sigma));
+        p[x + 1] = Math.round(p[x + 1] + n(sigma));
+        p[x + 2] = Math.floor(zi + n(sigma));
+        break;
       case 'z255':
-        p[x] += n(sigma); p[x + 1] += n(sigma); p[x + 2] += n(sigma) / 10; break;
+        p[x] += n(sigma);
+        p[x + 1] += n(sigma);
+        p[x + 2] += n(sigma) / 10;
+        break;
       case 'var': {
         const sd = sigma * sigma;
-        p[x] += n(sd); p[x + 1] += n(sd); p[x + 2] += n(sd); break;
+        p[x] += n(sd);
+        p[x + 1] += n(sd);
+        p[x + 2] += n(sd);
+        break;
       }
       case 'sqrt': {
         const sd = Math.sqrt(sigma);
-        p[x] += n(sd); p[x + 1] += n(sd); p[x + 2] += n(sd); break;
+        p[x] += n(sd);
+        p[x + 1] += n(sd);
+        p[x + 2] += n(sd);
+        break;
       }
-      default: throw new Error(`unknown variant ${variant}`);
+      default:
+        throw new Error(`unknown variant ${variant}`);
     }
   }
   return { positions: p, centres: variant === 'fixedctr' ? base : null };
@@ -115,7 +177,8 @@ function perturb(variant, base, I, count, sigma, rng) {
 
 async function main() {
   const a = args();
-  for (const v of a.variants) if (!VARIANTS.has(v)) throw new Error(`unknown variant ${v}; known: ${[...VARIANTS].join(', ')}`);
+  for (const v of a.variants)
+    if (!VARIANTS.has(v)) throw new Error(`unknown variant ${v}; known: ${[...VARIANTS].join(', ')}`);
   await ml.selectBackend({ prefer: 'wasm', strict: true, log: () => {} });
   const { classifier, info } = await ml.MlpClassifier.load(a.model);
   const scaler = lib.RobustScaler.fromJSON(info.scaler);
@@ -176,8 +239,16 @@ async function main() {
       for (let j = 0; j < k; j++) imgOfRow.push(i);
     }
     const isVal = noise.splitImages(a.images, a.seed + 99);
-    const s = await noise.retrainAndScore(d, imgOfRow, isVal, { hidden: info.mlp.hidden, dropout: info.mlp.dropout, epochs: a.epochs, patience: 5, seed: 1 });
-    process.stderr.write(`retrain sigma_d ${sigma}: ${s.trainRows} train / ${s.valRows} val spectra, ${s.epochs} epochs (best ${s.bestEpoch})\n`);
+    const s = await noise.retrainAndScore(d, imgOfRow, isVal, {
+      hidden: info.mlp.hidden,
+      dropout: info.mlp.dropout,
+      epochs: a.epochs,
+      patience: 5,
+      seed: 1,
+    });
+    process.stderr.write(
+      `retrain sigma_d ${sigma}: ${s.trainRows} train / ${s.valRows} val spectra, ${s.epochs} epochs (best ${s.bestEpoch})\n`,
+    );
     return s.valAccuracy;
   };
 
@@ -186,7 +257,8 @@ async function main() {
     const plan = variant === 'resample' && sigma > 0 ? makePlan(a.seed + 2 + Math.round(sigma * 1000)) : plan0;
     const d = spectra(variant, sigma, plan, a.images);
     const { x: xs, y, rows: r } = d;
-    if ((variant === 'refit' || variant === 'xyrefit') && sigma > 0) new lib.RobustScaler().fit(xs, r, cols).transformInPlace(xs, r, cols);
+    if ((variant === 'refit' || variant === 'xyrefit') && sigma > 0)
+      new lib.RobustScaler().fit(xs, r, cols).transformInPlace(xs, r, cols);
     else scaler.transformInPlace(xs, r, cols);
     const pred = classifier.predictClasses(xs);
     let ok = 0;
@@ -197,7 +269,9 @@ async function main() {
   const t0 = performance.now();
   const base = await evaluate('xyz', 0);
   const bases0 = new Map();
-  process.stderr.write(`baseline (sigma_d = 0) accuracy ${base.toFixed(4)} on ${a.images} spectra (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `baseline (sigma_d = 0) accuracy ${base.toFixed(4)} on ${a.images} spectra (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+  );
   const rows = [];
   for (const v of a.variants) {
     const row = [];
@@ -208,14 +282,19 @@ async function main() {
       const b0 = bases0.get(v) ?? base;
       const acc = await evaluate(v, sg);
       row.push(acc / b0);
-      process.stderr.write(`${v} sigma_d ${sg}: accuracy ${acc.toFixed(4)} (${(100 * acc / b0).toFixed(1)} % of ${b0.toFixed(4)}) ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `${v} sigma_d ${sg}: accuracy ${acc.toFixed(4)} (${((100 * acc) / b0).toFixed(1)} % of ${b0.toFixed(4)}) ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+      );
     }
     rows.push([v, row]);
   }
   console.log(`model ${a.model}; ${a.images} test images, one spectrum each; baseline accuracy ${base.toFixed(4)}`);
   console.log(`| variant | ${a.sigmas.map((s) => `sigma_d ${s}`).join(' | ')} |`);
   console.log(`| --- | ${a.sigmas.map(() => '---').join(' | ')} |`);
-  for (const [v, row] of rows) console.log(`| ${v}${bases0.has(v) ? ` (own baseline ${bases0.get(v).toFixed(3)})` : ''} | ${row.map((rel) => `${(100 * rel).toFixed(1)} %`).join(' | ')} |`);
+  for (const [v, row] of rows)
+    console.log(
+      `| ${v}${bases0.has(v) ? ` (own baseline ${bases0.get(v).toFixed(3)})` : ''} | ${row.map((rel) => `${(100 * rel).toFixed(1)} %`).join(' | ')} |`,
+    );
   classifier.dispose();
 }
 

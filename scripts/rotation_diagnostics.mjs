@@ -55,7 +55,12 @@ const threads = Number(a.threads);
 /** Patches of `ds[indices]`, each image optionally binarised, then turned by `angleOf(rng)` degrees. */
 function makePatches(ds, indices, angleOf, sharp, s, interpolation = 'bilinear') {
   const threshold = lib.defaultThreshold(common.IMAGE_OPTIONS.zScale, common.IMAGE_OPTIONS.zRounding);
-  const out = { size, count: 0, pixels: new Uint8Array(indices.length * size * size), labels: new Int32Array(indices.length) };
+  const out = {
+    size,
+    count: 0,
+    pixels: new Uint8Array(indices.length * size * size),
+    labels: new Int32Array(indices.length),
+  };
   for (const idx of indices) {
     const rec = ds.get(idx);
     // Separate streams for the angle and the centre, so that every test set draws the same angles.
@@ -68,7 +73,10 @@ function makePatches(ds, indices, angleOf, sharp, s, interpolation = 'bilinear')
     for (let p = 0; p < img.pixels.length; p++) if (img.pixels[p] >= threshold) candidates.push(p);
     if (candidates.length === 0) continue;
     const centre = candidates[rng.nextInt(candidates.length)];
-    out.pixels.set(patches.extractPatch(img, Math.floor(centre / img.cols), centre % img.cols, size), out.count * size * size);
+    out.pixels.set(
+      patches.extractPatch(img, Math.floor(centre / img.cols), centre % img.cols, size),
+      out.count * size * size,
+    );
     out.labels[out.count++] = rec.label;
   }
   return { ...out, pixels: out.pixels.subarray(0, out.count * size * size), labels: out.labels.subarray(0, out.count) };
@@ -97,7 +105,8 @@ function disc(set) {
   const pixels = set.pixels.slice();
   for (let k = 0; k < set.count; k++)
     for (let i = 0; i < size; i++)
-      for (let j = 0; j < size; j++) if ((i - half) ** 2 + (j - half) ** 2 > half * half) pixels[k * size * size + i * size + j] = 0;
+      for (let j = 0; j < size; j++)
+        if ((i - half) ** 2 + (j - half) ** 2 > half * half) pixels[k * size * size + i * size + j] = 0;
   return { ...set, pixels };
 }
 
@@ -117,20 +126,33 @@ const tests = {
   'any-nearest': makePatches(test, testIdx, uniform, false, seed + 2, 'nearest'),
   'any-sharp': makePatches(test, testIdx, uniform, true, seed + 2),
 };
-const trains = { unrotated: makePatches(train, trainIdx, () => 0, false, seed + 3), rotated: makePatches(train, trainIdx, uniform, false, seed + 3) };
+const trains = {
+  unrotated: makePatches(train, trainIdx, () => 0, false, seed + 3),
+  rotated: makePatches(train, trainIdx, uniform, false, seed + 3),
+};
 
 const rows = [];
 for (const window of ['square', 'disc']) {
   const view = (s) => (window === 'disc' ? disc(s) : s);
   const testF = {};
-  for (const [name, s] of Object.entries(tests)) testF[name] = await patches.patchSoapFeatures(soap, view(s), { threads });
+  for (const [name, s] of Object.entries(tests))
+    testF[name] = await patches.patchSoapFeatures(soap, view(s), { threads });
   for (const [cond, s] of Object.entries(trains)) {
     const f = await patches.patchSoapFeatures(soap, view(s), { threads });
     const x = f.x.slice();
     const scaler = new lib.RobustScaler().fit(x, s.count, f.cols);
     scaler.transformInPlace(x, s.count, f.cols);
     const mlp = ml.MlpClassifier.create({ inputDim: f.cols, hidden: [512, 256, 128], seed });
-    const h = await mlp.train({ x, y: s.labels, rows: s.count, cols: f.cols }, { epochs: Number(a.epochs), batchSize: 128, validation: 0.2, earlyStopping: { patience: Number(a.patience) }, seed });
+    const h = await mlp.train(
+      { x, y: s.labels, rows: s.count, cols: f.cols },
+      {
+        epochs: Number(a.epochs),
+        batchSize: 128,
+        validation: 0.2,
+        earlyStopping: { patience: Number(a.patience) },
+        seed,
+      },
+    );
     const row = { window, train: cond, bestEpoch: h.bestEpoch };
     for (const [name, tf] of Object.entries(testF)) {
       const tx = tf.x.slice();
@@ -146,7 +168,12 @@ for (const window of ['square', 'disc']) {
   }
 }
 const names = Object.keys(tests);
-console.log(`backend ${backend.summary}; ${nTrain} training and ${tests.none.count} test patches, ${size}x${size}, seed ${seed}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `backend ${backend.summary}; ${nTrain} training and ${tests.none.count} test patches, ${size}x${size}, seed ${seed}; ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
 console.log(`| SOAP neighbourhood | trained on | best epoch | ${names.map((n) => `test: ${n}`).join(' | ')} |`);
 console.log(`| --- | --- | --- | ${names.map(() => '---').join(' | ')} |`);
-for (const r of rows) console.log(`| ${r.window} | ${r.train} | ${r.bestEpoch} | ${names.map((n) => (100 * r[n]).toFixed(1) + ' %').join(' | ')} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.window} | ${r.train} | ${r.bestEpoch} | ${names.map((n) => (100 * r[n]).toFixed(1) + ' %').join(' | ')} |`,
+  );

@@ -31,7 +31,12 @@ if (!a.dir) throw new Error('--dir DIR (a soapix experiment rvae output folder) 
 const settings = JSON.parse(readFileSync(path.join(a.dir, 'settings.json'), 'utf8')).settings;
 await ml.selectBackend({ prefer: 'wasm', log: false });
 
-const test = lib.augmentImages(lib.mnistDataset('test'), { ...lib.ROTATED_60, angles: [-settings.angles, settings.angles], seed: settings.dataSeed + 1, count: settings.testImages });
+const test = lib.augmentImages(lib.mnistDataset('test'), {
+  ...lib.ROTATED_60,
+  angles: [-settings.angles, settings.angles],
+  seed: settings.dataSeed + 1,
+  count: settings.testImages,
+});
 const deg = (r) => (r * 180) / Math.PI;
 
 function stats(encoded, truth) {
@@ -58,16 +63,36 @@ for (const id of readdirSync(modelsDir).sort()) {
     const idx = [];
     for (let i = 0; i < test.count; i++) if (d < 0 || test.labels[i] === d) idx.push(i);
     const truth = Float64Array.from(idx, (i) => test.angles[i]);
-    const z = { data: Float64Array.from(idx.flatMap((i) => Array.from(enc.z.data.subarray(i * enc.z.cols, (i + 1) * enc.z.cols)))), rows: idx.length, cols: enc.z.cols };
+    const z = {
+      data: Float64Array.from(
+        idx.flatMap((i) => Array.from(enc.z.data.subarray(i * enc.z.cols, (i + 1) * enc.z.cols))),
+      ),
+      rows: idx.length,
+      cols: enc.z.cols,
+    };
     const row = { digit: d < 0 ? 'all' : String(d), n: idx.length, leak: ml.angleLeakage(z, truth).max };
-    if (model.options.rotation) Object.assign(row, stats(Float64Array.from(idx, (i) => enc.angle[i]), truth));
+    if (model.options.rotation)
+      Object.assign(
+        row,
+        stats(
+          Float64Array.from(idx, (i) => enc.angle[i]),
+          truth,
+        ),
+      );
     rows.push(row);
   }
   console.log(`\n${id}: ${model.describe()}`);
   const angle = model.options.rotation;
-  console.log(['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far'] : []), 'leak'].map((h) => h.padStart(7)).join(' '));
+  console.log(
+    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far'] : []), 'leak'].map((h) => h.padStart(7)).join(' '),
+  );
   for (const r of rows) {
-    const cells = [r.digit, String(r.n), ...(angle ? [r.absR.toFixed(3), r.slope.toFixed(3), `${r.resid.toFixed(1)}°`, r.far.toFixed(3)] : []), r.leak.toFixed(3)];
+    const cells = [
+      r.digit,
+      String(r.n),
+      ...(angle ? [r.absR.toFixed(3), r.slope.toFixed(3), `${r.resid.toFixed(1)}°`, r.far.toFixed(3)] : []),
+      r.leak.toFixed(3),
+    ];
     console.log(cells.map((c) => c.padStart(7)).join(' '));
   }
   model.dispose();

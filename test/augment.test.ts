@@ -53,14 +53,23 @@ describe('transformFloatImage', () => {
   });
 
   it('rejects unknown resamplings and non-finite angles', () => {
-    expect(() => transformFloatImage(img, H, W, { interpolation: 'bicubic' as 'nearest' })).toThrow(/unknown interpolation 'bicubic'; known: bilinear, nearest/);
+    expect(() => transformFloatImage(img, H, W, { interpolation: 'bicubic' as 'nearest' })).toThrow(
+      /unknown interpolation 'bicubic'; known: bilinear, nearest/,
+    );
     expect(() => transformFloatImage(img, H, W, { degrees: Number.NaN })).toThrow(/finite/);
   });
 });
 
 describe('augmentImages', () => {
   const pixels = Uint8Array.from({ length: 10 * H * W }, (_, k) => (k * 37) % 256);
-  const ds = new InMemoryDataset({ name: 'toy', pixels, rows: H, cols: W, channels: 1, labels: Uint8Array.from({ length: 10 }, (_, i) => i % 3) });
+  const ds = new InMemoryDataset({
+    name: 'toy',
+    pixels,
+    rows: H,
+    cols: W,
+    channels: 1,
+    labels: Uint8Array.from({ length: 10 }, (_, i) => i % 3),
+  });
 
   it('keeps every factor, is deterministic under the seed, and a subset equals the same rows of the whole', () => {
     const all = augmentImages(ds, { ...ROTATED_MIRRORED, seed: 5 });
@@ -76,7 +85,11 @@ describe('augmentImages', () => {
     // Each image is its source under its recorded factors.
     for (let i = 0; i < 10; i++) {
       const src = Float32Array.from(pixels.subarray(i * H * W, (i + 1) * H * W), (v) => v / 255);
-      const want = transformFloatImage(src, H, W, { degrees: (all.angles[i]! * 180) / Math.PI, mirror: all.mirrored[i] === 1, interpolation: 'bilinear' });
+      const want = transformFloatImage(src, H, W, {
+        degrees: (all.angles[i]! * 180) / Math.PI,
+        mirror: all.mirrored[i] === 1,
+        interpolation: 'bilinear',
+      });
       for (let k = 0; k < H * W; k++) expect(all.data[i * H * W + k]).toBeCloseTo(want[k]!, 5);
     }
   });
@@ -86,7 +99,10 @@ describe('augmentImages', () => {
     expect(degrees.every((d) => Number.isInteger(d) && d >= -60 && d <= 60)).toBe(true);
     expect(Math.min(...degrees)).toBe(-60);
     expect(Math.max(...degrees)).toBe(60);
-    const mirrors = Array.from({ length: 2000 }, (_, i) => augmentFactors({ ...ROTATED_MIRRORED, seed: 1 }, i).mirror).filter(Boolean).length;
+    const mirrors = Array.from(
+      { length: 2000 },
+      (_, i) => augmentFactors({ ...ROTATED_MIRRORED, seed: 1 }, i).mirror,
+    ).filter(Boolean).length;
     expect(mirrors).toBeGreaterThan(900);
     expect(mirrors).toBeLessThan(1100);
     const shifts = Array.from({ length: 500 }, (_, i) => augmentFactors({ seed: 2, shift: 3 }, i).shift).flat();

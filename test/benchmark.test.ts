@@ -60,7 +60,10 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
   });
 
   it('SOAP inner, outer, centroid and mean+std (small and paper parameters) change by float rounding only', async () => {
-    for (const e of [...soapExtractors('small', SOAP_SETTINGS.small), ...soapExtractors('paper', SOAP_SETTINGS.paper, ['outer', 'centroid'])]) {
+    for (const e of [
+      ...soapExtractors('small', SOAP_SETTINGS.small),
+      ...soapExtractors('paper', SOAP_SETTINGS.paper, ['outer', 'centroid']),
+    ]) {
       const r = await d4Error(e, 4);
       expect(r.max, e.name).toBeLessThan(1e-6);
       // ... and not under 30° turns (bilinear resampling changes the point cloud), so the test can fail.
@@ -100,7 +103,12 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
   }, 240_000);
 
   it('CODAE invariant latents change by float rounding only under the quarter turns, but not under mirrors (so not flagged exact)', async () => {
-    const [e] = codaeExtractors(4, { epochs: 1, images: 8 }, 1, undefined, { widths: [2, 4, 4], hidden: 8, decoderWidth: 8, pixelSubsample: 64 });
+    const [e] = codaeExtractors(4, { epochs: 1, images: 8 }, 1, undefined, {
+      widths: [2, 4, 4],
+      hidden: 8,
+      decoderWidth: 8,
+      pixelSubsample: 64,
+    });
     try {
       await e!.fit({ train: images(8), validation: images(4) }, ctx);
       expect(e!.trainingCoreSeconds).toBeGreaterThan(0);
@@ -109,7 +117,11 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
       expect([z.rows, z.cols]).toEqual([3, 4]);
       const relErr = async (t: (typeof D4_TRANSFORMS)[number]): Promise<number> => {
         const data = new Float32Array(x.data.length);
-        for (let i = 0; i < x.count; i++) data.set(transformFloatImage(x.data.subarray(i * 784, (i + 1) * 784), 28, 28, { ...t, interpolation: 'nearest' }), i * 784);
+        for (let i = 0; i < x.count; i++)
+          data.set(
+            transformFloatImage(x.data.subarray(i * 784, (i + 1) * 784), 28, 28, { ...t, interpolation: 'nearest' }),
+            i * 784,
+          );
         const zt = await e!.encode({ data, count: x.count, height: 28, width: 28 }, ctx);
         let worst = 0;
         for (let i = 0; i < x.count; i++) {
@@ -123,8 +135,10 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
         }
         return worst;
       };
-      for (const t of D4_TRANSFORMS.filter((g) => !g.mirror)) expect(await relErr(t), JSON.stringify(t)).toBeLessThan(1e-5);
-      for (const t of D4_TRANSFORMS.filter((g) => g.mirror)) expect(await relErr(t), JSON.stringify(t)).toBeGreaterThan(1e-3);
+      for (const t of D4_TRANSFORMS.filter((g) => !g.mirror))
+        expect(await relErr(t), JSON.stringify(t)).toBeLessThan(1e-5);
+      for (const t of D4_TRANSFORMS.filter((g) => g.mirror))
+        expect(await relErr(t), JSON.stringify(t)).toBeGreaterThan(1e-3);
       expect(e!.exactD4Invariant).toBe(false);
       expect(e!.labels).toBe('none');
     } finally {
@@ -145,7 +159,9 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
     }
     const conditioned = new Rvae({ rotation: true, classes: 10, decoderWidth: 8, encoderWidth: 8 });
     try {
-      await expect(conditioned.encode({ data: new Float32Array(784), count: 1, height: 28, width: 28 })).rejects.toThrow(/needs labels/);
+      await expect(
+        conditioned.encode({ data: new Float32Array(784), count: 1, height: 28, width: 28 }),
+      ).rejects.toThrow(/needs labels/);
     } finally {
       conditioned.dispose();
     }
@@ -154,7 +170,14 @@ describe('exactly invariant extractors under the 90° turns and mirrors', () => 
 
 describe('data protocol', () => {
   it('splits are disjoint source ranges; budgets are nested, seeded and differ between seeds', () => {
-    const d = benchmarkData({ dataset: 'mnist', interpolation: 'nearest', trainImages: 30, validationImages: 10, testImages: 5, seed: 4 });
+    const d = benchmarkData({
+      dataset: 'mnist',
+      interpolation: 'nearest',
+      trainImages: 30,
+      validationImages: 10,
+      testImages: 5,
+      seed: 4,
+    });
     expect(Array.from(d.train.source)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(Array.from(d.validation.source)).toEqual(Array.from({ length: 10 }, (_, i) => 59990 + i));
     expect(d.test.count).toBe(5);
@@ -168,14 +191,30 @@ describe('data protocol', () => {
   });
 
   it('Markdown tables right-align numeric columns only', () => {
-    const md = markdownTable({ columns: ['name', 'acc'], rows: [['a', '91.2 ± 0.4'], ['b', '–']] });
+    const md = markdownTable({
+      columns: ['name', 'acc'],
+      rows: [
+        ['a', '91.2 ± 0.4'],
+        ['b', '–'],
+      ],
+    });
     expect(md.split('\n')[1]).toBe('| --- | ---: |');
   });
 });
 
 describe('soapix benchmark invariance --tiny', () => {
   beforeAll(buildIfStale, 120_000);
-  const args = (out: string, ...more: string[]): string[] => ['benchmark', 'invariance', '--tiny', '--quiet', '--threads', '1', '--out', out, ...more];
+  const args = (out: string, ...more: string[]): string[] => [
+    'benchmark',
+    'invariance',
+    '--tiny',
+    '--quiet',
+    '--threads',
+    '1',
+    '--out',
+    out,
+    ...more,
+  ];
 
   it('runs every member end to end and writes results.json, leaderboard.md, the figures and report.html', async () => {
     const out = path.join(work, 'tiny');
@@ -186,7 +225,23 @@ describe('soapix benchmark invariance --tiny', () => {
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     const names = res.leaderboard.map((x: { name: string }) => x.name).sort();
     expect(names).toEqual(
-      ['codae', 'convae', 'crvae', 'eqae-attention-d4', 'eqae-gram-d12', 'eqae-gram-d4', 'eqae-mean-d12', 'eqae-mean-d4', 'pixels', 'pixels-pca8', 'rvae', 'soap-centroid-small', 'soap-inner-small', 'soap-meanstd-small', 'soap-outer-small'].sort(),
+      [
+        'codae',
+        'convae',
+        'crvae',
+        'eqae-attention-d4',
+        'eqae-gram-d12',
+        'eqae-gram-d4',
+        'eqae-mean-d12',
+        'eqae-mean-d4',
+        'pixels',
+        'pixels-pca8',
+        'rvae',
+        'soap-centroid-small',
+        'soap-inner-small',
+        'soap-meanstd-small',
+        'soap-outer-small',
+      ].sort(),
     );
     for (const row of res.leaderboard) {
       // 3 probes x 1 budget x 2 seeds; accuracies are fractions.
@@ -200,11 +255,21 @@ describe('soapix benchmark invariance --tiny', () => {
       else expect(row.invariance.d4.max, row.name).toBeGreaterThan(1e-3);
     }
     expect(res.leaderboard.find((x: { name: string }) => x.name === 'crvae').labels).toBe('train');
-    expect(res.reference.summary.map((c: { condition: string }) => c.condition).sort()).toEqual(['augmented', 'upright']);
+    expect(res.reference.summary.map((c: { condition: string }) => c.condition).sort()).toEqual([
+      'augmented',
+      'upright',
+    ]);
     expect(res.reference.records.length).toBe(4);
     expect(res.leaderboard.find((x: { name: string }) => x.name === 'codae').family).toBe('codae');
     expect(res.gaps).toEqual(['not run in this folder: soap-paper.']);
-    for (const f of ['accuracy_vs_labels.png', 'accuracy_vs_invariance.png', 'accuracy_vs_cost.png', 'report.html', 'leaderboard.md']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    for (const f of [
+      'accuracy_vs_labels.png',
+      'accuracy_vs_invariance.png',
+      'accuracy_vs_cost.png',
+      'report.html',
+      'leaderboard.md',
+    ])
+      expect(existsSync(path.join(out, f)), f).toBe(true);
     const md = readFileSync(path.join(out, 'leaderboard.md'), 'utf8');
     expect(md).toMatch(/^Command: `.*benchmark invariance --tiny/);
     expect(md).toMatch(/Scale "tiny"/);
@@ -215,9 +280,28 @@ describe('soapix benchmark invariance --tiny', () => {
     const content = (dir: string): unknown => {
       const r = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
       // Times and rates depend on the machine and the moment, not on the computation.
-      const drop = new Set(['coreSeconds', 'seconds', 'encodeImagesPerCoreSecond', 'encodeTiming', 'trainingCoreSeconds', 'finishedAt', 'command', 'totalCoreSeconds', 'workers', 'figures']);
+      const drop = new Set([
+        'coreSeconds',
+        'seconds',
+        'encodeImagesPerCoreSecond',
+        'encodeTiming',
+        'trainingCoreSeconds',
+        'finishedAt',
+        'command',
+        'totalCoreSeconds',
+        'workers',
+        'figures',
+      ]);
       const strip = (v: unknown): unknown =>
-        Array.isArray(v) ? v.map(strip) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).filter(([k]) => !drop.has(k)).map(([k, x]) => [k, strip(x)])) : v;
+        Array.isArray(v)
+          ? v.map(strip)
+          : typeof v === 'object' && v !== null
+            ? Object.fromEntries(
+                Object.entries(v)
+                  .filter(([k]) => !drop.has(k))
+                  .map(([k, x]) => [k, strip(x)]),
+              )
+            : v;
       return strip(r);
     };
     const one = path.join(work, 'one');
@@ -239,10 +323,26 @@ describe('soapix benchmark invariance --tiny', () => {
   }, 600_000);
 
   it('refuses bad flags with a clear message', async () => {
-    const r = await runCli(['benchmark', 'invariance', '--tiny', '--out', path.join(work, 'bad'), '--members', 'pixels,nope']);
+    const r = await runCli([
+      'benchmark',
+      'invariance',
+      '--tiny',
+      '--out',
+      path.join(work, 'bad'),
+      '--members',
+      'pixels,nope',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--members must be a comma-separated subset of pixels,soap-paper/);
-    const e = await runCli(['benchmark', 'invariance', '--tiny', '--out', path.join(work, 'bad2'), '--epochs', 'convae=0']);
+    const e = await runCli([
+      'benchmark',
+      'invariance',
+      '--tiny',
+      '--out',
+      path.join(work, 'bad2'),
+      '--epochs',
+      'convae=0',
+    ]);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/--epochs takes a positive integer/);
     const b = await runCli(['benchmark', 'invariance', '--tiny', '--out', path.join(work, 'bad3'), '--budgets', '500']);

@@ -33,7 +33,22 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** MNIST, first 40 training images, small SOAP parameters (5 / 4 / 3 / 1: 40 features). */
-const SMALL = ['--dataset', 'mnist', '--split', 'train', '--limit', '40', '--r-cut', '5', '--n-max', '4', '--l-max', '3', '--sigma', '1'];
+const SMALL = [
+  '--dataset',
+  'mnist',
+  '--split',
+  'train',
+  '--limit',
+  '40',
+  '--r-cut',
+  '5',
+  '--n-max',
+  '4',
+  '--l-max',
+  '3',
+  '--sigma',
+  '1',
+];
 const ARRAYS = ['features', 'labels', 'centers'] as const;
 
 type RunResult = CliResult;
@@ -83,18 +98,58 @@ describe('soapix CLI: help and option parsing', () => {
     expect(top.stdout).toMatch(/merge \[options\] \[dir\]/);
     const h = (await ok(['featurize', '--help'])).stdout.replace(/\s+/g, ' ');
     for (const flag of [
-      '--dataset', '--split', '--images', '--labels', '--dir', '--mode', '--resize', '--r-cut', '--n-max', '--l-max', '--sigma',
-      '--rbf', '--z-scale', '--z-rounding', '--threshold', '--noise', '--noise-seed', '--sample', '--seed', '--limit', '--shard',
-      '--batch-size', '--threads', '--dtype', '--fit-scaler', '--force', '--out', '--progress', '--progress-interval', '--quiet',
+      '--dataset',
+      '--split',
+      '--images',
+      '--labels',
+      '--dir',
+      '--mode',
+      '--resize',
+      '--r-cut',
+      '--n-max',
+      '--l-max',
+      '--sigma',
+      '--rbf',
+      '--z-scale',
+      '--z-rounding',
+      '--threshold',
+      '--noise',
+      '--noise-seed',
+      '--sample',
+      '--seed',
+      '--limit',
+      '--shard',
+      '--batch-size',
+      '--threads',
+      '--dtype',
+      '--fit-scaler',
+      '--force',
+      '--out',
+      '--progress',
+      '--progress-interval',
+      '--quiet',
     ]) {
       expect(h).toContain(flag + ' ');
     }
-    for (const d of ['(default: 63)', '(default: 7)', '(default: 10)', '(default: 3)', 'default: "gto"', '(default: 0.1)', 'default: "floor"',
-      '(default: "auto")', '(default: 0)', 'default: "float64"', 'default: "train"', '(default: every point is a centre)']) {
+    for (const d of [
+      '(default: 63)',
+      '(default: 7)',
+      '(default: 10)',
+      '(default: 3)',
+      'default: "gto"',
+      '(default: 0.1)',
+      'default: "floor"',
+      '(default: "auto")',
+      '(default: 0)',
+      'default: "float64"',
+      'default: "train"',
+      '(default: every point is a centre)',
+    ]) {
       expect(h).toContain(d);
     }
     const m = (await ok(['merge', '--help'])).stdout;
-    for (const flag of ['--out', '--shards', '--fit-scaler', '--force', '--remove-shards', '--quiet']) expect(m).toContain(flag);
+    for (const flag of ['--out', '--shards', '--fit-scaler', '--force', '--remove-shards', '--quiet'])
+      expect(m).toContain(flag);
   });
 
   it.each([
@@ -114,8 +169,12 @@ describe('soapix CLI: help and option parsing', () => {
   });
 
   it('requires --dataset and --out, and names bad combinations', async () => {
-    expect((await soapix(['featurize', '--out', dirOf('never')])).stderr).toMatch(/required option '--dataset <name>' not specified/);
-    expect((await soapix(['featurize', '--dataset', 'mnist'])).stderr).toMatch(/required option '--out <dir>' not specified/);
+    expect((await soapix(['featurize', '--out', dirOf('never')])).stderr).toMatch(
+      /required option '--dataset <name>' not specified/,
+    );
+    expect((await soapix(['featurize', '--dataset', 'mnist'])).stderr).toMatch(
+      /required option '--out <dir>' not specified/,
+    );
     const idx = await soapix(['featurize', '--dataset', 'idx', '--out', dirOf('never')]);
     expect(idx.code).toBe(2);
     expect(idx.stderr).toContain('--dataset idx needs --images PATH');
@@ -146,12 +205,29 @@ describe('soapix featurize + merge: output files', () => {
   it('writes features.npy, labels.npy, centers.npy and meta.json, and no .partial file', () => {
     expect(readdirSync(full).sort()).toEqual(['centers.npy', 'features.npy', 'labels.npy', 'meta.json']);
     expect(readdirSync(sharded).sort()).toEqual(
-      ARRAYS.flatMap((k) => [shardName(k, 1, 2), shardName(k, 2, 2)]).concat([shardName('meta', 1, 2, 'json'), shardName('meta', 2, 2, 'json')]).sort(),
+      ARRAYS.flatMap((k) => [shardName(k, 1, 2), shardName(k, 2, 2)])
+        .concat([shardName('meta', 1, 2, 'json'), shardName('meta', 2, 2, 'json')])
+        .sort(),
     );
     const meta = JSON.parse(readFileSync(path.join(full, 'meta.json'), 'utf8'));
     expect(meta.soapixVersion).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
-    expect(meta.config.soap).toMatchObject({ rCut: 5, nMax: 4, lMax: 3, sigma: 1, rbf: 'gto', species: ['H'], featureCount: 40 });
-    expect(meta.config.dataset).toMatchObject({ kind: 'mnist', name: 'mnist/train', split: 'train', length: 40, sourceLength: 60000, limit: 40 });
+    expect(meta.config.soap).toMatchObject({
+      rCut: 5,
+      nMax: 4,
+      lMax: 3,
+      sigma: 1,
+      rbf: 'gto',
+      species: ['H'],
+      featureCount: 40,
+    });
+    expect(meta.config.dataset).toMatchObject({
+      kind: 'mnist',
+      name: 'mnist/train',
+      split: 'train',
+      length: 40,
+      sourceLength: 60000,
+      limit: 40,
+    });
     expect(meta.config.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(meta.config.image).toEqual({ zScale: 0.1, zRounding: 'floor', threshold: 10, noise: null });
     expect(meta.config.centers).toEqual({ mode: 'all' });
@@ -174,7 +250,10 @@ describe('soapix featurize + merge: output files', () => {
     const fullMeta = JSON.parse(readFileSync(path.join(full, 'meta.json'), 'utf8'));
     expect(meta.config).toEqual(fullMeta.config);
     expect(meta.rows).toBe(fullMeta.rows);
-    expect(meta.mergedFrom.map((m: { imageStart: number; imageEnd: number }) => [m.imageStart, m.imageEnd])).toEqual([[0, 20], [20, 40]]);
+    expect(meta.mergedFrom.map((m: { imageStart: number; imageEnd: number }) => [m.imageStart, m.imageEnd])).toEqual([
+      [0, 20],
+      [20, 40],
+    ]);
     // A second merge has nothing to do.
     expect((await ok(['merge', '--out', sharded])).stdout).toContain('already done');
   });
@@ -206,7 +285,10 @@ describe('soapix featurize + merge: output files', () => {
     await ok(['merge', three, '-q']);
     for (const k of ARRAYS) expect(bytes(three, `${k}.npy`).equals(bytes(one, `${k}.npy`)), k).toBe(true);
     expect(bytes(one, 'features.npy').equals(bytes(full, 'features.npy'))).toBe(false);
-    expect(JSON.parse(readFileSync(path.join(one, 'meta.json'), 'utf8')).config.image.noise).toEqual({ sigma: 0.5, seed: 7 });
+    expect(JSON.parse(readFileSync(path.join(one, 'meta.json'), 'utf8')).config.image.noise).toEqual({
+      sigma: 0.5,
+      seed: 7,
+    });
   });
 
   it('numpy reads the files: shapes, dtypes, and the float sum JS computes', async () => {
@@ -216,8 +298,15 @@ d = sys.argv[1]
 f = np.load(d + '/features.npy'); l = np.load(d + '/labels.npy'); c = np.load(d + '/centers.npy')
 print(json.dumps({'f': [f.dtype.str, list(f.shape), float(f.sum(dtype=np.float64))], 'l': [l.dtype.str, list(l.shape), int(l.sum())],
                   'c': [c.dtype.str, list(c.shape), int(c[:, 0].sum()), int(c[:, 1].sum())]}))`;
-    for (const [d, dtype] of [[full, '<f8'], [sampled, '<f8']] as const) {
-      const py = JSON.parse(python(script, d)) as { f: [string, number[], number]; l: [string, number[], number]; c: [string, number[], number, number] };
+    for (const [d, dtype] of [
+      [full, '<f8'],
+      [sampled, '<f8'],
+    ] as const) {
+      const py = JSON.parse(python(script, d)) as {
+        f: [string, number[], number];
+        l: [string, number[], number];
+        c: [string, number[], number, number];
+      };
       const meta = JSON.parse(readFileSync(path.join(d, 'meta.json'), 'utf8'));
       const f = await readNpy(path.join(d, 'features.npy'));
       const l = await readNpy(path.join(d, 'labels.npy'));
@@ -297,9 +386,13 @@ describe('soapix featurize: resuming', () => {
     expect(statSync(path.join(d, shardName('features', 1, 2))).mtimeMs).toBe(before);
     // Shard 2 is computed, and then skipped too.
     expect((await ok(['featurize', ...SMALL, '--shard', '2/2', '--out', d])).stdout).not.toContain('skipping');
-    expect((await ok(['featurize', ...SMALL, '--shard', '2/2', '--out', d])).stdout).toContain('shard 2/2 already done, skipping');
+    expect((await ok(['featurize', ...SMALL, '--shard', '2/2', '--out', d])).stdout).toContain(
+      'shard 2/2 already done, skipping',
+    );
     // --force recomputes.
-    expect((await ok(['featurize', ...SMALL, '--shard', '2/2', '--force', '--out', d])).stdout).toContain('shard 2/2 done');
+    expect((await ok(['featurize', ...SMALL, '--shard', '2/2', '--force', '--out', d])).stdout).toContain(
+      'shard 2/2 done',
+    );
   });
 
   it('stale .partial files are not taken for done; they are replaced', async () => {
@@ -342,7 +435,9 @@ describe('soapix featurize: resuming', () => {
     expect(m1.stderr).toMatch(/1 of 2 shards in .* are not done: 2\/2 \(meta\.shard-2-of-2\.json does not exist\)/);
     const other = await soapix(['featurize', ...SMALL, '--sigma', '1.5', '--shard', '2/2', '--out', d]);
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/was made with other parameters \(soap\.sigma: 1 vs 1\.5; soap\.neighbourCutoff: .*\); the shards of one --out folder must share/);
+    expect(other.stderr).toMatch(
+      /was made with other parameters \(soap\.sigma: 1 vs 1\.5; soap\.neighbourCutoff: .*\); the shards of one --out folder must share/,
+    );
     const again = await soapix(['featurize', ...SMALL, '--sigma', '1.5', '--shard', '1/2', '--out', d]);
     expect(again.stderr).toMatch(/holds a finished run with other parameters .* pass --force/);
     await ok(['featurize', ...SMALL, '--sigma', '1.5', '--shard', '2/2', '--force', '--out', d, '-q']);
@@ -360,7 +455,17 @@ describe('soapix featurize: bad input and output', () => {
     const bad = dirOf('trunc-images');
     writeFileSync(bad, readFileSync(path.join(mnistDir, 't10k-images-idx3-ubyte')).subarray(0, 5000));
     const out = dirOf('trunc-out');
-    const r = await soapix(['featurize', '--dataset', 'idx', '--images', bad, '--labels', path.join(mnistDir, 't10k-labels-idx1-ubyte'), '--out', out]);
+    const r = await soapix([
+      'featurize',
+      '--dataset',
+      'idx',
+      '--images',
+      bad,
+      '--labels',
+      path.join(mnistDir, 't10k-labels-idx1-ubyte'),
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^soapix featurize: error: .*trunc-images.*truncated data: dims \[10000, 28, 28\]/m);
     expect(existsSync(out)).toBe(false);
@@ -372,19 +477,46 @@ describe('soapix featurize: bad input and output', () => {
   it('images of mixed sizes in a folder: a clear error naming the files and --resize', async () => {
     const d = dirOf('mixed-sizes');
     mkdirSync(path.join(d, 'a'), { recursive: true });
-    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } }).png().toFile(path.join(d, 'a', '1.png'));
-    await sharp({ create: { width: 9, height: 8, channels: 3, background: '#ffffff' } }).png().toFile(path.join(d, 'a', '2.png'));
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } })
+      .png()
+      .toFile(path.join(d, 'a', '1.png'));
+    await sharp({ create: { width: 9, height: 8, channels: 3, background: '#ffffff' } })
+      .png()
+      .toFile(path.join(d, 'a', '2.png'));
     const out = dirOf('mixed-sizes-out');
-    const args = ['featurize', '--dataset', 'folder', '--dir', d, '--r-cut', '5', '--n-max', '4', '--l-max', '3', '--sigma', '1'];
+    const args = [
+      'featurize',
+      '--dataset',
+      'folder',
+      '--dir',
+      d,
+      '--r-cut',
+      '5',
+      '--n-max',
+      '4',
+      '--l-max',
+      '3',
+      '--sigma',
+      '1',
+    ];
     const r = await soapix([...args, '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/images of different sizes: .*1\.png is 8 x 8 \(rows x cols\) but .*2\.png is 8 x 9; pass --resize ROWSxCOLS/);
+    expect(r.stderr).toMatch(
+      /images of different sizes: .*1\.png is 8 x 8 \(rows x cols\) but .*2\.png is 8 x 9; pass --resize ROWSxCOLS/,
+    );
     expect(existsSync(out)).toBe(false);
     // With --resize it works (and RGB makes three species).
     await ok([...args, '--resize', '8x8', '--mode', 'rgb', '--out', out, '-q']);
     const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8'));
     expect(meta.config.soap.species).toEqual(['H', 'He', 'Li']);
-    expect(meta.config.dataset).toMatchObject({ kind: 'folder', channels: 3, rows: 8, cols: 8, resize: [8, 8], length: 2 });
+    expect(meta.config.dataset).toMatchObject({
+      kind: 'folder',
+      channels: 3,
+      rows: 8,
+      cols: 8,
+      resize: [8, 8],
+      length: 2,
+    });
     expect(meta.rows).toBe(2 * 8 * 8 * 3);
   });
 
@@ -404,13 +536,31 @@ describe('soapix featurize: bad input and output', () => {
     lh.writeUInt32BE(0x00000801, 0);
     lh.writeUInt32BE(3, 4);
     writeFileSync(labels, Buffer.concat([lh, Buffer.from([7, 8, 9])]));
-    const base = ['featurize', '--dataset', 'idx', '--images', images, '--labels', labels, '--r-cut', '5', '--n-max', '4', '--l-max', '3', '--sigma', '1'];
+    const base = [
+      'featurize',
+      '--dataset',
+      'idx',
+      '--images',
+      images,
+      '--labels',
+      labels,
+      '--r-cut',
+      '5',
+      '--n-max',
+      '4',
+      '--l-max',
+      '3',
+      '--sigma',
+      '1',
+    ];
     const a = dirOf('empty-all');
     await ok([...base, '--out', a, '-q']);
     const ma = JSON.parse(readFileSync(path.join(a, 'meta.json'), 'utf8'));
     expect(ma.rows).toBe(9);
     expect(ma.emptyImages).toEqual({ count: 1, indices: [1] });
-    expect(Array.from((await readNpy(path.join(a, 'labels.npy'))).data as Int32Array)).toEqual([7, 7, 7, 7, 7, 9, 9, 9, 9]);
+    expect(Array.from((await readNpy(path.join(a, 'labels.npy'))).data as Int32Array)).toEqual([
+      7, 7, 7, 7, 7, 9, 9, 9, 9,
+    ]);
     const s = dirOf('empty-sampled');
     await ok([...base, '--sample', '50', '--out', s, '-q']);
     const ms = JSON.parse(readFileSync(path.join(s, 'meta.json'), 'utf8'));
@@ -427,40 +577,64 @@ describe('soapix featurize: bad input and output', () => {
     writeFileSync(file, 'x');
     const r = await soapix(['featurize', ...SMALL, '--out', path.join(file, 'out')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`soapix featurize: error: cannot create the output folder ${path.join(file, 'out')}: a component of the path is not a directory (ENOTDIR)`);
+    expect(r.stderr).toContain(
+      `soapix featurize: error: cannot create the output folder ${path.join(file, 'out')}: a component of the path is not a directory (ENOTDIR)`,
+    );
   });
 
-  it.runIf(existsSync('/dev/full'))('a full disk (/dev/full): a clear error, non-zero exit, nothing left behind', async () => {
-    for (const target of ['features.npy', 'centers.npy', 'meta.json']) {
-      const d = dirOf(`full-disk-${target}`);
-      mkdirSync(d);
-      // The writer fills <name>.partial; make that name lead to /dev/full, which fails every write.
-      symlinkSync('/dev/full', path.join(d, target + '.partial'));
-      const r = await soapix(['featurize', ...SMALL, '--out', d]);
+  it.runIf(existsSync('/dev/full'))(
+    'a full disk (/dev/full): a clear error, non-zero exit, nothing left behind',
+    async () => {
+      for (const target of ['features.npy', 'centers.npy', 'meta.json']) {
+        const d = dirOf(`full-disk-${target}`);
+        mkdirSync(d);
+        // The writer fills <name>.partial; make that name lead to /dev/full, which fails every write.
+        symlinkSync('/dev/full', path.join(d, target + '.partial'));
+        const r = await soapix(['featurize', ...SMALL, '--out', d]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+          `soapix featurize: error: cannot write ${path.join(d, target)}: no space left on device (ENOSPC)`,
+        );
+        expect(readdirSync(d)).toEqual([]);
+      }
+      // merge too.
+      const d = dirOf('full-disk-merge');
+      await ok(['featurize', ...SMALL, '--shard', '1/1', '--out', d, '-q']);
+      symlinkSync('/dev/full', path.join(d, 'labels.npy.partial'));
+      const r = await soapix(['merge', d]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`soapix featurize: error: cannot write ${path.join(d, target)}: no space left on device (ENOSPC)`);
-      expect(readdirSync(d)).toEqual([]);
-    }
-    // merge too.
-    const d = dirOf('full-disk-merge');
-    await ok(['featurize', ...SMALL, '--shard', '1/1', '--out', d, '-q']);
-    symlinkSync('/dev/full', path.join(d, 'labels.npy.partial'));
-    const r = await soapix(['merge', d]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`soapix merge: error: cannot write ${path.join(d, 'labels.npy')}: no space left on device (ENOSPC)`);
-    expect(readdirSync(d).sort()).toEqual(ARRAYS.map((k) => shardName(k, 1, 1)).concat(shardName('meta', 1, 1, 'json')).sort());
-  });
+      expect(r.stderr).toContain(
+        `soapix merge: error: cannot write ${path.join(d, 'labels.npy')}: no space left on device (ENOSPC)`,
+      );
+      expect(readdirSync(d).sort()).toEqual(
+        ARRAYS.map((k) => shardName(k, 1, 1))
+          .concat(shardName('meta', 1, 1, 'json'))
+          .sort(),
+      );
+    },
+  );
 
   it('--fit-scaler refuses features larger than 2^28 values before computing, suggesting --sample', async () => {
     const r = await soapix(['featurize', ...SMALL, '--sample', '7000000', '--fit-scaler', '--out', dirOf('huge')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--fit-scaler: the features will hold 7000000 x 40 = 280000000 values, more than the 268435456 \(2\^28\).*--sample/);
+    expect(r.stderr).toMatch(
+      /--fit-scaler: the features will hold 7000000 x 40 = 280000000 values, more than the 268435456 \(2\^28\).*--sample/,
+    );
   });
 });
 
 describe('soapix featurize: progress and interrupts', () => {
   it('prints plain progress lines when stdout is not a terminal', async () => {
-    const r = await ok(['featurize', ...SMALL, '--batch-size', '8', '--progress-interval', '0', '--out', dirOf('progress')]);
+    const r = await ok([
+      'featurize',
+      ...SMALL,
+      '--batch-size',
+      '8',
+      '--progress-interval',
+      '0',
+      '--out',
+      dirOf('progress'),
+    ]);
     const lines = r.stdout.split('\n').filter((l) => /^featurize: \d+\/40 images/.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(5);
     expect(lines[0]).toMatch(/^featurize: 8\/40 images \(20\.0%\), \d+\.\d images\/s, ETA \S+$/);
@@ -473,10 +647,27 @@ describe('soapix featurize: progress and interrupts', () => {
   it('SIGINT stops the run: unfinished files removed, exit status 130', async () => {
     const d = dirOf('interrupted');
     // Paper parameters: slow enough to be interrupted in the middle.
-    const child = spawn(process.execPath, [cli, 'featurize', '--dataset', 'mnist', '--limit', '5000', '--batch-size', '16', '--progress-interval', '0', '--out', d], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'featurize',
+        '--dataset',
+        'mnist',
+        '--limit',
+        '5000',
+        '--batch-size',
+        '16',
+        '--progress-interval',
+        '0',
+        '--out',
+        d,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -514,7 +705,9 @@ describe('soapix predict --backend', () => {
     const img = Buffer.alloc(12 * 12);
     for (let r = 2; r < 10; r++) for (let c = 5; c < 7; c++) img[r * 12 + c] = 255;
     png = dirOf('predict-one.png');
-    await sharp(img, { raw: { width: 12, height: 12, channels: 1 } }).png().toFile(png);
+    await sharp(img, { raw: { width: 12, height: 12, channels: 1 } })
+      .png()
+      .toFile(png);
   }, 60_000);
 
   it('--backend cpu runs on cpu and prints the backend; the default (auto) prints the one it chose', async () => {
@@ -532,7 +725,9 @@ describe('soapix predict --backend', () => {
   it('--backend bogus is a usage error (exit 2) naming the choices; --help lists the flag', async () => {
     const r = await soapix(['predict', '--model', model, png, '--backend', 'bogus']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--backend <name>' argument 'bogus' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu/);
+    expect(r.stderr).toMatch(
+      /--backend <name>' argument 'bogus' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu/,
+    );
     const h = (await ok(['predict', '--help'])).stdout.replace(/\s+/g, ' ');
     expect(h).toContain('--backend <name>');
     expect(h).toContain('(choices: "auto", "tensorflow", "wasm", "cpu", default: "auto")');
@@ -545,7 +740,16 @@ describe('soapix predict --backend', () => {
     } catch {
       hasTfjsNode = false;
     }
-    const r = await soapix(['predict', '--model', model, png, '--out', dirOf('predict-tf.png'), '--backend', 'tensorflow']);
+    const r = await soapix([
+      'predict',
+      '--model',
+      model,
+      png,
+      '--out',
+      dirOf('predict-tf.png'),
+      '--backend',
+      'tensorflow',
+    ]);
     if (hasTfjsNode) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^backend tensorflow$/m);

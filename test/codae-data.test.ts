@@ -15,7 +15,14 @@ function axisError(a: number, b: number): number {
   return (Math.min(d, Math.PI - d) * 180) / Math.PI;
 }
 
-function render(shape: ReturnType<typeof ellipse>, x: number, y: number, angle: number, size = 48, supersample = 8): Float32Array {
+function render(
+  shape: ReturnType<typeof ellipse>,
+  x: number,
+  y: number,
+  angle: number,
+  size = 48,
+  supersample = 8,
+): Float32Array {
   return drawShape(new Float32Array(size * size), size, size, shape, { x, y, angle }, { supersample });
 }
 
@@ -76,11 +83,17 @@ describe('imageMoments', () => {
   });
 
   it('rejects bad input with a clear message', () => {
-    expect(() => imageMoments({ data: new Float32Array(10), height: 3, width: 3 })).toThrow(/expected height \* width = 3 \* 3/);
-    expect(() => imageMoments({ data: Float32Array.from([0, -1, 0, 0]), height: 2, width: 2 })).toThrow(/pixel \(row 0, column 1\) is -1; intensities must be finite and >= 0/);
+    expect(() => imageMoments({ data: new Float32Array(10), height: 3, width: 3 })).toThrow(
+      /expected height \* width = 3 \* 3/,
+    );
+    expect(() => imageMoments({ data: Float32Array.from([0, -1, 0, 0]), height: 2, width: 2 })).toThrow(
+      /pixel \(row 0, column 1\) is -1; intensities must be finite and >= 0/,
+    );
     expect(() => imageMoments({ data: Float32Array.from([0, NaN, 0, 0]), height: 2, width: 2 })).toThrow(/NaN/);
     expect(() => imageMoments({ data: new Float32Array(4), height: 0, width: 4 })).toThrow(/positive integers/);
-    expect(() => imageMoments({ data: [1, 2] as unknown as Float32Array, height: 1, width: 2 })).toThrow(/Float32Array/);
+    expect(() => imageMoments({ data: [1, 2] as unknown as Float32Array, height: 1, width: 2 })).toThrow(
+      /Float32Array/,
+    );
   });
 });
 
@@ -154,6 +167,8 @@ describe('dSprites-like generator', () => {
       expect(Math.abs(m.x - x)).toBeLessThan(0.5);
       expect(Math.abs(m.y - y)).toBeLessThan(0.5);
     }
-    expect(Array.from(dspritesImages({ count: 20, seed: 2, start: 100 }).factors)).toEqual(Array.from(set.factors.subarray(500, 600)));
+    expect(Array.from(dspritesImages({ count: 20, seed: 2, start: 100 }).factors)).toEqual(
+      Array.from(set.factors.subarray(500, 600)),
+    );
   });
 });

@@ -19,7 +19,12 @@ const TIMING = new Set(['seconds', 'trainSeconds', 'trainCpuSeconds', 'finishedA
 
 function content(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(content);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([k]) => !TIMING.has(k)).map(([k, x]) => [k, content(x)]));
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !TIMING.has(k))
+        .map(([k, x]) => [k, content(x)]),
+    );
   return v;
 }
 
@@ -52,7 +57,16 @@ describe('soapix experiment codae --tiny', () => {
     expect(dae.contentColumns).toHaveLength(2);
     expect(res.claims.length).toBeGreaterThanOrEqual(3);
     expect(res.aims.length).toBe(6);
-    for (const f of ['scores_with_pose.png', 'scores_without_pose.png', 'pose_estimates.png', 'aligned.png', 'report.html', 'figures/codae-seed1-traversal.png', 'figures/dae-seed2-series.png', 'arrays/codae-seed2-aligned.npy']) {
+    for (const f of [
+      'scores_with_pose.png',
+      'scores_without_pose.png',
+      'pose_estimates.png',
+      'aligned.png',
+      'report.html',
+      'figures/codae-seed1-traversal.png',
+      'figures/dae-seed2-series.png',
+      'arrays/codae-seed2-aligned.npy',
+    ]) {
       expect(existsSync(path.join(one, f)), f).toBe(true);
     }
     const html = readFileSync(path.join(one, 'report.html'), 'utf8');
@@ -79,12 +93,44 @@ describe('soapix experiment codae --tiny', () => {
 
   it('runs on the dSprites-like set and MNIST-RT', async () => {
     const ds = path.join(work, 'dsprites');
-    const r = await runCli(['experiment', 'codae', '--tiny', '--dataset', 'dsprites', '--seeds', '1', '--models', 'codae,beta-vae', '--out', ds, '-q'], 300_000);
+    const r = await runCli(
+      [
+        'experiment',
+        'codae',
+        '--tiny',
+        '--dataset',
+        'dsprites',
+        '--seeds',
+        '1',
+        '--models',
+        'codae,beta-vae',
+        '--out',
+        ds,
+        '-q',
+      ],
+      300_000,
+    );
     expect(r.code).toBe(0);
     expect(read(ds).data).toMatch(/dSprites-like: our procedural generator/);
     expect(read(ds).aims).toEqual([]);
     const mn = path.join(work, 'mnist');
-    const m = await runCli(['experiment', 'codae', '--tiny', '--dataset', 'mnist', '--seeds', '1', '--models', 'codae,spatial-vae', '--out', mn, '-q'], 300_000);
+    const m = await runCli(
+      [
+        'experiment',
+        'codae',
+        '--tiny',
+        '--dataset',
+        'mnist',
+        '--seeds',
+        '1',
+        '--models',
+        'codae,spatial-vae',
+        '--out',
+        mn,
+        '-q',
+      ],
+      300_000,
+    );
     expect(m.code).toBe(0);
     const res = read(mn);
     expect(res.data).toMatch(/MNIST-RT/);
@@ -92,10 +138,18 @@ describe('soapix experiment codae --tiny', () => {
   }, 620_000);
 
   it('rejects bad options with a usage message', async () => {
-    const r = await runCli(['experiment', 'codae', '--tiny', '--models', 'codae,vae', '--out', path.join(work, 'bad')], 60_000);
+    const r = await runCli(
+      ['experiment', 'codae', '--tiny', '--models', 'codae,vae', '--out', path.join(work, 'bad')],
+      60_000,
+    );
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--models must be a comma-separated subset of codae,codae-nomoment,spatial-vae,beta-vae,dae/);
-    const s = await runCli(['experiment', 'codae', '--tiny', '--seeds', '1,1', '--out', path.join(work, 'bad2')], 60_000);
+    expect(r.stderr).toMatch(
+      /--models must be a comma-separated subset of codae,codae-nomoment,spatial-vae,beta-vae,dae/,
+    );
+    const s = await runCli(
+      ['experiment', 'codae', '--tiny', '--seeds', '1,1', '--out', path.join(work, 'bad2')],
+      60_000,
+    );
     expect(s.code).not.toBe(0);
     expect(s.stderr).toMatch(/--seeds must be distinct/);
   }, 130_000);

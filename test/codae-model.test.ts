@@ -31,13 +31,25 @@ const small = { widths: [2, 4, 4], hidden: 8, decoderWidth: 8 };
 function turned(batch: { data: Float32Array; count: number; height: number; width: number }, degrees: number) {
   const P = batch.height * batch.width;
   const out = new Float32Array(batch.data.length);
-  for (let i = 0; i < batch.count; i++) transformFloatImage(batch.data.subarray(i * P, (i + 1) * P), batch.height, batch.width, { degrees }, out.subarray(i * P, (i + 1) * P));
+  for (let i = 0; i < batch.count; i++)
+    transformFloatImage(
+      batch.data.subarray(i * P, (i + 1) * P),
+      batch.height,
+      batch.width,
+      { degrees },
+      out.subarray(i * P, (i + 1) * P),
+    );
   return { ...batch, data: out };
 }
 
 function randomImages(count: number, side: number, seed: number) {
   const rng = new Rng(seed);
-  return { data: Float32Array.from({ length: count * side * side }, () => rng.nextFloat()), count, height: side, width: side };
+  return {
+    data: Float32Array.from({ length: count * side * side }, () => rng.nextFloat()),
+    count,
+    height: side,
+    width: side,
+  };
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -101,9 +113,21 @@ describe('CODAE exact symmetry under quarter turns', () => {
   }
 
   it('states the sizes where it is exact, and refuses the others', () => {
-    expect(codaeGeometry({ imageSize: 32, inputPool: 1, widths: [8, 16, 16] })).toMatchObject({ exact: true, mapSize: 8, cellPixels: 4 });
-    expect(codaeGeometry({ imageSize: 28, inputPool: 1, widths: [8, 16, 16] })).toMatchObject({ exact: true, mapSize: 7, cellPixels: 4 });
-    expect(codaeGeometry({ imageSize: 64, inputPool: 2, widths: [8, 16, 16] })).toMatchObject({ exact: true, mapSize: 8, cellPixels: 8 });
+    expect(codaeGeometry({ imageSize: 32, inputPool: 1, widths: [8, 16, 16] })).toMatchObject({
+      exact: true,
+      mapSize: 8,
+      cellPixels: 4,
+    });
+    expect(codaeGeometry({ imageSize: 28, inputPool: 1, widths: [8, 16, 16] })).toMatchObject({
+      exact: true,
+      mapSize: 7,
+      cellPixels: 4,
+    });
+    expect(codaeGeometry({ imageSize: 64, inputPool: 2, widths: [8, 16, 16] })).toMatchObject({
+      exact: true,
+      mapSize: 8,
+      cellPixels: 8,
+    });
     expect(codaeGeometry({ imageSize: 30, inputPool: 1, widths: [8, 16, 16] }).exact).toBe(false);
     expect(() => new Codae({ imageSize: 30 })).toThrow(/divisible by 4, got 30/);
     expect(() => new Codae({ imageSize: 33, inputPool: 2 })).toThrow(/inputPool 2 does not divide/);
@@ -128,16 +152,32 @@ describe('CODAE decoder poses', () => {
     const z = { data: Float32Array.from([0.3, -1.1, 2.0, 0.4]), rows: 2, cols: 2 };
     const c = (s - 1) / 2;
     const aligned = await m.decode(z);
-    const identity = await m.decode(z, { x: Float32Array.of(c, c), y: Float32Array.of(c, c), angle: Float32Array.of(0, 0) });
+    const identity = await m.decode(z, {
+      x: Float32Array.of(c, c),
+      y: Float32Array.of(c, c),
+      angle: Float32Array.of(0, 0),
+    });
     expect(maxAbsDiff(identity.data, aligned.data)).toBeLessThan(1e-6);
-    const quarter = await m.decode(z, { x: Float32Array.of(c, c), y: Float32Array.of(c, c), angle: Float32Array.of(Math.PI / 2, Math.PI / 2) });
+    const quarter = await m.decode(z, {
+      x: Float32Array.of(c, c),
+      y: Float32Array.of(c, c),
+      angle: Float32Array.of(Math.PI / 2, Math.PI / 2),
+    });
     expect(maxAbsDiff(quarter.data, turned(aligned, 90).data)).toBeLessThan(1e-5);
     // Moved 3 px right and 2 px up: pixel (r, col) shows aligned (r + 2, col - 3).
-    const moved = await m.decode(z, { x: Float32Array.of(c + 3, c + 3), y: Float32Array.of(c - 2, c - 2), angle: Float32Array.of(0, 0) });
+    const moved = await m.decode(z, {
+      x: Float32Array.of(c + 3, c + 3),
+      y: Float32Array.of(c - 2, c - 2),
+      angle: Float32Array.of(0, 0),
+    });
     let worst = 0;
     for (let i = 0; i < 2; i++) {
       for (let r = 0; r < s - 2; r++) {
-        for (let col = 3; col < s; col++) worst = Math.max(worst, Math.abs(moved.data[i * s * s + r * s + col] - aligned.data[i * s * s + (r + 2) * s + col - 3]));
+        for (let col = 3; col < s; col++)
+          worst = Math.max(
+            worst,
+            Math.abs(moved.data[i * s * s + r * s + col] - aligned.data[i * s * s + (r + 2) * s + col - 3]),
+          );
       }
     }
     expect(worst).toBeLessThan(1e-5);
@@ -173,9 +213,15 @@ describe('moment loss and β schedule', () => {
       hasMass: tf.tensor1d([1, 1]),
       hasAngle: tf.tensor1d([1, 1]),
     };
-    const vec = (a: number[]) => tf.tensor2d(a.flatMap((t) => [3 * Math.cos(t), 3 * Math.sin(t)]), [a.length, 2]);
+    const vec = (a: number[]) =>
+      tf.tensor2d(
+        a.flatMap((t) => [3 * Math.cos(t), 3 * Math.sin(t)]),
+        [a.length, 2],
+      );
     expect(momentLoss(targets.centroid, vec([0.6, -0.2]), targets).dataSync()[0]).toBeLessThan(1e-6);
-    expect(momentLoss(targets.centroid, vec([0.6 + Math.PI, -0.2 - Math.PI]), targets).dataSync()[0]).toBeLessThan(1e-6);
+    expect(momentLoss(targets.centroid, vec([0.6 + Math.PI, -0.2 - Math.PI]), targets).dataSync()[0]).toBeLessThan(
+      1e-6,
+    );
     const off = momentLoss(tf.tensor2d([0.1, -0.2, 0.3, 0.4], [2, 2]), vec([0.6 + 0.5, -0.2]), targets).dataSync()[0];
     expect(off).toBeCloseTo((0.5 * (1 - Math.cos(1)) + 0.25) / 2, 5);
     // Undefined orientation: only the centroid counts.
@@ -246,7 +292,12 @@ describe('CODAE training, folder and input checks', () => {
     await expect(m.encode(bad)).rejects.toThrow(/pixel 5 of image 0 is NaN/);
     await expect(m.fit(train, { epochs: 0 })).rejects.toThrow(/epochs/);
     await expect(m.decode({ data: new Float32Array(3), rows: 1, cols: 3 })).rejects.toThrow(/3 columns/);
-    await expect(m.decode({ data: new Float32Array(2), rows: 1, cols: 2 }, { x: new Float32Array(2), y: new Float32Array(1), angle: new Float32Array(1) })).rejects.toThrow(/pose.x has 2 values, expected 1/);
+    await expect(
+      m.decode(
+        { data: new Float32Array(2), rows: 1, cols: 2 },
+        { x: new Float32Array(2), y: new Float32Array(1), angle: new Float32Array(1) },
+      ),
+    ).rejects.toThrow(/pose.x has 2 values, expected 1/);
     m.dispose();
   });
 });

@@ -75,7 +75,10 @@ describe('image orientation', () => {
     expect(principalAxis(images, 1).degrees).toBeCloseTo(30, 0);
     expect(Math.abs(principalAxis(images, 2).degrees)).toBeCloseTo(90, 6);
     expect(principalAxis(images, 3).degrees).toBeCloseTo(-45, 0);
-    expect(principalAxis({ data: new Float32Array(9), count: 1, height: 3, width: 3 }, 0)).toEqual({ degrees: 0, elongation: 0 });
+    expect(principalAxis({ data: new Float32Array(9), count: 1, height: 3, width: 3 }, 0)).toEqual({
+      degrees: 0,
+      elongation: 0,
+    });
   });
 
   it('one common turn moves the mean axis and keeps the spread; random turns widen it', () => {
@@ -94,10 +97,14 @@ describe('image orientation', () => {
     expect(upright.spreadDegrees!).toBeGreaterThan(5);
     expect(upright.spreadDegrees!).toBeLessThan(15);
     expect(turned.spreadDegrees!).toBeCloseTo(upright.spreadDegrees!, 0);
-    expect(turned.meanDegrees! - upright.meanDegrees! + (upright.meanDegrees! > 0 && turned.meanDegrees! < 0 ? 180 : 0)).toBeCloseTo(25, 0);
+    expect(
+      turned.meanDegrees! - upright.meanDegrees! + (upright.meanDegrees! > 0 && turned.meanDegrees! < 0 ? 180 : 0),
+    ).toBeCloseTo(25, 0);
     expect(random.spreadDegrees!).toBeGreaterThan(2 * upright.spreadDegrees!);
     expect(orientationSpread({ data: new Float32Array(9), count: 1, height: 3, width: 3 }).spreadDegrees).toBeNull();
-    expect(() => orientationSpread({ data: new Float32Array(8), count: 1, height: 3, width: 3 })).toThrow(/9 values each|values for 1 images/);
+    expect(() => orientationSpread({ data: new Float32Array(8), count: 1, height: 3, width: 3 })).toThrow(
+      /9 values each|values for 1 images/,
+    );
   });
 });
 
@@ -122,7 +129,14 @@ describe('codeMetrics', () => {
         series.data[2 * (4 * g + j) + 1] = 5 * (g % 3);
       }
     }
-    const m = codeMetrics({ codes, labels, angles, encodedAngles: encoded, series: { codes: series, groupSize: 4 }, seed: 1 });
+    const m = codeMetrics({
+      codes,
+      labels,
+      angles,
+      encodedAngles: encoded,
+      series: { codes: series, groupSize: 4 },
+      seed: 1,
+    });
     expect(m.images).toBe(n);
     expect(m.angle!.absR).toBeGreaterThan(0.99);
     expect(m.angle!.slope).toBeCloseTo(-1, 1);
@@ -143,7 +157,9 @@ describe('codeMetrics', () => {
     const plain = codeMetrics({ codes, labels, angles, seed: 1 });
     expect(plain.angle).toBeNull();
     expect(plain.invariance).toBeNull();
-    expect(() => codeMetrics({ codes, labels: labels.subarray(1), angles, seed: 1 })).toThrow(/one Int32Array label per code/);
+    expect(() => codeMetrics({ codes, labels: labels.subarray(1), angles, seed: 1 })).toThrow(
+      /one Int32Array label per code/,
+    );
     expect(() => codeMetrics({ codes, labels, angles: angles.subarray(2), seed: 1 })).toThrow(/true angles for/);
   });
 });

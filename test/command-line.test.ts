@@ -4,7 +4,15 @@ import { recordedCommand } from '../lib/experiments/command-line';
 
 describe('recordedCommand', () => {
   it('writes the CLI as `soapix` and absolute paths relative to the working directory', () => {
-    const argv = ['/usr/bin/node', '/home/me/soapix/dist/cli.js', 'experiment', 'compression', '--out', '/home/me/runs/c1', '--data-dir=/home/me/data'];
+    const argv = [
+      '/usr/bin/node',
+      '/home/me/soapix/dist/cli.js',
+      'experiment',
+      'compression',
+      '--out',
+      '/home/me/runs/c1',
+      '--data-dir=/home/me/data',
+    ];
     expect(recordedCommand(argv, '/home/me')).toBe('soapix experiment compression --out runs/c1 --data-dir=data');
   });
   it('names a library caller script by its file name and quotes shell characters', () => {

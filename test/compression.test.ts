@@ -95,7 +95,10 @@ describe('Autoencoder', () => {
     const cols = 16;
     const x = lowRank(rows, cols, 2, 0.01, 4);
     const ae = Autoencoder.create({ inputDim: cols, codeDim: 2, kind: 'linear', learningRate: 1e-2, seed: 1 });
-    const hist = await ae.train({ x, rows, cols }, { epochs: 40, batchSize: 64, validation: 0.2, earlyStopping: { patience: 5 } });
+    const hist = await ae.train(
+      { x, rows, cols },
+      { epochs: 40, batchSize: 64, validation: 0.2, earlyStopping: { patience: 5 } },
+    );
     const mse = ae.reconstructionMse({ x, rows, cols });
     // Baseline: every value predicted by its column mean.
     const mean = new Float64Array(cols);
@@ -111,7 +114,6 @@ describe('Autoencoder', () => {
     ae.dispose();
   });
 });
-
 
 const run = (args: string[]) => runCli(args);
 
@@ -142,7 +144,14 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(r.stdout).toMatch(/baseline test accuracy/);
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
     expect(res.experiment).toBe('compression');
-    expect(res.points.map((p) => `${p.method}/${p.he}`)).toEqual(['pca/5', 'linear-ae/5', 'deep-ae-hm2/5', 'pca/20', 'linear-ae/20', 'deep-ae-hm2/20']);
+    expect(res.points.map((p) => `${p.method}/${p.he}`)).toEqual([
+      'pca/5',
+      'linear-ae/5',
+      'deep-ae-hm2/5',
+      'pca/20',
+      'linear-ae/20',
+      'deep-ae-hm2/20',
+    ]);
     for (const p of res.points) {
       expect(p.valMse).toBeGreaterThan(0);
       expect(p.accuracy).toBeGreaterThanOrEqual(0);
@@ -150,7 +159,8 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     // PCA's MSE falls with more components.
     expect(res.points[3].valMse).toBeLessThan(res.points[0].valMse);
     expect(res.claims.length).toBe(5);
-    for (const f of ['mse_vs_he.png', 'accuracy_vs_he.png', 'correlation_matrix.png', 'report.html']) expect(existsSync(path.join(out, f))).toBe(true);
+    for (const f of ['mse_vs_he.png', 'accuracy_vs_he.png', 'correlation_matrix.png', 'report.html'])
+      expect(existsSync(path.join(out, f))).toBe(true);
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/correlation_matrix\.png/);
   }, 60_000);
 
@@ -161,9 +171,11 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
       pcaCumulativeVariance: r.pcaCumulativeVariance,
       claims: r.claims,
     });
-    const read = (out: string) => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
+    const read = (out: string) =>
+      JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
     const a = path.join(dir, 'compression');
-    if (!existsSync(path.join(a, 'results.json'))) expect((await run(['experiment', 'compression', '--tiny', '--out', a, '-q'])).code).toBe(0);
+    if (!existsSync(path.join(a, 'results.json')))
+      expect((await run(['experiment', 'compression', '--tiny', '--out', a, '-q'])).code).toBe(0);
     const ref = strip(read(a));
     expect(readdirSync(path.join(a, 'units')).sort()).toEqual(['he-20.json', 'he-5.json']);
     expect(existsSync(path.join(a, 'correlation.json'))).toBe(true);
@@ -203,7 +215,16 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(existsSync(path.join(out, 'accuracy_vs_sigma.png'))).toBe(true);
     // Reusing the trained model gives the same numbers.
     const out2 = path.join(dir, 'noise2');
-    const r2 = await run(['experiment', 'noise', '--tiny', '--out', out2, '-q', '--model', path.join(out, 'classifier')]);
+    const r2 = await run([
+      'experiment',
+      'noise',
+      '--tiny',
+      '--out',
+      out2,
+      '-q',
+      '--model',
+      path.join(out, 'classifier'),
+    ]);
     expect(r2.code).toBe(0);
     const res2 = JSON.parse(readFileSync(path.join(out2, 'results.json'), 'utf8')) as NoiseResults;
     expect(res2.points.map((p) => p.accuracy)).toEqual(res.points.map((p) => p.accuracy));
@@ -237,7 +258,18 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(existsSync(path.join(out, 'accuracy_vs_sigma.png'))).toBe(true);
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/Protocol: retrain/);
     const out2 = path.join(dir, 'noise-retrain2');
-    const r2 = await run(['experiment', 'noise', '--protocol', 'retrain', '--tiny', '--seed', '3', '--out', out2, '-q']);
+    const r2 = await run([
+      'experiment',
+      'noise',
+      '--protocol',
+      'retrain',
+      '--tiny',
+      '--seed',
+      '3',
+      '--out',
+      out2,
+      '-q',
+    ]);
     expect(r2.code).toBe(0);
     expect(read(out2).points.map((p) => p.accuracy)).toEqual(res.points.map((p) => p.accuracy));
   }, 60_000);
@@ -245,8 +277,20 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
   it('noise rejects a bad --protocol and --model with retrain as usage errors', async () => {
     const bad = await run(['experiment', 'noise', '--protocol', 'bogus', '--tiny', '--out', path.join(dir, 'never')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--protocol <name>' argument 'bogus' is invalid\. Allowed choices are fixed-model, retrain/);
-    const both = await run(['experiment', 'noise', '--protocol', 'retrain', '--model', dir, '--tiny', '--out', path.join(dir, 'never')]);
+    expect(bad.stderr).toMatch(
+      /--protocol <name>' argument 'bogus' is invalid\. Allowed choices are fixed-model, retrain/,
+    );
+    const both = await run([
+      'experiment',
+      'noise',
+      '--protocol',
+      'retrain',
+      '--model',
+      dir,
+      '--tiny',
+      '--out',
+      path.join(dir, 'never'),
+    ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--model is for --protocol fixed-model/);
     expect(existsSync(path.join(dir, 'never'))).toBe(false);

@@ -52,7 +52,9 @@ async function collect(ds: Dataset, limit = Infinity): Promise<IndexedImage[]> {
 /** Writes a PNG of raw pixels. */
 async function writePng(file: string, rows: number, cols: number, channels: 1 | 3, pixels: number[]): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await sharp(Buffer.from(pixels), { raw: { width: cols, height: rows, channels } }).png().toFile(file);
+  await sharp(Buffer.from(pixels), { raw: { width: cols, height: rows, channels } })
+    .png()
+    .toFile(file);
 }
 
 describe('mnistDataset', () => {
@@ -74,7 +76,11 @@ describe('mnistDataset', () => {
     // Same points as the MNIST loader path.
     expect(imageToPoints(img).count).toBe(imageToPoints(train.get(0)).count);
     const first = await collect(train, 3);
-    expect(first.map((x) => [x.index, x.label])).toEqual([[0, 5], [1, 0], [2, 4]]);
+    expect(first.map((x) => [x.index, x.label])).toEqual([
+      [0, 5],
+      [1, 0],
+      [2, 4],
+    ]);
   });
 
   it('get outside 0..length-1 throws RangeError, a non-integer TypeError', () => {
@@ -107,7 +113,16 @@ describe('fashionMnistDataset', () => {
     expect(test.length).toBe(10000);
     expect(train.name).toBe('fashion-mnist/train');
     expect(train.classNames).toEqual([
-      'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
     ]);
     expect(test.classNames).toEqual(FASHION_MNIST_CLASS_NAMES);
     for (const ds of [train, test]) {
@@ -135,7 +150,9 @@ describe('fashionMnistDataset errors', () => {
   it('names the missing file in an existing folder', () => {
     const d = path.join(tmp, 'fm-empty');
     mkdirSync(d);
-    expect(() => fashionMnistDataset('test', { dir: d })).toThrow(/t10k-images-idx3-ubyte\.gz.*not found.*dataset-fashion-mnist/);
+    expect(() => fashionMnistDataset('test', { dir: d })).toThrow(
+      /t10k-images-idx3-ubyte\.gz.*not found.*dataset-fashion-mnist/,
+    );
   });
 });
 
@@ -186,7 +203,9 @@ describe('idxDataset', () => {
     const lp = path.join(tmp, 'c-labels.idx');
     writeIdx(ip, 'uint8', [n, rows, cols], pixels);
     writeIdx(lp, 'uint8', [n - 1], [1, 2, 3]);
-    expect(() => idxDataset(ip, { labelsPath: lp })).toThrow(/c-images\.idx holds 4 images but .*c-labels\.idx holds 3 labels/);
+    expect(() => idxDataset(ip, { labelsPath: lp })).toThrow(
+      /c-images\.idx holds 4 images but .*c-labels\.idx holds 3 labels/,
+    );
     const bad = path.join(tmp, 'c-int32-images.idx');
     writeIdx(bad, 'int32', [1, 1, 1], [5]);
     expect(() => idxDataset(bad)).toThrow(/c-int32-images\.idx: expected uint8 images .* found 3-D int32/);
@@ -222,16 +241,31 @@ describe('idxDataset', () => {
 describe('InMemoryDataset', () => {
   it('checks its shape and iterates in index order', async () => {
     expect(
-      () => new InMemoryDataset({ name: 'x', pixels: new Uint8Array(5), labels: [0, 1], rows: 1, cols: 2, channels: 1 }),
+      () =>
+        new InMemoryDataset({ name: 'x', pixels: new Uint8Array(5), labels: [0, 1], rows: 1, cols: 2, channels: 1 }),
     ).toThrow(/pixels has length 5, expected .* = 4/);
     const ds = new InMemoryDataset({
-      name: 'x', pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]), labels: [0, 1, 2], rows: 1, cols: 2, channels: 1,
+      name: 'x',
+      pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]),
+      labels: [0, 1, 2],
+      rows: 1,
+      cols: 2,
+      channels: 1,
     });
     const seen = await collect(ds);
     expect(seen.map((s) => [s.index, s.label, Array.from(s.pixels)])).toEqual([
-      [0, 0, [1, 2]], [1, 1, [3, 4]], [2, 2, [5, 6]],
+      [0, 0, [1, 2]],
+      [1, 1, [3, 4]],
+      [2, 2, [5, 6]],
     ]);
-    const empty = new InMemoryDataset({ name: 'e', pixels: new Uint8Array(0), labels: [], rows: 1, cols: 1, channels: 1 });
+    const empty = new InMemoryDataset({
+      name: 'e',
+      pixels: new Uint8Array(0),
+      labels: [],
+      rows: 1,
+      cols: 1,
+      channels: 1,
+    });
     expect(empty.length).toBe(0);
     expect(await collect(empty)).toEqual([]);
     expect(() => empty.get(0)).toThrow(/the data set is empty/);
@@ -255,7 +289,9 @@ describe('imageFolderDataset', () => {
     mkdirSync(path.join(root, '.hidden'));
     await writePng(path.join(root, '.hidden', 'h.png'), rows, cols, 1, gray(6));
     const jpg = path.join(root, 'dog', 'c.JPG');
-    await sharp(Buffer.from(rgb(7)), { raw: { width: cols, height: rows, channels: 3 } }).jpeg({ quality: 100 }).toFile(jpg);
+    await sharp(Buffer.from(rgb(7)), { raw: { width: cols, height: rows, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .toFile(jpg);
   })();
 
   it('labels images by sorted sub-folder names; loose files get -1; decodes gray exactly', async () => {
@@ -305,13 +341,20 @@ describe('imageFolderDataset', () => {
     const mixed = path.join(tmp, 'mixed');
     await writePng(path.join(mixed, 'a', '1.png'), 4, 3, 1, gray(1));
     await writePng(path.join(mixed, 'a', '2.png'), 4, 3, 1, gray(2));
-    await writePng(path.join(mixed, 'b', '3.png'), 5, 6, 1, Array.from({ length: 30 }, (_, k) => k * 8));
+    await writePng(
+      path.join(mixed, 'b', '3.png'),
+      5,
+      6,
+      1,
+      Array.from({ length: 30 }, (_, k) => k * 8),
+    );
     await expect(imageFolderDataset(mixed)).rejects.toThrow(
       /images of different sizes: .*a\/1\.png is 4 x 3 \(rows x cols\) but .*b\/3\.png is 5 x 6; pass resize/,
     );
     const ds = await imageFolderDataset(mixed, { resize: [8, 7] });
     expect(ds.length).toBe(3);
-    for (let i = 0; i < 3; i++) expect(ds.get(i)).toMatchObject({ rows: 8, cols: 7, channels: 1, pixels: expect.any(Uint8Array) });
+    for (let i = 0; i < 3; i++)
+      expect(ds.get(i)).toMatchObject({ rows: 8, cols: 7, channels: 1, pixels: expect.any(Uint8Array) });
     expect(ds.get(0).pixels.length).toBe(56);
     const rgbDs = await imageFolderDataset(mixed, { resize: [2, 2], mode: 'rgb', fit: 'contain' });
     expect(rgbDs.get(2)).toMatchObject({ rows: 2, cols: 2, channels: 3 });
@@ -325,7 +368,9 @@ describe('imageFolderDataset', () => {
     await expect(imageFolderDataset(bad)).rejects.toThrow(/cannot decode image .*x\/broken\.png/);
     const truncated = path.join(tmp, 'truncated');
     mkdirSync(path.join(truncated, 'x'), { recursive: true });
-    const png = await sharp(Buffer.from(gray(1)), { raw: { width: cols, height: rows, channels: 1 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(gray(1)), { raw: { width: cols, height: rows, channels: 1 } })
+      .png()
+      .toBuffer();
     writeFileSync(path.join(truncated, 'x', 't.png'), png.subarray(0, png.length - 20));
     await expect(imageFolderDataset(truncated)).rejects.toThrow(/cannot decode image .*x\/t\.png/);
     const empty = path.join(tmp, 'empty');
@@ -333,7 +378,9 @@ describe('imageFolderDataset', () => {
     await expect(imageFolderDataset(empty)).rejects.toThrow(/no image files .* found in/);
     await expect(imageFolderDataset(path.join(tmp, 'missing'))).rejects.toThrow(/folder .*missing not found/);
     await setup;
-    await expect(imageFolderDataset(root, { maxBytes: 10 })).rejects.toThrow(/need 72 bytes in memory, more than maxBytes = 10/);
+    await expect(imageFolderDataset(root, { maxBytes: 10 })).rejects.toThrow(
+      /need 72 bytes in memory, more than maxBytes = 10/,
+    );
     await expect(imageFolderDataset(root, { mode: 'cmyk' as 'rgb' })).rejects.toThrow(/unknown mode/);
     await expect(imageFolderDataset(root, { resize: [0, 3] })).rejects.toThrow(/resize must be \[rows, cols\]/);
   });
@@ -364,9 +411,13 @@ describe('imageToPoints', () => {
     const triples = Array.from({ length: pts.count }, (_, p) => Array.from(pts.positions.subarray(3 * p, 3 * p + 3)));
     // Points are (x = col, y = row, z = floor(v / 10)), pixel by pixel, channel by channel.
     expect(triples).toEqual([
-      [0, 0, 20], [0, 0, 5], // pixel (row 0, col 0): R 200, B 50
-      [0, 1, 1], [0, 1, 25], // pixel (row 1, col 0): G 10, B 255 (R 9 is below the threshold 10)
-      [1, 1, 10], [1, 1, 10], [1, 1, 10], // pixel (row 1, col 1): 100, 100, 100
+      [0, 0, 20],
+      [0, 0, 5], // pixel (row 0, col 0): R 200, B 50
+      [0, 1, 1],
+      [0, 1, 25], // pixel (row 1, col 0): G 10, B 255 (R 9 is below the threshold 10)
+      [1, 1, 10],
+      [1, 1, 10],
+      [1, 1, 10], // pixel (row 1, col 1): 100, 100, 100
     ]);
     expect(Array.from(pts.species)).toEqual([1, 3, 2, 3, 1, 2, 3]);
     expect(Array.from(pts.channel)).toEqual([0, 2, 1, 2, 0, 1, 2]);
@@ -382,7 +433,9 @@ describe('imageToPoints', () => {
       const ref = imageToPoints({ pixels: plane, rows: 2, cols: 2 });
       const mine = Array.from({ length: pts.count }, (_, p) => p).filter((p) => pts.channel[p] === c);
       expect(mine.length).toBe(ref.count);
-      expect(mine.flatMap((p) => Array.from(pts.positions.subarray(3 * p, 3 * p + 3)))).toEqual(Array.from(ref.positions));
+      expect(mine.flatMap((p) => Array.from(pts.positions.subarray(3 * p, 3 * p + 3)))).toEqual(
+        Array.from(ref.positions),
+      );
     }
   });
 
@@ -412,11 +465,11 @@ describe('imageToPoints', () => {
       /pixels has length 5, expected rows \* cols \* channels = 1 \* 2 \* 3 = 6/,
     );
     expect(() => imageToPoints({ pixels: [1, 2, 300], rows: 1, cols: 1, channels: 3 })).toThrow(RangeError);
-    expect(() => imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { channelSpecies: ['H'] })).toThrow(
-      /channelSpecies must be an array of 3 species/,
-    );
     expect(() =>
-      imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { zScale: -1 }),
-    ).toThrow(/^imageToPoints: zScale = -1 is out of range/);
+      imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { channelSpecies: ['H'] }),
+    ).toThrow(/channelSpecies must be an array of 3 species/);
+    expect(() => imageToPoints({ pixels: [1, 2, 3], rows: 1, cols: 1, channels: 3 }, { zScale: -1 })).toThrow(
+      /^imageToPoints: zScale = -1 is out of range/,
+    );
   });
 });

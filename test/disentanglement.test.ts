@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { xyrcsImages } from '../lib/data/xyrcs';
-import { disentanglementScores, DISENTANGLEMENT_METRICS, type DisentanglementScores } from '../lib/ml/metrics/disentanglement';
+import {
+  disentanglementScores,
+  DISENTANGLEMENT_METRICS,
+  type DisentanglementScores,
+} from '../lib/ml/metrics/disentanglement';
 import { asBins, asClasses, entropy, jointInformation } from '../lib/ml/metrics/disentanglement-data';
 import { forestImportance } from '../lib/ml/metrics/disentanglement-forest';
 import { modularity } from '../lib/ml/metrics/disentanglement-info';
@@ -38,7 +42,8 @@ function rotated(seed: number): { data: Float32Array; rows: number; cols: number
     q.push(v.map((x) => x / norm));
   }
   const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) data[i * d + j] = q[j].reduce((a, w, k) => a + w * cols[k][i], 0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) data[i * d + j] = q[j].reduce((a, w, k) => a + w * cols[k][i], 0);
   return { data, rows: n, cols: d };
 }
 
@@ -86,21 +91,40 @@ describe('disentanglementScores on codes with a known answer', () => {
   });
 
   it('is deterministic for a seed', () => {
-    expect(disentanglementScores(rotated(4), factors, options)).toEqual(disentanglementScores(rotated(4), factors, options));
+    expect(disentanglementScores(rotated(4), factors, options)).toEqual(
+      disentanglementScores(rotated(4), factors, options),
+    );
   });
 
   it('rejects bad input with clear messages', () => {
-    expect(() => disentanglementScores({ data: new Float32Array(10), rows: 5, cols: 2 }, factors)).toThrow(/5 rows, factors 1500/);
-    expect(() => disentanglementScores(factors, factors, { discrete: [true] })).toThrow(/one boolean per factor column \(5\)/);
+    expect(() => disentanglementScores({ data: new Float32Array(10), rows: 5, cols: 2 }, factors)).toThrow(
+      /5 rows, factors 1500/,
+    );
+    expect(() => disentanglementScores(factors, factors, { discrete: [true] })).toThrow(
+      /one boolean per factor column \(5\)/,
+    );
     const bad = { data: set.factors.slice(), rows: n, cols: d };
     bad.data[7] = Number.NaN;
     expect(() => disentanglementScores(bad, factors, options)).toThrow(/codes value NaN at row 1, column 2/);
-    expect(() => disentanglementScores({ data: new Float32Array(3), rows: 2, cols: 2 }, factors)).toThrow(/3 values for 2 rows x 2 columns/);
-    expect(() => disentanglementScores({ data: new Float32Array(5), rows: 5, cols: 1 }, { data: new Float32Array(5), rows: 5, cols: 1 })).toThrow(/at least 10 rows/);
+    expect(() => disentanglementScores({ data: new Float32Array(3), rows: 2, cols: 2 }, factors)).toThrow(
+      /3 values for 2 rows x 2 columns/,
+    );
+    expect(() =>
+      disentanglementScores(
+        { data: new Float32Array(5), rows: 5, cols: 1 },
+        { data: new Float32Array(5), rows: 5, cols: 1 },
+      ),
+    ).toThrow(/at least 10 rows/);
     expect(() => disentanglementScores(factors, factors, { bins: 1 })).toThrow(/bins/);
     // A categorical factor whose every value is distinct cannot fix a class of two rows.
     const ids = { data: Float32Array.from({ length: 20 }, (_, i) => i), rows: 20, cols: 1 };
-    expect(() => disentanglementScores(ids, { data: Float32Array.from({ length: 40 }, (_, i) => i), rows: 20, cols: 2 }, { discrete: [true, true] })).toThrow(/no class with two rows/);
+    expect(() =>
+      disentanglementScores(
+        ids,
+        { data: Float32Array.from({ length: 40 }, (_, i) => i), rows: 20, cols: 2 },
+        { discrete: [true, true] },
+      ),
+    ).toThrow(/no class with two rows/);
   });
 });
 
@@ -126,9 +150,29 @@ describe('the pieces', () => {
   });
 
   it('DCI and modularity of hand-made matrices', () => {
-    expect(dciFromImportance([[1, 0], [0, 1]])).toBeCloseTo(1, 12);
-    expect(dciFromImportance([[1, 1], [1, 1]])).toBeCloseTo(0, 12);
-    expect(modularity([[1, 0], [0, 2]])).toBeCloseTo(1, 12);
-    expect(modularity([[1, 1], [2, 2]])).toBeCloseTo(0, 12);
+    expect(
+      dciFromImportance([
+        [1, 0],
+        [0, 1],
+      ]),
+    ).toBeCloseTo(1, 12);
+    expect(
+      dciFromImportance([
+        [1, 1],
+        [1, 1],
+      ]),
+    ).toBeCloseTo(0, 12);
+    expect(
+      modularity([
+        [1, 0],
+        [0, 2],
+      ]),
+    ).toBeCloseTo(1, 12);
+    expect(
+      modularity([
+        [1, 1],
+        [2, 2],
+      ]),
+    ).toBeCloseTo(0, 12);
   });
 });

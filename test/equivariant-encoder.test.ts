@@ -48,7 +48,13 @@ function transformBatch(images: ImageBatch, degrees: number, mirror = false): Im
   const n = images.height * images.width;
   const data = new Float32Array(images.data.length);
   for (let b = 0; b < images.count; b++) {
-    transformFloatImage(images.data.subarray(b * n, (b + 1) * n), images.height, images.width, { degrees, mirror }, data.subarray(b * n, (b + 1) * n));
+    transformFloatImage(
+      images.data.subarray(b * n, (b + 1) * n),
+      images.height,
+      images.width,
+      { degrees, mirror },
+      data.subarray(b * n, (b + 1) * n),
+    );
   }
   return { ...images, data };
 }
@@ -67,11 +73,14 @@ describe('input turns', () => {
   it('x Mᵀ equals transformFloatImage for 30° and 60°; the 0° matrix is the identity', () => {
     for (const degrees of [30, 60, -30]) {
       const mt = turnMatrixTransposed(SIDE, degrees);
-      const got = tf.tidy(() => tf.matMul(tf.tensor2d(images.data, [2, SIDE * SIDE]), tf.tensor2d(mt, [SIDE * SIDE, SIDE * SIDE])).dataSync());
+      const got = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(images.data, [2, SIDE * SIDE]), tf.tensor2d(mt, [SIDE * SIDE, SIDE * SIDE])).dataSync(),
+      );
       expect(relativeError(got, transformBatch(images, degrees).data)).toBeLessThan(1e-6);
     }
     const id = turnMatrixTransposed(SIDE, 0);
-    for (let i = 0; i < SIDE * SIDE; i++) for (let j = 0; j < SIDE * SIDE; j += 97) expect(id[i * SIDE * SIDE + j]).toBe(i === j ? 1 : 0);
+    for (let i = 0; i < SIDE * SIDE; i++)
+      for (let j = 0; j < SIDE * SIDE; j += 97) expect(id[i * SIDE * SIDE + j]).toBe(i === j ? 1 : 0);
   });
 
   it('three 30° turns are a quarter turn up to the interpolation error', () => {
@@ -98,7 +107,8 @@ describe('D12 row interleaving', () => {
       branches.forEach((x, i) => stacked.set(x, i * 4 * m));
       return permuteRows(stacked, src, m);
     };
-    const quarter = (x: Float32Array, by: number): Float32Array => permuteRows(x, leftRegular(finiteGroup('C4'), ((by % 4) + 4) % 4), m);
+    const quarter = (x: Float32Array, by: number): Float32Array =>
+      permuteRows(x, leftRegular(finiteGroup('C4'), ((by % 4) + 4) % 4), m);
     const v = interleave(b);
     // Input turned by 30°: unmirrored branch s sees branch s + 1's input (branch 3 = a quarter turn
     // of branch 0); mirrored branch s sees mirrored branch s - 1's (branch -1 = a quarter turn back
@@ -157,7 +167,9 @@ describe('equivariant encoders', () => {
       ]);
       // A wrong row order would give an O(1) error: compare with the unpermuted code.
       const [wrong] = await encoderErrors(m, [[30, false, 0]]);
-      console.info(`${group}: V(R30 x) vs P(r) V(x): ${err30!.toFixed(4)}; R60: ${err60!.toFixed(4)}; unpermuted: ${wrong!.toFixed(4)}`);
+      console.info(
+        `${group}: V(R30 x) vs P(r) V(x): ${err30!.toFixed(4)}; R60: ${err60!.toFixed(4)}; unpermuted: ${wrong!.toFixed(4)}`,
+      );
       expect(err30).toBeLessThan(0.2);
       expect(err60).toBeLessThan(0.2);
       expect(err30!).toBeLessThan(wrong! / 2);

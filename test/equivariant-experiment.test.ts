@@ -11,7 +11,13 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { ImageBatch } from '../lib/data/augment';
-import { evaluateCodes, invarianceErrors, probeCodes, type CodeExtractor, type LabeledImages } from '../lib/experiments/code-evaluation';
+import {
+  evaluateCodes,
+  invarianceErrors,
+  probeCodes,
+  type CodeExtractor,
+  type LabeledImages,
+} from '../lib/experiments/code-evaluation';
 import {
   checkEquivariantClaims,
   equivariantUnits,
@@ -46,7 +52,9 @@ function lowRank(n: number, d: number, seed: number): CodeMatrix {
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const a = [5 * rng.normal(), 3 * rng.normal(), 2 * rng.normal()];
-    for (let j = 0; j < d; j++) data[i * d + j] = (a[0]! * dirs[0]![j]! + a[1]! * dirs[1]![j]! + a[2]! * dirs[2]![j]! + 0.3 * rng.normal()) * (1 + (j % 5)) + 7;
+    for (let j = 0; j < d; j++)
+      data[i * d + j] =
+        (a[0]! * dirs[0]![j]! + a[1]! * dirs[1]![j]! + a[2]! * dirs[2]![j]! + 0.3 * rng.normal()) * (1 + (j % 5)) + 7;
   }
   return { data, rows: n, cols: d };
 }
@@ -58,7 +66,10 @@ describe('explained variance of wide codes', () => {
     const ev = explainedVariance(x, { components: 5, seed: 2 });
     expect(ev.ratios.length).toBe(5);
     for (let k = 0; k < 5; k++) expect(Math.abs(ev.ratios[k]! - exact[k]!)).toBeLessThan(1e-4 + 1e-3 * exact[k]!);
-    expect(ev.cumulative[4]).toBeCloseTo(ev.ratios.reduce((s, r) => s + r, 0), 10);
+    expect(ev.cumulative[4]).toBeCloseTo(
+      ev.ratios.reduce((s, r) => s + r, 0),
+      10,
+    );
     // Standardised: the same as a PCA of the z-scored columns.
     const z = new Float32Array(x.data.length);
     for (let j = 0; j < x.cols; j++) {
@@ -85,7 +96,9 @@ describe('explained variance of wide codes', () => {
   it('rejects bad shapes, one row and non-finite values', () => {
     expect(() => explainedVariance({ data: new Float32Array(5), rows: 2, cols: 3 })).toThrow(/rows \* cols/);
     expect(() => explainedVariance({ data: new Float32Array(3), rows: 1, cols: 3 })).toThrow(/at least 2 rows/);
-    expect(() => explainedVariance({ data: Float32Array.from([1, 2, Number.NaN, 4]), rows: 2, cols: 2 })).toThrow(/value 0 of row 1 is NaN/);
+    expect(() => explainedVariance({ data: Float32Array.from([1, 2, Number.NaN, 4]), rows: 2, cols: 2 })).toThrow(
+      /value 0 of row 1 is NaN/,
+    );
   });
 });
 
@@ -101,7 +114,8 @@ function images(n: number, seed: number): LabeledImages {
     const a = 2 * Math.PI * rng.nextFloat();
     const cx = 7.5 + r * Math.cos(a);
     const cy = 7.5 + r * Math.sin(a);
-    for (let i = 0; i < side; i++) for (let j = 0; j < side; j++) data[k * 256 + i * side + j] = Math.exp(-((i - cy) ** 2 + (j - cx) ** 2) / 3);
+    for (let i = 0; i < side; i++)
+      for (let j = 0; j < side; j++) data[k * 256 + i * side + j] = Math.exp(-((i - cy) ** 2 + (j - cx) ** 2) / 3);
   }
   return { data, count: n, height: side, width: side, labels };
 }
@@ -124,7 +138,9 @@ const radial: CodeExtractor = {
   },
 };
 /** The raw pixels: not invariant. */
-const pixels: CodeExtractor = { encode: async (im) => ({ data: im.data.slice(), rows: im.count, cols: im.height * im.width }) };
+const pixels: CodeExtractor = {
+  encode: async (im) => ({ data: im.data.slice(), rows: im.count, cols: im.height * im.width }),
+};
 
 describe('code evaluation (any extractor)', () => {
   it('an exactly invariant code has D4 errors at rounding level and small turn errors; raw pixels do not', async () => {
@@ -141,7 +157,12 @@ describe('code evaluation (any extractor)', () => {
     // A blob moved elsewhere is as far from the original as another image: spread-relative error near or above 1.
     expect(raw[2]!.relativeToSpread).toBeGreaterThan(0.8);
     // A constant added to every code leaves the distances and the spread unchanged, but shrinks ||f(gx) - f(x)|| / ||f(x)||.
-    const offset: CodeExtractor = { encode: async (x) => { const c = await pixels.encode(x); return { ...c, data: c.data.map((v) => v + 100) }; } };
+    const offset: CodeExtractor = {
+      encode: async (x) => {
+        const c = await pixels.encode(x);
+        return { ...c, data: c.data.map((v) => v + 100) };
+      },
+    };
     const off = await invarianceErrors(offset, im, { seed: 1 });
     expect(off[2]!.relativeToSpread).toBeCloseTo(raw[2]!.relativeToSpread, 3);
     expect(off[2]!.mean).toBeLessThan(0.1 * raw[2]!.mean);
@@ -155,7 +176,11 @@ describe('code evaluation (any extractor)', () => {
     const p = await probeCodes(tr, train.labels, te, test.labels, { seed: 4, epochs: 60, patience: 10 });
     expect(p.logistic!.accuracy).toBeGreaterThan(0.95);
     expect(p.mlp!.accuracy).toBeGreaterThan(0.95);
-    const ev = await evaluateCodes(radial, { train, test }, { seed: 4, epochs: 5, invarianceImages: 10, components: 4 });
+    const ev = await evaluateCodes(
+      radial,
+      { train, test },
+      { seed: 4, epochs: 5, invarianceImages: 10, components: 4 },
+    );
     expect(ev.codeLength).toBe(6);
     expect(ev.encoding.images).toBe(400);
     expect(Object.keys(ev.probes).sort()).toEqual(['logistic', 'mlp']);
@@ -182,13 +207,48 @@ describe('rows, trainings and units', () => {
     codeLength: 4,
     encoding: { images: 1, seconds: 1, cpuSeconds: 1, imagesPerSecond: 1, imagesPerCpuSecond: 1 },
     probes: {
-      logistic: { kind: 'logistic', accuracy: lr, valAccuracy: null, trainRows: 1, valRows: 1, testRows: 1, epochs: 1, bestEpoch: 1, seconds: 0 },
-      mlp: { kind: 'mlp', accuracy: nn, valAccuracy: null, trainRows: 1, valRows: 1, testRows: 1, epochs: 1, bestEpoch: 1, seconds: 0 },
+      logistic: {
+        kind: 'logistic',
+        accuracy: lr,
+        valAccuracy: null,
+        trainRows: 1,
+        valRows: 1,
+        testRows: 1,
+        epochs: 1,
+        bestEpoch: 1,
+        seconds: 0,
+      },
+      mlp: {
+        kind: 'mlp',
+        accuracy: nn,
+        valAccuracy: null,
+        trainRows: 1,
+        valRows: 1,
+        testRows: 1,
+        epochs: 1,
+        bestEpoch: 1,
+        seconds: 0,
+      },
     },
-    invariance: (['d4', 'turn30', 'random'] as const).map((family) => ({ family, description: '', mean: 0.1, max: 0.2, relativeToSpread: 0.5, images: 1, transforms: 1 })),
+    invariance: (['d4', 'turn30', 'random'] as const).map((family) => ({
+      family,
+      description: '',
+      mean: 0.1,
+      max: 0.2,
+      relativeToSpread: 0.5,
+      images: 1,
+      transforms: 1,
+    })),
     explainedVariance: {
       raw: { ratios: [0.5, 0.3], cumulative: [0.5, 0.8], totalVariance: 1, rows: 2, cols: 4, standardized: false },
-      standardized: { ratios: [0.4, 0.2], cumulative: [0.4, 0.6], totalVariance: 4, rows: 2, cols: 4, standardized: true },
+      standardized: {
+        ratios: [0.4, 0.2],
+        cumulative: [0.4, 0.6],
+        totalVariance: 4,
+        rows: 2,
+        cols: 4,
+        standardized: true,
+      },
     },
   });
   const record = (seed: number, rows: RowRecord[]): TrainingRecord => ({ seed, rows }) as unknown as TrainingRecord;
@@ -211,11 +271,18 @@ describe('rows, trainings and units', () => {
     expect(ae.paper).toEqual({ lr: 47.8, nn: 58.3 });
     expect(ae.explainedVariance.raw).toEqual([0.5, 0.3]);
     expect(checkEquivariantClaims(table, 'mnist').map((c) => c.holds)).toEqual([true, true, true, true]);
-    expect(checkEquivariantClaims(table, 'mnist')[1]!.detail).toMatch(/The paper's exception: attention-d12 - attention-d4: LR -10\.0, NN -10\.0 \(paper, MNIST: -9\.0, -7\.3\)/);
+    expect(checkEquivariantClaims(table, 'mnist')[1]!.detail).toMatch(
+      /The paper's exception: attention-d12 - attention-d4: LR -10\.0, NN -10\.0 \(paper, MNIST: -9\.0, -7\.3\)/,
+    );
     // Gram D12 below Gram D4, mean D12 and attention D12 on the NN probe: claims (ii), (iii) and (iv) fail.
     const worse = [...paperLike(1)];
     worse[2] = record(1, [row('mean-d12', 0.75, 0.78), row('gram-d12', 0.85, 0.6)]);
-    expect(checkEquivariantClaims(tableOf(worse, [...TABLE_ROWS], 'mnist'), 'mnist').map((c) => c.holds)).toEqual([true, false, false, false]);
+    expect(checkEquivariantClaims(tableOf(worse, [...TABLE_ROWS], 'mnist'), 'mnist').map((c) => c.holds)).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
     // Rows not run: the claims they need are not tested; Plankton's numbers for Fashion-MNIST.
     const part = tableOf(paperLike(1), ['ae', 'mean-d4'], 'fashion-mnist');
     expect(part.map((t) => t.row)).toEqual(['ae', 'mean-d4']);
@@ -225,13 +292,34 @@ describe('rows, trainings and units', () => {
 });
 
 describe('soapix experiment equivariant --tiny', () => {
-  const args = (out: string, ...more: string[]): string[] => ['experiment', 'equivariant', '--tiny', '--quiet', '--out', out, ...more];
+  const args = (out: string, ...more: string[]): string[] => [
+    'experiment',
+    'equivariant',
+    '--tiny',
+    '--quiet',
+    '--out',
+    out,
+    ...more,
+  ];
   /** Every unit's numbers without timings. */
   const numbers = (out: string): Record<string, unknown> =>
     Object.fromEntries(
       readdirSync(path.join(out, 'units')).map((f) => {
         const r = JSON.parse(readFileSync(path.join(out, 'units', f), 'utf8')).result as TrainingRecord;
-        return [f, { epochs: r.epochs.map((e) => [e.loss, e.valLoss]), testMse: r.testMse, rows: r.rows.map((x) => [x.row, x.probes.logistic?.accuracy, x.probes.mlp?.accuracy, x.invariance.map((e) => e.mean)]), entropy: r.attentionEntropy }];
+        return [
+          f,
+          {
+            epochs: r.epochs.map((e) => [e.loss, e.valLoss]),
+            testMse: r.testMse,
+            rows: r.rows.map((x) => [
+              x.row,
+              x.probes.logistic?.accuracy,
+              x.probes.mlp?.accuracy,
+              x.invariance.map((e) => e.mean),
+            ]),
+            entropy: r.attentionEntropy,
+          },
+        ];
       }),
     );
 
@@ -263,7 +351,14 @@ describe('soapix experiment equivariant --tiny', () => {
     const att = (res.records as TrainingRecord[]).find((x) => x.training === 'att-d12')!;
     expect(att.attentionEntropy).toBeGreaterThanOrEqual(0);
     expect(att.attentionEntropy!).toBeLessThanOrEqual(att.attentionEntropyMax! + 1e-6);
-    for (const f of ['probe_accuracy.png', 'reconstructions.png', 'ae_pca.png', 'explained_variance.png', 'report.html']) expect(existsSync(path.join(one, f))).toBe(true);
+    for (const f of [
+      'probe_accuracy.png',
+      'reconstructions.png',
+      'ae_pca.png',
+      'explained_variance.png',
+      'report.html',
+    ])
+      expect(existsSync(path.join(one, f))).toBe(true);
     expect(readFileSync(path.join(one, 'report.html'), 'utf8')).toMatch(/Gram pooling D12/);
 
     const sharded = path.join(work, 'sharded');
@@ -284,7 +379,9 @@ describe('soapix experiment equivariant --tiny', () => {
 
   it('runs a subset of rows on Fashion-MNIST, labelled as the stand-in for Plankton; other settings are refused in the same folder', async () => {
     const out = path.join(work, 'fashion');
-    const r = await runCli(args(out, '--dataset', 'fashion-mnist', '--models', 'ae,gram-d4', '--interpolation', 'nearest'));
+    const r = await runCli(
+      args(out, '--dataset', 'fashion-mnist', '--models', 'ae,gram-d4', '--interpolation', 'nearest'),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/stand-in for Plankton/);
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));

@@ -7,7 +7,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { elementName, finiteGroup, GROUP_NAMES, groupElement, multiply } from '../lib/ml/groups/dihedral';
-import { composePermutations, invertPermutation, leftRegular, permuteRows, rightRegular, selectionMatrix } from '../lib/ml/groups/permutations';
+import {
+  composePermutations,
+  invertPermutation,
+  leftRegular,
+  permuteRows,
+  rightRegular,
+  selectionMatrix,
+} from '../lib/ml/groups/permutations';
 
 const same = (a: Int32Array, b: Int32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -30,7 +37,8 @@ describe('group tables', () => {
         // Each row of the table is a permutation (Latin square).
         expect(new Set(Array.from({ length: g.order }, (_, b) => multiply(g, a, b))).size).toBe(g.order);
         for (let b = 0; b < g.order; b++) {
-          for (let c = 0; c < g.order; c++) expect(multiply(g, multiply(g, a, b), c)).toBe(multiply(g, a, multiply(g, b, c)));
+          for (let c = 0; c < g.order; c++)
+            expect(multiply(g, multiply(g, a, b), c)).toBe(multiply(g, a, multiply(g, b, c)));
         }
       }
     });
@@ -74,10 +82,13 @@ describe('group tables', () => {
         }
         return m;
       };
-      const conj = (mat: number[][], t: Int32Array): number[][] => mat.map((_, i) => mat[t[i]!]!.map((__, j) => mat[t[i]!]![t[j]!]!));
+      const conj = (mat: number[][], t: Int32Array): number[][] =>
+        mat.map((_, i) => mat[t[i]!]!.map((__, j) => mat[t[i]!]![t[j]!]!));
       const inPPrime = (p: Int32Array): boolean => {
         const s = plusInverse(p);
-        return Array.from({ length: g.order }, (_, t) => t).every((t) => JSON.stringify(conj(s, leftRegular(g, t))) === JSON.stringify(s));
+        return Array.from({ length: g.order }, (_, t) => t).every(
+          (t) => JSON.stringify(conj(s, leftRegular(g, t))) === JSON.stringify(s),
+        );
       };
       for (let k = 1; k < g.rotations; k++) expect(inPPrime(leftRegular(g, groupElement(g, k)))).toBe(true);
       if (g.reflections) {
@@ -91,7 +102,10 @@ describe('group tables', () => {
   it('the permutations commuting with every P(t) are exactly the right-regular ones (D4, C4; brute force)', () => {
     for (const name of ['D4', 'C4'] as const) {
       const g = finiteGroup(name);
-      const gens = name === 'D4' ? [leftRegular(g, groupElement(g, 1)), leftRegular(g, groupElement(g, 0, 1))] : [leftRegular(g, groupElement(g, 1))];
+      const gens =
+        name === 'D4'
+          ? [leftRegular(g, groupElement(g, 1)), leftRegular(g, groupElement(g, 0, 1))]
+          : [leftRegular(g, groupElement(g, 1))];
       const found: string[] = [];
       const perm = new Int32Array(g.order);
       const used = new Array<boolean>(g.order).fill(false);
@@ -117,7 +131,16 @@ describe('group tables', () => {
   it("the paper's D4 cycles: R = (1234)(5678), M = (18)(27)(36)(45), π = ρ_{rm} = (15)(26)(37)(48)", () => {
     const g = finiteGroup('D4');
     // The paper's storage order (positions 1..8): e, r, r², r³, r m, r² m, r³ m, m.
-    const order = [groupElement(g, 0), groupElement(g, 1), groupElement(g, 2), groupElement(g, 3), groupElement(g, 1, 1), groupElement(g, 2, 1), groupElement(g, 3, 1), groupElement(g, 0, 1)];
+    const order = [
+      groupElement(g, 0),
+      groupElement(g, 1),
+      groupElement(g, 2),
+      groupElement(g, 3),
+      groupElement(g, 1, 1),
+      groupElement(g, 2, 1),
+      groupElement(g, 3, 1),
+      groupElement(g, 0, 1),
+    ];
     const pos = (e: number): number => order.indexOf(e) + 1;
     /** Cycles of "the content of position a moves to position b", 1-based, fixed points left out. */
     const cycles = (src: Int32Array): string => {

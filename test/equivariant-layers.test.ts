@@ -33,7 +33,9 @@ function rotRef(w: Float32Array, k: number, inner: number, q: number): Float32Ar
   let x = w;
   for (let t = 0; t < ((q % 4) + 4) % 4; t++) {
     const y = new Float32Array(x.length);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let c = 0; c < inner; c++) y[(i * k + j) * inner + c] = x[(j * k + (k - 1 - i)) * inner + c]!;
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++)
+        for (let c = 0; c < inner; c++) y[(i * k + j) * inner + c] = x[(j * k + (k - 1 - i)) * inner + c]!;
     x = y;
   }
   return x;
@@ -72,7 +74,12 @@ describe('p4 filter banks', () => {
   it('quarter turns of kernel positions: four give the identity, one is rot(w)[i][j] = w[j][k-1-i]', () => {
     for (const k of [1, 2, 3, 4, 7]) {
       expect(Array.from(quarterTurnSources(k, 4))).toEqual(Array.from({ length: k * k }, (_, i) => i));
-      const ref = rotRef(Float32Array.from({ length: k * k }, (_, i) => i), k, 1, 1);
+      const ref = rotRef(
+        Float32Array.from({ length: k * k }, (_, i) => i),
+        k,
+        1,
+        1,
+      );
       expect(Array.from(quarterTurnSources(k, 1))).toEqual(Array.from(ref));
     }
   });
@@ -81,7 +88,8 @@ describe('p4 filter banks', () => {
     const turns = new QuarterTurns(5);
     const wv = randomValues(5 * 5 * 3 * 2, 1);
     const w = tf.tensor4d(wv, [5, 5, 3, 2]);
-    for (let q = 0; q < 4; q++) expect(Array.from(rot90Kernel(w, q, turns).dataSync())).toEqual(Array.from(rotRef(wv, 5, 6, q)));
+    for (let q = 0; q < 4; q++)
+      expect(Array.from(rot90Kernel(w, q, turns).dataSync())).toEqual(Array.from(rotRef(wv, 5, 6, q)));
     let x = w;
     for (let q = 0; q < 4; q++) x = rot90Kernel(x, 1, turns);
     expect(Array.from(x.dataSync())).toEqual(Array.from(wv));
@@ -103,13 +111,19 @@ describe('p4 filter banks', () => {
         const rolled = new Float32Array(wp.length);
         for (let p = 0; p < k * k; p++) {
           for (let c = 0; c < cin; c++) {
-            for (let s = 0; s < 4; s++) for (let o = 0; o < cout; o++) rolled[((p * cin + c) * 4 + s) * cout + o] = wp[((p * cin + c) * 4 + ((s - r + 4) % 4)) * cout + o]!;
+            for (let s = 0; s < 4; s++)
+              for (let o = 0; o < cout; o++)
+                rolled[((p * cin + c) * 4 + s) * cout + o] = wp[((p * cin + c) * 4 + ((s - r + 4) % 4)) * cout + o]!;
           }
         }
         const pr = rotRef(rolled, k, cin * 4 * cout, r);
         for (let p = 0; p < k * k; p++) {
-          for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) expect(lifted[((p * cin + c) * cout + o) * 4 + r]).toBe(lr[(p * cin + c) * cout + o]);
-          for (let cs = 0; cs < cin * 4; cs++) for (let o = 0; o < cout; o++) expect(bank[((p * cin * 4 + cs) * cout + o) * 4 + r]).toBe(pr[(p * cin * 4 + cs) * cout + o]);
+          for (let c = 0; c < cin; c++)
+            for (let o = 0; o < cout; o++)
+              expect(lifted[((p * cin + c) * cout + o) * 4 + r]).toBe(lr[(p * cin + c) * cout + o]);
+          for (let cs = 0; cs < cin * 4; cs++)
+            for (let o = 0; o < cout; o++)
+              expect(bank[((p * cin * 4 + cs) * cout + o) * 4 + r]).toBe(pr[(p * cin * 4 + cs) * cout + o]);
         }
       }
       // rot90^4 on the bank, and the bank of rot90^4(W), are the bank itself.
@@ -149,9 +163,18 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
         f,
         x,
         actIn: (t, v) => actImage(t, v),
-        actOut: (t, y) => tf.tidy(() => turnP4Maps(tf.tensor4d(Float32Array.from(y), outShape as [number, number, number, number]), t).dataSync()),
+        actOut: (t, y) =>
+          tf.tidy(() =>
+            turnP4Maps(tf.tensor4d(Float32Array.from(y), outShape as [number, number, number, number]), t).dataSync(),
+          ),
       });
-      const d4 = equivarianceErrors({ group: D4, f: pairOf((v) => layer.apply(v)), x, actIn: actImage, actOut: (t, y) => actPair(t, y, outShape) });
+      const d4 = equivarianceErrors({
+        group: D4,
+        f: pairOf((v) => layer.apply(v)),
+        x,
+        actIn: actImage,
+        actOut: (t, y) => actPair(t, y, outShape),
+      });
       for (const e of [...c4, ...d4]) expect(e.error, `${e.name}`).toBeLessThan(1e-5);
       expect(c4.map((e) => e.name)).toEqual(['e', 'r', 'r^2', 'r^3']);
       expect(d4).toHaveLength(8);
@@ -183,7 +206,10 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
     params.dispose();
   });
 
-  for (const [padding, k, side, out] of [['same', 3, 9, 9], ['valid', 5, 9, 5]] as const) {
+  for (const [padding, k, side, out] of [
+    ['same', 3, 9, 9],
+    ['valid', 5, 9, 5],
+  ] as const) {
     it(`p4 -> p4 layer (${k}x${k} '${padding}' on ${side}x${side}): C4 and the D4 pair to 1e-5`, () => {
       const params = new ParameterSet(13);
       const layer = new P4GroupConv(params, 'p4', { inChannels: 2, outChannels: 3, kernelSize: k, padding });
@@ -197,7 +223,10 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
         f,
         x,
         actIn: (t, v) => tf.tidy(() => turnP4Maps(v, t)),
-        actOut: (t, y) => tf.tidy(() => turnP4Maps(tf.tensor4d(Float32Array.from(y), outShape as [number, number, number, number]), t).dataSync()),
+        actOut: (t, y) =>
+          tf.tidy(() =>
+            turnP4Maps(tf.tensor4d(Float32Array.from(y), outShape as [number, number, number, number]), t).dataSync(),
+          ),
       });
       // The pair (A, Ā) as input; the layer acts on each.
       const pair = tf.concat([x, tf.tidy(() => turnP4Maps(x, 1))], 0) as tf.Tensor4D;
@@ -227,11 +256,15 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
     const params = new ParameterSet(14);
     const branch = new P4Branch(params, 'branch', { imageSize: 28, widths: [2, 3, 4], outChannels: 5, kernelSize: 3 });
     expect(branch.finalSize).toBe(7);
-    const x = tf.tensor4d(randomValues(2 * 28 * 28, 7).map((v) => Math.abs(v)), [2, 28, 28, 1]);
+    const x = tf.tensor4d(
+      randomValues(2 * 28 * 28, 7).map((v) => Math.abs(v)),
+      [2, 28, 28, 1],
+    );
     const f = (v: tf.Tensor4D): Float32Array => tf.tidy(() => branch.apply(v).dataSync() as Float32Array);
     const c4 = finiteGroup('C4');
     /** Rows k of each [4, m] matrix shifted: out[k] = in[k - t]. */
-    const shiftRows = (t: number, y: ArrayLike<number>): Float32Array => permuteRows(Float32Array.from(y), leftRegular(c4, t), 5);
+    const shiftRows = (t: number, y: ArrayLike<number>): Float32Array =>
+      permuteRows(Float32Array.from(y), leftRegular(c4, t), 5);
     const errs = equivarianceErrors({ group: c4, f, x, actIn: actImage, actOut: shiftRows });
     for (const e of errs) expect(e.error, e.name).toBeLessThan(1e-5);
     expect(errs[1]!.error).toBeGreaterThan(0); // Not trivially constant.
@@ -247,7 +280,13 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
       out.set(permuteRows(abar.slice(), leftRegular(c4, (4 - k) % 4), 5), half);
       return out;
     };
-    const d4 = equivarianceErrors({ group: D4, f: (v) => tf.tidy(() => tf.concat([branch.apply(v), branch.apply(mirrorMaps(v))], 0).dataSync() as Float32Array), x, actIn: actImage, actOut: pairRows });
+    const d4 = equivarianceErrors({
+      group: D4,
+      f: (v) => tf.tidy(() => tf.concat([branch.apply(v), branch.apply(mirrorMaps(v))], 0).dataSync() as Float32Array),
+      x,
+      actIn: actImage,
+      actOut: pairRows,
+    });
     for (const e of d4) expect(e.error, e.name).toBeLessThan(1e-5);
     branch.dispose();
     params.dispose();
@@ -256,8 +295,12 @@ describe('p4 layers: exact quarter-turn and D4-pair equivariance', () => {
 
   it('the branch refuses geometry that would not be exact', () => {
     const params = new ParameterSet(1);
-    expect(() => new P4Branch(params, 'b', { imageSize: 30, widths: [2, 3, 4], outChannels: 2, kernelSize: 3 })).toThrow(/divisible by 4/);
-    expect(() => new P4Branch(params, 'c', { imageSize: 28, widths: [2], outChannels: 2, kernelSize: 4 })).toThrow(/odd/);
+    expect(
+      () => new P4Branch(params, 'b', { imageSize: 30, widths: [2, 3, 4], outChannels: 2, kernelSize: 3 }),
+    ).toThrow(/divisible by 4/);
+    expect(() => new P4Branch(params, 'c', { imageSize: 28, widths: [2], outChannels: 2, kernelSize: 4 })).toThrow(
+      /odd/,
+    );
     params.dispose();
   });
 });
@@ -281,9 +324,17 @@ describe('latent group convolution', () => {
       for (const e of errs) expect(e.error, e.name).toBeLessThan(1e-6);
       // A kernel that ignores the group structure (a plain dense layer on the rows) is not equivariant.
       const dense = randomValues(g.order * 3 * g.order * 2, 9);
-      const plain = (x: Float32Array): Float32Array => tf.tidy(() => tf.matMul(tf.tensor2d(x, [2, g.order * 3]), tf.tensor2d(dense, [g.order * 3, g.order * 2])).dataSync() as Float32Array);
+      const plain = (x: Float32Array): Float32Array =>
+        tf.tidy(
+          () =>
+            tf
+              .matMul(tf.tensor2d(x, [2, g.order * 3]), tf.tensor2d(dense, [g.order * 3, g.order * 2]))
+              .dataSync() as Float32Array,
+        );
       const t = groupElement(g, 1);
-      expect(relativeError(plain(permuteRows(v, leftRegular(g, t), 3)), permuteRows(plain(v), leftRegular(g, t), 2))).toBeGreaterThan(0.01);
+      expect(
+        relativeError(plain(permuteRows(v, leftRegular(g, t), 3)), permuteRows(plain(v), leftRegular(g, t), 2)),
+      ).toBeGreaterThan(0.01);
       layer.dispose();
       params.dispose();
     });

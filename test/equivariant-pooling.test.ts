@@ -12,7 +12,14 @@ import { selectBackend } from '../lib/ml/backend';
 import { finiteGroup, GROUP_NAMES, groupElement } from '../lib/ml/groups/dihedral';
 import { equivarianceErrors, relativeError } from '../lib/ml/groups/equivariance';
 import { leftRegular, permuteRows, rightRegular } from '../lib/ml/groups/permutations';
-import { AttentionSelections, AttentionWeights, attentionEntropy, attentionPool, attentionUnpool, entropyOfLogits } from '../lib/ml/layers/equivariant-attention';
+import {
+  AttentionSelections,
+  AttentionWeights,
+  attentionEntropy,
+  attentionPool,
+  attentionUnpool,
+  entropyOfLogits,
+} from '../lib/ml/layers/equivariant-attention';
 import { bandFeatures, bandSize, gramLayout, gramPermutationOrder, gramPool } from '../lib/ml/layers/gram-pooling';
 import { meanPool } from '../lib/ml/layers/mean-pooling';
 import { ParameterSet } from '../lib/ml/layers/parameters';
@@ -36,7 +43,11 @@ describe('mean and Gram pooling', () => {
     const moved = (t: number, x: Float32Array): Float32Array => permuteRows(x, leftRegular(g, t), M);
 
     it(`${name}: mean pooling and Gram pooling (every permutation, extras) are invariant under every P(t) to 1e-6`, () => {
-      for (const pool of [(x: Float32Array) => meanPool({ ...v, data: x }).data, (x: Float32Array) => gramPool({ ...v, data: x }, g, { permutations: g.order }).data, (x: Float32Array) => gramPool({ ...v, data: x }, g, { permutations: 1, diagonals: 2 }).data]) {
+      for (const pool of [
+        (x: Float32Array) => meanPool({ ...v, data: x }).data,
+        (x: Float32Array) => gramPool({ ...v, data: x }, g, { permutations: g.order }).data,
+        (x: Float32Array) => gramPool({ ...v, data: x }, g, { permutations: 1, diagonals: 2 }).data,
+      ]) {
         const errs = equivarianceErrors({ group: g, f: pool, x: v.data, actIn: moved, actOut: (_t, y) => y });
         for (const e of errs) expect(e.error, e.name).toBeLessThan(1e-6);
       }
@@ -80,7 +91,13 @@ describe('mean and Gram pooling', () => {
           bandFeatures(x, 0, pi, M, 3, out, 0);
           return out;
         };
-        const errs = equivarianceErrors({ group: g, f: feats, x: v.data.subarray(0, g.order * M), actIn: moved, actOut: (_t, y) => y });
+        const errs = equivarianceErrors({
+          group: g,
+          f: feats,
+          x: v.data.subarray(0, g.order * M),
+          actIn: moved,
+          actOut: (_t, y) => y,
+        });
         expect(Math.max(...errs.map((e) => e.error))).toBeGreaterThan(0.01);
       });
     }
@@ -88,9 +105,13 @@ describe('mean and Gram pooling', () => {
 
   it('refuses bad input', () => {
     const g = finiteGroup('D4');
-    expect(() => gramPool({ data: new Float32Array(12 * 2), count: 1, rows: 12, cols: 2 }, g)).toThrow(/12 rows, but D4 has 8/);
+    expect(() => gramPool({ data: new Float32Array(12 * 2), count: 1, rows: 12, cols: 2 }, g)).toThrow(
+      /12 rows, but D4 has 8/,
+    );
     expect(() => gramLayout(g, 4, { permutations: 9 })).toThrow(/1\.\.8/);
-    expect(() => meanPool({ data: new Float32Array(5), count: 1, rows: 2, cols: 2 })).toThrow(/expected count \* rows \* cols/);
+    expect(() => meanPool({ data: new Float32Array(5), count: 1, rows: 2, cols: 2 })).toThrow(
+      /expected count \* rows \* cols/,
+    );
   });
 });
 
@@ -103,7 +124,8 @@ describe('equivariant attention', () => {
       const net = new AttentionWeights(params, 'att', g, M, 4);
       const sel = new AttentionSelections(g);
       const v = randomValues(2 * n * M, 2);
-      const weights = (x: Float32Array): Float32Array => tf.tidy(() => tf.softmax(net.logits(tf.tensor3d(x, [2, n, M]))).dataSync() as Float32Array);
+      const weights = (x: Float32Array): Float32Array =>
+        tf.tidy(() => tf.softmax(net.logits(tf.tensor3d(x, [2, n, M]))).dataSync() as Float32Array);
       const errs = equivarianceErrors({
         group: g,
         f: weights,
@@ -113,8 +135,18 @@ describe('equivariant attention', () => {
       });
       for (const e of errs) expect(e.error, e.name).toBeLessThan(1e-5);
       // Q is invariant when V and w move together.
-      const q = (x: Float32Array): Float32Array => tf.tidy(() => attentionPool(tf.tensor3d(x, [2, n, M]), tf.tensor2d(weights(x), [2, n]), sel).dataSync() as Float32Array);
-      const qErrs = equivarianceErrors({ group: g, f: q, x: v, actIn: (t, x) => permuteRows(x, leftRegular(g, t), M), actOut: (_t, y) => y });
+      const q = (x: Float32Array): Float32Array =>
+        tf.tidy(
+          () =>
+            attentionPool(tf.tensor3d(x, [2, n, M]), tf.tensor2d(weights(x), [2, n]), sel).dataSync() as Float32Array,
+        );
+      const qErrs = equivarianceErrors({
+        group: g,
+        f: q,
+        x: v,
+        actIn: (t, x) => permuteRows(x, leftRegular(g, t), M),
+        actOut: (_t, y) => y,
+      });
       for (const e of qErrs) expect(e.error, e.name).toBeLessThan(1e-5);
       // Q[g] = Σ_u w_u V[u g], checked at one entry by hand.
       const w0 = weights(v);

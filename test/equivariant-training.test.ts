@@ -37,7 +37,9 @@ function imagesOf(count: number, side: number, seed: number): ImageBatch {
   for (let b = 0; b < count; b++) {
     const cx = side * (0.3 + 0.4 * rng.nextFloat());
     const cy = side * (0.3 + 0.4 * rng.nextFloat());
-    for (let i = 0; i < side; i++) for (let j = 0; j < side; j++) data[(b * side + i) * side + j] = Math.exp(-((i - cy) ** 2 + 2 * (j - cx) ** 2) / (side * 0.8));
+    for (let i = 0; i < side; i++)
+      for (let j = 0; j < side; j++)
+        data[(b * side + i) * side + j] = Math.exp(-((i - cy) ** 2 + 2 * (j - cx) ** 2) / (side * 0.8));
   }
   return { data, count, height: side, width: side };
 }
@@ -47,7 +49,10 @@ const TINY = { imageSize: 12, widths: [2, 3], latentChannels: 3, codeSize: 4, at
 const configs: [string, () => ImageAutoencoder][] = [
   ['conv autoencoder', () => new ConvAutoencoder({ imageSize: 12, widths: [2, 3], codeSize: 4, seed: 5 })],
   ...(['C4', 'D4', 'C12', 'D12'] as const).flatMap((group) =>
-    (['mean', 'attention'] as const).map((pooling): [string, () => ImageAutoencoder] => [`${group} ${pooling}`, () => new EquivariantAutoencoder({ group, pooling, ...TINY })]),
+    (['mean', 'attention'] as const).map((pooling): [string, () => ImageAutoencoder] => [
+      `${group} ${pooling}`,
+      () => new EquivariantAutoencoder({ group, pooling, ...TINY }),
+    ]),
   ),
 ];
 
@@ -96,7 +101,12 @@ describe('fit, encode, save and load', () => {
     const x = imagesOf(48, 12, 2);
     const before = model.reconstructionMse(x);
     const epochs: number[] = [];
-    const h = await model.fit(x, { epochs: 6, batchSize: 8, validation: 0.25, onEpoch: (log) => void epochs.push(log.loss) });
+    const h = await model.fit(x, {
+      epochs: 6,
+      batchSize: 8,
+      validation: 0.25,
+      onEpoch: (log) => void epochs.push(log.loss),
+    });
     expect(h.trainRows).toBe(36);
     expect(h.valRows).toBe(12);
     expect(epochs.length).toBe(h.epochs.length);
@@ -109,7 +119,9 @@ describe('fit, encode, save and load', () => {
     const model = new ConvAutoencoder({ imageSize: 12, widths: [2, 3], codeSize: 4 });
     const x = imagesOf(16, 12, 3);
     const ctl = new AbortController();
-    await expect(model.fit(x, { epochs: 50, batchSize: 4, signal: ctl.signal, onEpoch: () => ctl.abort(new Error('stop now')) })).rejects.toThrow('stop now');
+    await expect(
+      model.fit(x, { epochs: 50, batchSize: 4, signal: ctl.signal, onEpoch: () => ctl.abort(new Error('stop now')) }),
+    ).rejects.toThrow('stop now');
     await expect(model.fit(x, { epochs: 1, signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
     model.dispose();
   });
@@ -127,7 +139,9 @@ describe('fit, encode, save and load', () => {
     expect((await a.encode(x, { pooling: 'mean' })).cols).toBe(3);
     const v = await a.encodeEquivariant(x);
     expect([v.count, v.rows, v.cols]).toEqual([4, 24, 3]);
-    await expect(a.encode(x, { pooling: 'attention' })).rejects.toThrow(/needs a model trained with pooling 'attention'/);
+    await expect(a.encode(x, { pooling: 'attention' })).rejects.toThrow(
+      /needs a model trained with pooling 'attention'/,
+    );
     for (const m of [a, b, c]) m.dispose();
   });
 
@@ -155,7 +169,9 @@ describe('fit, encode, save and load', () => {
     await expect(EquivariantAutoencoder.load(path.join(dir, 'nothing'))).rejects.toThrow(/does not exist/);
     const conv = new ConvAutoencoder({ imageSize: 12, widths: [2, 3], codeSize: 4 });
     await conv.save(path.join(dir, 'conv'));
-    await expect(EquivariantAutoencoder.load(path.join(dir, 'conv'))).rejects.toThrow(/holds a convolutional autoencoder.*ConvAutoencoder\.load/);
+    await expect(EquivariantAutoencoder.load(path.join(dir, 'conv'))).rejects.toThrow(
+      /holds a convolutional autoencoder.*ConvAutoencoder\.load/,
+    );
     const eq = new EquivariantAutoencoder({ group: 'D4', pooling: 'mean', ...TINY });
     const folder = path.join(dir, 'eq');
     await eq.save(folder);
@@ -184,14 +200,22 @@ describe('fit, encode, save and load', () => {
   it('bad images and options give clear errors', async () => {
     const model = new EquivariantAutoencoder({ group: 'D4', pooling: 'mean', ...TINY });
     const good = imagesOf(2, 12, 6);
-    await expect(model.encode({ ...good, height: 11, data: new Float32Array(2 * 11 * 12) })).rejects.toThrow(/images are 11x12, this model takes 12x12/);
-    await expect(model.encode({ ...good, data: good.data.subarray(5) })).rejects.toThrow(/expected count \* height \* width/);
+    await expect(model.encode({ ...good, height: 11, data: new Float32Array(2 * 11 * 12) })).rejects.toThrow(
+      /images are 11x12, this model takes 12x12/,
+    );
+    await expect(model.encode({ ...good, data: good.data.subarray(5) })).rejects.toThrow(
+      /expected count \* height \* width/,
+    );
     const nan = good.data.slice();
     nan[150] = Number.NaN;
     await expect(model.encode({ ...good, data: nan })).rejects.toThrow(/pixel 6 of image 1 is NaN/);
     const bytes = good.data.map((v) => v * 255);
-    await expect(model.fit({ ...good, data: bytes }, { epochs: 1 })).rejects.toThrow(/in \[0, 1\] \(bytes: divide by 255\)/);
-    await expect(model.fit(good, { epochs: 1, validation: { ...good, width: 3 } })).rejects.toThrow(/validation images/);
+    await expect(model.fit({ ...good, data: bytes }, { epochs: 1 })).rejects.toThrow(
+      /in \[0, 1\] \(bytes: divide by 255\)/,
+    );
+    await expect(model.fit(good, { epochs: 1, validation: { ...good, width: 3 } })).rejects.toThrow(
+      /validation images/,
+    );
     model.dispose();
     const bad: [Partial<EquivariantAutoencoderOptions>, RegExp][] = [
       [{ group: 'D6' as never }, /unknown group 'D6'; known: C4, D4, C12, D12/],
@@ -202,7 +226,8 @@ describe('fit, encode, save and load', () => {
       [{ entropyWeight: -1 }, /entropyWeight/],
       [{ gramPermutations: 9 }, /1\.\.8/],
     ];
-    for (const [o, msg] of bad) expect(() => new EquivariantAutoencoder({ group: 'D4', pooling: 'mean', ...o })).toThrow(msg);
+    for (const [o, msg] of bad)
+      expect(() => new EquivariantAutoencoder({ group: 'D4', pooling: 'mean', ...o })).toThrow(msg);
     expect(() => new ConvAutoencoder({ imageSize: 30 })).toThrow(/divisible by 4/);
   });
 });

@@ -14,7 +14,14 @@ import { maxAbs, relMaxDiff, repoRoot } from './helpers/reference';
 
 const SMALL: SoapOptions = { species: ['H'], rCut: 5, nMax: 4, lMax: 3, sigma: 1 };
 const PAPER: SoapOptions = { species: ['H'], rCut: 63, nMax: 7, lMax: 10, sigma: 3 };
-const WATER = { positions: [[0, 0, 0.119], [0, 0.763, -0.477], [0, -0.763, -0.477]], species: ['O', 'H', 'H'] };
+const WATER = {
+  positions: [
+    [0, 0, 0.119],
+    [0, 0.763, -0.477],
+    [0, -0.763, -0.477],
+  ],
+  species: ['O', 'H', 'H'],
+};
 
 type ErrClass = typeof TypeError | typeof RangeError;
 
@@ -58,7 +65,12 @@ const EMPTY: StructureInput = { positions: [], species: [] };
 
 /** The process is alive and the engine still works. */
 function stillWorks(): void {
-  const m = new Soap(SMALL).createSync({ positions: [[0, 0, 0], [1, 0, 0]] });
+  const m = new Soap(SMALL).createSync({
+    positions: [
+      [0, 0, 0],
+      [1, 0, 0],
+    ],
+  });
   expect(m.rows).toBe(2);
   expect(m.data.every(Number.isFinite)).toBe(true);
 }
@@ -67,16 +79,46 @@ describe('bad coordinates', () => {
   const soap = new Soap(SMALL);
   const bad = [NaN, Infinity, -Infinity, 1e300, -1e300, 1e13];
   it.each(bad)('%s in positions -> RangeError naming the point', async (v) => {
-    for (const positions of [[[0, 0, 0], [1, v, 2]], Float64Array.from([0, 0, 0, 1, v, 2])]) {
+    for (const positions of [
+      [
+        [0, 0, 0],
+        [1, v, 2],
+      ],
+      Float64Array.from([0, 0, 0, 1, v, 2]),
+    ]) {
       await expectBoth(soap, { positions }, {}, RangeError, /coordinate y of point 1.*finite/);
     }
   });
   it.each(bad)('%s in centre positions -> RangeError naming the centre', async (v) => {
-    await expectBoth(soap, { positions: [[0, 0, 0]] }, { centers: { positions: [[0, 0, 0], [0, 0, v]] } }, RangeError, /coordinate z of centre 1.*finite/);
+    await expectBoth(
+      soap,
+      { positions: [[0, 0, 0]] },
+      {
+        centers: {
+          positions: [
+            [0, 0, 0],
+            [0, 0, v],
+          ],
+        },
+      },
+      RangeError,
+      /coordinate z of centre 1.*finite/,
+    );
   });
   it('NaN in a multi-species structure and in the paper parameters, too', () => {
     const s = new Soap({ species: ['H', 'O'], rCut: 5, nMax: 2, lMax: 1 });
-    expectThrow(() => s.createSync({ positions: [[0, 0, 0], [NaN, 0, 0]], species: ['O', 'H'] }), RangeError, /point 1/);
+    expectThrow(
+      () =>
+        s.createSync({
+          positions: [
+            [0, 0, 0],
+            [NaN, 0, 0],
+          ],
+          species: ['O', 'H'],
+        }),
+      RangeError,
+      /point 1/,
+    );
     expectThrow(() => new Soap(PAPER).createSync({ positions: [[NaN, 0, 0]] }), RangeError, /point 0/);
     stillWorks();
   });
@@ -87,10 +129,40 @@ describe('bad structure shape', () => {
   it('positions length not a multiple of 3', async () => {
     await expectBoth(soap, { positions: [0, 0, 0, 1] }, {}, TypeError, /multiple of 3/);
     await expectBoth(soap, { positions: new Float64Array(5) }, {}, TypeError, /multiple of 3/);
-    await expectBoth(soap, { positions: [[0, 0, 0], [1, 2]] }, {}, TypeError, /\[x, y, z\]/);
-    await expectBoth(soap, { positions: [[0, 0, 0], [1, 2, 3, 4]] }, {}, TypeError, /\[x, y, z\]/);
-    expectThrow(() => soap.createSync({ positions: { centers: { positions: [0, 0] } } } as never), TypeError, /positions/);
-    expectThrow(() => soap.createSync({ positions: [[0, 0, 0]] }, { centers: { positions: [0, 0, 0, 1] } }), TypeError, /centers\.positions.*multiple of 3/);
+    await expectBoth(
+      soap,
+      {
+        positions: [
+          [0, 0, 0],
+          [1, 2],
+        ],
+      },
+      {},
+      TypeError,
+      /\[x, y, z\]/,
+    );
+    await expectBoth(
+      soap,
+      {
+        positions: [
+          [0, 0, 0],
+          [1, 2, 3, 4],
+        ],
+      },
+      {},
+      TypeError,
+      /\[x, y, z\]/,
+    );
+    expectThrow(
+      () => soap.createSync({ positions: { centers: { positions: [0, 0] } } } as never),
+      TypeError,
+      /positions/,
+    );
+    expectThrow(
+      () => soap.createSync({ positions: [[0, 0, 0]] }, { centers: { positions: [0, 0, 0, 1] } }),
+      TypeError,
+      /centers\.positions.*multiple of 3/,
+    );
   });
   it('non-numbers in positions', async () => {
     await expectBoth(soap, { positions: [[0, 0, '1' as never]] }, {}, TypeError, /not a number/);
@@ -102,24 +174,82 @@ describe('bad structure shape', () => {
   it('species array of the wrong length', async () => {
     const s = new Soap({ species: ['H', 'O'], rCut: 5, nMax: 2, lMax: 1 });
     await expectBoth(s, { positions: WATER.positions, species: ['O', 'H'] }, {}, TypeError, /3 points but 2 species/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 'H', 'H'] }, {}, TypeError, /3 points but 4 species/);
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 'H', 'H'] },
+      {},
+      TypeError,
+      /3 points but 4 species/,
+    );
     await expectBoth(s, { positions: WATER.positions }, {}, TypeError, /species are required/);
   });
   it('unknown species and species not in the Soap', async () => {
     const s = new Soap({ species: ['H', 'O'], rCut: 5, nMax: 2, lMax: 1 });
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 'Xx'] }, {}, RangeError, /point 2 .*unknown species "Xx"/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 'h'] }, {}, RangeError, /point 2 .*did you mean "H"/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 0] }, {}, RangeError, /point 2 .*unknown species 0/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 119] }, {}, RangeError, /point 2 .*unknown species 119/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 1.5] }, {}, RangeError, /point 2 .*not an integer/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 'C'] }, {}, RangeError, /point 2 has species C, which this Soap does not know; allowed: H, O/);
-    await expectBoth(s, { positions: WATER.positions, species: ['O', 'H', 6] }, {}, RangeError, /point 2 .*does not know/);
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 'Xx'] },
+      {},
+      RangeError,
+      /point 2 .*unknown species "Xx"/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 'h'] },
+      {},
+      RangeError,
+      /point 2 .*did you mean "H"/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 0] },
+      {},
+      RangeError,
+      /point 2 .*unknown species 0/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 119] },
+      {},
+      RangeError,
+      /point 2 .*unknown species 119/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 1.5] },
+      {},
+      RangeError,
+      /point 2 .*not an integer/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 'C'] },
+      {},
+      RangeError,
+      /point 2 has species C, which this Soap does not know; allowed: H, O/,
+    );
+    await expectBoth(
+      s,
+      { positions: WATER.positions, species: ['O', 'H', 6] },
+      {},
+      RangeError,
+      /point 2 .*does not know/,
+    );
   });
   it('centre indices out of range or not integers', async () => {
     for (const bad of [-1, 3, 1.5, NaN, 1e10]) {
-      await expectBoth(soap, { positions: WATER.positions }, { centers: { indices: [0, bad] } }, RangeError, /centre index .* \(entry 1\) is out of range; the structure has 3 points/);
+      await expectBoth(
+        soap,
+        { positions: WATER.positions },
+        { centers: { indices: [0, bad] } },
+        RangeError,
+        /centre index .* \(entry 1\) is out of range; the structure has 3 points/,
+      );
     }
-    expectThrow(() => soap.createSync({ positions: WATER.positions }, { centers: { nope: 1 } as never }), TypeError, /centers must be/);
+    expectThrow(
+      () => soap.createSync({ positions: WATER.positions }, { centers: { nope: 1 } as never }),
+      TypeError,
+      /centers must be/,
+    );
   });
 });
 
@@ -136,7 +266,11 @@ describe('bad Soap options', () => {
   it('lMax < 0 or above the maximum (19 GTO, 20 polynomial)', () => {
     expectThrow(make({ lMax: -1 }), RangeError, /lMax must be an integer in \[0, 19\] with the GTO basis, got -1/);
     expectThrow(make({ lMax: 20 }), RangeError, /lMax .*\[0, 19\].* got 20/);
-    expectThrow(make({ lMax: 21, rbf: 'polynomial' }), RangeError, /lMax .*\[0, 20\] with the polynomial basis, got 21/);
+    expectThrow(
+      make({ lMax: 21, rbf: 'polynomial' }),
+      RangeError,
+      /lMax .*\[0, 20\] with the polynomial basis, got 21/,
+    );
     expectThrow(make({ lMax: -1, rbf: 'polynomial' }), RangeError, /lMax/);
     expectThrow(make({ lMax: 2.5 }), TypeError, /lMax must be an integer/);
     // the largest allowed values work
@@ -144,9 +278,11 @@ describe('bad Soap options', () => {
     expect(new Soap({ ...SMALL, nMax: 2, lMax: 20, rbf: 'polynomial' }).featureCount).toBe(21 * 3);
   });
   it('rCut <= 1 with GTO, <= 0 with polynomial, not finite, missing', () => {
-    for (const r of [1, 0.5, 1e-9]) expectThrow(make({ rCut: r }), RangeError, /rCut must be > 1 with the GTO radial basis/);
+    for (const r of [1, 0.5, 1e-9])
+      expectThrow(make({ rCut: r }), RangeError, /rCut must be > 1 with the GTO radial basis/);
     for (const r of [0, -3]) expectThrow(make({ rCut: r }), RangeError, /rCut must be a finite number > 0/);
-    for (const r of [0, -1]) expectThrow(make({ rCut: r, rbf: 'polynomial' }), RangeError, /rCut must be a finite number > 0/);
+    for (const r of [0, -1])
+      expectThrow(make({ rCut: r, rbf: 'polynomial' }), RangeError, /rCut must be a finite number > 0/);
     for (const r of [NaN, Infinity]) {
       expectThrow(make({ rCut: r }), RangeError, /rCut/);
       expectThrow(make({ rCut: r, rbf: 'polynomial' }), RangeError, /rCut/);
@@ -156,7 +292,8 @@ describe('bad Soap options', () => {
     expect(new Soap({ ...SMALL, rCut: 0.5, rbf: 'polynomial' }).featureCount).toBe(40);
   });
   it('sigma <= 0, NaN or infinite', () => {
-    for (const s of [0, -1, NaN, Infinity]) expectThrow(make({ sigma: s }), RangeError, /sigma must be a finite number > 0/);
+    for (const s of [0, -1, NaN, Infinity])
+      expectThrow(make({ sigma: s }), RangeError, /sigma must be a finite number > 0/);
     expectThrow(make({ sigma: '1' as never }), TypeError, /sigma/);
   });
   it('species, rbf, compression, average', () => {
@@ -166,7 +303,11 @@ describe('bad Soap options', () => {
     expectThrow(make({ species: [0] }), RangeError, /unknown species 0/);
     expectThrow(make({ rbf: 'gauss' as never }), RangeError, /rbf must be 'gto' or 'polynomial'/);
     expectThrow(make({ compression: 'zip' as never }), RangeError, /compression\.mode/);
-    expectThrow(make({ compression: { mode: 'off', speciesWeighting: { O: 2 } } }), RangeError, /names O, which is not in species/);
+    expectThrow(
+      make({ compression: { mode: 'off', speciesWeighting: { O: 2 } } }),
+      RangeError,
+      /names O, which is not in species/,
+    );
     expectThrow(make({ compression: { speciesWeighting: { H: NaN } } }), RangeError, /finite/);
     expectThrow(make({ average: 'middle' as never }), RangeError, /average must be/);
     expectThrow(() => new Soap(null as never), TypeError, /options must be an object/);
@@ -181,8 +322,16 @@ describe('bad Soap options', () => {
     const good = new Soap(SMALL).basis(); // alphas 4*4, betas 4*4*4
     expect(good.alphas!.length).toBe(16);
     expect(good.betas.length).toBe(64);
-    expectThrow(make({ basis: { alphas: good.alphas!.slice(1), betas: good.betas } }), RangeError, /alphas must hold \(lMax\+1\)\*nMax = 16/);
-    expectThrow(make({ basis: { alphas: good.alphas!, betas: good.betas.slice(0, 60) } }), RangeError, /betas must hold \(lMax\+1\)\*nMax\*nMax = 64/);
+    expectThrow(
+      make({ basis: { alphas: good.alphas!.slice(1), betas: good.betas } }),
+      RangeError,
+      /alphas must hold \(lMax\+1\)\*nMax = 16/,
+    );
+    expectThrow(
+      make({ basis: { alphas: good.alphas!, betas: good.betas.slice(0, 60) } }),
+      RangeError,
+      /betas must hold \(lMax\+1\)\*nMax\*nMax = 64/,
+    );
     expectThrow(make({ basis: { betas: good.betas } }), TypeError, /GTO basis needs alphas/);
     const badAlpha = good.alphas!.slice();
     badAlpha[3] = NaN;
@@ -197,14 +346,31 @@ describe('bad Soap options', () => {
     expect(relMaxDiff(s1.createSync(s).data, s2.createSync(s).data)).toBe(0);
   });
   it('a basis that cannot be orthonormalised names nMax and rCut', () => {
-    for (const [nMax, rCut] of [[40, 1.5], [20, 1.5], [25, 5], [64, 100]] as const) {
-      expectThrow(make({ nMax, rCut, lMax: 2 }), RangeError, new RegExp(`nearly linearly dependent|singular.*nMax=${nMax} and rCut=${rCut}`));
-      expectThrow(make({ nMax, rCut, lMax: 2 }), RangeError, new RegExp(`nMax=${nMax} and rCut=${rCut}.*lower nMax or raise rCut`));
+    for (const [nMax, rCut] of [
+      [40, 1.5],
+      [20, 1.5],
+      [25, 5],
+      [64, 100],
+    ] as const) {
+      expectThrow(
+        make({ nMax, rCut, lMax: 2 }),
+        RangeError,
+        new RegExp(`nearly linearly dependent|singular.*nMax=${nMax} and rCut=${rCut}`),
+      );
+      expectThrow(
+        make({ nMax, rCut, lMax: 2 }),
+        RangeError,
+        new RegExp(`nMax=${nMax} and rCut=${rCut}.*lower nMax or raise rCut`),
+      );
     }
-    expectThrow(make({ nMax: 20, rCut: 10, rbf: 'polynomial' }), RangeError, /polynomial radial basis cannot be orthonormalised for nMax = 20.*lower nMax/);
+    expectThrow(
+      make({ nMax: 20, rCut: 10, rbf: 'polynomial' }),
+      RangeError,
+      /polynomial radial basis cannot be orthonormalised for nMax = 20.*lower nMax/,
+    );
     // what DScribe accepts still works (docs/CONVENTIONS.md §6)
-    expect(new Soap({ ...PAPER, nMax: 15 }).featureCount).toBe(11 * 15 * 16 / 2);
-    expect(new Soap({ ...SMALL, nMax: 12 }).featureCount).toBe(4 * 12 * 13 / 2);
+    expect(new Soap({ ...PAPER, nMax: 15 }).featureCount).toBe((11 * 15 * 16) / 2);
+    expect(new Soap({ ...SMALL, nMax: 12 }).featureCount).toBe((4 * 12 * 13) / 2);
     stillWorks();
   });
 });
@@ -213,17 +379,30 @@ describe('bad create options', () => {
   const soap = new Soap(SMALL);
   const s = { positions: WATER.positions };
   it('dtype', async () => {
-    for (const d of ['float16', 'Float64', 64, null]) await expectBoth(soap, s, { dtype: d as never }, RangeError, /dtype must be 'float64' or 'float32'/, false);
+    for (const d of ['float16', 'Float64', 64, null])
+      await expectBoth(soap, s, { dtype: d as never }, RangeError, /dtype must be 'float64' or 'float32'/, false);
   });
   it('threads', async () => {
-    for (const t of [-1, 1.5, NaN, 5000, '2', Infinity]) await expectBoth(soap, s, { threads: t as never }, RangeError, /threads must be an integer in \[0, 4096\]/, false);
+    for (const t of [-1, 1.5, NaN, 5000, '2', Infinity])
+      await expectBoth(
+        soap,
+        s,
+        { threads: t as never },
+        RangeError,
+        /threads must be an integer in \[0, 4096\]/,
+        false,
+      );
     expect(soap.createSync(s, { threads: 1 }).rows).toBe(3);
     expect(soap.createSync(s, { threads: 3 }).rows).toBe(3);
   });
   it('createMany arguments', async () => {
     await expect(soap.createMany('x' as never)).rejects.toThrow(TypeError);
-    await expect(soap.createMany([s, s], { centers: [undefined] })).rejects.toThrow(/centers has 1 entries for 2 structures/);
-    await expect(soap.createMany([s, { positions: [[NaN, 0, 0]] }, s])).rejects.toThrow(/structure 1: coordinate x of point 0/);
+    await expect(soap.createMany([s, s], { centers: [undefined] })).rejects.toThrow(
+      /centers has 1 entries for 2 structures/,
+    );
+    await expect(soap.createMany([s, { positions: [[NaN, 0, 0]] }, s])).rejects.toThrow(
+      /structure 1: coordinate x of point 0/,
+    );
   });
 });
 
@@ -240,7 +419,11 @@ describe('degenerate but valid input', () => {
           expect(m.data.length).toBe(0);
         }
       }
-      const many = await soap.createMany([{ positions: [] }, { positions: [[0, 0, 0]], species: ['H'] }, { positions: [] }]);
+      const many = await soap.createMany([
+        { positions: [] },
+        { positions: [[0, 0, 0]], species: ['H'] },
+        { positions: [] },
+      ]);
       expect(many.map((m) => m.rows)).toEqual([0, 1, 0]);
     }
     // no structures at all
@@ -279,7 +462,12 @@ describe('degenerate but valid input', () => {
 
   it('points near the coordinate limit (1e12) work; a single isolated point is not zero', () => {
     const soap = new Soap(SMALL);
-    const m = soap.createSync({ positions: [[1e12, -1e12, 0], [0, 0, 0]] });
+    const m = soap.createSync({
+      positions: [
+        [1e12, -1e12, 0],
+        [0, 0, 0],
+      ],
+    });
     expect(m.rows).toBe(2);
     expect(relMaxDiff(m.data.subarray(0, m.cols), m.data.subarray(m.cols))).toBe(0);
   });
@@ -287,9 +475,19 @@ describe('degenerate but valid input', () => {
   it('duplicate points: identical rows, l=0 block 4x the single-atom value (docs/CONVENTIONS.md §6)', () => {
     const soap = new Soap(SMALL);
     const single = soap.createSync({ positions: [[0, 0, 0]] });
-    const dup = soap.createSync({ positions: [[1, 2, 3], [1, 2, 3]] });
+    const dup = soap.createSync({
+      positions: [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
+    });
     expect(relMaxDiff(dup.data.subarray(0, dup.cols), dup.data.subarray(dup.cols))).toBe(0);
-    expect(relMaxDiff(dup.data.subarray(0, dup.cols), single.data.map((v) => 4 * v))).toBeLessThanOrEqual(1e-14);
+    expect(
+      relMaxDiff(
+        dup.data.subarray(0, dup.cols),
+        single.data.map((v) => 4 * v),
+      ),
+    ).toBeLessThanOrEqual(1e-14);
   });
 });
 
@@ -377,14 +575,17 @@ const requireHere = createRequire(__filename);
 const NODE_GYP_BUILD = requireHere.resolve('node-gyp-build');
 
 /** Runs `body` (JS using `N` = NativeSoap) in a child node process; returns its status and output. */
-function inChild(body: string, timeoutMs = 20000): { status: number | null; signal: string | null; out: string; timedOut: boolean } {
+function inChild(
+  body: string,
+  timeoutMs = 20000,
+): { status: number | null; signal: string | null; out: string; timedOut: boolean } {
   const code = `const N = require(${JSON.stringify(NODE_GYP_BUILD)})(${JSON.stringify(repoRoot)}).NativeSoap;\n${body}`;
   const r = spawnSync(process.execPath, ['-e', code], { timeout: timeoutMs, encoding: 'utf8', killSignal: 'SIGKILL' });
   return {
     status: r.status,
     signal: r.signal,
     out: `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-2000),
-    timedOut: r.error !== undefined && /ETIMEDOUT/.test(String(r.error)) || r.signal === 'SIGKILL',
+    timedOut: (r.error !== undefined && /ETIMEDOUT/.test(String(r.error))) || r.signal === 'SIGKILL',
   };
 }
 
@@ -397,7 +598,13 @@ function finiteOrRangeError(opts: SoapOptions, param: RegExp): string {
     if (e instanceof RangeError && param.test(e.message)) return '';
     return `constructor threw ${String(e)}`;
   }
-  const m = soap.createSync({ positions: [[0, 0, 0], [1, 0, 0], [0, 1.5, 0.2]] });
+  const m = soap.createSync({
+    positions: [
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1.5, 0.2],
+    ],
+  });
   const bad = m.data.filter((v) => !Number.isFinite(v)).length;
   return bad === 0 ? '' : `${JSON.stringify(opts)} was accepted and gives ${bad} of ${m.data.length} non-finite values`;
 }
@@ -419,16 +626,20 @@ describe('extreme parameter values: a RangeError or a finite result, never NaN/I
     const violations: string[] = [];
     for (const [o, re] of cases) {
       const opts = { rCut: 5, nMax: 4, lMax: 3, sigma: 1, rbf: 'gto', ...o };
-      const r = inChild(`
+      const r = inChild(
+        `
         try {
           const s = new N({ ...${JSON.stringify(opts)}, species: Int32Array.from([1]) });
           const out = s.computeSync([{ positions: Float64Array.from([0, 0, 0, 1, 0, 0, 0, 1.5, 0.2]) }], 'float64', 1)[0];
           const bad = out.filter((v) => !Number.isFinite(v)).length;
           console.log(bad === 0 ? 'FINITE' : 'NONFINITE ' + bad + ' of ' + out.length);
         } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
-      `, 15000);
+      `,
+        15000,
+      );
       const line = r.out.trim().split('\n').pop() ?? '';
-      const ok = !r.timedOut && r.status === 0 && (line === 'FINITE' || (line.startsWith('RangeError: ') && re.test(line)));
+      const ok =
+        !r.timedOut && r.status === 0 && (line === 'FINITE' || (line.startsWith('RangeError: ') && re.test(line)));
       if (!ok) violations.push(`${JSON.stringify(o)}: ${r.timedOut ? 'did not return within 15 s' : line}`);
     }
     expect(violations).toEqual([]);
@@ -437,7 +648,11 @@ describe('extreme parameter values: a RangeError or a finite result, never NaN/I
   it('a polynomial basis with non-finite betas is rejected like a GTO one', () => {
     for (const v of [NaN, Infinity]) {
       expectThrow(() => new Soap({ ...SMALL, nMax: 1, rbf: 'polynomial', basis: { betas: [v] } }), RangeError, /beta/);
-      expectThrow(() => new Soap({ ...SMALL, nMax: 1, lMax: 0, basis: { alphas: [1], betas: [v] } }), RangeError, /beta/);
+      expectThrow(
+        () => new Soap({ ...SMALL, nMax: 1, lMax: 0, basis: { alphas: [1], betas: [v] } }),
+        RangeError,
+        /beta/,
+      );
     }
   });
 
@@ -454,13 +669,16 @@ describe('extreme parameter values: a RangeError or a finite result, never NaN/I
   it('a polynomial basis with a huge rCut returns (no hang) with a RangeError or a finite result', () => {
     // nMax 4: S_ij ~ rCut^(7+i+j) and products of its diagonal overflow binary128 from rCut ~ 1e165
     for (const rCut of [1e200]) {
-      const r = inChild(`
+      const r = inChild(
+        `
         try {
           const s = new N({ rCut: ${rCut}, nMax: 4, lMax: 3, sigma: 1, rbf: 'polynomial', species: Int32Array.from([1]) });
           const out = s.computeSync([{ positions: Float64Array.from([0, 0, 0, 1, 0, 0]) }], 'float64', 1)[0];
           console.log(out.every(Number.isFinite) ? 'FINITE' : 'NONFINITE');
         } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
-      `, 15000);
+      `,
+        15000,
+      );
       expect(r.timedOut, `polynomial rCut=${rCut}: the constructor did not return within 15 s`).toBe(false);
       expect(r.status).toBe(0);
       expect(r.out).toMatch(/^(FINITE|RangeError: .*rCut)/m);
@@ -469,7 +687,8 @@ describe('extreme parameter values: a RangeError or a finite result, never NaN/I
 
   it('an output too large to allocate throws a RangeError instead of aborting the process', () => {
     // 118 species, nMax 10, lMax 19: 13,935,800 features per row (111 MB); 20,000 rows = 2.2 TB.
-    const r = inChild(`
+    const r = inChild(
+      `
       const s = new N({ rCut: 5, nMax: 10, lMax: 19, sigma: 1, species: Int32Array.from({ length: 118 }, (_, i) => i + 1) });
       const n = 20000, p = new Float64Array(3 * n);
       for (let i = 0; i < p.length; i++) p[i] = (i * 0.37) % 50;
@@ -477,7 +696,9 @@ describe('extreme parameter values: a RangeError or a finite result, never NaN/I
         s.computeSync([{ positions: p, atomicNumbers: new Int32Array(n).fill(1) }], 'float64', 1);
         console.log('RETURNED');
       } catch (e) { console.log(e.constructor.name + ': ' + e.message); }
-    `, 60000);
+    `,
+      60000,
+    );
     expect(r.signal, r.out).toBeNull();
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(/RangeError/);

@@ -58,7 +58,15 @@ describe('soapix experiment (tiny)', () => {
     expect(res.test.confusionNormalized).toHaveLength(10);
     expect(res.training.epochsRun).toBe(2);
     expect(typeof res.backend.name).toBe('string');
-    for (const f of ['confusion.png', 'confusion.svg', 'training.png', 'prediction-maps.png', 'report.html', 'model/soapix.json', 'model/model.json']) {
+    for (const f of [
+      'confusion.png',
+      'confusion.svg',
+      'training.png',
+      'prediction-maps.png',
+      'report.html',
+      'model/soapix.json',
+      'model/model.json',
+    ]) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
@@ -70,7 +78,9 @@ describe('soapix experiment (tiny)', () => {
     const img = Buffer.alloc(28 * 28);
     for (let r = 6; r < 22; r++) for (let c = 12; c < 16; c++) img[r * 28 + c] = 255; // a "1"
     const png = path.join(work, 'one.png');
-    await sharp(img, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(png);
+    await sharp(img, { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(png);
     const map = path.join(work, 'one-map.png');
     const r = await run(['predict', '--model', path.join(out, 'model'), png, '--out', map, '--scale', '2']);
     expect(r.stderr).toBe('');
@@ -101,7 +111,15 @@ describe('soapix experiment (tiny)', () => {
     expect(res.std.accuracy).toBeCloseTo(Math.abs(a.accuracy - b.accuracy) / Math.SQRT2, 12);
     expect(existsSync(path.join(dir, 'runs', 'seed-2', 'results.json'))).toBe(true);
     expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('mean ± std');
-    const refused = await run(['experiment', 'classify', '--tiny', '--workers', '2', '--out', path.join(work, 'never')]);
+    const refused = await run([
+      'experiment',
+      'classify',
+      '--tiny',
+      '--workers',
+      '2',
+      '--out',
+      path.join(work, 'never'),
+    ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--workers applies to --runs N with N > 1/);
   });

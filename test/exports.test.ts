@@ -284,8 +284,22 @@ interface Entry {
 }
 
 const ENTRIES: Entry[] = [
-  { name: 'soapix', source: 'lib/index.ts', dist: 'dist/index.js', readmeSection: 'Library API', runtime: SOAPIX_RUNTIME, types: SOAPIX_TYPES },
-  { name: 'soapix/ml', source: 'lib/ml/index.ts', dist: 'dist/ml/index.js', readmeSection: 'ML API', runtime: ML_RUNTIME, types: ML_TYPES },
+  {
+    name: 'soapix',
+    source: 'lib/index.ts',
+    dist: 'dist/index.js',
+    readmeSection: 'Library API',
+    runtime: SOAPIX_RUNTIME,
+    types: SOAPIX_TYPES,
+  },
+  {
+    name: 'soapix/ml',
+    source: 'lib/ml/index.ts',
+    dist: 'dist/ml/index.js',
+    readmeSection: 'ML API',
+    runtime: ML_RUNTIME,
+    types: ML_TYPES,
+  },
 ];
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort();
@@ -325,12 +339,16 @@ describe('public surface', () => {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
   beforeAll(() => {
-    const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.build.json'), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(root, 'tsconfig.build.json'),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+        },
       },
-    });
+    );
     if (!config) throw new Error('tsconfig.build.json could not be read');
     program = ts.createProgram(
       ENTRIES.map((e) => path.join(root, e.source)),
@@ -350,7 +368,10 @@ describe('public surface', () => {
       it('exports exactly the pinned runtime names, from the source and from the built file', async () => {
         const mod = (await import(path.join(root, entry.source))) as Record<string, unknown>;
         expect(sorted(Object.keys(mod).filter((k) => k !== 'default'))).toEqual(entry.runtime);
-        const built = createRequire(path.join(root, 'package.json'))(path.join(root, entry.dist)) as Record<string, unknown>;
+        const built = createRequire(path.join(root, 'package.json'))(path.join(root, entry.dist)) as Record<
+          string,
+          unknown
+        >;
         expect(sorted(Object.keys(built))).toEqual(entry.runtime);
         for (const name of entry.runtime) expect(mod[name], name).toBeDefined();
       });
@@ -366,17 +387,24 @@ describe('public surface', () => {
         // Backticked spans of the prose and tables (code examples do not count).
         const prose = section.replace(/```[\s\S]*?```/g, '');
         const spans = [...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-        const missing = [...entry.runtime, ...entry.types].filter((n) => !spans.some((span) => new RegExp(`(^|[^\\w$])${n}($|[^\\w$])`).test(span)));
+        const missing = [...entry.runtime, ...entry.types].filter(
+          (n) => !spans.some((span) => new RegExp(`(^|[^\\w$])${n}($|[^\\w$])`).test(span)),
+        );
         expect(missing, 'exported but not in the README section').toEqual([]);
         const rows = tableRowNames(section);
         expect(rows.length).toBeGreaterThan(0);
-        expect(rows.filter((n) => !entry.runtime.includes(n) && !entry.types.includes(n)), 'in a README table but not exported').toEqual([]);
+        expect(
+          rows.filter((n) => !entry.runtime.includes(n) && !entry.types.includes(n)),
+          'in a README table but not exported',
+        ).toEqual([]);
       });
     });
   }
 
   it('the package.json exports map points at these two entry points', () => {
-    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default?: string }> };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, { default?: string }>;
+    };
     expect(pkg.exports['.']?.default).toBe('./dist/index.js');
     expect(pkg.exports['./ml']?.default).toBe('./dist/ml/index.js');
   });

@@ -20,9 +20,25 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'soapix-features-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const OPTIONS: FeaturizeRunOptions = {
-  dataset: 'mnist', split: 'test', mode: 'gray', rCut: 5, nMax: 3, lMax: 2, sigma: 1, rbf: 'gto', zScale: 0.1,
-  zRounding: 'floor', noiseSeed: 0, seed: 0, limit: 12, batchSize: 4, threads: 1, dtype: 'float32', fitScaler: false,
-  force: false, out: path.join(tmp, 'whole'),
+  dataset: 'mnist',
+  split: 'test',
+  mode: 'gray',
+  rCut: 5,
+  nMax: 3,
+  lMax: 2,
+  sigma: 1,
+  rbf: 'gto',
+  zScale: 0.1,
+  zRounding: 'floor',
+  noiseSeed: 0,
+  seed: 0,
+  limit: 12,
+  batchSize: 4,
+  threads: 1,
+  dtype: 'float32',
+  fitScaler: false,
+  force: false,
+  out: path.join(tmp, 'whole'),
 };
 
 describe('countPoints', () => {
@@ -31,9 +47,22 @@ describe('countPoints', () => {
     const rng = new Rng(5);
     const pixels = new Uint8Array(20 * 6 * 7 * 3);
     for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextInt(256);
-    const rgb = new InMemoryDataset({ name: 'random-rgb', pixels, labels: new Int32Array(20), rows: 6, cols: 7, channels: 3 });
+    const rgb = new InMemoryDataset({
+      name: 'random-rgb',
+      pixels,
+      labels: new Int32Array(20),
+      rows: 6,
+      cols: 7,
+      channels: 3,
+    });
     for (const ds of [gray, rgb]) {
-      for (const image of [{}, { threshold: 0 }, { threshold: 128.5 }, { zScale: 0.5, zRounding: 'none' as const }, { threshold: 256 }]) {
+      for (const image of [
+        {},
+        { threshold: 0 },
+        { threshold: 128.5 },
+        { zScale: 0.5, zRounding: 'none' as const },
+        { threshold: 256 },
+      ]) {
         const counts = countPoints(ds, 20, image);
         for (let i = 0; i < 20; i++) expect(counts[i]).toBe(imageToPoints(ds.get(i), image).count);
       }
@@ -55,12 +84,18 @@ describe('planRun', () => {
     expect(whole.expectedRows).toBe(27);
     expect(whole.expectedBytes).toBe(27 * (10 * 8 + 12) + 3 * 128);
     const parts = [1, 2, 3].map((index) => planRun({ ...common, shard: { index, count: 3 } }));
-    expect(parts.map((p) => [p.start, p.end])).toEqual([[0, 2], [2, 4], [4, 7]]);
+    expect(parts.map((p) => [p.start, p.end])).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 7],
+    ]);
     expect(parts.reduce((s, p) => s + p.expectedRows, 0)).toBe(27);
     const sampled = planRun({ ...common, sample: { count: 11, seed: 3 } });
     expect(sampled.expectedRows).toBe(11);
     expect(sampled.samples!.counts[1]).toBe(0); // an image without points is never drawn
-    expect(() => planRun({ ...common, pointCounts: new Uint32Array(7), sample: { count: 4, seed: 1 } })).toThrow(UsageError);
+    expect(() => planRun({ ...common, pointCounts: new Uint32Array(7), sample: { count: 4, seed: 1 } })).toThrow(
+      UsageError,
+    );
   });
 });
 
@@ -79,12 +114,17 @@ describe('runFeaturize and mergeShards', () => {
     const second = await runFeaturize(OPTIONS, { onEvent: (e) => again.push(e) });
     expect(second.skipped).toBe(true);
     expect(again.map((e) => e.kind)).toEqual(['skipped']);
-    await expect(runFeaturize({ ...OPTIONS, sigma: 1.5 })).rejects.toThrow(/holds a finished run with other parameters \(soap\.sigma: 1 vs 1\.5/);
+    await expect(runFeaturize({ ...OPTIONS, sigma: 1.5 })).rejects.toThrow(
+      /holds a finished run with other parameters \(soap\.sigma: 1 vs 1\.5/,
+    );
 
     const sharded = path.join(tmp, 'sharded');
     for (const index of [2, 1, 3]) await runFeaturize({ ...OPTIONS, out: sharded, shard: { index, count: 3 } });
     const merged: MergeEvent['kind'][] = [];
-    const m = await mergeShards({ out: sharded, fitScaler: false, force: false, removeShards: false }, { onEvent: (e) => merged.push(e.kind) });
+    const m = await mergeShards(
+      { out: sharded, fitScaler: false, force: false, removeShards: false },
+      { onEvent: (e) => merged.push(e.kind) },
+    );
     expect(merged).toEqual(['start', 'shard', 'shard', 'shard']);
     expect(m.shards).toBe(3);
     for (const f of ['features.npy', 'labels.npy', 'centers.npy']) {
@@ -93,6 +133,8 @@ describe('runFeaturize and mergeShards', () => {
   });
 
   it('refuses a scaler fit on one shard before doing anything', async () => {
-    await expect(runFeaturize({ ...OPTIONS, out: path.join(tmp, 'never'), fitScaler: true, shard: { index: 1, count: 2 } })).rejects.toThrow(UsageError);
+    await expect(
+      runFeaturize({ ...OPTIONS, out: path.join(tmp, 'never'), fitScaler: true, shard: { index: 1, count: 2 } }),
+    ).rejects.toThrow(UsageError);
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { ImageRecord } from '../lib/data/dataset';
 import { mnistDataset } from '../lib/data/datasets';
-import { featurize, featurizeStream, imageSeed, type FeaturizeProgress, type FeaturizedImage } from '../lib/features/featurize';
+import {
+  featurize,
+  featurizeStream,
+  imageSeed,
+  type FeaturizeProgress,
+  type FeaturizedImage,
+} from '../lib/features/featurize';
 import { imageToPoints } from '../lib/data/image';
 import { Soap } from '../lib/soap/soap';
 
@@ -54,7 +60,9 @@ describe('featurize', () => {
 
   it('reports progress after each batch and the Node stream variant yields the same results', async () => {
     const progress: FeaturizeProgress[] = [];
-    const viaIter = await collect(featurize(mnist, SMALL, { end: 30, batchSize: 7, onProgress: (p) => progress.push(p) }));
+    const viaIter = await collect(
+      featurize(mnist, SMALL, { end: 30, batchSize: 7, onProgress: (p) => progress.push(p) }),
+    );
     expect(progress.map((p) => p.done)).toEqual([7, 14, 21, 28, 30]);
     expect(progress.at(-1)!.total).toBe(30);
     expect(progress.at(-1)!.rows).toBe(viaIter.reduce((s, r) => s + r.features.rows, 0));
@@ -123,11 +131,13 @@ describe('featurize', () => {
     const it = featurize(mnist, SMALL, { batchSize: 4, signal: ac.signal })[Symbol.asyncIterator]();
     await it.next();
     ac.abort(new Error('stop now'));
-    await expect((async () => {
-      while (!(await it.next()).done) {
-        /* drain */
-      }
-    })()).rejects.toThrow('stop now');
+    await expect(
+      (async () => {
+        while (!(await it.next()).done) {
+          /* drain */
+        }
+      })(),
+    ).rejects.toThrow('stop now');
     await expect(collect(featurize(mnist, SMALL, { batchSize: 0 }))).rejects.toThrow(RangeError);
     await expect(collect(featurize(mnist, SMALL, { start: -1 }))).rejects.toThrow(/start/);
   });

@@ -15,7 +15,12 @@ describe('figures', () => {
       title: 'Zebra test title',
       width: 200,
       height: 100,
-      data: { values: [{ a: 'x', b: 3 }, { a: 'y', b: 7 }] },
+      data: {
+        values: [
+          { a: 'x', b: 3 },
+          { a: 'y', b: 7 },
+        ],
+      },
       mark: 'bar',
       encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } },
     };
@@ -26,7 +31,8 @@ describe('figures', () => {
     const { data, info } = await sharp(r.png).raw().toBuffer({ resolveWithObject: true });
     expect(info.width).toBe(Math.round(svgWidth * 2));
     let nonWhite = 0;
-    for (let i = 0; i < data.length; i += info.channels) if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) nonWhite++;
+    for (let i = 0; i < data.length; i += info.channels)
+      if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) nonWhite++;
     expect(nonWhite).toBeGreaterThan(1000);
   });
 
@@ -34,7 +40,9 @@ describe('figures', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'soapix-report-'));
     const file = await writeReport(dir, {
       title: 'T <1>',
-      sections: [{ heading: 'S', text: 'hello', figures: ['a.png'], table: { columns: ['k', 'v'], rows: [['acc', 0.5]] } }],
+      sections: [
+        { heading: 'S', text: 'hello', figures: ['a.png'], table: { columns: ['k', 'v'], rows: [['acc', 0.5]] } },
+      ],
     });
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('<img src="a.png"');

@@ -87,54 +87,112 @@ function chance(rng: Rng, p: number): boolean {
 function junk(rng: Rng): unknown {
   const k = rng.nextInt(44);
   switch (k) {
-    case 0: return undefined;
-    case 1: return null;
-    case 2: return NaN;
-    case 3: return Infinity;
-    case 4: return -Infinity;
-    case 5: return 0;
-    case 6: return -1;
-    case 7: return 1.5;
-    case 8: return 2 ** 31;
-    case 9: return -(2 ** 31) - 1;
-    case 10: return 2 ** 53 + 2;
-    case 11: return 1e300;
-    case 12: return -1e300;
-    case 13: return 'abc';
-    case 14: return '';
-    case 15: return '5';
-    case 16: return true;
-    case 17: return {};
-    case 18: return [];
-    case 19: return [1, 2, 3];
-    case 20: return [[0, 0, 0], [1, 'x', 2]];
-    case 21: return new Int32Array(3);
-    case 22: return new Float32Array(6);
-    case 23: return new Float64Array(4);
-    case 24: return new Uint8Array(3);
-    case 25: return Float64Array.from([0, 0, 0, 1, 1, 1]);
-    case 26: return new BigInt64Array(3);
-    case 27: return 10n;
-    case 28: return Symbol('junk');
-    case 29: return () => 1;
-    case 30: return new Date(0);
-    case 31: return new Map([[1, 2]]);
-    case 32: return Object.create(null);
-    case 33: return new Proxy({}, { get() { throw new Error('proxy get trap'); } });
-    case 34: return { get positions() { throw new Error('getter throws'); }, length: 3 };
+    case 0:
+      return undefined;
+    case 1:
+      return null;
+    case 2:
+      return NaN;
+    case 3:
+      return Infinity;
+    case 4:
+      return -Infinity;
+    case 5:
+      return 0;
+    case 6:
+      return -1;
+    case 7:
+      return 1.5;
+    case 8:
+      return 2 ** 31;
+    case 9:
+      return -(2 ** 31) - 1;
+    case 10:
+      return 2 ** 53 + 2;
+    case 11:
+      return 1e300;
+    case 12:
+      return -1e300;
+    case 13:
+      return 'abc';
+    case 14:
+      return '';
+    case 15:
+      return '5';
+    case 16:
+      return true;
+    case 17:
+      return {};
+    case 18:
+      return [];
+    case 19:
+      return [1, 2, 3];
+    case 20:
+      return [
+        [0, 0, 0],
+        [1, 'x', 2],
+      ];
+    case 21:
+      return new Int32Array(3);
+    case 22:
+      return new Float32Array(6);
+    case 23:
+      return new Float64Array(4);
+    case 24:
+      return new Uint8Array(3);
+    case 25:
+      return Float64Array.from([0, 0, 0, 1, 1, 1]);
+    case 26:
+      return new BigInt64Array(3);
+    case 27:
+      return 10n;
+    case 28:
+      return Symbol('junk');
+    case 29:
+      return () => 1;
+    case 30:
+      return new Date(0);
+    case 31:
+      return new Map([[1, 2]]);
+    case 32:
+      return Object.create(null);
+    case 33:
+      return new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('proxy get trap');
+          },
+        },
+      );
+    case 34:
+      return {
+        get positions() {
+          throw new Error('getter throws');
+        },
+        length: 3,
+      };
     case 35: {
       const a = new Float64Array(6);
       structuredClone(a.buffer, { transfer: [a.buffer] }); // detaches a's buffer: a.length becomes 0
       return a;
     }
-    case 36: return new Float64Array(new SharedArrayBuffer(24));
-    case 37: return new DataView(new ArrayBuffer(24));
-    case 38: return new Array(6); // holes
-    case 39: return { length: 3, 0: 1, 1: 2, 2: 3 };
-    case 40: return { length: 2 ** 40 };
-    case 41: return { length: -1 };
-    case 42: return new Int32Array([1, -5, 200, 2 ** 31 - 1]);
-    default: return new Float64Array(new ArrayBuffer(64), 8, 3); // a view with an offset
+    case 36:
+      return new Float64Array(new SharedArrayBuffer(24));
+    case 37:
+      return new DataView(new ArrayBuffer(24));
+    case 38:
+      return new Array(6); // holes
+    case 39:
+      return { length: 3, 0: 1, 1: 2, 2: 3 };
+    case 40:
+      return { length: 2 ** 40 };
+    case 41:
+      return { length: -1 };
+    case 42:
+      return new Int32Array([1, -5, 200, 2 ** 31 - 1]);
+    default:
+      return new Float64Array(new ArrayBuffer(64), 8, 3); // a view with an offset
   }
 }
 
@@ -195,7 +253,10 @@ function nativeOptions(rng: Rng): Record<string, unknown> {
     rbf,
     species,
   };
-  if (chance(rng, 0.3)) o.speciesWeights = chance(rng, 0.3) ? junk(rng) : Float64Array.from({ length: nSpecies }, () => rng.nextFloat() * 3 - 1);
+  if (chance(rng, 0.3))
+    o.speciesWeights = chance(rng, 0.3)
+      ? junk(rng)
+      : Float64Array.from({ length: nSpecies }, () => rng.nextFloat() * 3 - 1);
   if (chance(rng, 0.3)) o.compression = chance(rng, 0.2) ? junk(rng) : pick(rng, ['off', 'crossover', 'mu2', 'mu1nu1']);
   if (chance(rng, 0.3)) o.average = chance(rng, 0.2) ? junk(rng) : pick(rng, ['off', 'inner', 'outer']);
   if (chance(rng, 0.25)) {
@@ -211,16 +272,23 @@ function nativeOptions(rng: Rng): Record<string, unknown> {
         };
   }
   if (chance(rng, 0.15)) {
-    const small = (v: unknown, dflt: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 70 ? v : dflt);
-    const n = small(nMax, 2), l = small(lMax, 1);
+    const small = (v: unknown, dflt: number): number =>
+      typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 70 ? v : dflt;
+    const n = small(nMax, 2),
+      l = small(lMax, 1);
     const size = (k: number): number => (chance(rng, 0.7) ? Math.max(0, k) : rng.nextInt(40));
     o.basis = chance(rng, 0.1)
       ? junk(rng)
       : {
-          alphas: chance(rng, 0.1) ? junk(rng) : Float64Array.from({ length: size((l + 1) * n) }, () => 0.05 + rng.nextFloat() * 5),
+          alphas: chance(rng, 0.1)
+            ? junk(rng)
+            : Float64Array.from({ length: size((l + 1) * n) }, () => 0.05 + rng.nextFloat() * 5),
           betas: chance(rng, 0.1)
             ? junk(rng)
-            : Float64Array.from({ length: size(rbf === 'polynomial' ? n * n : (l + 1) * n * n) }, () => rng.nextFloat() * 4 - 2),
+            : Float64Array.from(
+                { length: size(rbf === 'polynomial' ? n * n : (l + 1) * n * n) },
+                () => rng.nextFloat() * 4 - 2,
+              ),
         };
   }
   if (chance(rng, 0.03)) delete o[pick(rng, ['rCut', 'nMax', 'lMax', 'species'])];
@@ -237,10 +305,15 @@ function nativeStructure(rng: Rng, species: readonly number[]): unknown {
   if (species.length > 1 || chance(rng, 0.4)) {
     s.atomicNumbers = chance(rng, 0.05)
       ? junk(rng)
-      : Int32Array.from({ length: chance(rng, 0.03) ? n + 1 : n }, () => (chance(rng, 0.03) ? rng.nextInt(130) - 5 : pick(rng, species)));
+      : Int32Array.from({ length: chance(rng, 0.03) ? n + 1 : n }, () =>
+          chance(rng, 0.03) ? rng.nextInt(130) - 5 : pick(rng, species),
+        );
   }
   const c = rng.nextFloat();
-  if (c < 0.15) s.centerIndices = chance(rng, 0.1) ? junk(rng) : Int32Array.from({ length: rng.nextInt(5) }, () => rng.nextInt(n + 3) - 1);
+  if (c < 0.15)
+    s.centerIndices = chance(rng, 0.1)
+      ? junk(rng)
+      : Int32Array.from({ length: rng.nextInt(5) }, () => rng.nextInt(n + 3) - 1);
   else if (c < 0.3) s.centerPositions = chance(rng, 0.1) ? junk(rng) : randomPositions(rng, rng.nextInt(4));
   else if (c < 0.32) {
     s.centerIndices = new Int32Array(1);
@@ -262,13 +335,15 @@ function expectedRows(s: Record<string, unknown>, averaged: boolean): number {
 /** Checks a native result; throws a descriptive Error if it is malformed. */
 function checkNativeResult(res: unknown, structures: unknown[], dtype: unknown, F: number, averaged: boolean): void {
   if (!Array.isArray(res)) throw new MalformedResult('native result is not an array');
-  if (res.length !== structures.length) throw new MalformedResult(`native result has ${res.length} arrays for ${structures.length} structures`);
+  if (res.length !== structures.length)
+    throw new MalformedResult(`native result has ${res.length} arrays for ${structures.length} structures`);
   const Kind = dtype === 'float32' ? Float32Array : Float64Array;
   res.forEach((a: unknown, i) => {
     if (!(a instanceof Kind)) throw new MalformedResult(`result ${i} is not a ${Kind.name}`);
     const rows = expectedRows(structures[i] as Record<string, unknown>, averaged);
     if (a.length !== rows * F) throw new MalformedResult(`result ${i} has ${a.length} values, expected ${rows} x ${F}`);
-    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) throw new MalformedResult(`result ${i}[${k}] = ${a[k]} is not finite`);
+    for (let k = 0; k < a.length; k++)
+      if (!Number.isFinite(a[k]!)) throw new MalformedResult(`result ${i}[${k}] = ${a[k]} is not finite`);
   });
 }
 
@@ -276,15 +351,25 @@ function checkMatrix(m: FeatureMatrix, soap: Soap, rows: number | undefined, dty
   const Kind = dtype === 'float32' ? Float32Array : Float64Array;
   if (!(m.data instanceof Kind)) throw new MalformedResult(`data is not a ${Kind.name}`);
   if (m.cols !== soap.featureCount) throw new MalformedResult(`cols ${m.cols} != featureCount ${soap.featureCount}`);
-  if (m.data.length !== m.rows * m.cols) throw new MalformedResult(`data length ${m.data.length} != ${m.rows} x ${m.cols}`);
+  if (m.data.length !== m.rows * m.cols)
+    throw new MalformedResult(`data length ${m.data.length} != ${m.rows} x ${m.cols}`);
   if (rows !== undefined && m.rows !== rows) throw new MalformedResult(`rows ${m.rows}, expected ${rows}`);
-  for (let k = 0; k < m.data.length; k++) if (!Number.isFinite(m.data[k]!)) throw new MalformedResult(`data[${k}] = ${m.data[k]} is not finite`);
+  for (let k = 0; k < m.data.length; k++)
+    if (!Number.isFinite(m.data[k]!)) throw new MalformedResult(`data[${k}] = ${m.data[k]} is not finite`);
 }
 
 function describeValue(v: unknown): string {
   try {
     return JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === 'bigint' ? `${x}n` : x instanceof Map ? `Map(${JSON.stringify([...x])})` : ArrayBuffer.isView(x) ? `${x.constructor.name}(${Array.from(x as unknown as ArrayLike<number>).join(',')})` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x,
+      typeof x === 'bigint'
+        ? `${x}n`
+        : x instanceof Map
+          ? `Map(${JSON.stringify([...x])})`
+          : ArrayBuffer.isView(x)
+            ? `${x.constructor.name}(${Array.from(x as unknown as ArrayLike<number>).join(',')})`
+            : typeof x === 'number' && !Number.isFinite(x)
+              ? String(x)
+              : x,
     );
   } catch {
     return String(typeof v);
@@ -294,8 +379,17 @@ function describeValue(v: unknown): string {
 /** Reference result computed before fuzzing, compared again afterwards. */
 const WATER = Float64Array.from([0, 0, 0.119, 0, 0.763, -0.477, 0, -0.763, -0.477]);
 const WATER_Z = Int32Array.from([8, 1, 1]);
-const baselineSoap = new NativeSoap({ rCut: 5, nMax: 4, lMax: 3, sigma: 0.5, rbf: 'gto', species: Int32Array.from([1, 8]) });
-const baseline = (baselineSoap.computeSync([{ positions: WATER, atomicNumbers: WATER_Z }], 'float64', 1) as Float64Array[])[0]!;
+const baselineSoap = new NativeSoap({
+  rCut: 5,
+  nMax: 4,
+  lMax: 3,
+  sigma: 0.5,
+  rbf: 'gto',
+  species: Int32Array.from([1, 8]),
+});
+const baseline = (
+  baselineSoap.computeSync([{ positions: WATER, atomicNumbers: WATER_Z }], 'float64', 1) as Float64Array[]
+)[0]!;
 
 describe('fuzz', () => {
   it('raw native binding: random constructor options and compute arguments', async () => {
@@ -324,15 +418,23 @@ describe('fuzz', () => {
       const species = Array.from(opts.species as Int32Array);
       for (let call = 0; call < 7; call++) {
         const nStruct = chance(rng, 0.05) ? 0 : 1 + rng.nextInt(3);
-        const structures = chance(rng, 0.03) ? junk(rng) : Array.from({ length: nStruct }, () => nativeStructure(rng, species));
+        const structures = chance(rng, 0.03)
+          ? junk(rng)
+          : Array.from({ length: nStruct }, () => nativeStructure(rng, species));
         const dtype = chance(rng, 0.1) ? junk(rng) : pick(rng, ['float64', 'float32', undefined]);
         const threads = chance(rng, 0.1) ? junk(rng) : pick(rng, [undefined, 0, 1, 2]);
         const useAsync = chance(rng, 0.15);
-        const ctx = (): string => `${useAsync ? 'computeAsync' : 'computeSync'}(${describeValue(structures)}, ${describeValue(dtype)}, ${describeValue(threads)}) on ${describeValue(opts)}`;
+        const ctx = (): string =>
+          `${useAsync ? 'computeAsync' : 'computeSync'}(${describeValue(structures)}, ${describeValue(dtype)}, ${describeValue(threads)}) on ${describeValue(opts)}`;
         trace(ctx);
         try {
           const res = useAsync
-            ? await (inst.computeAsync(structures, dtype, threads, chance(rng, 0.5) ? {} : junk(rng)) as Promise<unknown>)
+            ? await (inst.computeAsync(
+                structures,
+                dtype,
+                threads,
+                chance(rng, 0.5) ? {} : junk(rng),
+              ) as Promise<unknown>)
             : inst.computeSync(structures, dtype, threads);
           checkNativeResult(res, structures as unknown[], dtype ?? 'float64', F, averaged);
           record('ok');
@@ -356,7 +458,9 @@ describe('fuzz', () => {
     const rng = new Rng(SEED + 1);
     const inst = new NativeSoap({ rCut: 4, nMax: 3, lMax: 2, sigma: 1, species: Int32Array.from([1, 8]) });
     for (let i = 0; i < 2500; i++) {
-      const args = Array.from({ length: rng.nextInt(5) }, () => (chance(rng, 0.5) ? junk(rng) : [junk(rng), { positions: junk(rng), atomicNumbers: junk(rng) }]));
+      const args = Array.from({ length: rng.nextInt(5) }, () =>
+        chance(rng, 0.5) ? junk(rng) : [junk(rng), { positions: junk(rng), atomicNumbers: junk(rng) }],
+      );
       const which = rng.nextInt(4);
       trace(() => `junk call ${which} ${describeValue(args)}`);
       try {
@@ -401,16 +505,36 @@ describe('fuzz', () => {
       const symbols = SYMBOLS.slice(0, nSpecies);
       const rbf = chance(rng, 0.03) ? junk(rng) : pick(rng, ['gto', 'polynomial', undefined]);
       const opts: Record<string, unknown> = {
-        species: chance(rng, 0.05) ? junk(rng) : symbols.map((s, i) => (chance(rng, 0.2) ? SPECIES_Z[i] : chance(rng, 0.02) ? junk(rng) : s)),
+        species: chance(rng, 0.05)
+          ? junk(rng)
+          : symbols.map((s, i) => (chance(rng, 0.2) ? SPECIES_Z[i] : chance(rng, 0.02) ? junk(rng) : s)),
         rCut: chance(rng, 0.08) ? junk(rng) : chance(rng, 0.1) ? rng.nextFloat() * 2 : 1.2 + rng.nextFloat() * 8,
         nMax: int(rng, 0, 5, 0.08),
         lMax: int(rng, -1, 5, 0.08),
         sigma: chance(rng, 0.3) ? undefined : num(rng, 0.05, 3),
         rbf,
       };
-      if (chance(rng, 0.3)) opts.compression = chance(rng, 0.2) ? junk(rng) : chance(rng, 0.5) ? pick(rng, ['off', 'crossover', 'mu2', 'mu1nu1']) : { mode: pick(rng, ['off', 'crossover', 'mu2', 'mu1nu1', undefined]), speciesWeighting: chance(rng, 0.5) ? { [pick(rng, symbols)]: num(rng, 0, 3) } : junk(rng) };
+      if (chance(rng, 0.3))
+        opts.compression = chance(rng, 0.2)
+          ? junk(rng)
+          : chance(rng, 0.5)
+            ? pick(rng, ['off', 'crossover', 'mu2', 'mu1nu1'])
+            : {
+                mode: pick(rng, ['off', 'crossover', 'mu2', 'mu1nu1', undefined]),
+                speciesWeighting: chance(rng, 0.5) ? { [pick(rng, symbols)]: num(rng, 0, 3) } : junk(rng),
+              };
       if (chance(rng, 0.3)) opts.average = chance(rng, 0.2) ? junk(rng) : pick(rng, ['off', 'inner', 'outer']);
-      if (chance(rng, 0.2)) opts.weighting = chance(rng, 0.2) ? junk(rng) : { function: pick(rng, ['poly', 'pow', 'exp', undefined]), r0: num(rng, 0.5, 6), c: num(rng, 0.1, 3), d: num(rng, 0.1, 3), m: num(rng, 0, 4), threshold: chance(rng, 0.5) ? undefined : num(rng, 0.001, 0.5) };
+      if (chance(rng, 0.2))
+        opts.weighting = chance(rng, 0.2)
+          ? junk(rng)
+          : {
+              function: pick(rng, ['poly', 'pow', 'exp', undefined]),
+              r0: num(rng, 0.5, 6),
+              c: num(rng, 0.1, 3),
+              d: num(rng, 0.1, 3),
+              m: num(rng, 0, 4),
+              threshold: chance(rng, 0.5) ? undefined : num(rng, 0.001, 0.5),
+            };
       if (chance(rng, 0.05)) opts.basis = { alphas: junk(rng), betas: junk(rng) };
       avoidKnownBugs(opts);
       let soap: Soap;
@@ -430,21 +554,35 @@ describe('fuzz', () => {
         const n = rng.nextInt(7);
         const asNested = chance(rng, 0.3);
         const p = randomPositions(rng, n);
-        let positions: unknown = asNested ? Array.from({ length: n }, (_, i) => Array.from(p.subarray(3 * i, 3 * i + 3))) : chance(rng, 0.3) ? Array.from(p) : p;
+        let positions: unknown = asNested
+          ? Array.from({ length: n }, (_, i) => Array.from(p.subarray(3 * i, 3 * i + 3)))
+          : chance(rng, 0.3)
+            ? Array.from(p)
+            : p;
         let positionsAreJunk = false;
         if (chance(rng, 0.05)) {
           positions = junk(rng);
           positionsAreJunk = true;
         }
-        let species: unknown = nSpecies > 1 || chance(rng, 0.3) ? Array.from({ length: n }, () => (chance(rng, 0.5) ? pick(rng, symbols) : SPECIES_Z[symbols.indexOf(pick(rng, symbols))])) : undefined;
-        if (chance(rng, 0.04)) species = chance(rng, 0.5) ? junk(rng) : [...(species as unknown[] ?? []), 'H'];
-        if (chance(rng, 0.03) && Array.isArray(species) && n > 0) species[0] = pick(rng, ['Xx', 'F', 0, 1.5, null, 'h']);
+        let species: unknown =
+          nSpecies > 1 || chance(rng, 0.3)
+            ? Array.from({ length: n }, () =>
+                chance(rng, 0.5) ? pick(rng, symbols) : SPECIES_Z[symbols.indexOf(pick(rng, symbols))],
+              )
+            : undefined;
+        if (chance(rng, 0.04)) species = chance(rng, 0.5) ? junk(rng) : [...((species as unknown[]) ?? []), 'H'];
+        if (chance(rng, 0.03) && Array.isArray(species) && n > 0)
+          species[0] = pick(rng, ['Xx', 'F', 0, 1.5, null, 'h']);
         const structure = chance(rng, 0.02) ? junk(rng) : { positions, species };
         const createOpts: Record<string, unknown> = {};
         let rows: number | undefined = averaged ? 1 : n;
         const c = rng.nextFloat();
         if (c < 0.15) {
-          const idx = chance(rng, 0.1) ? junk(rng) : Array.from({ length: rng.nextInt(4) }, () => (chance(rng, 0.1) ? pick(rng, [-1, n, 1.5, NaN]) : rng.nextInt(Math.max(n, 1))));
+          const idx = chance(rng, 0.1)
+            ? junk(rng)
+            : Array.from({ length: rng.nextInt(4) }, () =>
+                chance(rng, 0.1) ? pick(rng, [-1, n, 1.5, NaN]) : rng.nextInt(Math.max(n, 1)),
+              );
           createOpts.centers = { indices: idx };
           rows = averaged ? 1 : Array.isArray(idx) ? idx.length : undefined;
         } else if (c < 0.3) {
@@ -462,7 +600,8 @@ describe('fuzz', () => {
         if (chance(rng, 0.3)) createOpts.threads = chance(rng, 0.2) ? junk(rng) : pick(rng, [0, 1, 2]);
         if (positionsAreJunk && !createOpts.centers && !averaged) rows = undefined;
         const mode = rng.nextInt(10);
-        const ctx = (): string => `mode ${mode} ${describeValue(structure)} ${describeValue(createOpts)} on ${describeValue(opts)}`;
+        const ctx = (): string =>
+          `mode ${mode} ${describeValue(structure)} ${describeValue(createOpts)} on ${describeValue(opts)}`;
         trace(ctx);
         try {
           if (mode < 6) {
@@ -472,11 +611,14 @@ describe('fuzz', () => {
             const m = await soap.create(structure as never, createOpts);
             checkMatrix(m, soap, rows, createOpts.dtype);
           } else {
-            const ms = await soap.createMany([structure, structure] as never, {
-              centers: createOpts.centers ? [createOpts.centers, createOpts.centers] : undefined,
-              dtype: createOpts.dtype,
-              threads: createOpts.threads,
-            } as never);
+            const ms = await soap.createMany(
+              [structure, structure] as never,
+              {
+                centers: createOpts.centers ? [createOpts.centers, createOpts.centers] : undefined,
+                dtype: createOpts.dtype,
+                threads: createOpts.threads,
+              } as never,
+            );
             if (ms.length !== 2) throw new MalformedResult('createMany returned the wrong number of matrices');
             for (const m of ms) checkMatrix(m, soap, rows, createOpts.dtype);
           }
@@ -497,9 +639,14 @@ describe('fuzz', () => {
     expect(stats.ok).toBeGreaterThan(2000);
     expect(stats.TypeError).toBeGreaterThan(200);
     expect(stats.RangeError).toBeGreaterThan(200);
-    const again = (baselineSoap.computeSync([{ positions: WATER, atomicNumbers: WATER_Z }], 'float64', 1) as Float64Array[])[0]!;
+    const again = (
+      baselineSoap.computeSync([{ positions: WATER, atomicNumbers: WATER_Z }], 'float64', 1) as Float64Array[]
+    )[0]!;
     expect(Array.from(again)).toEqual(Array.from(baseline));
-    const fresh = new Soap({ species: ['H', 'O'], rCut: 5, nMax: 4, lMax: 3, sigma: 0.5 }).createSync({ positions: WATER, species: ['O', 'H', 'H'] });
+    const fresh = new Soap({ species: ['H', 'O'], rCut: 5, nMax: 4, lMax: 3, sigma: 0.5 }).createSync({
+      positions: WATER,
+      species: ['O', 'H', 'H'],
+    });
     expect(Array.from(fresh.data)).toEqual(Array.from(baseline));
   });
 });
@@ -517,7 +664,19 @@ describe('typed-array views', () => {
     const z = new Int32Array(10).fill(8);
     const zView = new Int32Array(z.buffer, 4 * 4, 3);
     zView.fill(1);
-    const c = (inst.computeSync([{ positions: view, atomicNumbers: zView, centerIndices: new Int32Array(new Int32Array([7, 7, 2, 7]).buffer, 8, 1) }], 'float64', 1) as Float64Array[])[0]!;
+    const c = (
+      inst.computeSync(
+        [
+          {
+            positions: view,
+            atomicNumbers: zView,
+            centerIndices: new Int32Array(new Int32Array([7, 7, 2, 7]).buffer, 8, 1),
+          },
+        ],
+        'float64',
+        1,
+      ) as Float64Array[]
+    )[0]!;
     expect(Array.from(c)).toEqual(Array.from(b.subarray(2 * inst.featureCount)));
   });
 });

@@ -17,12 +17,24 @@ function buildIdx(type: IdxTypeName, dims: number[], values: number[]): Buffer {
   values.forEach((v, i) => {
     const o = off + size * i;
     switch (type) {
-      case 'uint8': buf.writeUInt8(v, o); break;
-      case 'int8': buf.writeInt8(v, o); break;
-      case 'int16': buf.writeInt16BE(v, o); break;
-      case 'int32': buf.writeInt32BE(v, o); break;
-      case 'float32': buf.writeFloatBE(v, o); break;
-      case 'float64': buf.writeDoubleBE(v, o); break;
+      case 'uint8':
+        buf.writeUInt8(v, o);
+        break;
+      case 'int8':
+        buf.writeInt8(v, o);
+        break;
+      case 'int16':
+        buf.writeInt16BE(v, o);
+        break;
+      case 'int32':
+        buf.writeInt32BE(v, o);
+        break;
+      case 'float32':
+        buf.writeFloatBE(v, o);
+        break;
+      case 'float64':
+        buf.writeDoubleBE(v, o);
+        break;
     }
   });
   return buf;
@@ -76,7 +88,9 @@ describe('readIdx', () => {
     expect(() => readIdx(buf.subarray(0, buf.length - 1), { name: 'x.idx' })).toThrow(
       /x\.idx: truncated data: dims \[2, 3\] of int16 .* need 12 data bytes .* found 11/,
     );
-    expect(() => readIdx(buf.subarray(0, 6))).toThrow(/<buffer>: truncated header: 2 dimensions need 12 header bytes, found 6/);
+    expect(() => readIdx(buf.subarray(0, 6))).toThrow(
+      /<buffer>: truncated header: 2 dimensions need 12 header bytes, found 6/,
+    );
     expect(() => readIdx(buf.subarray(0, 3))).toThrow(/truncated: expected at least 4 header bytes/);
   });
 
@@ -88,7 +102,9 @@ describe('readIdx', () => {
   it('rejects a wrong magic number', () => {
     const buf = buildIdx('uint8', [1], [1]);
     buf[0] = 0x12;
-    expect(() => readIdx(buf, { name: 'bad.idx' })).toThrow(/bad\.idx: wrong magic: expected .* 00 00, found 0x12 0x00/);
+    expect(() => readIdx(buf, { name: 'bad.idx' })).toThrow(
+      /bad\.idx: wrong magic: expected .* 00 00, found 0x12 0x00/,
+    );
   });
 
   it('rejects an unknown type code, listing the allowed ones', () => {

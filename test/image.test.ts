@@ -82,7 +82,12 @@ describe('imageToPoints options', () => {
   it('applies the default rule on a small image', () => {
     const pts = imageToPoints(img);
     expect(toTriples(pts.positions)).toEqual([
-      [0, 1, 1], [1, 1, 1], [2, 1, 2], [0, 2, 10], [1, 2, 25], [2, 2, 25],
+      [0, 1, 1],
+      [1, 1, 1],
+      [2, 1, 2],
+      [0, 2, 10],
+      [1, 2, 25],
+      [2, 2, 25],
     ]);
     expect(Array.from(pts.pixelIndex)).toEqual([3, 4, 5, 6, 7, 8]);
   });
@@ -90,7 +95,10 @@ describe('imageToPoints options', () => {
   it('honours an explicit threshold and zScale', () => {
     const low = imageToPoints(img, { threshold: 5 });
     expect(low.count).toBe(8);
-    expect(toTriples(low.positions).slice(0, 2)).toEqual([[1, 0, 0], [2, 0, 0]]);
+    expect(toTriples(low.positions).slice(0, 2)).toEqual([
+      [1, 0, 0],
+      [2, 0, 0],
+    ]);
     expect(imageToPoints(img, { threshold: 0 }).count).toBe(9);
     expect(imageToPoints(img, { threshold: 256 }).count).toBe(0);
     expect(imageToPoints(img, { threshold: 100 }).count).toBe(3);
@@ -175,23 +183,31 @@ describe('imageToPoints input validation', () => {
     expect(() => imageToPoints({ ...ok, pixels: [1, 2, 3] })).toThrow(TypeError);
     expect(() => imageToPoints({ ...ok, pixels: new Float32Array(4) as unknown as number[] })).toThrow(/Float32Array/);
     expect(() => imageToPoints({ ...ok, pixels: 'abcd' as unknown as number[] })).toThrow(TypeError);
-    expect(() => imageToPoints({ ...ok, pixels: [0, '1', 2, 3] as unknown as number[] })).toThrow(/pixels\[1\] \(row 0, col 1\)/);
+    expect(() => imageToPoints({ ...ok, pixels: [0, '1', 2, 3] as unknown as number[] })).toThrow(
+      /pixels\[1\] \(row 0, col 1\)/,
+    );
     expect(() => imageToPoints({ ...ok, rows: 2.5 })).toThrow(TypeError);
     expect(() => imageToPoints(ok, { zRounding: 3 as unknown as 'floor' })).toThrow(TypeError);
     expect(() => imageToPoints(ok, { threshold: '10' as unknown as number })).toThrow(TypeError);
-    expect(() => imageToPoints(ok, { displacement: { sigma: 1 } as unknown as { sigma: number; seed: number } })).toThrow(/seed must be a number/);
+    expect(() =>
+      imageToPoints(ok, { displacement: { sigma: 1 } as unknown as { sigma: number; seed: number } }),
+    ).toThrow(/seed must be a number/);
   });
 
   it('rejects out-of-range values with RangeError', () => {
     expect(() => imageToPoints({ ...ok, pixels: [0, 256, 0, 0] })).toThrow(RangeError);
-    expect(() => imageToPoints({ ...ok, pixels: [0, -1, 0, 0] })).toThrow(/= -1 is out of range; allowed are integers 0\.\.255/);
+    expect(() => imageToPoints({ ...ok, pixels: [0, -1, 0, 0] })).toThrow(
+      /= -1 is out of range; allowed are integers 0\.\.255/,
+    );
     expect(() => imageToPoints({ ...ok, pixels: [0, 1.5, 0, 0] })).toThrow(RangeError);
     expect(() => imageToPoints({ ...ok, pixels: [0, Number.NaN, 0, 0] })).toThrow(RangeError);
     expect(() => imageToPoints({ ...ok, pixels: [0, Infinity, 0, 0] })).toThrow(RangeError);
     expect(() => imageToPoints({ pixels: [], rows: 0, cols: 0 })).toThrow(RangeError);
     expect(() => imageToPoints(ok, { zScale: 0 })).toThrow(RangeError);
     expect(() => imageToPoints(ok, { zScale: Number.NaN })).toThrow(RangeError);
-    expect(() => imageToPoints(ok, { zRounding: 'round' as unknown as 'floor' })).toThrow(/'floor' \(default\) and 'none'/);
+    expect(() => imageToPoints(ok, { zRounding: 'round' as unknown as 'floor' })).toThrow(
+      /'floor' \(default\) and 'none'/,
+    );
     expect(() => imageToPoints(ok, { threshold: 300 })).toThrow(/0\.\.256/);
     expect(() => imageToPoints(ok, { threshold: -1 })).toThrow(RangeError);
     expect(() => imageToPoints(ok, { displacement: { sigma: -1, seed: 0 } })).toThrow(RangeError);
@@ -210,7 +226,10 @@ describe('Rng (seeded PRNG used for displacement)', () => {
   it('matches the xoshiro128** reference output for a known state', () => {
     // First outputs of xoshiro128** with state {1, 2, 3, 4}, from the reference C code.
     const rng = new Rng(0) as unknown as { s0: number; s1: number; s2: number; s3: number; nextUint32(): number };
-    rng.s0 = 1; rng.s1 = 2; rng.s2 = 3; rng.s3 = 4;
+    rng.s0 = 1;
+    rng.s1 = 2;
+    rng.s2 = 3;
+    rng.s3 = 4;
     const first = Array.from({ length: 4 }, () => rng.nextUint32());
     expect(first).toEqual([11520, 0, 5927040, 70819200]);
     for (let k = 0; k < 996; k++) rng.nextUint32();

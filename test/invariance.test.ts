@@ -18,16 +18,32 @@ type Mat3 = [number, number, number, number, number, number, number, number, num
 
 /** Rotation matrix of a random unit quaternion (4 normal draws, normalised: uniform on SO(3)). */
 function randomRotation(rng: Rng): Mat3 {
-  let w = 0, x = 0, y = 0, z = 0, n = 0;
+  let w = 0,
+    x = 0,
+    y = 0,
+    z = 0,
+    n = 0;
   while (n < 1e-6) {
-    w = rng.normal(); x = rng.normal(); y = rng.normal(); z = rng.normal();
+    w = rng.normal();
+    x = rng.normal();
+    y = rng.normal();
+    z = rng.normal();
     n = Math.hypot(w, x, y, z);
   }
-  w /= n; x /= n; y /= n; z /= n;
+  w /= n;
+  x /= n;
+  y /= n;
+  z /= n;
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - z * w),
+    2 * (x * z + y * w),
+    2 * (x * y + z * w),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - x * w),
+    2 * (x * z - y * w),
+    2 * (y * z + x * w),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
@@ -36,7 +52,17 @@ function randomReflection(rng: Rng): Mat3 {
   const u = [rng.normal(), rng.normal(), rng.normal()];
   const n = Math.hypot(u[0]!, u[1]!, u[2]!);
   const [a, b, c] = u.map((v) => v / n) as [number, number, number];
-  return [1 - 2 * a * a, -2 * a * b, -2 * a * c, -2 * b * a, 1 - 2 * b * b, -2 * b * c, -2 * c * a, -2 * c * b, 1 - 2 * c * c];
+  return [
+    1 - 2 * a * a,
+    -2 * a * b,
+    -2 * a * c,
+    -2 * b * a,
+    1 - 2 * b * b,
+    -2 * b * c,
+    -2 * c * a,
+    -2 * c * b,
+    1 - 2 * c * c,
+  ];
 }
 
 function det3(m: Mat3): number {
@@ -46,7 +72,9 @@ function det3(m: Mat3): number {
 function transform(p: Float64Array, m: Mat3, t: [number, number, number] = [0, 0, 0]): Float64Array {
   const out = new Float64Array(p.length);
   for (let i = 0; i < p.length; i += 3) {
-    const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
+    const x = p[i]!,
+      y = p[i + 1]!,
+      z = p[i + 2]!;
     out[i] = m[0] * x + m[1] * y + m[2] * z + t[0];
     out[i + 1] = m[3] * x + m[4] * y + m[5] * z + t[1];
     out[i + 2] = m[6] * x + m[7] * y + m[8] * z + t[2];
@@ -129,7 +157,10 @@ describe.each(clouds)('symmetries: $name', (cloud) => {
       expect(relMaxDiff(m.data, base.data)).toBeLessThanOrEqual(TOL);
     }
     // point inversion -I
-    const inv = soap.createSync({ positions: transform(cloud.positions, [-1, 0, 0, 0, -1, 0, 0, 0, -1]), species: cloud.species });
+    const inv = soap.createSync({
+      positions: transform(cloud.positions, [-1, 0, 0, 0, -1, 0, 0, 0, -1]),
+      species: cloud.species,
+    });
     expect(relMaxDiff(inv.data, base.data)).toBeLessThanOrEqual(TOL);
   });
 
@@ -180,7 +211,8 @@ describe('reference case f vs case a image 0', () => {
 
   it("f's points are a's points rotated 37° about z, mirrored in x and translated", () => {
     const th = (37 * Math.PI) / 180;
-    const c = Math.cos(th), s = Math.sin(th);
+    const c = Math.cos(th),
+      s = Math.sin(th);
     // M @ Rz: M = diag(-1, 1, 1)
     const MR: Mat3 = [-c, s, 0, s, c, 0, 0, 0, 1];
     const expected = transform(flatPoints(a), MR, [12.345, -6.789, 3.21]);
@@ -234,7 +266,8 @@ describe('float32 output', () => {
         expect(relMaxDiff(m32.data, m64.data)).toBeLessThanOrEqual(1e-5);
         return;
       }
-      let notRounded = 0, worstRel = 0;
+      let notRounded = 0,
+        worstRel = 0;
       for (let i = 0; i < m64.data.length; i++) {
         const x = m64.data[i]!;
         if (m32.data[i] !== Math.fround(x)) notRounded++;
@@ -259,7 +292,10 @@ describe('centres', () => {
       it('{ indices } gives the same rows as the all-centres run (any order, repeats allowed)', () => {
         const rng = new Rng(21);
         const idx = [0, n - 1, ...Array.from({ length: 10 }, () => rng.nextInt(n)), 3, 3];
-        const m = soap.createSync({ positions: cloud.positions, species: cloud.species }, { centers: { indices: idx } });
+        const m = soap.createSync(
+          { positions: cloud.positions, species: cloud.species },
+          { centers: { indices: idx } },
+        );
         expect([m.rows, m.cols]).toEqual([idx.length, all.cols]);
         expect(relMaxDiff(m.data, rowsOf(all, idx))).toBeLessThanOrEqual(1e-13);
         // an empty list of indices gives no rows
@@ -272,16 +308,25 @@ describe('centres', () => {
         const rng = new Rng(22);
         const idx = Array.from({ length: 8 }, () => rng.nextInt(n));
         const pos = idx.map((i) => Array.from(cloud.positions.subarray(3 * i, 3 * i + 3)));
-        const m = await soap.create({ positions: cloud.positions, species: cloud.species }, { centers: { positions: pos } });
+        const m = await soap.create(
+          { positions: cloud.positions, species: cloud.species },
+          { centers: { positions: pos } },
+        );
         expect([m.rows, m.cols]).toEqual([idx.length, all.cols]);
         expect(relMaxDiff(m.data, rowsOf(all, idx))).toBeLessThanOrEqual(1e-13);
         // every point as an explicit centre position reproduces the whole matrix
-        const full = soap.createSync({ positions: cloud.positions, species: cloud.species }, { centers: { positions: cloud.positions } });
+        const full = soap.createSync(
+          { positions: cloud.positions, species: cloud.species },
+          { centers: { positions: cloud.positions } },
+        );
         expect(relMaxDiff(full.data, all.data)).toBeLessThanOrEqual(1e-13);
       });
 
       it('a centre position far away from every point gives an all-zero row', () => {
-        const m = soap.createSync({ positions: cloud.positions, species: cloud.species }, { centers: { positions: [[1e6, 0, 0]] } });
+        const m = soap.createSync(
+          { positions: cloud.positions, species: cloud.species },
+          { centers: { positions: [[1e6, 0, 0]] } },
+        );
         expect(m.rows).toBe(1);
         expect(maxAbs(m.data)).toBe(0);
       });
@@ -294,10 +339,14 @@ describe('averaging', () => {
 
   it.each(cases)("'outer' equals the mean of the rows ($name)", (cloud) => {
     const off = new Soap(cloud.options).createSync({ positions: cloud.positions, species: cloud.species });
-    const outer = new Soap({ ...cloud.options, average: 'outer' }).createSync({ positions: cloud.positions, species: cloud.species });
+    const outer = new Soap({ ...cloud.options, average: 'outer' }).createSync({
+      positions: cloud.positions,
+      species: cloud.species,
+    });
     expect([outer.rows, outer.cols]).toEqual([1, off.cols]);
     const mean = new Float64Array(off.cols);
-    for (let r = 0; r < off.rows; r++) for (let c = 0; c < off.cols; c++) mean[c] += off.data[r * off.cols + c]! / off.rows;
+    for (let r = 0; r < off.rows; r++)
+      for (let c = 0; c < off.cols; c++) mean[c] += off.data[r * off.cols + c]! / off.rows;
     expect(relMaxDiff(outer.data, mean)).toBeLessThanOrEqual(1e-12);
   });
 
@@ -319,7 +368,10 @@ describe('averaging', () => {
       }
     const inner = new Soap({ ...cloud.options, average: 'inner' }).createSync({ positions: P, species: cloud.species });
     const outer = new Soap({ ...cloud.options, average: 'outer' }).createSync({ positions: P, species: cloud.species });
-    const sum = new Soap(cloud.options).createSync({ positions: diff, species }, { centers: { positions: [[0, 0, 0]] } });
+    const sum = new Soap(cloud.options).createSync(
+      { positions: diff, species },
+      { centers: { positions: [[0, 0, 0]] } },
+    );
     expect([inner.rows, inner.cols]).toEqual([1, sum.cols]);
     expect(inner.data.every(Number.isFinite)).toBe(true);
     const expected = sum.data.map((v) => v / (n * n));
@@ -366,7 +418,10 @@ describe('compression', () => {
 
   it("'mu2' on the H/C/O cluster equals 'off' on the same cluster with every point relabelled H", () => {
     const { positions, options } = clusterCloud;
-    const mu2 = new Soap({ ...options, compression: { mode: 'mu2' } }).createSync({ positions, species: clusterCloud.species });
+    const mu2 = new Soap({ ...options, compression: { mode: 'mu2' } }).createSync({
+      positions,
+      species: clusterCloud.species,
+    });
     const pooled = new Soap({ ...options, species: ['H'] }).createSync({ positions });
     expect(mu2.cols).toBe(pooled.cols);
     expect(relMaxDiff(mu2.data, pooled.data)).toBeLessThanOrEqual(1e-12);
@@ -382,7 +437,8 @@ describe('compression', () => {
     const cols = soapX.featureLabels().map((l) => labelsOff.indexOf(l.name));
     expect(cols.every((c) => c >= 0)).toBe(true);
     const picked = new Float64Array(x.data.length);
-    for (let r = 0; r < x.rows; r++) for (let c = 0; c < x.cols; c++) picked[r * x.cols + c] = off.data[r * off.cols + cols[c]!]!;
+    for (let r = 0; r < x.rows; r++)
+      for (let c = 0; c < x.cols; c++) picked[r * x.cols + c] = off.data[r * off.cols + cols[c]!]!;
     expect(relMaxDiff(x.data, picked)).toBeLessThanOrEqual(1e-14);
   });
 });
@@ -408,22 +464,40 @@ describe('featureLabels', () => {
     expect(labels.length).toBe(soap.featureCount);
     expect(labels.length).toBe(308);
     expect(labels.slice(0, 9).map((l) => [l.l, l.n, l.nPrime])).toEqual([
-      [0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3], [0, 0, 4], [0, 0, 5], [0, 0, 6], [0, 1, 1], [0, 1, 2],
+      [0, 0, 0],
+      [0, 0, 1],
+      [0, 0, 2],
+      [0, 0, 3],
+      [0, 0, 4],
+      [0, 0, 5],
+      [0, 0, 6],
+      [0, 1, 1],
+      [0, 1, 2],
     ]);
     expect(labels[28]).toMatchObject({ l: 1, n: 0, nPrime: 0, species: ['H', 'H'] });
     expect(labels[307]).toMatchObject({ l: 10, n: 6, nPrime: 6 });
     expect(labels.map((l) => l.name)).toEqual(expectedLabels(['H'], 7, 10, 'off'));
   });
 
-  it.each(['off', 'crossover', 'mu2', 'mu1nu1'] as const)('three species, compression %s: ascending Z, full order', (mode) => {
-    // given in a scrambled order and mixed forms; sorted by atomic number inside (H=1 < C=6 < O=8)
-    const soap = new Soap({ species: ['O', 1, 'C'], rCut: 5, nMax: 3, lMax: 2, compression: mode });
-    const labels = soap.featureLabels();
-    expect(labels.length).toBe(soap.featureCount);
-    expect(labels.map((l) => l.name)).toEqual(expectedLabels(['H', 'C', 'O'], 3, 2, mode));
-    const m = soap.createSync({ positions: [[0, 0, 0], [1, 0, 0], [0, 1.2, 0.3]], species: ['H', 'C', 'O'] });
-    expect(m.cols).toBe(labels.length);
-  });
+  it.each(['off', 'crossover', 'mu2', 'mu1nu1'] as const)(
+    'three species, compression %s: ascending Z, full order',
+    (mode) => {
+      // given in a scrambled order and mixed forms; sorted by atomic number inside (H=1 < C=6 < O=8)
+      const soap = new Soap({ species: ['O', 1, 'C'], rCut: 5, nMax: 3, lMax: 2, compression: mode });
+      const labels = soap.featureLabels();
+      expect(labels.length).toBe(soap.featureCount);
+      expect(labels.map((l) => l.name)).toEqual(expectedLabels(['H', 'C', 'O'], 3, 2, mode));
+      const m = soap.createSync({
+        positions: [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1.2, 0.3],
+        ],
+        species: ['H', 'C', 'O'],
+      });
+      expect(m.cols).toBe(labels.length);
+    },
+  );
 
   it('cross-species block of the H/C/O cluster: n belongs to the lower Z (H-C vs C-H symmetry broken)', () => {
     // p^{HC}_{n n' l} != p^{HC}_{n' n l} in general; check the label order matches the data by
@@ -432,10 +506,15 @@ describe('featureLabels', () => {
     const soap = new Soap(options);
     const labels = soap.featureLabels();
     const base = soap.createSync({ positions, species });
-    const swapped = soap.createSync({ positions, species: species!.map((s) => (s === 'H' ? 'C' : s === 'C' ? 'H' : s)) });
+    const swapped = soap.createSync({
+      positions,
+      species: species!.map((s) => (s === 'H' ? 'C' : s === 'C' ? 'H' : s)),
+    });
     const idx = (a: string, b: string, l: number, n: number, np: number): number =>
       labels.findIndex((x) => x.name === `${a}-${b} l=${l} n=${n} n'=${np}`);
-    let worst = 0, maxv = 0, asym = 0;
+    let worst = 0,
+      maxv = 0,
+      asym = 0;
     for (let r = 0; r < base.rows; r++)
       for (let l = 0; l <= 3; l++)
         for (let n = 0; n < 4; n++)

@@ -54,8 +54,12 @@ describe.each(PATHS)('SOAPIX_SIMD=%s', (p) => {
   }, 300_000);
 
   it('float64 equals DScribe 2.1.1 and float32 is within 1e-5 of float64, on every reference case', () => {
-    const w = compareWithReference(jobs, runPath(p).values, (rel, tol, what) => expect(rel, what).toBeLessThanOrEqual(tol));
-    summary.push(`${p}: injected ${w.injected.toExponential(2)}, own ${w.own.toExponential(2)}, float32 ${w.float32.toExponential(2)}`);
+    const w = compareWithReference(jobs, runPath(p).values, (rel, tol, what) =>
+      expect(rel, what).toBeLessThanOrEqual(tol),
+    );
+    summary.push(
+      `${p}: injected ${w.injected.toExponential(2)}, own ${w.own.toExponential(2)}, float32 ${w.float32.toExponential(2)}`,
+    );
   }, 300_000);
 
   it(`float64 agrees with the widest path to ${ACROSS_PATHS_TOL}`, () => {

@@ -25,7 +25,9 @@ describe('soapLimits', () => {
   it('are exactly what the engine accepts', () => {
     expect(() => check({ nMax: L.nMax.min })()).not.toThrow();
     expect(() => check({ nMax: L.nMax.max })()).not.toThrow();
-    expect(check({ nMax: L.nMax.min - 1 })).toThrow(new RegExp(`nMax must be an integer in \\[${L.nMax.min}, ${L.nMax.max}\\]`));
+    expect(check({ nMax: L.nMax.min - 1 })).toThrow(
+      new RegExp(`nMax must be an integer in \\[${L.nMax.min}, ${L.nMax.max}\\]`),
+    );
     expect(check({ nMax: L.nMax.max + 1 })).toThrow(RangeError);
     for (const rbf of ['gto', 'polynomial'] as const) {
       const { min, max } = L.lMax[rbf];
@@ -46,13 +48,22 @@ describe('soapLimits', () => {
     const soap = new Soap(BASE);
     const s = { positions: [[0, 0, 0]] };
     expect(soap.createSync(s, { threads: L.threads.max }).rows).toBe(1);
-    expect(() => soap.createSync(s, { threads: L.threads.max + 1 })).toThrow(new RegExp(`threads must be an integer in \\[0, ${L.threads.max}\\]`));
+    expect(() => soap.createSync(s, { threads: L.threads.max + 1 })).toThrow(
+      new RegExp(`threads must be an integer in \\[0, ${L.threads.max}\\]`),
+    );
     expect(soap.createSync({ positions: [[L.maxCoordinate, 0, 0]] }).rows).toBe(1);
     expect(() => soap.createSync({ positions: [[L.maxCoordinate * 1.01, 0, 0]] })).toThrow(/coordinate x of point 0/);
   });
 
   it('resolveSoapOptions refuses what new Soap refuses, with the same error', () => {
-    for (const bad of [{ lMax: 20 }, { nMax: 1.5 }, { rbf: 'gauss' }, { sigma: '1' }, { compression: 'zip' }, { species: [] }]) {
+    for (const bad of [
+      { lMax: 20 },
+      { nMax: 1.5 },
+      { rbf: 'gauss' },
+      { sigma: '1' },
+      { compression: 'zip' },
+      { species: [] },
+    ]) {
       let a: unknown;
       let b: unknown;
       try {
@@ -74,7 +85,8 @@ describe('soapLimits', () => {
 
 describe('CLI parsers of the SOAP options', () => {
   const L = soapLimits();
-  const rejects = (parse: (v: string) => number, v: string): void => expect(() => parse(v)).toThrow(InvalidArgumentError);
+  const rejects = (parse: (v: string) => number, v: string): void =>
+    expect(() => parse(v)).toThrow(InvalidArgumentError);
   it('take their bounds from the engine', () => {
     expect(nMaxParser()(String(L.nMax.max))).toBe(L.nMax.max);
     rejects(nMaxParser(), String(L.nMax.max + 1));

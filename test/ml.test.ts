@@ -76,7 +76,16 @@ describe('selectBackend', () => {
       expect(sel.fallbacks[0].name).toBe('tensorflow');
       expect(sel.fallbacks[0].reason).toMatch(/tfjs-node/);
       expect(sel.summary).toMatch(/skipped tensorflow/);
-      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum', 'Transpose', 'Identity']);
+      expect(sel.kernelFixes.map((f) => f.split(':')[0])).toEqual([
+        'BatchMatMul',
+        '_FusedMatMul',
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'MaxPoolGrad',
+        'Sum',
+        'Transpose',
+        'Identity',
+      ]);
       expect(sel.threads).toBe(1);
     }
   });
@@ -90,8 +99,12 @@ describe('selectBackend', () => {
     if (!tfjsNodeInstalled()) {
       const soft = await selectBackend({ prefer: 'tensorflow', ...quiet });
       expect(soft.name).toBe('wasm');
-      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(BackendUnavailableError);
-      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(/requested but cannot be used/);
+      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(
+        BackendUnavailableError,
+      );
+      await expect(selectBackend({ prefer: 'tensorflow', strict: true, ...quiet })).rejects.toThrow(
+        /requested but cannot be used/,
+      );
     }
     await expect(selectBackend({ prefer: 'gpu' as never, ...quiet })).rejects.toThrow(/unknown backend/);
   });
@@ -130,10 +143,18 @@ describe('wasm kernel fixes', () => {
         const aShape = [...batchA, ...(transposeA ? [k, m] : [m, k])];
         const bShape = [...batchB, ...(transposeB ? [n, k] : [k, n])];
         it(`BatchMatMul and _FusedMatMul equal cpu: transposeA=${transposeA} transposeB=${transposeB} a=[${aShape}] b=[${bShape}]`, async () => {
-          const a = values(aShape.reduce((p, d) => p * d, 1), 1);
-          const b = values(bShape.reduce((p, d) => p * d, 1), 2);
+          const a = values(
+            aShape.reduce((p, d) => p * d, 1),
+            1,
+          );
+          const b = values(
+            bShape.reduce((p, d) => p * d, 1),
+            2,
+          );
           const bias = values(n, 3);
-          const plain = await onBackends(['wasm', 'cpu'], () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB));
+          const plain = await onBackends(['wasm', 'cpu'], () =>
+            tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB),
+          );
           expect(relErr(plain.wasm, plain.cpu)).toBeLessThan(1e-6);
           const fused = await onBackends(['wasm', 'cpu'], () =>
             tf.fused.matMul({
@@ -155,7 +176,12 @@ describe('wasm kernel fixes', () => {
   it('the BatchMatMul fix leaves no tensors behind and matches the kernel as shipped', async () => {
     const a = values(64 * 48, 4);
     const b = values(40 * 48, 5);
-    const run = (): Float32Array => tf.tidy(() => tf.matMul(tf.tensor2d(a, [64, 48]), tf.tensor2d(b, [40, 48]), false, true).dataSync() as Float32Array).slice();
+    const run = (): Float32Array =>
+      tf
+        .tidy(
+          () => tf.matMul(tf.tensor2d(a, [64, 48]), tf.tensor2d(b, [40, 48]), false, true).dataSync() as Float32Array,
+        )
+        .slice();
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
     const fixed = run();
@@ -195,45 +221,70 @@ describe('wasm kernel fixes', () => {
   it('Conv2DBackpropFilter kernel equals cpu for NCHW data and a 1x1 filter', async () => {
     const xv = values(2 * 3 * 7 * 6, 8);
     const dyNCHW = values(2 * 4 * 4 * 3, 9);
-    const nchw = await onBackends(['wasm', 'cpu'], () =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 3, 7, 6]), dy: tf.tensor4d(dyNCHW, [2, 4, 4, 3]) }, {
-        strides: 2,
-        pad: 'same',
-        dataFormat: 'NCHW',
-        dimRoundingMode: undefined,
-        filterShape: [3, 2, 3, 4],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    const nchw = await onBackends(
+      ['wasm', 'cpu'],
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xv, [2, 3, 7, 6]), dy: tf.tensor4d(dyNCHW, [2, 4, 4, 3]) },
+            {
+              strides: 2,
+              pad: 'same',
+              dataFormat: 'NCHW',
+              dimRoundingMode: undefined,
+              filterShape: [3, 2, 3, 4],
+            } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor,
     );
     expect(relErr(nchw.wasm, nchw.cpu)).toBeLessThan(1e-6);
     const dy1 = values(2 * 7 * 6 * 5, 10);
-    const one = await onBackends(['wasm', 'cpu'], () =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dy1, [2, 7, 6, 5]) }, {
-        strides: 1,
-        pad: 'valid',
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-        filterShape: [1, 1, 3, 5],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    const one = await onBackends(
+      ['wasm', 'cpu'],
+      () =>
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dy1, [2, 7, 6, 5]) }, {
+            strides: 1,
+            pad: 'valid',
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+            filterShape: [1, 1, 3, 5],
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
     );
     expect(relErr(one.wasm, one.cpu)).toBeLessThan(1e-6);
     // Numeric padding with stride 2 (pad + strided slices). (TensorFlow.js computes the output
     // size of numeric padding from the filter height and row stride only, so unequal strides
     // or non-square filters with a numeric pad are wrong on every backend; not tested.)
     const dyPad = values(2 * 4 * 3 * 4, 12);
-    const padded = await onBackends(['wasm', 'cpu'], () =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dyPad, [2, 4, 3, 4]) }, {
-        strides: 2,
-        pad: 1,
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-        filterShape: [3, 3, 3, 4],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    const padded = await onBackends(
+      ['wasm', 'cpu'],
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xv, [2, 7, 6, 3]), dy: tf.tensor4d(dyPad, [2, 4, 3, 4]) },
+            {
+              strides: 2,
+              pad: 1,
+              dataFormat: 'NHWC',
+              dimRoundingMode: undefined,
+              filterShape: [3, 3, 3, 4],
+            } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor,
     );
     expect(relErr(padded.wasm, padded.cpu)).toBeLessThan(1e-6);
     await tf.setBackend('wasm');
   });
 
-  const inputCases: { shape: [number, number, number, number]; filter: [number, number, number, number]; pad: 'valid' | 'same' | number; strides: number | [number, number] }[] = [
+  const inputCases: {
+    shape: [number, number, number, number];
+    filter: [number, number, number, number];
+    pad: 'valid' | 'same' | number;
+    strides: number | [number, number];
+  }[] = [
     { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'valid', strides: 1 },
     { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'same', strides: 1 },
     { shape: [2, 9, 8, 3], filter: [3, 3, 3, 4], pad: 'same', strides: 2 },
@@ -266,9 +317,23 @@ describe('wasm kernel fixes', () => {
   it('Conv2DBackpropInput kernel equals cpu for NCHW data, and dilated convolutions still work', async () => {
     const dyv = values(2 * 4 * 4 * 3, 23);
     const wv = values(3 * 3 * 5 * 4, 24);
-    const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', dimRoundingMode: undefined, inputShape: [2, 5, 7, 6] } as unknown as tf.NamedAttrMap;
-    const nchw = await onBackends(['wasm', 'cpu'], () =>
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dyv, [2, 4, 4, 3]), filter: tf.tensor4d(wv, [3, 3, 5, 4]) }, attrs) as tf.Tensor,
+    const attrs = {
+      strides: 2,
+      pad: 'same',
+      dataFormat: 'NCHW',
+      dimRoundingMode: undefined,
+      inputShape: [2, 5, 7, 6],
+    } as unknown as tf.NamedAttrMap;
+    const nchw = await onBackends(
+      ['wasm', 'cpu'],
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: tf.tensor4d(dyv, [2, 4, 4, 3]), filter: tf.tensor4d(wv, [3, 3, 5, 4]) },
+            attrs,
+          ) as tf.Tensor,
     );
     expect(nchw.wasm.length).toBe(2 * 5 * 7 * 6);
     expect(relErr(nchw.wasm, nchw.cpu)).toBeLessThan(1e-5);
@@ -276,12 +341,19 @@ describe('wasm kernel fixes', () => {
     // computes it through the dilated form's own path, not through a dilated Conv2DBackpropInput).
     const xv = values(2 * 9 * 9 * 3, 25);
     const wd = values(3 * 3 * 3 * 2, 26);
-    const dil = await onBackends(['wasm', 'cpu'], () => tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(wd, [3, 3, 3, 2]), 1, 'valid', 'NHWC', 2));
+    const dil = await onBackends(['wasm', 'cpu'], () =>
+      tf.conv2d(tf.tensor4d(xv, [2, 9, 9, 3]), tf.tensor4d(wd, [3, 3, 3, 2]), 1, 'valid', 'NHWC', 2),
+    );
     expect(relErr(dil.wasm, dil.cpu)).toBeLessThan(1e-5);
     await tf.setBackend('wasm');
   });
 
-  const poolCases: { shape: [number, number, number, number]; size: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number }[] = [
+  const poolCases: {
+    shape: [number, number, number, number];
+    size: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+  }[] = [
     { shape: [2, 11, 11, 16], size: 2, strides: 2, pad: 'valid' },
     { shape: [3, 3, 3, 32], size: 2, strides: 2, pad: 'valid' },
     { shape: [2, 7, 8, 3], size: 2, strides: 2, pad: 'same' },
@@ -366,9 +438,16 @@ describe('wasm kernel fixes', () => {
     };
     const gradsOn = async (backend: string): Promise<Record<string, Float32Array>> => {
       await tf.setBackend(backend);
-      const vars = Object.fromEntries(shapes.map(([name, shape]) => [name, tf.tidy(() => tf.variable(tf.tensor(init[name], shape), true, `cnncheck_${backend}_${name}`))]));
+      const vars = Object.fromEntries(
+        shapes.map(([name, shape]) => [
+          name,
+          tf.tidy(() => tf.variable(tf.tensor(init[name], shape), true, `cnncheck_${backend}_${name}`)),
+        ]),
+      );
       const { value, grads } = tf.variableGrads(() => lossOf(vars));
-      const out = Object.fromEntries(shapes.map(([name]) => [name, (grads[`cnncheck_${backend}_${name}`].dataSync() as Float32Array).slice()]));
+      const out = Object.fromEntries(
+        shapes.map(([name]) => [name, (grads[`cnncheck_${backend}_${name}`].dataSync() as Float32Array).slice()]),
+      );
       tf.dispose([value, ...Object.values(grads), ...Object.values(vars)]);
       return out;
     };
@@ -376,7 +455,10 @@ describe('wasm kernel fixes', () => {
     const wasm = await gradsOn('wasm');
     const cpu = await gradsOn('cpu');
     for (const [name] of shapes) {
-      expect(cpu[name].some((v) => v !== 0), name).toBe(true);
+      expect(
+        cpu[name].some((v) => v !== 0),
+        name,
+      ).toBe(true);
       expect(relErr(wasm[name], cpu[name]), name).toBeLessThan(1e-5);
     }
     // Central differences in float32 on wasm, for the three largest gradient entries of each
@@ -404,7 +486,9 @@ describe('wasm kernel fixes', () => {
         .slice(0, 3);
       for (const i of top) {
         const fd = (lossAt(name, i, eps) - lossAt(name, i, -eps)) / (2 * eps);
-        expect(Math.abs(fd - g[i]), `${name}[${i}]: finite difference ${fd}, gradient ${g[i]}`).toBeLessThan(1e-3 + 1e-2 * Math.abs(g[i]));
+        expect(Math.abs(fd - g[i]), `${name}[${i}]: finite difference ${fd}, gradient ${g[i]}`).toBeLessThan(
+          1e-3 + 1e-2 * Math.abs(g[i]),
+        );
         checked++;
       }
     }
@@ -416,14 +500,27 @@ describe('wasm kernel fixes', () => {
     await tf.setBackend('wasm');
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.dense({
+          units: 2,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
       ],
     });
     model.compile({ optimizer: tf.train.adam(1e-2), loss: 'sparseCategoricalCrossentropy' });
     const xs = tf.tensor4d(values(16 * 64, 11), [16, 8, 8, 1]);
-    const ys = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'float32');
+    const ys = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 2),
+      'float32',
+    );
     const h = await model.fit(xs, ys, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
     expect(h.history.loss.every((v) => Number.isFinite(v as number))).toBe(true);
     tf.dispose([xs, ys]);
@@ -463,9 +560,25 @@ describe('MlpClassifier', () => {
   it('has the paper architecture by default (308-512-256-128-10, dropout 0.1)', () => {
     const m = MlpClassifier.create({ inputDim: 308 });
     try {
-      expect(m.config).toEqual({ inputDim: 308, hidden: [512, 256, 128], dropout: 0.1, classes: 10, learningRate: 1e-3, seed: 0 });
+      expect(m.config).toEqual({
+        inputDim: 308,
+        hidden: [512, 256, 128],
+        dropout: 0.1,
+        classes: 10,
+        learningRate: 1e-3,
+        seed: 0,
+      });
       expect(m.parameterCount).toBe(308 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
-      expect(m.model.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Activation']);
+      expect(m.model.layers.map((l) => l.getClassName())).toEqual([
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Dropout',
+        'Dense',
+        'Activation',
+      ]);
     } finally {
       m.dispose();
     }
@@ -480,14 +593,27 @@ describe('MlpClassifier', () => {
     const logs: number[] = [];
     const run = async (): Promise<{ m: MlpClassifier; h: Awaited<ReturnType<MlpClassifier['train']>> }> => {
       const m = MlpClassifier.create(config);
-      const h = await m.train(train, { epochs: 4, batchSize: 64, validation: 0.2, seed: 3, onEpoch: (l) => void logs.push(l.epoch) });
+      const h = await m.train(train, {
+        epochs: 4,
+        batchSize: 64,
+        validation: 0.2,
+        seed: 3,
+        onEpoch: (l) => void logs.push(l.epoch),
+      });
       return { m, h };
     };
     const a = await run();
     const b = await run();
     expect(logs).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
     expect(a.h.epochs).toHaveLength(4);
-    expect(a.h).toMatchObject({ trainRows: 2400, valRows: 600, batchSize: 64, seed: 3, backend: 'wasm', stoppedEarly: false });
+    expect(a.h).toMatchObject({
+      trainRows: 2400,
+      valRows: 600,
+      batchSize: 64,
+      seed: 3,
+      backend: 'wasm',
+      stoppedEarly: false,
+    });
     expect(a.h.epochs[3].loss).toBeLessThan(a.h.epochs[0].loss);
     expect(a.h.epochs[3].valAccuracy).toBeGreaterThan(0.9);
     // Same seeds: the same weights, bit for bit, and the same history.
@@ -539,7 +665,10 @@ describe('MlpClassifier', () => {
     expect(h.restoredBestWeights).toBe(true);
     const best = snapshots[(h.bestEpoch as number) - 1];
     m.getWeights().forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(best[i].buffer))).toBe(true));
-    expect(m.evaluate(blobs(300, cols, classes, 5)).loss).toBeCloseTo(h.epochs[(h.bestEpoch as number) - 1].valLoss as number, 6);
+    expect(m.evaluate(blobs(300, cols, classes, 5)).loss).toBeCloseTo(
+      h.epochs[(h.bestEpoch as number) - 1].valLoss as number,
+      6,
+    );
     m.dispose();
     const other = MlpClassifier.create(config);
     await expect(other.train(train, { epochs: 1, earlyStopping: { patience: 1 } })).rejects.toThrow(/validation/);
@@ -549,7 +678,9 @@ describe('MlpClassifier', () => {
   it('rejects bad training data', async () => {
     const m = MlpClassifier.create(config);
     await expect(m.train({ ...train, cols: cols + 1 }, { epochs: 1 })).rejects.toThrow(/cols/);
-    await expect(m.train({ ...train, y: new Int32Array(train.rows).fill(classes) }, { epochs: 1 })).rejects.toThrow(/not a class/);
+    await expect(m.train({ ...train, y: new Int32Array(train.rows).fill(classes) }, { epochs: 1 })).rejects.toThrow(
+      /not a class/,
+    );
     const x = train.x.slice();
     x[5] = Number.NaN;
     await expect(m.train({ ...train, x }, { epochs: 1 })).rejects.toThrow(/finite/);
@@ -565,7 +696,14 @@ describe('MlpClassifier', () => {
     expect(existsSync(path.join(out, 'weights.bin'))).toBe(true);
     const onDisk = JSON.parse(readFileSync(path.join(out, 'soapix.json'), 'utf8'));
     expect(onDisk).toEqual(info);
-    expect(onDisk).toMatchObject({ format: 'soapix-model', version: 1, kind: 'mlp-classifier', soap, scaler, extra: { note: 'test' } });
+    expect(onDisk).toMatchObject({
+      format: 'soapix-model',
+      version: 1,
+      kind: 'mlp-classifier',
+      soap,
+      scaler,
+      extra: { note: 'test' },
+    });
     const modelJson = JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8'));
     expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
     expect(readFileSync(path.join(out, 'weights.bin')).byteLength).toBe(4 * trained.parameterCount);
@@ -642,7 +780,12 @@ describe('metrics', () => {
   it('absent classes change nothing; a never-predicted class scores 0 (zero_division=0)', () => {
     const with5 = classificationMetrics(yTrue, yPred, 5);
     const with3 = classificationMetrics(yTrue, yPred, 3);
-    expect([with5.accuracy, with5.precision, with5.recall, with5.f1]).toEqual([with3.accuracy, with3.precision, with3.recall, with3.f1]);
+    expect([with5.accuracy, with5.precision, with5.recall, with5.f1]).toEqual([
+      with3.accuracy,
+      with3.precision,
+      with3.recall,
+      with3.f1,
+    ]);
     expect(with5.confusionNormalized[4]).toEqual([0, 0, 0, 0, 0]);
     // Class 1 is never predicted: P = 0 (0/0), R = 0; class 0: P = 1/2, R = 1, F1 = 2/3.
     const z = classificationMetrics([0, 0, 1, 1], [0, 0, 0, 0], 2);
@@ -664,8 +807,21 @@ describe('metrics', () => {
       [0, 0],
       [1, 1],
     ]);
-    expect(normalizeRows([[0, 0], [1, 3]])).toEqual([[0, 0], [0.25, 0.75]]);
-    expect(perClassMetrics([[0, 0], [0, 0]])).toEqual({ precision: [0, 0], recall: [0, 0], f1: [0, 0], support: [0, 0] });
+    expect(
+      normalizeRows([
+        [0, 0],
+        [1, 3],
+      ]),
+    ).toEqual([
+      [0, 0],
+      [0.25, 0.75],
+    ]);
+    expect(
+      perClassMetrics([
+        [0, 0],
+        [0, 0],
+      ]),
+    ).toEqual({ precision: [0, 0], recall: [0, 0], f1: [0, 0], support: [0, 0] });
     expect(accuracy([], [])).toBeNaN();
     expect(() => classificationMetrics([0, 1], [0], 2)).toThrow(/labels/);
     expect(() => classificationMetrics([0, 2], [0, 1], 2)).toThrow(/yTrue\[1\] = 2/);

@@ -3,7 +3,16 @@
  * deep: identical encode / decode outputs), the shared folder format, and the load errors
  * (missing folder or files, corrupt files, checksum mismatch, another kind of model).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +38,10 @@ function data(seed: number, rows = ROWS): Float32Array {
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 /** A trained autoencoder of `config` and its folder saved under `name`. */
@@ -37,7 +49,11 @@ async function savedAutoencoder(name: string, config: AutoencoderConfig): Promis
   const ae = Autoencoder.create(config);
   await ae.train({ x: data(1), rows: ROWS, cols: COLS }, { epochs: 2, batchSize: 32, seed: 3 });
   const folder = path.join(dir, name);
-  await ae.save(folder, { soap: { rCut: 5, nMax: 4, lMax: 3, sigma: 1 }, scaler: { type: 'test', center: [0] }, extra: { note: name } });
+  await ae.save(folder, {
+    soap: { rCut: 5, nMax: 4, lMax: 3, sigma: 1 },
+    scaler: { type: 'test', center: [0] },
+    extra: { note: name },
+  });
   return { ae, folder };
 }
 
@@ -71,7 +87,9 @@ describe('Autoencoder.save / Autoencoder.load', () => {
         const codes = ae.encode(x);
         expect(sameBits(loaded.encode(x), codes)).toBe(true);
         expect(sameBits(loaded.decode(codes), ae.decode(codes))).toBe(true);
-        expect(loaded.reconstructionMse({ x, rows: 50, cols: COLS })).toBe(ae.reconstructionMse({ x, rows: 50, cols: COLS }));
+        expect(loaded.reconstructionMse({ x, rows: 50, cols: COLS })).toBe(
+          ae.reconstructionMse({ x, rows: 50, cols: COLS }),
+        );
         // The trained weights came back, not the initial ones of the same seed.
         expect(sameBits(fresh.encode(x), codes)).toBe(false);
 
@@ -88,7 +106,12 @@ describe('Autoencoder.save / Autoencoder.load', () => {
   }
 
   it('model.json is one TensorFlow.js Sequential model from input to reconstruction', async () => {
-    const { ae, folder } = await savedAutoencoder('ae-topology', { inputDim: COLS, codeDim: 2, kind: 'deep', hiddenMultiplier: 3 });
+    const { ae, folder } = await savedAutoencoder('ae-topology', {
+      inputDim: COLS,
+      codeDim: 2,
+      kind: 'deep',
+      hiddenMultiplier: 3,
+    });
     ae.dispose();
     const m = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
     expect(m.format).toBe('layers-model');
@@ -105,7 +128,11 @@ describe('Autoencoder.save / Autoencoder.load', () => {
 
   it('is exported from the soapix/ml entry point with the folder file names', () => {
     expect(mlIndex.Autoencoder.load).toBe(Autoencoder.load);
-    expect([mlIndex.MODEL_JSON, mlIndex.WEIGHTS_BIN, mlIndex.SOAPIX_JSON]).toEqual(['model.json', 'weights.bin', 'soapix.json']);
+    expect([mlIndex.MODEL_JSON, mlIndex.WEIGHTS_BIN, mlIndex.SOAPIX_JSON]).toEqual([
+      'model.json',
+      'weights.bin',
+      'soapix.json',
+    ]);
   });
 });
 
@@ -122,8 +149,12 @@ describe('loading a model folder: clear errors', () => {
   }
 
   it('a missing folder, or a path that is a file', async () => {
-    await expect(Autoencoder.load(path.join(dir, 'no-such-folder'))).rejects.toThrow(/the folder .*no-such-folder does not exist/);
-    await expect(MlpClassifier.load(path.join(dir, 'no-such-folder'))).rejects.toThrow(/does not exist \(not a saved soapix model folder\)/);
+    await expect(Autoencoder.load(path.join(dir, 'no-such-folder'))).rejects.toThrow(
+      /the folder .*no-such-folder does not exist/,
+    );
+    await expect(MlpClassifier.load(path.join(dir, 'no-such-folder'))).rejects.toThrow(
+      /does not exist \(not a saved soapix model folder\)/,
+    );
     const file = path.join(dir, 'a-file');
     writeFileSync(file, 'x');
     await expect(Autoencoder.load(file)).rejects.toThrow(/a-file is a file, not a saved soapix model folder/);
@@ -133,7 +164,11 @@ describe('loading a model folder: clear errors', () => {
     for (const name of ['soapix.json', 'model.json', 'weights.bin']) {
       const f = await folder(`missing-${name}`);
       unlinkSync(path.join(f, name));
-      await expect(Autoencoder.load(f)).rejects.toThrow(new RegExp(`cannot read .*${name.replace('.', '\\.')} \\(not a saved soapix model folder, or an incomplete one\\)`));
+      await expect(Autoencoder.load(f)).rejects.toThrow(
+        new RegExp(
+          `cannot read .*${name.replace('.', '\\.')} \\(not a saved soapix model folder, or an incomplete one\\)`,
+        ),
+      );
     }
   });
 
@@ -160,11 +195,15 @@ describe('loading a model folder: clear errors', () => {
     const w = readFileSync(path.join(f, 'weights.bin'));
     w[5] ^= 0x40;
     writeFileSync(path.join(f, 'weights.bin'), w);
-    await expect(Autoencoder.load(f)).rejects.toThrow(/weights\.bin does not match soapix\.json \(checksum mismatch: SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+    await expect(Autoencoder.load(f)).rejects.toThrow(
+      /weights\.bin does not match soapix\.json \(checksum mismatch: SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/,
+    );
 
     const g = await folder('truncated');
     truncateSync(path.join(g, 'weights.bin'), 10);
-    await expect(Autoencoder.load(g)).rejects.toThrow(/weights\.bin does not match soapix\.json \(10 bytes, expected \d+; the file was changed or is incomplete\)/);
+    await expect(Autoencoder.load(g)).rejects.toThrow(
+      /weights\.bin does not match soapix\.json \(10 bytes, expected \d+; the file was changed or is incomplete\)/,
+    );
 
     const h = await folder('no-checksum');
     const info = JSON.parse(readFileSync(path.join(h, 'soapix.json'), 'utf8'));
@@ -176,11 +215,22 @@ describe('loading a model folder: clear errors', () => {
   it('an architecture in soapix.json that is invalid or does not fit the weights', async () => {
     const f = await folder('bad-config');
     const info = JSON.parse(readFileSync(path.join(f, 'soapix.json'), 'utf8'));
-    writeFileSync(path.join(f, 'soapix.json'), JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, codeDim: 0 } }));
-    await expect(Autoencoder.load(f)).rejects.toThrow(/describes an invalid model: AutoencoderConfig\.codeDim must be a positive integer/);
-    writeFileSync(path.join(f, 'soapix.json'), JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, codeDim: 4 } }));
+    writeFileSync(
+      path.join(f, 'soapix.json'),
+      JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, codeDim: 0 } }),
+    );
+    await expect(Autoencoder.load(f)).rejects.toThrow(
+      /describes an invalid model: AutoencoderConfig\.codeDim must be a positive integer/,
+    );
+    writeFileSync(
+      path.join(f, 'soapix.json'),
+      JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, codeDim: 4 } }),
+    );
     await expect(Autoencoder.load(f)).rejects.toThrow(/do not fit the linear autoencoder 12 -> 4/);
-    writeFileSync(path.join(f, 'soapix.json'), JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, kind: 'deep' } }));
+    writeFileSync(
+      path.join(f, 'soapix.json'),
+      JSON.stringify({ ...info, autoencoder: { ...info.autoencoder, kind: 'deep' } }),
+    );
     await expect(Autoencoder.load(f)).rejects.toThrow(/do not fit the deep autoencoder/);
   });
 
@@ -189,10 +239,14 @@ describe('loading a model folder: clear errors', () => {
     const clf = MlpClassifier.create({ inputDim: COLS, hidden: [4], classes: 3 });
     await clf.save(mlpDir);
     clf.dispose();
-    await expect(Autoencoder.load(mlpDir)).rejects.toThrow(/holds an MLP classifier \(kind 'mlp-classifier'\), not an autoencoder; load it with MlpClassifier\.load/);
+    await expect(Autoencoder.load(mlpDir)).rejects.toThrow(
+      /holds an MLP classifier \(kind 'mlp-classifier'\), not an autoencoder; load it with MlpClassifier\.load/,
+    );
 
     const aeDir = await folder('an-ae');
-    await expect(MlpClassifier.load(aeDir)).rejects.toThrow(/holds an autoencoder \(kind 'autoencoder'\), not an MLP classifier; load it with Autoencoder\.load/);
+    await expect(MlpClassifier.load(aeDir)).rejects.toThrow(
+      /holds an autoencoder \(kind 'autoencoder'\), not an MLP classifier; load it with Autoencoder\.load/,
+    );
 
     const info = JSON.parse(readFileSync(path.join(aeDir, 'soapix.json'), 'utf8'));
     writeFileSync(path.join(aeDir, 'soapix.json'), JSON.stringify({ ...info, kind: 'cnn' }));
@@ -213,7 +267,18 @@ describe('loading a model folder: clear errors', () => {
     const f = path.join(dir, 'mlp-format');
     const clf = MlpClassifier.create({ inputDim: COLS, hidden: [5], classes: 3, seed: 2 });
     const info = await clf.save(f, { soap: { rCut: 1 }, scaler: null as never });
-    expect(Object.keys(info)).toEqual(['format', 'version', 'kind', 'mlp', 'soap', 'scaler', 'extra', 'files', 'tfjsVersion', 'savedAt']);
+    expect(Object.keys(info)).toEqual([
+      'format',
+      'version',
+      'kind',
+      'mlp',
+      'soap',
+      'scaler',
+      'extra',
+      'files',
+      'tfjsVersion',
+      'savedAt',
+    ]);
     expect(Object.keys(info.files)).toEqual(['model.json', 'weights.bin']);
     const { classifier } = await MlpClassifier.load(f);
     const x = data(7, 4);

@@ -18,10 +18,23 @@ const dir = mkdtempSync(path.join(tmpdir(), 'soapix-noise-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Tiny, but with enough spectra and epochs that the levels' accuracies differ (so equality means something). */
-const RETRAIN = ['experiment', 'noise', '--protocol', 'retrain', '--tiny', '--seed', '3', '--per-image', '5', '--epochs', '8'];
+const RETRAIN = [
+  'experiment',
+  'noise',
+  '--protocol',
+  'retrain',
+  '--tiny',
+  '--seed',
+  '3',
+  '--per-image',
+  '5',
+  '--epochs',
+  '8',
+];
 const LEVEL_FILES = ['sigma-0.1.json', 'sigma-0.json', 'sigma-1.json', 'sigma-5.json'];
 
-const read = (out: string): NoiseResults => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as NoiseResults;
+const read = (out: string): NoiseResults =>
+  JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as NoiseResults;
 /** results.json without its timings and command line. */
 const strip = (r: NoiseResults) => {
   const { seconds: _s, finishedAt: _f, command: _c, points, ...rest } = r;
@@ -96,7 +109,12 @@ describe('experiment noise --protocol retrain: levels, workers, shards', () => {
     for (const f of LEVEL_FILES) expect(readFileSync(path.join(single, 'units', f), 'utf8')).toBe(levels[f]);
     expect(strip(read(single))).toEqual(strip(ref));
 
-    const other = await runCli([...RETRAIN.map((a, i) => (RETRAIN[i - 1] === '--seed' ? '4' : a)), '--out', single, '-q']);
+    const other = await runCli([
+      ...RETRAIN.map((a, i) => (RETRAIN[i - 1] === '--seed' ? '4' : a)),
+      '--out',
+      single,
+      '-q',
+    ]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/holds units of other settings \(--seed 3 there, 4 in this run\); use another --out/);
     for (const f of LEVEL_FILES) expect(readFileSync(path.join(single, 'units', f), 'utf8')).toBe(levels[f]);
@@ -118,8 +136,15 @@ describe('experiment noise --protocol retrain: levels, workers, shards', () => {
       for (let i = 0; i < 1200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
       if (!what()) throw new Error(`timed out waiting for ${label}; stderr so far:\n${stderr}`);
     };
-    await waitFor(() => (stderr.match(/^\[worker [12]\] noise: protocol retrain/gm) ?? []).length === 2, 'both workers to start a level');
-    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)]).toString().trim().split(/\s+/).map(Number);
+    await waitFor(
+      () => (stderr.match(/^\[worker [12]\] noise: protocol retrain/gm) ?? []).length === 2,
+      'both workers to start a level',
+    );
+    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     expect(workers.length).toBe(2);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
@@ -134,11 +159,24 @@ describe('experiment noise --protocol retrain: levels, workers, shards', () => {
     };
     await waitFor(() => workers.every((pid) => !alive(pid)), 'the workers to stop');
     // Whatever is in units/ is a complete unit of these settings; nothing half-written counts.
-    const spec = noiseRetrainSpec({ tiny: true, seed: 3, sigmas: [0.1, 1, 5], testImages: 200, perImage: 5, epochs: 1000, patience: 1000 });
+    const spec = noiseRetrainSpec({
+      tiny: true,
+      seed: 3,
+      sigmas: [0.1, 1, 5],
+      testImages: 200,
+      perImage: 5,
+      epochs: 1000,
+      patience: 1000,
+    });
     const hash = settingsHash(noiseRetrainExperiment.settings(spec));
     for (const f of readdirSync(path.join(out, 'units')).filter((n) => n.endsWith('.json'))) {
       const sigma = Number(f.slice('sigma-'.length, -'.json'.length));
-      const s = await readUnitFile(out, { experiment: 'noise-retrain', id: f.slice(0, -5), settingsHash: hash, unit: { sigma } });
+      const s = await readUnitFile(out, {
+        experiment: 'noise-retrain',
+        id: f.slice(0, -5),
+        settingsHash: hash,
+        unit: { sigma },
+      });
       expect(s.state, f).toBe('done');
     }
     expect(existsSync(path.join(out, 'results.json'))).toBe(false);
@@ -149,7 +187,17 @@ describe('experiment noise --protocol retrain: levels, workers, shards', () => {
     const w = await runCli(['experiment', 'noise', '--tiny', '--workers', '2', '--out', never]);
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/--workers applies to --protocol retrain only/);
-    const s = await runCli(['experiment', 'noise', '--protocol', 'fixed-model', '--tiny', '--shard', '1/2', '--out', never]);
+    const s = await runCli([
+      'experiment',
+      'noise',
+      '--protocol',
+      'fixed-model',
+      '--tiny',
+      '--shard',
+      '1/2',
+      '--out',
+      never,
+    ]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/--shard applies to --protocol retrain only/);
     expect(existsSync(never)).toBe(false);

@@ -1,6 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,12 +66,22 @@ interface NumpyInfo {
 }
 
 function numpyInfo(p: string): NumpyInfo {
-  const [descr, shape, sum, contiguous, sha] = python(NUMPY_INFO, p).trim().split(/ (?![^[]*\])/);
-  return { descr, shape: JSON.parse(shape) as number[], sum: Number(sum), contiguous: contiguous === 'True', sha256: sha };
+  const [descr, shape, sum, contiguous, sha] = python(NUMPY_INFO, p)
+    .trim()
+    .split(/ (?![^[]*\])/);
+  return {
+    descr,
+    shape: JSON.parse(shape) as number[],
+    sum: Number(sum),
+    contiguous: contiguous === 'True',
+    sha256: sha,
+  };
 }
 
 function sha256(a: NpyTypedArray): string {
-  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 }
 
 function sumOf(a: NpyTypedArray): number {
@@ -99,7 +119,13 @@ async function writeInPieces(w: NpyWriter, data: NpyTypedArray, rowLen: number, 
   }
 }
 
-const EXPECTED_DESCR: Record<string, string> = { float32: '<f4', float64: '<f8', int32: '<i4', uint8: '|u1', int64: '<i8' };
+const EXPECTED_DESCR: Record<string, string> = {
+  float32: '<f4',
+  float64: '<f8',
+  int32: '<i4',
+  uint8: '|u1',
+  int64: '<i8',
+};
 
 describe('NpyWriter → numpy.load', () => {
   const cases: { dtype: NpyDType; rows: number; columns: number; bufferSize?: number }[] = [
@@ -292,7 +318,8 @@ describe('write errors name the path and leave nothing behind', () => {
     await w.write(new Float64Array(8)); // 64 bytes: flushed to disk
     // Simulate the disk filling up: the next write to the file fails with ENOSPC.
     const fh = (w as unknown as { fh: { write: (...a: unknown[]) => Promise<unknown> } }).fh;
-    fh.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    fh.write = () =>
+      Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
     const err = await w.write(new Float64Array(8)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileOutputError);
     expect((err as Error).message).toBe(`cannot write ${p}: no space left on device (ENOSPC)`);
@@ -305,7 +332,9 @@ describe('write errors name the path and leave nothing behind', () => {
 
   it('bad options', async () => {
     const p = path.join(dir, 'opts.npy');
-    await expect(NpyWriter.create(p, { dtype: 'float16' as NpyDType, columns: 3 })).rejects.toThrow(/dtype must be one of/);
+    await expect(NpyWriter.create(p, { dtype: 'float16' as NpyDType, columns: 3 })).rejects.toThrow(
+      /dtype must be one of/,
+    );
     await expect(NpyWriter.create(p, { dtype: 'float32', columns: -1 })).rejects.toThrow(/columns must be an integer/);
     await expect(NpyWriter.create(p, { dtype: 'float32', columns: 1.5 })).rejects.toThrow(/columns/);
     expect(existsSync(p + '.partial')).toBe(false);
@@ -376,7 +405,9 @@ np.save(os.path.join(d, 'np-be.npy'), np.arange(3, dtype='>f4'))
 
     const cut = path.join(dir, 'cut.npy');
     writeFileSync(cut, readFileSync(p).subarray(0, size - 8));
-    await expect(readNpy(cut)).rejects.toThrow(/cut\.npy: truncated \.npy file: shape \(100, 10\) <f8 needs 8000 bytes of data, the file has 7992/);
+    await expect(readNpy(cut)).rejects.toThrow(
+      /cut\.npy: truncated \.npy file: shape \(100, 10\) <f8 needs 8000 bytes of data, the file has 7992/,
+    );
     await expect(readNpyHeader(cut)).rejects.toThrow(/truncated/);
     // numpy agrees that it is broken.
     expect(() => python('import sys, numpy as np; np.load(sys.argv[1])', cut)).toThrow();

@@ -21,7 +21,8 @@ function includedFiles(text: string): IncludedFile[] {
   const re = /<!-- file: (\S+)[^\n]*-->\n```[^\n]*\n([\s\S]*?)```\n<!-- end of file -->/g;
   for (let m = re.exec(text); m; m = re.exec(text)) out.push({ file: m[1]!, body: m[2]! });
   const opened = text.match(/<!-- file: /g)?.length ?? 0;
-  if (opened !== out.length) throw new Error(`README: ${opened} '<!-- file:' markers but ${out.length} well-formed blocks`);
+  if (opened !== out.length)
+    throw new Error(`README: ${opened} '<!-- file:' markers but ${out.length} well-formed blocks`);
   return out;
 }
 

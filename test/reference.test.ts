@@ -55,7 +55,10 @@ describe('reference folder', () => {
 
   it('is committed as gzipped fixtures, each small enough for a plain git repository', () => {
     const names = readdirSync(fixtureReferenceDir);
-    expect(names.filter((f) => !f.endsWith('.json.gz')), 'only <case>.json.gz files').toEqual([]);
+    expect(
+      names.filter((f) => !f.endsWith('.json.gz')),
+      'only <case>.json.gz files',
+    ).toEqual([]);
     expect(names).toContain('poly_quadrature_grid.json.gz');
     for (const f of names) expect(statSync(path.join(fixtureReferenceDir, f)).size, f).toBeLessThan(5 * 1024 * 1024);
     // Gzipped files read back as the JSON they hold.
@@ -125,6 +128,12 @@ afterAll(() => {
     cur.own = Math.max(cur.own, r.own ?? 0);
     byLetter.set(l, cur);
   }
-  lines.push('worst per case: ' + [...byLetter].sort().map(([l, v]) => `${l}: injected ${fmt(v.inj)}, own ${fmt(v.own)}`).join('; '));
+  lines.push(
+    'worst per case: ' +
+      [...byLetter]
+        .sort()
+        .map(([l, v]) => `${l}: injected ${fmt(v.inj)}, own ${fmt(v.own)}`)
+        .join('; '),
+  );
   console.log(lines.join('\n'));
 });

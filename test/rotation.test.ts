@@ -12,8 +12,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDataset } from '../lib/data/datasets';
 import { makeSoap, PAPER_OPTIMUM } from '../lib/experiments/common';
 import { rotateImage, type Interpolation as RotationInterpolation } from '../lib/data/transform';
-import { checkPatchSize, extractPatch, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures } from '../lib/experiments/patches';
-import { checkRotationClaims, rotationCurves, rotationTasks, taskId, type RotationRecord } from '../lib/experiments/rotation';
+import {
+  checkPatchSize,
+  extractPatch,
+  imageOrder,
+  makePatchSet,
+  patchPixelFeatures,
+  patchSoapFeatures,
+} from '../lib/experiments/patches';
+import {
+  checkRotationClaims,
+  rotationCurves,
+  rotationTasks,
+  taskId,
+  type RotationRecord,
+} from '../lib/experiments/rotation';
 import { imageToPoints } from '../lib/data/image';
 import { selectBackend } from '../lib/ml/backend';
 import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/models/cnn';
@@ -50,7 +63,8 @@ describe('patches', () => {
   });
 
   it('rejects even, tiny or huge patch sizes with the allowed range', () => {
-    for (const bad of [2, 4, 12, 0, -3, 1.5, 257, Number.NaN]) expect(() => checkPatchSize(bad)).toThrow(/odd integer in 3\.\.255/);
+    for (const bad of [2, 4, 12, 0, -3, 1.5, 257, Number.NaN])
+      expect(() => checkPatchSize(bad)).toThrow(/odd integer in 3\.\.255/);
     expect(checkPatchSize(13)).toBe(13);
   });
 
@@ -74,7 +88,9 @@ describe('patches', () => {
     }
     // An image's patch depends on the image only, not on where it is in the list.
     const rev = makePatchSet(ds, Array.from(order).reverse(), { size: 13, rotate: true, seed: 7 });
-    expect(Buffer.from(rev.pixels.subarray(39 * 169, 40 * 169)).equals(Buffer.from(a.pixels.subarray(0, 169)))).toBe(true);
+    expect(Buffer.from(rev.pixels.subarray(39 * 169, 40 * 169)).equals(Buffer.from(a.pixels.subarray(0, 169)))).toBe(
+      true,
+    );
   });
 
   it('without rotation, a patch is the image window around its centre', () => {
@@ -83,7 +99,9 @@ describe('patches', () => {
     for (let k = 0; k < 5; k++) {
       const img = ds.get(k);
       expect(s.angle[k]).toBe(0);
-      expect(Array.from(s.pixels.subarray(k * 81, (k + 1) * 81))).toEqual(Array.from(extractPatch(img, Math.floor(s.centre[k]! / 28), s.centre[k]! % 28, 9)));
+      expect(Array.from(s.pixels.subarray(k * 81, (k + 1) * 81))).toEqual(
+        Array.from(extractPatch(img, Math.floor(s.centre[k]! / 28), s.centre[k]! % 28, 9)),
+      );
     }
   });
 
@@ -98,7 +116,9 @@ describe('patches', () => {
       // Counter-clockwise as displayed: output (r, c) comes from input (c, 27 - r).
       for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) expect(q[r * 28 + c]).toBe(img.pixels[c * 28 + 27 - r]);
     }
-    expect(() => rotateImage(img, 10, 'bicubic' as RotationInterpolation)).toThrow(/unknown interpolation 'bicubic'; known: bilinear, nearest/);
+    expect(() => rotateImage(img, 10, 'bicubic' as RotationInterpolation)).toThrow(
+      /unknown interpolation 'bicubic'; known: bilinear, nearest/,
+    );
     const ds = toyDataset(20, 6);
     const idx = Array.from({ length: 20 }, (_, i) => i);
     const near = makePatchSet(ds, idx, { size: 9, rotate: true, seed: 3, interpolation: 'nearest' });
@@ -108,7 +128,14 @@ describe('patches', () => {
   });
 
   it('skips images without any point', () => {
-    const blank = new InMemoryDataset({ name: 'blank', pixels: new Uint8Array(3 * 784), labels: new Int32Array(3), rows: 28, cols: 28, channels: 1 });
+    const blank = new InMemoryDataset({
+      name: 'blank',
+      pixels: new Uint8Array(3 * 784),
+      labels: new Int32Array(3),
+      rows: 28,
+      cols: 28,
+      channels: 1,
+    });
     expect(makePatchSet(blank, [0, 1, 2], { size: 13, rotate: true, seed: 1 }).count).toBe(0);
   });
 
@@ -186,7 +213,11 @@ describe('CnnClassifier', () => {
     const xv = Float32Array.from({ length: n * 169 }, () => rng.nextFloat());
     const yv = Int32Array.from({ length: n }, (_, i) => (i * 3) % 10);
     const vars = cnn.trainableVariables();
-    const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(yv, 'int32'), 10), cnn.logits(tf.tensor2d(xv, [n, 169]), true)) as tf.Scalar;
+    const loss = (): tf.Scalar =>
+      tf.losses.softmaxCrossEntropy(
+        tf.oneHot(tf.tensor1d(yv, 'int32'), 10),
+        cnn.logits(tf.tensor2d(xv, [n, 169]), true),
+      ) as tf.Scalar;
     const { grads } = tf.variableGrads(loss, vars);
     // The model runs in float32: a step of 2e-3 keeps the rounding noise of the difference
     // quotient near 1e-4 while rarely crossing a ReLU or max-pool switch; the three
@@ -195,7 +226,9 @@ describe('CnnClassifier', () => {
     for (const v of vars) {
       const g = grads[v.name]!.dataSync();
       const w = v.dataSync().slice();
-      const idx = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
+      const idx = Array.from(g.keys())
+        .sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!))
+        .slice(0, 3);
       for (const i of idx) {
         const eps = 2e-3;
         const at = (delta: number): number => {
@@ -231,7 +264,12 @@ describe('CnnClassifier', () => {
     const test = make(2, 200);
     const fit = async (): Promise<{ acc: number; loss: number }> => {
       const cnn = CnnClassifier.create({ classes: 2, learningRate: 3e-3, seed: 5 });
-      const h = await cnn.train(train, { epochs: 15, batchSize: 64, validation: 0.25, earlyStopping: { patience: 15 } });
+      const h = await cnn.train(train, {
+        epochs: 15,
+        batchSize: 64,
+        validation: 0.25,
+        earlyStopping: { patience: 15 },
+      });
       const acc = cnn.evaluate(test).accuracy;
       cnn.dispose();
       return { acc, loss: h.epochs[h.epochs.length - 1]!.loss };
@@ -245,18 +283,49 @@ describe('CnnClassifier', () => {
 
 describe('task bookkeeping', () => {
   it('lists every (condition, model, size, run) once, with unique ids', () => {
-    const tasks = rotationTasks({ conditions: ['rotated', 'upright'], models: ['soap', 'cnn'], sizes: [100, 200, 500], runs: 3 });
+    const tasks = rotationTasks({
+      conditions: ['rotated', 'upright'],
+      models: ['soap', 'cnn'],
+      sizes: [100, 200, 500],
+      runs: 3,
+    });
     expect(tasks.length).toBe(2 * 2 * 3 * 3);
     expect(new Set(tasks.map(taskId)).size).toBe(tasks.length);
   });
 
   it('averages runs and checks the claims with their thresholds', () => {
-    const rec = (condition: 'rotated' | 'upright', model: 'soap' | 'cnn', size: number, run: number, acc: number): RotationRecord => ({
-      id: '', condition, model, size, run, trainRows: 0, valRows: 0, testRows: 1, testAccuracy: acc, bestValAccuracy: null, epochsRun: 10, bestEpoch: 5, stoppedEarly: true, backend: 'cpu', seconds: 1,
+    const rec = (
+      condition: 'rotated' | 'upright',
+      model: 'soap' | 'cnn',
+      size: number,
+      run: number,
+      acc: number,
+    ): RotationRecord => ({
+      id: '',
+      condition,
+      model,
+      size,
+      run,
+      trainRows: 0,
+      valRows: 0,
+      testRows: 1,
+      testAccuracy: acc,
+      bestValAccuracy: null,
+      epochsRun: 10,
+      bestEpoch: 5,
+      stoppedEarly: true,
+      backend: 'cpu',
+      seconds: 1,
     });
     const records = [
-      rec('upright', 'soap', 1000, 0, 0.5), rec('upright', 'soap', 1000, 1, 0.7), rec('upright', 'cnn', 1000, 0, 0.2), rec('upright', 'cnn', 1000, 1, 0.2),
-      rec('rotated', 'soap', 1000, 0, 0.6), rec('rotated', 'cnn', 1000, 0, 0.63), rec('rotated', 'soap', 500, 0, 0.1), rec('rotated', 'cnn', 500, 0, 0.9),
+      rec('upright', 'soap', 1000, 0, 0.5),
+      rec('upright', 'soap', 1000, 1, 0.7),
+      rec('upright', 'cnn', 1000, 0, 0.2),
+      rec('upright', 'cnn', 1000, 1, 0.2),
+      rec('rotated', 'soap', 1000, 0, 0.6),
+      rec('rotated', 'cnn', 1000, 0, 0.63),
+      rec('rotated', 'soap', 500, 0, 0.1),
+      rec('rotated', 'cnn', 500, 0, 0.9),
     ];
     const curves = rotationCurves(records);
     const up = curves.find((c) => c.condition === 'upright' && c.model === 'soap')!;
@@ -264,15 +333,36 @@ describe('task bookkeeping', () => {
     expect(up.std).toBeCloseTo(Math.sqrt(0.02), 12);
     const claims = checkRotationClaims(curves);
     expect(claims.map((c) => c.holds)).toEqual([true, true]);
-    const worse = checkRotationClaims(rotationCurves([...records.slice(0, 4), rec('rotated', 'soap', 1000, 0, 0.4), rec('rotated', 'cnn', 1000, 0, 0.63)]));
+    const worse = checkRotationClaims(
+      rotationCurves([
+        ...records.slice(0, 4),
+        rec('rotated', 'soap', 1000, 0, 0.4),
+        rec('rotated', 'cnn', 1000, 0, 0.63),
+      ]),
+    );
     expect(worse[1]!.holds).toBe(false);
   });
 });
 
 describe('soapix experiment rotation --tiny', () => {
-  const args = (out: string, ...more: string[]): string[] => ['experiment', 'rotation', '--tiny', '--quiet', '--out', out, '--threads', '1', ...more];
+  const args = (out: string, ...more: string[]): string[] => [
+    'experiment',
+    'rotation',
+    '--tiny',
+    '--quiet',
+    '--out',
+    out,
+    '--threads',
+    '1',
+    ...more,
+  ];
   const records = (out: string): Record<string, number> =>
-    Object.fromEntries(readdirSync(path.join(out, 'units')).map((f) => [f, (JSON.parse(readFileSync(path.join(out, 'units', f), 'utf8')).result as RotationRecord).testAccuracy]));
+    Object.fromEntries(
+      readdirSync(path.join(out, 'units')).map((f) => [
+        f,
+        (JSON.parse(readFileSync(path.join(out, 'units', f), 'utf8')).result as RotationRecord).testAccuracy,
+      ]),
+    );
 
   it('writes results, the learning-curve figure and the report; shards and workers give the same numbers', async () => {
     const one = path.join(work, 'one');
@@ -284,13 +374,16 @@ describe('soapix experiment rotation --tiny', () => {
     expect(res.records.length).toBe(12);
     expect(res.curves.length).toBe(12);
     expect(res.claims.length).toBe(2);
-    for (const f of ['learning_curves.png', 'learning_curves.svg', 'report.html']) expect(existsSync(path.join(one, f))).toBe(true);
+    for (const f of ['learning_curves.png', 'learning_curves.svg', 'report.html'])
+      expect(existsSync(path.join(one, f))).toBe(true);
     expect(readFileSync(path.join(one, 'report.html'), 'utf8')).toMatch(/learning_curves\.png/);
 
     const sharded = path.join(work, 'sharded');
     const s1 = await runCli(args(sharded, '--shard', '1/2'));
     expect(s1.code).toBe(0);
-    expect(s1.stdout).toMatch(/this run's tasks are done \(6 of 12\); still missing: rotated-soap-n00040-r00, .*; results.json is written by the run that finds every one done/);
+    expect(s1.stdout).toMatch(
+      /this run's tasks are done \(6 of 12\); still missing: rotated-soap-n00040-r00, .*; results.json is written by the run that finds every one done/,
+    );
     expect(existsSync(path.join(sharded, 'results.json'))).toBe(false);
     const s2 = await runCli(args(sharded, '--shard', '2/2'));
     expect(s2.code).toBe(0);
@@ -305,11 +398,18 @@ describe('soapix experiment rotation --tiny', () => {
 
   it('runs on Fashion-MNIST with a subset of models and conditions', async () => {
     const out = path.join(work, 'fashion');
-    const r = await runCli(args(out, '--dataset', 'fashion-mnist', '--models', 'soap-extra,cnn', '--conditions', 'upright'));
+    const r = await runCli(
+      args(out, '--dataset', 'fashion-mnist', '--models', 'soap-extra,cnn', '--conditions', 'upright'),
+    );
     expect(r.code).toBe(0);
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(res.dataset).toBe('fashion-mnist');
-    expect(res.records.map((x: RotationRecord) => `${x.condition}/${x.model}`).sort()).toEqual(['upright/cnn', 'upright/cnn', 'upright/soap-extra', 'upright/soap-extra']);
+    expect(res.records.map((x: RotationRecord) => `${x.condition}/${x.model}`).sort()).toEqual([
+      'upright/cnn',
+      'upright/cnn',
+      'upright/soap-extra',
+      'upright/soap-extra',
+    ]);
     expect(res.claims[1].holds).toBeNull();
   }, 60_000);
 
@@ -323,7 +423,9 @@ describe('soapix experiment rotation --tiny', () => {
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/nearest resampling/);
     const mixed = await runCli(args(out, ...base));
     expect(mixed.code).not.toBe(0);
-    expect(mixed.stderr).toMatch(/holds units of other settings \(--interpolation "nearest" there, "bilinear" in this run\)/);
+    expect(mixed.stderr).toMatch(
+      /holds units of other settings \(--interpolation "nearest" there, "bilinear" in this run\)/,
+    );
     const seed = await runCli(args(out, ...base, '--interpolation', 'nearest', '--seed', '5'));
     expect(seed.code).not.toBe(0);
     expect(seed.stderr).toMatch(/--seed \d+ there, 5 in this run/);

@@ -4,7 +4,16 @@
  * on read (truncated, edited, foreign), a worker killed in the middle of a unit, a failing unit
  * stopping the other workers, abort, progress.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +37,13 @@ interface ToySummary {
   sum: number;
   ids: string[];
 }
-type Toy = Experiment<ToySpec, { v: number }, { v: number; y: number; worker: number }, ToySummary, { pid: number; worker: number }>;
+type Toy = Experiment<
+  ToySpec,
+  { v: number },
+  { v: number; y: number; worker: number },
+  ToySummary,
+  { pid: number; worker: number }
+>;
 
 const work = mkdtempSync(path.join(tmpdir(), 'soapix-runner-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -49,7 +64,8 @@ function folders(): { out: string; dir: string } {
   return { out: path.join(base, 'out'), dir };
 }
 const spec = (dir: string, more: Partial<ToySpec> = {}): ToySpec => ({ values: [1, 2, 3, 4], factor: 2, dir, ...more });
-const run = (s: ToySpec, out: string, o: Partial<RunOptions> = {}) => runExperiment(toy, s, { out, workerScript, ...o });
+const run = (s: ToySpec, out: string, o: Partial<RunOptions> = {}) =>
+  runExperiment(toy, s, { out, workerScript, ...o });
 /** How often each unit ran (lines of its counter file). */
 const counts = (dir: string): Record<string, number> =>
   Object.fromEntries(
@@ -58,7 +74,9 @@ const counts = (dir: string): Record<string, number> =>
       .map((f) => [f.slice(6, -4), readFileSync(path.join(dir, f), 'utf8').trim().split('\n').length]),
   );
 const stamps = (out: string, ids: string[]): Record<string, string> =>
-  Object.fromEntries(ids.map((id) => [id, `${statSync(unitFilePath(out, id)).mtimeMs}:${readFileSync(unitFilePath(out, id), 'utf8')}`]));
+  Object.fromEntries(
+    ids.map((id) => [id, `${statSync(unitFilePath(out, id)).mtimeMs}:${readFileSync(unitFilePath(out, id), 'utf8')}`]),
+  );
 const waitFor = async (what: () => boolean, label: string): Promise<void> => {
   for (let i = 0; i < 600; i++) {
     if (what()) return;
@@ -88,13 +106,21 @@ describe('runner, one process', () => {
     expect(r.computed).toEqual(['v-4', 'v-3', 'v-2', 'v-1']);
     expect(counts(dir)).toEqual({ 'v-1': 1, 'v-2': 1, 'v-3': 1, 'v-4': 1 });
     expect(readdirSync(path.join(out, 'units')).sort()).toEqual(ALL.map((id) => `${id}.json`));
-    expect(JSON.parse(readFileSync(path.join(out, 'settings.json'), 'utf8'))).toEqual({ experiment: 'toy', settingsHash: settingsHash({ factor: 2 }), settings: { factor: 2 } });
+    expect(JSON.parse(readFileSync(path.join(out, 'settings.json'), 'utf8'))).toEqual({
+      experiment: 'toy',
+      settingsHash: settingsHash({ factor: 2 }),
+      settings: { factor: 2 },
+    });
     expect(events.map((e) => `${e.event}${e.unit ? ' ' + e.unit : ''} ${e.done}/${e.total}`)).toEqual([
       'start 0/4',
-      'unit-started v-4 0/4', 'unit-done v-4 1/4',
-      'unit-started v-3 1/4', 'unit-done v-3 2/4',
-      'unit-started v-2 2/4', 'unit-done v-2 3/4',
-      'unit-started v-1 3/4', 'unit-done v-1 4/4',
+      'unit-started v-4 0/4',
+      'unit-done v-4 1/4',
+      'unit-started v-3 1/4',
+      'unit-done v-3 2/4',
+      'unit-started v-2 2/4',
+      'unit-done v-2 3/4',
+      'unit-started v-1 3/4',
+      'unit-done v-1 4/4',
       'end 4/4',
     ]);
     expect(events[2]!.running).toEqual([]);
@@ -134,7 +160,9 @@ describe('runner, one process', () => {
   it('refuses to mix units of other settings, naming each differing setting', async () => {
     const { out, dir } = folders();
     await run(spec(dir), out);
-    await expect(run(spec(dir, { factor: 3 }), out)).rejects.toThrow(/holds units of other settings \(--factor 2 there, 3 in this run\); use another --out/);
+    await expect(run(spec(dir, { factor: 3 }), out)).rejects.toThrow(
+      /holds units of other settings \(--factor 2 there, 3 in this run\); use another --out/,
+    );
     expect(counts(dir)).toEqual({ 'v-1': 1, 'v-2': 1, 'v-3': 1, 'v-4': 1 });
     // More units of the same settings are fine (a grid that grows).
     const more = await run(spec(dir, { values: [1, 2, 3, 4, 5] }), out);
@@ -167,10 +195,16 @@ describe('runner, one process', () => {
 
   it('rejects unit ids that cannot name files, repeated ids and results that are not plain JSON', async () => {
     const { out, dir } = folders();
-    await expect(runExperiment({ ...toy, unitId: (u) => `v/${u.v}` }, spec(dir), { out })).rejects.toThrow(/unit id "v\/1" cannot name a file/);
-    await expect(runExperiment({ ...toy, unitId: () => 'same' }, spec(dir), { out })).rejects.toThrow(/two units have the id same/);
+    await expect(runExperiment({ ...toy, unitId: (u) => `v/${u.v}` }, spec(dir), { out })).rejects.toThrow(
+      /unit id "v\/1" cannot name a file/,
+    );
+    await expect(runExperiment({ ...toy, unitId: () => 'same' }, spec(dir), { out })).rejects.toThrow(
+      /two units have the id same/,
+    );
     const typed = { ...toy, run: async (u: { v: number }) => ({ v: u.v, y: new Float32Array(2) }) } as unknown as Toy;
-    await expect(runExperiment(typed, spec(dir), { out })).rejects.toThrow(/unit v-4: result of unit v-4\.y is a Float32Array/);
+    await expect(runExperiment(typed, spec(dir), { out })).rejects.toThrow(
+      /unit v-4: result of unit v-4\.y is a Float32Array/,
+    );
   });
 
   it('stops between units when aborted, leaving no file for an unfinished unit', async () => {
@@ -198,7 +232,11 @@ describe('runner, worker processes', () => {
     expect(lines[0]).toBe('toy: 4 toy units, 4 in this run, 4 to do, 2 worker(s)');
     expect(lines.some((l) => /^\[worker 1\] toy: unit v-\d in worker 1$/.test(l))).toBe(true);
     expect(lines.some((l) => /^\[worker 2\] toy: unit v-\d in worker 2$/.test(l))).toBe(true);
-    const pids = new Set(readdirSync(dir).filter((f) => f.startsWith('count-')).map((f) => readFileSync(path.join(dir, f), 'utf8').trim()));
+    const pids = new Set(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('count-'))
+        .map((f) => readFileSync(path.join(dir, f), 'utf8').trim()),
+    );
     expect(pids.size).toBe(2);
     expect(pids.has(String(process.pid))).toBe(false);
     // Results equal file by file, except the worker number the toy records.
@@ -213,7 +251,10 @@ describe('runner, worker processes', () => {
     const { out, dir } = folders();
     const r = run(spec(dir, { hang: ['v-3'] }), out, { workers: 2 });
     const others = ['v-1', 'v-2', 'v-4'];
-    await waitFor(() => existsSync(path.join(dir, 'hang-v-3.pid')) && others.every((id) => existsSync(unitFilePath(out, id))), 'the other units and the hanging one');
+    await waitFor(
+      () => existsSync(path.join(dir, 'hang-v-3.pid')) && others.every((id) => existsSync(unitFilePath(out, id))),
+      'the other units and the hanging one',
+    );
     const pid = Number(readFileSync(path.join(dir, 'hang-v-3.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
     await expect(r).rejects.toThrow(/worker \d was killed by SIGKILL while running unit v-3/);
@@ -243,7 +284,12 @@ describe('runner, worker processes', () => {
     const { out, dir } = folders();
     const ac = new AbortController();
     const r = run(spec(dir, { hang: ['v-4'] }), out, { workers: 2, signal: ac.signal });
-    await waitFor(() => existsSync(path.join(dir, 'hang-v-4.pid')) && ['v-1', 'v-2', 'v-3'].every((id) => existsSync(unitFilePath(out, id))), 'the units');
+    await waitFor(
+      () =>
+        existsSync(path.join(dir, 'hang-v-4.pid')) &&
+        ['v-1', 'v-2', 'v-3'].every((id) => existsSync(unitFilePath(out, id))),
+      'the units',
+    );
     const pid = Number(readFileSync(path.join(dir, 'hang-v-4.pid'), 'utf8'));
     ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
     await expect(r).rejects.toThrow(/interrupted by SIGINT/);
@@ -253,7 +299,9 @@ describe('runner, worker processes', () => {
 
   it('says clearly when the worker entry module is missing', async () => {
     const { out, dir } = folders();
-    await expect(run(spec(dir), out, { workers: 2, workerScript: path.join(work, 'nowhere.js') })).rejects.toThrow(/worker entry .*nowhere\.js does not exist/);
+    await expect(run(spec(dir), out, { workers: 2, workerScript: path.join(work, 'nowhere.js') })).rejects.toThrow(
+      /worker entry .*nowhere\.js does not exist/,
+    );
   });
 });
 
@@ -267,7 +315,12 @@ describe('unit files and settings', () => {
   });
 
   it('names the innermost differing setting', () => {
-    expect(settingDifferences({ seed: 1, soap: { rCut: 20, nMax: 4 }, hidden: [64] }, { seed: 1, soap: { rCut: 63, nMax: 4 }, hidden: [64, 32] })).toEqual([
+    expect(
+      settingDifferences(
+        { seed: 1, soap: { rCut: 20, nMax: 4 }, hidden: [64] },
+        { seed: 1, soap: { rCut: 63, nMax: 4 }, hidden: [64, 32] },
+      ),
+    ).toEqual([
       { path: 'soap.rCut', have: 20, want: 63 },
       { path: 'hidden', have: [64], want: [64, 32] },
     ]);

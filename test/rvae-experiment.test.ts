@@ -47,7 +47,13 @@ describe('units and checks', () => {
   it('one unit per (model, seed) with stable ids; the coordinate-decoder models are the rotation ones', () => {
     const units = rvaeUnits({ models: ['vae', 'crvae'], seeds: [0, 3] });
     expect(units.map(rvaeUnitId)).toEqual(['vae-seed0', 'vae-seed3', 'crvae-seed0', 'crvae-seed3']);
-    expect(['vae', 'cvae', 'rvae', 'trvae', 'crvae'].map((m) => isSpatialModel(m as 'vae'))).toEqual([false, false, true, true, true]);
+    expect(['vae', 'cvae', 'rvae', 'trvae', 'crvae'].map((m) => isSpatialModel(m as 'vae'))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
   });
 
   it('series angles spread evenly over the range, without a repeated full turn', () => {
@@ -57,19 +63,28 @@ describe('units and checks', () => {
 
   it('refuses absurd specs, naming the flag', () => {
     expect(() => checkRvaeSpec(tinySpec())).not.toThrow();
-    expect(() => checkRvaeSpec(tinySpec({ evalTrainImages: 301 }))).toThrow(/--eval-train-images must be an integer in \[1, 300\]/);
-    expect(() => checkRvaeSpec(tinySpec({ models: ['bvae' as 'vae'] }))).toThrow(/unknown model 'bvae'; known: vae, cvae, rvae, trvae, crvae/);
+    expect(() => checkRvaeSpec(tinySpec({ evalTrainImages: 301 }))).toThrow(
+      /--eval-train-images must be an integer in \[1, 300\]/,
+    );
+    expect(() => checkRvaeSpec(tinySpec({ models: ['bvae' as 'vae'] }))).toThrow(
+      /unknown model 'bvae'; known: vae, cvae, rvae, trvae, crvae/,
+    );
     expect(() => checkRvaeSpec(tinySpec({ seeds: [1, 1] }))).toThrow(/--seeds must be distinct/);
     expect(() => checkRvaeSpec(tinySpec({ angles: 90 as 60 }))).toThrow(/--angles must be 60 or 180/);
-    expect(() => checkRvaeSpec(tinySpec({ trainImages: 1000, batch: 1000, width: 128, pixels: 0 }))).toThrow(/--batch 1000 x 784 pixels x --width 128 .* use --batch 400 or less/);
+    expect(() => checkRvaeSpec(tinySpec({ trainImages: 1000, batch: 1000, width: 128, pixels: 0 }))).toThrow(
+      /--batch 1000 x 784 pixels x --width 128 .* use --batch 400 or less/,
+    );
     // The same batch is fine for the dense models alone.
-    expect(() => checkRvaeSpec(tinySpec({ models: ['vae'], trainImages: 1000, batch: 1000, width: 128, pixels: 0 }))).not.toThrow();
+    expect(() =>
+      checkRvaeSpec(tinySpec({ models: ['vae'], trainImages: 1000, batch: 1000, width: 128, pixels: 0 })),
+    ).not.toThrow();
   });
 });
 
 /** A summary with the given numbers (the rest neutral). */
 function summary(model: RvaeModelSummary['model'], o: Partial<Record<string, number | null>>): RvaeModelSummary {
-  const s = (v: number | null | undefined): { mean: number; std: number } | null => (v === null || v === undefined ? null : { mean: v, std: 0 });
+  const s = (v: number | null | undefined): { mean: number; std: number } | null =>
+    v === null || v === undefined ? null : { mean: v, std: 0 };
   return {
     model,
     label: model,
@@ -105,22 +120,51 @@ describe('aims and claims', () => {
   const good = [
     summary('vae', { leakage: 0.7, knn: 0.5, canonical: 40, recon: 40, invariance: 0.8 }),
     summary('cvae', { leakage: 0.6, polar: 0.8, knn: 0.2 }),
-    summary('rvae', { absR: 0.9, residual: 12, leakage: 0.1, knn: 0.6, canonical: 22, recon: 44, invariance: 0.2, elbo: 140 }),
+    summary('rvae', {
+      absR: 0.9,
+      residual: 12,
+      leakage: 0.1,
+      knn: 0.6,
+      canonical: 22,
+      recon: 44,
+      invariance: 0.2,
+      elbo: 140,
+    }),
     summary('crvae', { absR: 0.85, residual: 10, leakage: 0.1, knn: 0.15, canonical: 20, recon: 43, elbo: 120 }),
   ];
 
   it('hold when the numbers pass their thresholds', () => {
     expect(checkRvaeAims(good, 60).map((a) => a.holds)).toEqual([true, true, true, null]);
     expect(checkRvaeClaims(good, 60).map((c) => c.holds)).toEqual([true, true, true, true, true, true, true, true]);
-    expect(checkRvaeAims(good, 60)[3]!.detail).toMatch(/crVAE after 10 epochs: objective \(BCE \+ 3 KL\) train 160\.00/);
+    expect(checkRvaeAims(good, 60)[3]!.detail).toMatch(
+      /crVAE after 10 epochs: objective \(BCE \+ 3 KL\) train 160\.00/,
+    );
   });
 
   it('fail on the number that misses, and are not tested without the model', () => {
-    const bad = good.map((s) => (s.model === 'rvae' ? summary('rvae', { absR: 0.7, residual: 12, leakage: 0.35, knn: 0.52, canonical: 40, recon: 44, invariance: 0.9 }) : s));
+    const bad = good.map((s) =>
+      s.model === 'rvae'
+        ? summary('rvae', {
+            absR: 0.7,
+            residual: 12,
+            leakage: 0.35,
+            knn: 0.52,
+            canonical: 40,
+            recon: 44,
+            invariance: 0.9,
+          })
+        : s,
+    );
     expect(checkRvaeAims(bad, 60).map((a) => a.holds)).toEqual([false, false, true, null]);
-    expect(checkRvaeClaims(bad, 60).slice(2, 6).map((c) => c.holds)).toEqual([false, false, false, true]);
+    expect(
+      checkRvaeClaims(bad, 60)
+        .slice(2, 6)
+        .map((c) => c.holds),
+    ).toEqual([false, false, false, true]);
     // One blob for every image: aligned at angle 0, but the reconstructions do not follow the inputs.
-    const blob = good.map((s) => (s.model === 'crvae' ? summary('crvae', { absR: 0.85, residual: 10, knn: 0.15, canonical: 1, recon: 1 }) : s));
+    const blob = good.map((s) =>
+      s.model === 'crvae' ? summary('crvae', { absR: 0.85, residual: 10, knn: 0.15, canonical: 1, recon: 1 }) : s,
+    );
     expect(checkRvaeClaims(blob, 60)[6]!.holds).toBe(false);
     const onlyVae = [good[0]!];
     expect(checkRvaeAims(onlyVae, 60).map((a) => a.holds)).toEqual([null, null, true, null]);
@@ -128,7 +172,9 @@ describe('aims and claims', () => {
   });
 
   it('use the wrap-proof measures for full turns', () => {
-    const full = good.map((s) => (s.model === 'rvae' ? { ...s, angleAbsR: { mean: 0.2, std: 0 }, angleAgreement: { mean: 0.9, std: 0 } } : s));
+    const full = good.map((s) =>
+      s.model === 'rvae' ? { ...s, angleAbsR: { mean: 0.2, std: 0 }, angleAgreement: { mean: 0.9, std: 0 } } : s,
+    );
     expect(checkRvaeAims(full, 180)[0]!.holds).toBe(true);
     expect(checkRvaeAims(full, 180)[0]!.claim).toMatch(/agreement/);
     expect(checkRvaeAims(full, 60)[0]!.holds).toBe(false);
@@ -136,7 +182,17 @@ describe('aims and claims', () => {
 });
 
 describe('soapix experiment rvae --tiny', () => {
-  const args = (out: string, ...more: string[]): string[] => ['experiment', 'rvae', '--tiny', '--quiet', '--backend', 'wasm', '--out', out, ...more];
+  const args = (out: string, ...more: string[]): string[] => [
+    'experiment',
+    'rvae',
+    '--tiny',
+    '--quiet',
+    '--backend',
+    'wasm',
+    '--out',
+    out,
+    ...more,
+  ];
   /** Each unit's result without timings. */
   const records = (out: string): Record<string, unknown> =>
     Object.fromEntries(
@@ -174,7 +230,8 @@ describe('soapix experiment rvae --tiny', () => {
       for (const f of rec.figures) expect(existsSync(path.join(one, f))).toBe(true);
       expect(rec.figures.length).toBe(rec.model === 'vae' || rec.model === 'cvae' ? 3 : 4);
     }
-    for (const f of ['report.html', 'training.png', 'results.json', 'settings.json']) expect(existsSync(path.join(one, f))).toBe(true);
+    for (const f of ['report.html', 'training.png', 'results.json', 'settings.json'])
+      expect(existsSync(path.join(one, f))).toBe(true);
     const html = readFileSync(path.join(one, 'report.html'), 'utf8');
     expect(html).toMatch(/figures\/crvae-seed1-manifold\.png/);
     expect(html).toMatch(/The essay&#39;s claims/);
@@ -187,7 +244,9 @@ describe('soapix experiment rvae --tiny', () => {
     const sharded = path.join(work, 'sharded');
     const s1 = await runCli(args(sharded, '--shard', '1/2'));
     expect(s1.code).toBe(0);
-    expect(s1.stdout).toMatch(/this run's trainings are done \(2 of 4\); still missing: .*; results.json is written by the run that finds every one done/);
+    expect(s1.stdout).toMatch(
+      /this run's trainings are done \(2 of 4\); still missing: .*; results.json is written by the run that finds every one done/,
+    );
     expect(existsSync(path.join(sharded, 'results.json'))).toBe(false);
     const s2 = await runCli(args(sharded, '--shard', '2/2'));
     expect(s2.code).toBe(0);
@@ -207,7 +266,12 @@ describe('soapix experiment rvae --tiny', () => {
     const b = await runCli(args(out, '--models', 'rvae,trvae', '--angles', '180', '--seeds', '1,2'));
     expect(b.code).toBe(0);
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
-    expect(res.records.map((x: RvaeRecord) => x.id)).toEqual(['rvae-seed1', 'rvae-seed2', 'trvae-seed1', 'trvae-seed2']);
+    expect(res.records.map((x: RvaeRecord) => x.id)).toEqual([
+      'rvae-seed1',
+      'rvae-seed2',
+      'trvae-seed1',
+      'trvae-seed2',
+    ]);
     expect(res.settings.angles).toBe(180);
     expect(res.summaries[0].seeds).toEqual([1, 2]);
     expect(res.aims[0].claim).toMatch(/full turns/);
@@ -222,12 +286,18 @@ describe('soapix experiment rvae --tiny', () => {
     const out = path.join(work, 'bad');
     const cases: [string[], RegExp][] = [
       [['--angles', '90'], /--angles.*Allowed choices are 60, 180/],
-      [['--models', 'vae,bvae'], /--models must be a comma-separated subset of vae,cvae,rvae,trvae,crvae, got 'vae,bvae'/],
+      [
+        ['--models', 'vae,bvae'],
+        /--models must be a comma-separated subset of vae,cvae,rvae,trvae,crvae, got 'vae,bvae'/,
+      ],
       [['--seeds', '1,1'], /--seeds must be distinct comma-separated integers/],
       [['--seeds', '1,2', '--seed', '3'], /give --seed or --seeds, not both/],
       [['--pixels', '785'], /--pixels.*must be an integer in 0\.\.784/],
       [['--train-images', '100', '--eval-train-images', '200'], /--eval-train-images must be an integer in \[1, 100\]/],
-      [['--width', '128', '--batch', '500', '--pixels', '0', '--train-images', '600'], /--batch 500 x 784 pixels x --width 128 .*use --batch 400 or less/],
+      [
+        ['--width', '128', '--batch', '500', '--pixels', '0', '--train-images', '600'],
+        /--batch 500 x 784 pixels x --width 128 .*use --batch 400 or less/,
+      ],
       [['--learning-rate', '0'], /--learning-rate.*> 0/],
     ];
     for (const [flags, msg] of cases) {

@@ -27,7 +27,10 @@ describe('wasm Transpose fix', () => {
       [1, 1024, 1],
       [300, 5],
     ]) {
-      const x = values(shape.reduce((a, b) => a * b, 1), shape[0]);
+      const x = values(
+        shape.reduce((a, b) => a * b, 1),
+        shape[0],
+      );
       const r = shape.length;
       const perm = shape.map((_, i) => i);
       [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
@@ -36,7 +39,9 @@ describe('wasm Transpose fix', () => {
       const cols = shape[r - 1];
       const batch = x.length / (rows * cols);
       const want = new Float32Array(x.length);
-      for (let b = 0; b < batch; b++) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[b * rows * cols + j * rows + i] = x[b * rows * cols + i * cols + j];
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < cols; j++) want[b * rows * cols + j * rows + i] = x[b * rows * cols + i * cols + j];
       expect(Array.from(got)).toEqual(Array.from(want));
     }
     const other = tf.tidy(() => tf.transpose(tf.tensor(values(24, 1), [2, 3, 4]), [2, 0, 1]).shape);
@@ -80,7 +85,10 @@ describe('coordinate decoder gradients', () => {
         const latent = tf.tensor2d(values(batch * 2, 4), [batch, 2]);
         const angle = tf.tensor1d(values(batch, 5));
         const target = tf.sigmoid(tf.tensor2d(values(256 * batch, 6), [256, batch]));
-        const { grads: g } = tf.variableGrads(() => bernoulliNll(dec.logits(latent, { angle }, homogeneousGrid(16, 16)), target), dec.variables());
+        const { grads: g } = tf.variableGrads(
+          () => bernoulliNll(dec.logits(latent, { angle }, homogeneousGrid(16, 16)), target),
+          dec.variables(),
+        );
         return dec.variables().map((v) => g[v.name].dataSync() as Float32Array);
       });
       dec.dispose();

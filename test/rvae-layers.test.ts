@@ -28,7 +28,12 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function randomMatrix(rows: number, cols: number, seed: number, scale = 1): { data: Float32Array; rows: number; cols: number } {
+function randomMatrix(
+  rows: number,
+  cols: number,
+  seed: number,
+  scale = 1,
+): { data: Float32Array; rows: number; cols: number } {
   const rng = new Rng(seed);
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale;
@@ -89,9 +94,18 @@ describe('coordinate decoder', () => {
     const angle = Float32Array.from([0.4, -1.3, 2.9]);
     const shift = Float32Array.from([0.1, -0.2, 0, 0.3, -0.05, 0.02]);
     const got = tf.tidy(() =>
-      dec.logits(tf.tensor2d(latent.data, [batch, 3]), { angle: tf.tensor1d(angle), shift: tf.tensor2d(shift, [batch, 2]) }, homogeneousGrid(h, w)).arraySync(),
+      dec
+        .logits(
+          tf.tensor2d(latent.data, [batch, 3]),
+          { angle: tf.tensor1d(angle), shift: tf.tensor2d(shift, [batch, 2]) },
+          homogeneousGrid(h, w),
+        )
+        .arraySync(),
     );
-    const W = (d: { kernel: tf.Variable; bias: tf.Variable | null }) => ({ k: d.kernel.arraySync() as number[][], b: d.bias ? (d.bias.arraySync() as number[]) : null });
+    const W = (d: { kernel: tf.Variable; bias: tf.Variable | null }) => ({
+      k: d.kernel.arraySync() as number[][],
+      b: d.bias ? (d.bias.arraySync() as number[]) : null,
+    });
     const coord = W(dec.coord);
     const lat = W(dec.latent);
     const hidden = dec.hidden.map(W);
@@ -104,7 +118,8 @@ describe('coordinate decoder', () => {
           for (let i = 0; i < 3; i++) v += lat.k[i][u] * latent.data[b * 3 + i];
           return Math.tanh(v);
         });
-        for (const layer of hidden) act = layer.b!.map((bias, u) => Math.tanh(act.reduce((s, a, i) => s + a * layer.k[i][u], bias)));
+        for (const layer of hidden)
+          act = layer.b!.map((bias, u) => Math.tanh(act.reduce((s, a, i) => s + a * layer.k[i][u], bias)));
         const logit = act.reduce((s, a, i) => s + a * out.k[i][0], out.b![0]);
         expect(Math.abs(got[p][b] - logit)).toBeLessThan(2e-5);
       }
@@ -173,11 +188,16 @@ describe('coordinate decoder', () => {
     const angle = Float32Array.from([0.2, -0.9, 1.7]);
     const shift = Float32Array.from([0.05, 0.1, -0.2, 0, 0.1, -0.1]);
     const rng = new Rng(23);
-    const target = tf.tensor2d(Float32Array.from({ length: h * h * batch }, () => rng.nextFloat()), [h * h, batch]);
+    const target = tf.tensor2d(
+      Float32Array.from({ length: h * h * batch }, () => rng.nextFloat()),
+      [h * h, batch],
+    );
     // Reference: tanh layers on the transformed coordinates (computed outside), pixel-major rows.
     const c = transformGrid(coordinateGrid(h, h), angle, shift, batch);
     const coords = new Float32Array(h * h * batch * 2);
-    for (let p = 0; p < h * h; p++) for (let b = 0; b < batch; b++) coords.set(c.subarray(2 * (b * h * h + p), 2 * (b * h * h + p) + 2), 2 * (p * batch + b));
+    for (let p = 0; p < h * h; p++)
+      for (let b = 0; b < batch; b++)
+        coords.set(c.subarray(2 * (b * h * h + p), 2 * (b * h * h + p) + 2), 2 * (p * batch + b));
     const coordT = tf.tensor2d(coords, [h * h * batch, 2]);
     const reference = (): tf.Scalar => {
       const zpart = tf.tile(tf.matMul(latent, dec.latent.kernel), [h * h, 1]);
@@ -187,7 +207,10 @@ describe('coordinate decoder', () => {
       return bernoulliNll(logits, target);
     };
     const fast = (): tf.Scalar =>
-      bernoulliNll(dec.logits(latent, { angle: tf.tensor1d(angle), shift: tf.tensor2d(shift, [batch, 2]) }, homogeneousGrid(h, h)), target);
+      bernoulliNll(
+        dec.logits(latent, { angle: tf.tensor1d(angle), shift: tf.tensor2d(shift, [batch, 2]) }, homogeneousGrid(h, h)),
+        target,
+      );
     const vars = dec.variables();
     const want = tf.variableGrads(reference, vars);
     const got = tf.variableGrads(fast, vars);
@@ -207,9 +230,13 @@ describe('coordinate decoder', () => {
     const grid = homogeneousGrid(12, 12);
     const latent = tf.tensor2d(randomMatrix(3, 2, 12).data, [3, 2]);
     const rng = new Rng(13);
-    const target = tf.tensor2d(Float32Array.from({ length: 144 * 3 }, () => rng.nextFloat()), [144, 3]);
+    const target = tf.tensor2d(
+      Float32Array.from({ length: 144 * 3 }, () => rng.nextFloat()),
+      [144, 3],
+    );
     const shift = tf.tensor2d([0.1, 0, -0.2, 0.1, 0, 0.05], [3, 2]);
-    const loss = (a: tf.Tensor): tf.Scalar => bernoulliNll(dec.logits(latent, { angle: a as tf.Tensor1D, shift }, grid), target);
+    const loss = (a: tf.Tensor): tf.Scalar =>
+      bernoulliNll(dec.logits(latent, { angle: a as tf.Tensor1D, shift }, grid), target);
     const angle = [0.3, -1.1, 2.0];
     const g = tf.grad(loss)(tf.tensor1d(angle)).arraySync() as number[];
     const h = 1e-2;

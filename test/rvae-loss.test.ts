@@ -110,7 +110,11 @@ describe('pixel subsampling', () => {
       }
       const full = perPixel.reduce((s, v) => s + v, 0);
       const terms = (pixels: Int32Array | null): number =>
-        tf.tidy(() => model.lossTerms(tf.tensor2d(data, [count, P]), null, tf.zeros([count, enc.std.cols]), pixels).reconstruction.arraySync());
+        tf.tidy(() =>
+          model
+            .lossTerms(tf.tensor2d(data, [count, P]), null, tf.zeros([count, enc.std.cols]), pixels)
+            .reconstruction.arraySync(),
+        );
       expect(terms(null)).toBeCloseTo(full, 1);
       const m = 17;
       const draw = new Rng(21);

@@ -25,7 +25,10 @@ describe('clustering scores', () => {
     const truth = i32([0, 0, 0, 1, 1, 1]);
     const pred = i32([0, 0, 1, 1, 2, 2]);
     // MI = (2/3) ln 2, H = ln 2 and ln 3; pair counts 2, 6, 3 of 15.
-    expect(normalizedMutualInformation(truth, pred)).toBeCloseTo(((2 / 3) * Math.log(2)) / ((Math.log(2) + Math.log(3)) / 2), 12);
+    expect(normalizedMutualInformation(truth, pred)).toBeCloseTo(
+      ((2 / 3) * Math.log(2)) / ((Math.log(2) + Math.log(3)) / 2),
+      12,
+    );
     expect(adjustedRandIndex(truth, pred)).toBeCloseTo(0.8 / 3.3, 12);
     expect(matchedAccuracy(truth, pred)).toBeCloseTo(4 / 6, 12);
   });
@@ -65,7 +68,9 @@ describe('clustering scores', () => {
     expect(scores).toMatchObject({ accuracy: 1, nmi: 1, ari: 1 });
     expect(kmeansClusters(points, { k: 4, seed: 3 })).toEqual(scores.clusters);
     expect(() => kmeansClusters(points, { k: 0, seed: 1 })).toThrow(/k must be/);
-    expect(() => kmeansClusters({ data: Float32Array.from([NaN, 0]), rows: 1, cols: 2 }, { k: 1, seed: 1 })).toThrow(/not finite/);
+    expect(() => kmeansClusters({ data: Float32Array.from([NaN, 0]), rows: 1, cols: 2 }, { k: 1, seed: 1 })).toThrow(
+      /not finite/,
+    );
   });
 });
 
@@ -94,12 +99,27 @@ describe('kNN probe', () => {
       const got = knnPredict({ data: train, rows: n, cols: d }, labels, { data: q, rows: 40, cols: d }, 10);
       for (let j = 0; j < 40; j++) expect(got[j]).toBe(naive(train, labels, q.subarray(j * d, (j + 1) * d), d, 10));
     }
-    const tie = knnPredict({ data: Float32Array.from([-1, 1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 2);
+    const tie = knnPredict(
+      { data: Float32Array.from([-1, 1]), rows: 2, cols: 1 },
+      i32([5, 2]),
+      { data: Float32Array.from([0]), rows: 1, cols: 1 },
+      2,
+    );
     expect(tie[0]).toBe(2);
     // Equal distances: the lower training row wins (row 0, label 5), whichever side the search meets first.
-    const near = knnPredict({ data: Float32Array.from([-1, 1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 1);
+    const near = knnPredict(
+      { data: Float32Array.from([-1, 1]), rows: 2, cols: 1 },
+      i32([5, 2]),
+      { data: Float32Array.from([0]), rows: 1, cols: 1 },
+      1,
+    );
     expect(near[0]).toBe(5);
-    const flipped = knnPredict({ data: Float32Array.from([1, -1]), rows: 2, cols: 1 }, i32([5, 2]), { data: Float32Array.from([0]), rows: 1, cols: 1 }, 1);
+    const flipped = knnPredict(
+      { data: Float32Array.from([1, -1]), rows: 2, cols: 1 },
+      i32([5, 2]),
+      { data: Float32Array.from([0]), rows: 1, cols: 1 },
+      1,
+    );
     expect(flipped[0]).toBe(5);
   });
 
@@ -118,7 +138,9 @@ describe('kNN probe', () => {
     expect(r.foldAccuracies).toEqual([1, 1, 1, 1, 1]);
     // Labels unrelated to the points: chance level.
     const shuffled = Int32Array.from({ length: n }, () => rng.nextInt(2));
-    expect(Math.abs(knnCrossValidation({ data, rows: n, cols: 2 }, shuffled, { seed: 1 }).accuracy - 0.5)).toBeLessThan(0.1);
+    expect(Math.abs(knnCrossValidation({ data, rows: n, cols: 2 }, shuffled, { seed: 1 }).accuracy - 0.5)).toBeLessThan(
+      0.1,
+    );
     expect(() => knnCrossValidation({ data, rows: n, cols: 2 }, labels, { seed: 1, folds: 1 })).toThrow(/folds/);
   });
 });
@@ -162,7 +184,14 @@ describe('angle metrics', () => {
   it('reads rotation series laid out source by source', () => {
     const H = 6;
     const pixels = Uint8Array.from({ length: 3 * H * H }, (_, i) => (i * 37) % 256);
-    const ds = new InMemoryDataset({ name: 'toy', pixels, rows: H, cols: H, channels: 1, labels: Uint8Array.from([4, 5, 6]) });
+    const ds = new InMemoryDataset({
+      name: 'toy',
+      pixels,
+      rows: H,
+      cols: H,
+      channels: 1,
+      labels: Uint8Array.from([4, 5, 6]),
+    });
     const degrees = [-60, 0, 45];
     const s = rotationSeries(ds, { degrees, start: 1, count: 2 });
     expect(s.count).toBe(6);

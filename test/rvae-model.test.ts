@@ -39,9 +39,23 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 describe('Rvae options', () => {
   it('has the notebook defaults per model', () => {
     const vae = new Rvae({ ...small, ...RVAE_MODELS.vae });
-    expect(vae.options).toMatchObject({ latentDim: 2, decoder: 'dense', beta: 1, classes: 0, translationPrior: 0.1, learningRate: 1e-3, batchSize: 100 });
+    expect(vae.options).toMatchObject({
+      latentDim: 2,
+      decoder: 'dense',
+      beta: 1,
+      classes: 0,
+      translationPrior: 0.1,
+      learningRate: 1e-3,
+      batchSize: 100,
+    });
     const crvae = new Rvae({ ...small, ...RVAE_MODELS.crvae });
-    expect(crvae.options).toMatchObject({ decoder: 'spatial', beta: 3, classes: 10, rotation: true, conditionEncoder: true });
+    expect(crvae.options).toMatchObject({
+      decoder: 'spatial',
+      beta: 3,
+      classes: 10,
+      rotation: true,
+      conditionEncoder: true,
+    });
     expect(crvae.describe()).toMatch(/class-conditioned rVAE/);
     vae.dispose();
     crvae.dispose();
@@ -110,11 +124,19 @@ describe('Rvae encode and decode', () => {
     const model = new Rvae({ ...small, ...RVAE_MODELS.crvae, seed: 4 });
     const z = { data: new Float32Array(4), rows: 2, cols: 2 };
     await expect(model.decode(z)).rejects.toThrow(/needs labels/);
-    await expect(model.decode(z, { labels: Int32Array.from([0, 10]) })).rejects.toThrow(/label 10 of image 1 is outside 0\.\.9/);
+    await expect(model.decode(z, { labels: Int32Array.from([0, 10]) })).rejects.toThrow(
+      /label 10 of image 1 is outside 0\.\.9/,
+    );
     await expect(model.decode(z, { labels: Int32Array.from([0]) })).rejects.toThrow(/1 labels for 2 images/);
-    await expect(model.decode({ data: new Float32Array(6), rows: 2, cols: 3 }, { labels: Int32Array.from([0, 1]) })).rejects.toThrow(/3 columns.*2 content latents/);
-    await expect(model.decode({ data: Float32Array.from([0, NaN, 0, 0]), rows: 2, cols: 2 }, { labels: Int32Array.from([0, 1]) })).rejects.toThrow(/not finite/);
-    await expect(model.decode(z, { labels: Int32Array.from([0, 1]), angle: new Float32Array(3) })).rejects.toThrow(/angle has 3 values, expected 2/);
+    await expect(
+      model.decode({ data: new Float32Array(6), rows: 2, cols: 3 }, { labels: Int32Array.from([0, 1]) }),
+    ).rejects.toThrow(/3 columns.*2 content latents/);
+    await expect(
+      model.decode({ data: Float32Array.from([0, NaN, 0, 0]), rows: 2, cols: 2 }, { labels: Int32Array.from([0, 1]) }),
+    ).rejects.toThrow(/not finite/);
+    await expect(model.decode(z, { labels: Int32Array.from([0, 1]), angle: new Float32Array(3) })).rejects.toThrow(
+      /angle has 3 values, expected 2/,
+    );
     const bad = images(2, 5);
     bad.data[7] = 1.5;
     await expect(model.encode(bad)).rejects.toThrow(/image 0, pixel \(row 0, column 7\) is 1\.5/);
@@ -128,7 +150,9 @@ describe('Rvae encode and decode', () => {
     // A training step too large for memory is refused before it starts (the notebook's batch of 800 at 784 pixels x 128).
     const big = new Rvae({ rotation: true, seed: 1 });
     const many = { data: new Float32Array(800 * 784), count: 800, height: 28, width: 28 };
-    await expect(big.fit(many, { epochs: 1, batchSize: 800 })).rejects.toThrow(/at most 400 images per batch, pixelSubsample/);
+    await expect(big.fit(many, { epochs: 1, batchSize: 800 })).rejects.toThrow(
+      /at most 400 images per batch, pixelSubsample/,
+    );
     big.dispose();
   });
 });
@@ -152,7 +176,14 @@ describe('Rvae training', () => {
   });
 
   it('reports the loss terms, anneals beta, and stops on a signal', async () => {
-    const model = new Rvae({ ...small, rotation: true, batchSize: 20, pixelSubsample: 50, klAnnealing: { from: 1, startEpoch: 1, endEpoch: 3 }, seed: 9 });
+    const model = new Rvae({
+      ...small,
+      rotation: true,
+      batchSize: 20,
+      pixelSubsample: 50,
+      klAnnealing: { from: 1, startEpoch: 1, endEpoch: 3 },
+      seed: 9,
+    });
     const data = images(40, 7, false);
     const h = await model.fit(data, { epochs: 2, validation: 0.25 });
     expect(h.epochs.map((e) => e.beta)).toEqual([1, 2]);

@@ -44,7 +44,17 @@ describe('rVAE training', () => {
     }
     for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, data[i]));
     const images = { data, count: n, height: side, width: side };
-    const model = new Rvae({ rotation: true, latentDim: 2, height: side, width: side, decoderWidth: 32, encoderWidth: 64, batchSize: 50, learningRate: 3e-3, seed: 2 });
+    const model = new Rvae({
+      rotation: true,
+      latentDim: 2,
+      height: side,
+      width: side,
+      decoderWidth: 32,
+      encoderWidth: 64,
+      batchSize: 50,
+      learningRate: 3e-3,
+      seed: 2,
+    });
     const before = angleRecovery((await model.encode(images)).angle, angles);
     const history = await model.fit(images, { epochs: 25 });
     const after = angleRecovery((await model.encode(images)).angle, angles);

@@ -90,14 +90,20 @@ describe('planSamples (Algorithm 3, image stage)', () => {
   });
 
   it('validates its options', () => {
-    expect(() => planSamples({ datasetLength: -1, count: 1, seed: 0 })).toThrow(/datasetLength must be an integer >= 0/);
+    expect(() => planSamples({ datasetLength: -1, count: 1, seed: 0 })).toThrow(
+      /datasetLength must be an integer >= 0/,
+    );
     expect(() => planSamples({ datasetLength: 10, count: 1.5, seed: 0 })).toThrow(/count must be an integer/);
     expect(() => planSamples({ datasetLength: 10, count: 1, seed: 0.5 })).toThrow(/seed must be an integer/);
     expect(() => planSamples({ datasetLength: 0, count: 1, seed: 0 })).toThrow(/empty data set/);
     expect(planSamples({ datasetLength: 0, count: 0, seed: 0 }).counts.length).toBe(0);
     expect(() => planSamples({ datasetLength: 3, count: 1, seed: 0, pointCounts: [1, 2] })).toThrow(/3 entries/);
-    expect(() => planSamples({ datasetLength: 2, count: 1, seed: 0, pointCounts: [1, -2] })).toThrow(/pointCounts\[1\]/);
-    expect(() => planSamples({ datasetLength: 2, count: 1, seed: 0, pointCounts: [0, 0] })).toThrow(/no image has any point/);
+    expect(() => planSamples({ datasetLength: 2, count: 1, seed: 0, pointCounts: [1, -2] })).toThrow(
+      /pointCounts\[1\]/,
+    );
+    expect(() => planSamples({ datasetLength: 2, count: 1, seed: 0, pointCounts: [0, 0] })).toThrow(
+      /no image has any point/,
+    );
   });
 });
 
@@ -159,7 +165,8 @@ describe('pointsForImage (point stage)', () => {
 
   it('sampleCenters is a featurize centre selector over pointsForImage', () => {
     const select = sampleCenters(plan);
-    for (const i of [0, 5, 499]) expect(Array.from(select(i, points[i]))).toEqual(Array.from(pointsForImage(plan, i, points[i])));
+    for (const i of [0, 5, 499])
+      expect(Array.from(select(i, points[i]))).toEqual(Array.from(pointsForImage(plan, i, points[i])));
   });
 
   it('validates its arguments', () => {
@@ -189,7 +196,9 @@ describe('images with no points', () => {
     const nonEmpty = Array.from(plan.counts).filter((_, i) => points[i] > 0);
     expect(nonEmpty.length).toBe(n - 43);
     const big = planSamples({ datasetLength: n, count: 257000, seed: 8, pointCounts: points });
-    expect(chiSquareUniform(Array.from(big.counts).filter((_, i) => points[i] > 0))).toBeLessThan(chiSquareLimit(n - 44));
+    expect(chiSquareUniform(Array.from(big.counts).filter((_, i) => points[i] > 0))).toBeLessThan(
+      chiSquareLimit(n - 44),
+    );
     // A point count that differs from the plan's is an error (changed image-to-points options).
     expect(() => pointsForImage(plan, 1, points[1] + 1)).toThrow(/has \d+ points but the plan was made with \d+/);
   });
@@ -260,7 +269,14 @@ describe('deriveSeed', () => {
     expect(Number.isSafeInteger(s)).toBe(true);
     expect(s).toBeGreaterThanOrEqual(0);
     expect(deriveSeed(1, 2, 3)).toBe(s);
-    const others = [deriveSeed(1, 2, 4), deriveSeed(1, 3, 3), deriveSeed(2, 2, 3), deriveSeed(1, 2), deriveSeed(1, 2, 3, 0), deriveSeed(-1, 2, 3)];
+    const others = [
+      deriveSeed(1, 2, 4),
+      deriveSeed(1, 3, 3),
+      deriveSeed(2, 2, 3),
+      deriveSeed(1, 2),
+      deriveSeed(1, 2, 3, 0),
+      deriveSeed(-1, 2, 3),
+    ];
     expect(new Set([s, ...others]).size).toBe(others.length + 1);
   });
 });

@@ -22,7 +22,9 @@ function python(script: string, ...args: string[]): string {
   } catch (err) {
     const e = err as { code?: string; stderr?: string; message: string };
     if (e.code === 'ENOENT') {
-      throw new Error('the scaler reference tests need python3 with numpy (python3 was not found on PATH); install python3 and numpy');
+      throw new Error(
+        'the scaler reference tests need python3 with numpy (python3 was not found on PATH); install python3 and numpy',
+      );
     }
     throw new Error(`python3 failed (the scaler reference tests need python3 with numpy): ${e.stderr ?? e.message}`);
   }
@@ -72,7 +74,9 @@ function expectSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what
 }
 
 function sha256(a: ScalerArray): string {
-  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 }
 
 const COLS = 11;
@@ -111,7 +115,9 @@ describe('RobustScaler equals scikit-learn RobustScaler (numpy reference)', () =
         files.push(p);
         datas.push(data);
       }
-      const lines = python(SKLEARN_REFERENCE, ...files).trim().split('\n');
+      const lines = python(SKLEARN_REFERENCE, ...files)
+        .trim()
+        .split('\n');
       expect(lines).toHaveLength(files.length);
       for (let k = 0; k < files.length; k++) {
         const rows = rowCounts[k];
@@ -159,11 +165,17 @@ describe('RobustScaler equals scikit-learn RobustScaler (numpy reference)', () =
     const t1 = performance.now();
     const t = s.transform(data, rows, cols);
     const transformMs = performance.now() - t1;
-    console.log(`RobustScaler 120000 x 308 float32: fit ${fitMs.toFixed(0)} ms, transform ${transformMs.toFixed(0)} ms`);
+    console.log(
+      `RobustScaler 120000 x 308 float32: fit ${fitMs.toFixed(0)} ms, transform ${transformMs.toFixed(0)} ms`,
+    );
     expect(fitMs).toBeLessThan(20000);
 
     const [, , , tSha] = python(SKLEARN_REFERENCE, p).trim().split(' ');
-    expectSame(s.center as Float64Array, readNpySync(path.join(dir, 'paper-center.npy')).data as Float32Array, 'center');
+    expectSame(
+      s.center as Float64Array,
+      readNpySync(path.join(dir, 'paper-center.npy')).data as Float32Array,
+      'center',
+    );
     expectSame(s.scale as Float64Array, readNpySync(path.join(dir, 'paper-scale.npy')).data as Float64Array, 'scale');
     expect(sha256(t)).toBe(tSha);
     const scale = s.scale as Float64Array;

@@ -17,13 +17,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIfStale, root, runCli } from './helpers/cli';
 
 /** Keys whose values depend on the machine or the moment, not on the computation. */
-const EXCLUDED = new Set(['seconds', 'samplesPerSecond', 'finishedAt', 'command', 'backend', 'model', 'files', 'tfjsVersion', 'cpuSeconds', 'trainingCpuSeconds', 'imagesPerCpuSecond']);
+const EXCLUDED = new Set([
+  'seconds',
+  'samplesPerSecond',
+  'finishedAt',
+  'command',
+  'backend',
+  'model',
+  'files',
+  'tfjsVersion',
+  'cpuSeconds',
+  'trainingCpuSeconds',
+  'imagesPerCpuSecond',
+]);
 
 /** `v` without the excluded keys, at any depth. */
 function resultContent(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(resultContent);
   if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !EXCLUDED.has(k)).map(([k, x]) => [k, resultContent(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !EXCLUDED.has(k))
+        .map(([k, x]) => [k, resultContent(x)]),
+    );
   }
   return v;
 }
@@ -37,20 +53,35 @@ const work = mkdtempSync(path.join(tmpdir(), 'soapix-tiny-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeAll(buildIfStale, 120_000);
 
-const NAMES = ['classify', 'hparam-search', 'compression', 'noise', 'noise-retrain', 'rotation', 'rotation-fashion', 'rvae'];
+const NAMES = [
+  'classify',
+  'hparam-search',
+  'compression',
+  'noise',
+  'noise-retrain',
+  'rotation',
+  'rotation-fashion',
+  'rvae',
+];
 
 describe('--tiny results are those of the experiments before the runner', () => {
   for (const name of NAMES) {
-    it(name, async () => {
-      const fx = JSON.parse(readFileSync(path.join(root, 'test', 'fixtures', 'tiny', `${name}.json`), 'utf8')) as TinyFixture;
-      const out = path.join(work, name);
-      const r = await runCli([...fx.args, '--out', out], 240_000, { SOAPIX_SIMD: 'avx2' });
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      for (const [file, want] of Object.entries(fx.files)) {
-        const got = resultContent(JSON.parse(readFileSync(path.join(out, file), 'utf8')));
-        expect(got, file).toEqual(want);
-      }
-    }, 300_000);
+    it(
+      name,
+      async () => {
+        const fx = JSON.parse(
+          readFileSync(path.join(root, 'test', 'fixtures', 'tiny', `${name}.json`), 'utf8'),
+        ) as TinyFixture;
+        const out = path.join(work, name);
+        const r = await runCli([...fx.args, '--out', out], 240_000, { SOAPIX_SIMD: 'avx2' });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        for (const [file, want] of Object.entries(fx.files)) {
+          const got = resultContent(JSON.parse(readFileSync(path.join(out, file), 'utf8')));
+          expect(got, file).toEqual(want);
+        }
+      },
+      300_000,
+    );
   }
 });

@@ -43,7 +43,10 @@ export interface CnnRecord {
 const DOMAIN_CNN = 0x434e4e21; // "CNN!"
 
 /** Rows `idx` of an image set as labelled rows for the CNN. */
-function labelled(images: AugmentedImages, idx: Int32Array): { x: Float32Array; y: Int32Array; rows: number; cols: number } {
+function labelled(
+  images: AugmentedImages,
+  idx: Int32Array,
+): { x: Float32Array; y: Int32Array; rows: number; cols: number } {
   const px = images.height * images.width;
   const x = new Float32Array(idx.length * px);
   idx.forEach((i, r) => x.set(images.data.subarray(i * px, (i + 1) * px), r * px));
@@ -55,7 +58,14 @@ export async function cnnReference(
   condition: CnnCondition,
   trainImages: AugmentedImages,
   test: AugmentedImages,
-  o: { budgets: readonly number[]; seeds: number; seed: number; settings: CnnReferenceSettings; log: (line: string) => void; signal?: AbortSignal },
+  o: {
+    budgets: readonly number[];
+    seeds: number;
+    seed: number;
+    settings: CnnReferenceSettings;
+    log: (line: string) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<CnnRecord[]> {
   const out: CnnRecord[] = [];
   const testX = test.data;
@@ -64,16 +74,36 @@ export async function cnnReference(
       o.signal?.throwIfAborted();
       const data = labelled(trainImages, budgetIndices(o.seed, s, trainImages.count, budget));
       const seed = deriveSeed(o.seed, DOMAIN_CNN, CNN_CONDITIONS.indexOf(condition), s, budget) % 2 ** 31;
-      const cnn = CnnClassifier.create({ height: trainImages.height, width: trainImages.width, learningRate: o.settings.learningRate, seed });
+      const cnn = CnnClassifier.create({
+        height: trainImages.height,
+        width: trainImages.width,
+        learningRate: o.settings.learningRate,
+        seed,
+      });
       try {
         const r = await withCoreSeconds(() =>
-          cnn.train(data, { epochs: o.settings.epochs, batchSize: o.settings.batchSize, validation: 0.1, earlyStopping: { patience: o.settings.patience }, seed }),
+          cnn.train(data, {
+            epochs: o.settings.epochs,
+            batchSize: o.settings.batchSize,
+            validation: 0.1,
+            earlyStopping: { patience: o.settings.patience },
+            seed,
+          }),
         );
         const predicted = cnn.predictClasses(testX);
         let right = 0;
         for (let i = 0; i < test.count; i++) if (predicted[i] === test.labels[i]) right++;
-        const rec: CnnRecord = { condition, budget, seed: s, accuracy: right / test.count, epochs: r.value.epochs.length, coreSeconds: r.coreSeconds };
-        o.log(`cnn-${condition}: ${budget} labels, seed ${s}: test accuracy ${rec.accuracy.toFixed(4)} (${rec.epochs} epochs, ${rec.coreSeconds.toFixed(0)} core-s)`);
+        const rec: CnnRecord = {
+          condition,
+          budget,
+          seed: s,
+          accuracy: right / test.count,
+          epochs: r.value.epochs.length,
+          coreSeconds: r.coreSeconds,
+        };
+        o.log(
+          `cnn-${condition}: ${budget} labels, seed ${s}: test accuracy ${rec.accuracy.toFixed(4)} (${rec.epochs} epochs, ${rec.coreSeconds.toFixed(0)} core-s)`,
+        );
         out.push(rec);
       } finally {
         cnn.dispose();

@@ -60,7 +60,8 @@ const DOMAIN_BUDGET = 0x42554447; // "BUDG"
 
 function source(o: Pick<BenchmarkDataSpec, 'dataset' | 'fashionDir'>, split: 'train' | 'test'): Dataset {
   if (o.dataset === 'mnist') return mnistDataset(split);
-  if (o.dataset === 'fashion-mnist') return fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
+  if (o.dataset === 'fashion-mnist')
+    return fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
   throw new RangeError(`unknown dataset '${String(o.dataset)}'; known: ${BENCHMARK_DATASETS.join(', ')}`);
 }
 
@@ -68,13 +69,20 @@ function source(o: Pick<BenchmarkDataSpec, 'dataset' | 'fashionDir'>, split: 'tr
 export function checkBenchmarkData(o: BenchmarkDataSpec): { train: Dataset; test: Dataset } {
   const train = source(o, 'train');
   const test = source(o, 'test');
-  for (const [k, v] of [['trainImages', o.trainImages], ['validationImages', o.validationImages], ['testImages', o.testImages]] as const) {
+  for (const [k, v] of [
+    ['trainImages', o.trainImages],
+    ['validationImages', o.validationImages],
+    ['testImages', o.testImages],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${String(v)}`);
   }
   if (o.trainImages + o.validationImages > train.length) {
-    throw new RangeError(`${o.trainImages} training + ${o.validationImages} validation images need more than the ${train.length} images of ${train.name}`);
+    throw new RangeError(
+      `${o.trainImages} training + ${o.validationImages} validation images need more than the ${train.length} images of ${train.name}`,
+    );
   }
-  if (o.testImages > test.length) throw new RangeError(`${o.testImages} test images exceed the ${test.length} images of ${test.name}`);
+  if (o.testImages > test.length)
+    throw new RangeError(`${o.testImages} test images exceed the ${test.length} images of ${test.name}`);
   return { train, test };
 }
 
@@ -90,7 +98,12 @@ export function benchmarkData(o: BenchmarkDataSpec): BenchmarkData {
   const testSeed = testAugmentSeed(o.seed);
   return {
     train: augmentImages(train, { ...aug, seed: o.seed, start: 0, count: o.trainImages }),
-    validation: augmentImages(train, { ...aug, seed: o.seed, start: train.length - o.validationImages, count: o.validationImages }),
+    validation: augmentImages(train, {
+      ...aug,
+      seed: o.seed,
+      start: train.length - o.validationImages,
+      count: o.validationImages,
+    }),
     test: augmentImages(test, { ...aug, seed: testSeed, start: 0, count: o.testImages }),
     seeds: { train: o.seed, test: testSeed },
     classNames: train.classNames ?? [],
@@ -105,7 +118,8 @@ export function uprightTrainImages(o: BenchmarkDataSpec): AugmentedImages {
 
 /** Indices into the training split of the labelled images of probe seed `probeSeed` (0-based) at budget `budget`. */
 export function budgetIndices(seed: number, probeSeed: number, trainImages: number, budget: number): Int32Array {
-  if (!Number.isInteger(budget) || budget < 1 || budget > trainImages) throw new RangeError(`label budget ${String(budget)} must be an integer in 1..${trainImages} (the training split)`);
+  if (!Number.isInteger(budget) || budget < 1 || budget > trainImages)
+    throw new RangeError(`label budget ${String(budget)} must be an integer in 1..${trainImages} (the training split)`);
   const order = Int32Array.from({ length: trainImages }, (_, i) => i);
   new Rng(deriveSeed(seed, DOMAIN_BUDGET, probeSeed)).shuffle(order);
   return order.subarray(0, budget).slice();

@@ -14,7 +14,15 @@ import { applyStandardizer, fitStandardizer } from '../ml/probes/standardize';
 import type { BenchmarkData } from './data';
 import { withCoreSeconds, type Extractor, type ExtractorContext, type ExtractorFamily } from './extractor';
 import { measureInvariance, type InvarianceRecord } from './invariance';
-import { clusteringRecord, probeRecords, summarizeProbes, type ClusteringRecord, type ProbeGrid, type ProbeRecord, type ProbeSummary } from './probes';
+import {
+  clusteringRecord,
+  probeRecords,
+  summarizeProbes,
+  type ClusteringRecord,
+  type ProbeGrid,
+  type ProbeRecord,
+  type ProbeSummary,
+} from './probes';
 
 /** What is measured besides the probes. */
 export interface MeasureSettings {
@@ -57,14 +65,22 @@ export function freshFirst(images: ImageBatch, n: number): ImageBatch {
 }
 
 function checkCodes(m: CodeMatrix, rows: number, name: string, what: string): void {
-  if (m.rows !== rows || m.data.length !== m.rows * m.cols) throw new Error(`${name}: encoding the ${what} gave ${m.rows} x ${m.cols} values for ${rows} images`);
+  if (m.rows !== rows || m.data.length !== m.rows * m.cols)
+    throw new Error(`${name}: encoding the ${what} gave ${m.rows} x ${m.cols} values for ${rows} images`);
   for (let i = 0; i < m.data.length; i++) {
-    if (!Number.isFinite(m.data[i]!)) throw new Error(`${name}: value ${i % m.cols} of the ${what} vector ${Math.floor(i / m.cols)} is ${m.data[i]}`);
+    if (!Number.isFinite(m.data[i]!))
+      throw new Error(`${name}: value ${i % m.cols} of the ${what} vector ${Math.floor(i / m.cols)} is ${m.data[i]}`);
   }
 }
 
 /** Fits the extractors (those sharing a model fit it once) and measures each. */
-export async function evaluateExtractors(extractors: readonly Extractor[], data: BenchmarkData, grid: ProbeGrid, m: MeasureSettings, ctx: ExtractorContext): Promise<ExtractorRow[]> {
+export async function evaluateExtractors(
+  extractors: readonly Extractor[],
+  data: BenchmarkData,
+  grid: ProbeGrid,
+  m: MeasureSettings,
+  ctx: ExtractorContext,
+): Promise<ExtractorRow[]> {
   for (const e of extractors) {
     if (e.fit) {
       ctx.log(`${e.name}: fitting`);
@@ -82,10 +98,22 @@ export async function evaluateExtractors(extractors: readonly Extractor[], data:
     const stdTrain = applyStandardizer(standardizer, train);
     const stdTest = applyStandardizer(standardizer, test);
     ctx.log(`${e.name}: probes`);
-    const probes = await probeRecords(stdTrain, data.train.labels, stdTest, data.test.labels, { ...grid, signal: ctx.signal });
-    const clustering = clusteringRecord(stdTest, data.test.labels, { images: m.clusterImages, restarts: m.kmeansRestarts, seed: grid.seed });
+    const probes = await probeRecords(stdTrain, data.train.labels, stdTest, data.test.labels, {
+      ...grid,
+      signal: ctx.signal,
+    });
+    const clustering = clusteringRecord(stdTest, data.test.labels, {
+      images: m.clusterImages,
+      restarts: m.kmeansRestarts,
+      seed: grid.seed,
+    });
     ctx.log(`${e.name}: invariance`);
-    const invariance = await measureInvariance(e, freshFirst(data.test, m.invarianceImages), { randomAngles: m.randomAngles, seed: grid.seed, standardizer }, ctx);
+    const invariance = await measureInvariance(
+      e,
+      freshFirst(data.test, m.invarianceImages),
+      { randomAngles: m.randomAngles, seed: grid.seed, standardizer },
+      ctx,
+    );
     const timing = freshFirst(data.test, m.timingImages);
     const t = await withCoreSeconds(() => e.encode(timing, ctx));
     const summary = summarizeProbes(probes);
@@ -106,7 +134,9 @@ export async function evaluateExtractors(extractors: readonly Extractor[], data:
       invariance,
     });
     const head = summary.map((s) => `${s.probe}@${s.budget} ${s.mean.toFixed(3)}`).join(', ');
-    ctx.log(`${e.name}: ${head}; NMI ${clustering.nmi.toFixed(3)}; invariance d4 ${invariance.d4.medianStandardized.toExponential(2)}, random ${invariance.random.bilinear.medianStandardized.toFixed(3)}`);
+    ctx.log(
+      `${e.name}: ${head}; NMI ${clustering.nmi.toFixed(3)}; invariance d4 ${invariance.d4.medianStandardized.toExponential(2)}, random ${invariance.random.bilinear.medianStandardized.toFixed(3)}`,
+    );
   }
   return rows;
 }

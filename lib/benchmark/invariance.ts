@@ -120,15 +120,32 @@ function relativeErrors(base: CodeMatrix, moved: CodeMatrix, per: number): numbe
 function stats(base: CodeMatrix, moved: CodeMatrix, per: number, s: Standardizer | undefined): ErrorStats {
   const raw = relativeErrors(base, moved, per);
   const std = s ? relativeErrors(applyStandardizer(s, base), applyStandardizer(s, moved), per) : raw;
-  return { median: median(raw), max: Math.max(...raw), medianStandardized: median(std), maxStandardized: Math.max(...std), pairs: raw.length };
+  return {
+    median: median(raw),
+    max: Math.max(...raw),
+    medianStandardized: median(std),
+    maxStandardized: Math.max(...std),
+    pairs: raw.length,
+  };
 }
 
 /** The invariance errors of `extractor` (fitted) on `images`. */
-export async function measureInvariance(extractor: Extractor, images: ImageBatch, o: InvarianceOptions, ctx: ExtractorContext): Promise<InvarianceRecord> {
-  if (!Number.isInteger(o.randomAngles) || o.randomAngles < 1) throw new RangeError(`randomAngles must be a positive integer, got ${String(o.randomAngles)}`);
+export async function measureInvariance(
+  extractor: Extractor,
+  images: ImageBatch,
+  o: InvarianceOptions,
+  ctx: ExtractorContext,
+): Promise<InvarianceRecord> {
+  if (!Number.isInteger(o.randomAngles) || o.randomAngles < 1)
+    throw new RangeError(`randomAngles must be a positive integer, got ${String(o.randomAngles)}`);
   const base = await extractor.encode(images, ctx);
   const encode = (b: ImageBatch): Promise<CodeMatrix> => extractor.encode(b, ctx);
-  const d4 = stats(base, await encode(transformed(images, D4_TRANSFORMS.length, (_i, j) => D4_TRANSFORMS[j]!)), D4_TRANSFORMS.length, o.standardizer);
+  const d4 = stats(
+    base,
+    await encode(transformed(images, D4_TRANSFORMS.length, (_i, j) => D4_TRANSFORMS[j]!)),
+    D4_TRANSFORMS.length,
+    o.standardizer,
+  );
   const rng = new Rng(o.seed);
   const angles = Float64Array.from({ length: images.count * o.randomAngles }, () => 360 * rng.nextFloat());
   const turns30 = {} as Record<Interpolation, ErrorStats>;
@@ -136,7 +153,10 @@ export async function measureInvariance(extractor: Extractor, images: ImageBatch
   for (const interpolation of ['bilinear', 'nearest'] as const) {
     const t = transformed(images, TURNS_30.length, (_i, j) => ({ degrees: TURNS_30[j]!, interpolation }));
     turns30[interpolation] = stats(base, await encode(t), TURNS_30.length, o.standardizer);
-    const r = transformed(images, o.randomAngles, (i, j) => ({ degrees: angles[i * o.randomAngles + j]!, interpolation }));
+    const r = transformed(images, o.randomAngles, (i, j) => ({
+      degrees: angles[i * o.randomAngles + j]!,
+      interpolation,
+    }));
     random[interpolation] = stats(base, await encode(r), o.randomAngles, o.standardizer);
   }
   return { d4, turns30, random, images: images.count, randomAngles: o.randomAngles };

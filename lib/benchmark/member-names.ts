@@ -22,7 +22,15 @@ export const MEMBER_NAMES = Object.freeze([
 export type MemberName = (typeof MEMBER_NAMES)[number];
 
 /** The members that train a model (and so take epochs and training images). */
-export const LEARNED_MEMBERS: readonly MemberName[] = Object.freeze(['convae', 'eqae-d4', 'eqae-d12', 'eqae-attention-d4', 'rvae', 'crvae', 'codae'] as const);
+export const LEARNED_MEMBERS: readonly MemberName[] = Object.freeze([
+  'convae',
+  'eqae-d4',
+  'eqae-d12',
+  'eqae-attention-d4',
+  'rvae',
+  'crvae',
+  'codae',
+] as const);
 
 /** The members a run takes by default (the 'mid' SOAP setting is optional). */
 export const DEFAULT_MEMBERS: readonly MemberName[] = Object.freeze(MEMBER_NAMES.filter((m) => m !== 'soap-mid'));

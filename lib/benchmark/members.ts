@@ -49,7 +49,14 @@ function learned(t: LearnedTraining | null, name: string): LearnedTraining {
 
 const eq = (group: GroupName, attention: boolean): ExtractorMember => ({
   kind: 'extractors',
-  build: (s, t, cache) => equivariantExtractors(group, attention ? ['attention'] : ['mean', 'gram'], learned(t, `eqae ${group}`), s.seed, cache),
+  build: (s, t, cache) =>
+    equivariantExtractors(
+      group,
+      attention ? ['attention'] : ['mean', 'gram'],
+      learned(t, `eqae ${group}`),
+      s.seed,
+      cache,
+    ),
 });
 
 /** Every member (the order of MEMBER_NAMES is the protocol's). */
@@ -58,13 +65,29 @@ export const MEMBERS: Readonly<Record<MemberName, Member>> = {
   'soap-paper': { kind: 'extractors', build: () => soapExtractors('paper', SOAP_SETTINGS.paper) },
   'soap-mid': { kind: 'extractors', build: () => soapExtractors('mid', SOAP_SETTINGS.mid) },
   'soap-small': { kind: 'extractors', build: () => soapExtractors('small', SOAP_SETTINGS.small) },
-  convae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => convAutoencoderExtractors(learned(t, 'convae'), s.seed, c) },
+  convae: {
+    kind: 'extractors',
+    build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) =>
+      convAutoencoderExtractors(learned(t, 'convae'), s.seed, c),
+  },
   'eqae-d4': eq('D4', false),
   'eqae-d12': eq('D12', false),
   'eqae-attention-d4': eq('D4', true),
-  rvae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => rvaeExtractors('rvae', s.rvaeLatentDim, learned(t, 'rvae'), s.seed, c) },
-  crvae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => rvaeExtractors('crvae', s.rvaeLatentDim, learned(t, 'crvae'), s.seed, c) },
-  codae: { kind: 'extractors', build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) => codaeExtractors(s.codaeLatentDim, learned(t, 'codae'), s.seed, c) },
+  rvae: {
+    kind: 'extractors',
+    build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) =>
+      rvaeExtractors('rvae', s.rvaeLatentDim, learned(t, 'rvae'), s.seed, c),
+  },
+  crvae: {
+    kind: 'extractors',
+    build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) =>
+      rvaeExtractors('crvae', s.rvaeLatentDim, learned(t, 'crvae'), s.seed, c),
+  },
+  codae: {
+    kind: 'extractors',
+    build: (s: MemberSettings, t: LearnedTraining | null, c?: ModelCache) =>
+      codaeExtractors(s.codaeLatentDim, learned(t, 'codae'), s.seed, c),
+  },
   'cnn-augmented': { kind: 'reference', condition: 'augmented' },
   'cnn-upright': { kind: 'reference', condition: 'upright' },
 };

@@ -15,7 +15,11 @@ import type { MemberSettings } from './members';
 import { BENCHMARK_PROBES, type BenchmarkProbe } from './probes';
 
 /** Everything a scale fixes (the data set, seed and backend come from the command). */
-export interface BenchmarkScale extends Omit<BenchmarkDataSpec, 'dataset' | 'fashionDir' | 'interpolation' | 'seed'>, MeasureSettings, Omit<MemberSettings, 'seed'> {
+export interface BenchmarkScale
+  extends
+    Omit<BenchmarkDataSpec, 'dataset' | 'fashionDir' | 'interpolation' | 'seed'>,
+    MeasureSettings,
+    Omit<MemberSettings, 'seed'> {
   name: string;
   members: readonly MemberName[];
   training: Readonly<Partial<Record<MemberName, LearnedTraining>>>;
@@ -57,7 +61,11 @@ export const STANDARD_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   rvaeLatentDim: 2,
   codaeLatentDim: 4,
   members: DEFAULT_MEMBERS,
-  training: all((m) => ({ epochs: { convae: 3, 'eqae-d4': 2, 'eqae-attention-d4': 2, 'eqae-d12': 1, rvae: 5, crvae: 5, codae: 5 }[m as string] ?? 2, images: 10000 })),
+  training: all((m) => ({
+    epochs:
+      { convae: 3, 'eqae-d4': 2, 'eqae-attention-d4': 2, 'eqae-d12': 1, rvae: 5, crvae: 5, codae: 5 }[m as string] ?? 2,
+    images: 10000,
+  })),
   cnn: { epochs: 20, patience: 3, learningRate: 1e-3, batchSize: 128 },
 });
 
@@ -85,4 +93,7 @@ export const TINY_SCALE: Readonly<BenchmarkScale> = Object.freeze({
   cnn: { epochs: 2, patience: 1, learningRate: 1e-3, batchSize: 32 },
 });
 
-export const BENCHMARK_SCALES: Readonly<Record<string, Readonly<BenchmarkScale>>> = Object.freeze({ standard: STANDARD_SCALE, tiny: TINY_SCALE });
+export const BENCHMARK_SCALES: Readonly<Record<string, Readonly<BenchmarkScale>>> = Object.freeze({
+  standard: STANDARD_SCALE,
+  tiny: TINY_SCALE,
+});

@@ -71,7 +71,13 @@ export function takeRows(m: CodeMatrix, idx: ArrayLike<number>): CodeMatrix {
 }
 
 /** Every (probe, budget, seed) accuracy of standardised training and test vectors. */
-export async function probeRecords(train: CodeMatrix, trainLabels: Int32Array, test: CodeMatrix, testLabels: Int32Array, g: ProbeGrid): Promise<ProbeRecord[]> {
+export async function probeRecords(
+  train: CodeMatrix,
+  trainLabels: Int32Array,
+  test: CodeMatrix,
+  testLabels: Int32Array,
+  g: ProbeGrid,
+): Promise<ProbeRecord[]> {
   const out: ProbeRecord[] = [];
   for (let s = 0; s < g.seeds; s++) {
     for (const budget of g.budgets) {
@@ -128,7 +134,11 @@ export interface ClusteringRecord {
 }
 
 /** k-means (k = 10) on the first `images` test vectors, scored against their classes. */
-export function clusteringRecord(test: CodeMatrix, labels: Int32Array, o: { images: number; restarts: number; seed: number }): ClusteringRecord {
+export function clusteringRecord(
+  test: CodeMatrix,
+  labels: Int32Array,
+  o: { images: number; restarts: number; seed: number },
+): ClusteringRecord {
   const n = Math.min(o.images, test.rows);
   const pts: CodeMatrix = { data: test.data.subarray(0, n * test.cols), rows: n, cols: test.cols };
   const r = kmeansScores(pts, labels.subarray(0, n), { k: 10, seed: o.seed, restarts: o.restarts });

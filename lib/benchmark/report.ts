@@ -58,7 +58,11 @@ export function benchmarkGaps(s: InvarianceBenchmarkSpec): string[] {
 }
 
 /** Merges the members' results, renders the figures into `out` and returns results.json's content. */
-export async function mergeBenchmark(units: readonly BenchmarkUnitResult[], s: InvarianceBenchmarkSpec, out: string): Promise<InvarianceBenchmarkResults> {
+export async function mergeBenchmark(
+  units: readonly BenchmarkUnitResult[],
+  s: InvarianceBenchmarkSpec,
+  out: string,
+): Promise<InvarianceBenchmarkResults> {
   const headline = headlineOf(s.probes, s.budgets);
   const rows = leaderboard(
     units.flatMap((u) => u.rows),
@@ -70,9 +74,18 @@ export async function mergeBenchmark(units: readonly BenchmarkUnitResult[], s: I
   const title = `${name}, rotated and mirrored (${s.interpolation})`;
   const figures: string[] = [];
   if (rows.length) {
-    await renderFigure(budgetFigureSpec(rows, cnn, s.probes, `${title}: test accuracy against labels (mean over ${s.seeds} seeds)`), path.join(out, 'accuracy_vs_labels'));
-    await renderFigure(invarianceFigureSpec(rows, headline, `${title}: accuracy against invariance error`), path.join(out, 'accuracy_vs_invariance'));
-    await renderFigure(costFigureSpec(rows, headline, `${title}: accuracy against encoding cost`), path.join(out, 'accuracy_vs_cost'));
+    await renderFigure(
+      budgetFigureSpec(rows, cnn, s.probes, `${title}: test accuracy against labels (mean over ${s.seeds} seeds)`),
+      path.join(out, 'accuracy_vs_labels'),
+    );
+    await renderFigure(
+      invarianceFigureSpec(rows, headline, `${title}: accuracy against invariance error`),
+      path.join(out, 'accuracy_vs_invariance'),
+    );
+    await renderFigure(
+      costFigureSpec(rows, headline, `${title}: accuracy against encoding cost`),
+      path.join(out, 'accuracy_vs_cost'),
+    );
     figures.push('accuracy_vs_labels.png', 'accuracy_vs_invariance.png', 'accuracy_vs_cost.png');
   }
   return {
@@ -86,7 +99,12 @@ export async function mergeBenchmark(units: readonly BenchmarkUnitResult[], s: I
     leaderboard: rows,
     reference: { summary: cnn, records },
     gaps: benchmarkGaps(s),
-    members: units.map((u) => ({ member: u.member, coreSeconds: u.coreSeconds, seconds: u.seconds, backend: u.backend })),
+    members: units.map((u) => ({
+      member: u.member,
+      coreSeconds: u.coreSeconds,
+      seconds: u.seconds,
+      backend: u.backend,
+    })),
     totalCoreSeconds: units.reduce((a, u) => a + u.coreSeconds, 0),
     figures,
     finishedAt: new Date().toISOString(),
@@ -98,7 +116,10 @@ export function scaleSentence(r: InvarianceBenchmarkResults): string {
   const s = r.settings;
   const trained = Object.entries(s.training)
     .filter(([m]) => s.members.includes(m as never))
-    .map(([m, t]) => `${m} ${t!.epochs} epochs max on ${Math.min(t!.images, s.trainImages).toLocaleString('en-US')} images`)
+    .map(
+      ([m, t]) =>
+        `${m} ${t!.epochs} epochs max on ${Math.min(t!.images, s.trainImages).toLocaleString('en-US')} images`,
+    )
     .join('; ');
   return (
     `Scale "${r.scale}": ${s.dataset}, ${s.interpolation} resampling; training split ${s.trainImages.toLocaleString('en-US')} images, validation ${s.validationImages.toLocaleString('en-US')}, ` +
@@ -152,7 +173,10 @@ export async function writeBenchmarkReport(out: string, r: InvarianceBenchmarkRe
       { heading: 'Invariance error and cost', table: t.invariance },
       { heading: 'Supervised reference: the CNN trained end to end', table: t.reference },
       { heading: 'Figures', figures: r.figures },
-      { heading: 'Extractors', table: { columns: ['extractor', 'what it is'], rows: r.leaderboard.map((x) => [x.name, x.description]) } },
+      {
+        heading: 'Extractors',
+        table: { columns: ['extractor', 'what it is'], rows: r.leaderboard.map((x) => [x.name, x.description]) },
+      },
       { heading: 'Gaps', text: r.gaps.length ? r.gaps.join('\n\n') : 'None: every default member ran.' },
     ],
   });

@@ -41,7 +41,9 @@ export function accuracyOf(row: ExtractorRow, probe: BenchmarkProbe, budget: num
 
 /** The extractor rows sorted by the headline accuracy, best first (ties: name). */
 export function leaderboard(rows: readonly ExtractorRow[], h: Headline): ExtractorRow[] {
-  return [...rows].sort((a, b) => accuracyOf(b, h.probe, h.budget) - accuracyOf(a, h.probe, h.budget) || a.name.localeCompare(b.name));
+  return [...rows].sort(
+    (a, b) => accuracyOf(b, h.probe, h.budget) - accuracyOf(a, h.probe, h.budget) || a.name.localeCompare(b.name),
+  );
 }
 
 /** Mean ± std over seeds of the CNN records, by condition and budget. */
@@ -64,7 +66,8 @@ export function summarizeCnn(records: readonly CnnRecord[]): CnnSummary[] {
   return out.sort((a, b) => a.condition.localeCompare(b.condition) || a.budget - b.budget);
 }
 
-const pct = (m: number, s?: number): string => (Number.isNaN(m) ? '–' : s === undefined ? (100 * m).toFixed(1) : `${(100 * m).toFixed(1)} ± ${(100 * s).toFixed(1)}`);
+const pct = (m: number, s?: number): string =>
+  Number.isNaN(m) ? '–' : s === undefined ? (100 * m).toFixed(1) : `${(100 * m).toFixed(1)} ± ${(100 * s).toFixed(1)}`;
 
 /** An invariance error for a table: 2 significant digits, exponent form below 1e-3. */
 export function formatError(e: number): string {
@@ -89,7 +92,12 @@ export interface ResultTables {
 }
 
 /** The leaderboard tables (accuracy in %, mean ± std over probe seeds). */
-export function resultTables(rows: readonly ExtractorRow[], cnn: readonly CnnSummary[], probes: readonly BenchmarkProbe[], budgets: readonly number[]): ResultTables {
+export function resultTables(
+  rows: readonly ExtractorRow[],
+  cnn: readonly CnnSummary[],
+  probes: readonly BenchmarkProbe[],
+  budgets: readonly number[],
+): ResultTables {
   const probeLabel: Record<BenchmarkProbe, string> = { logistic: 'LR', mlp: 'MLP', knn: 'kNN' };
   const b = [...budgets].sort((x, y) => x - y);
   const accCols = probes.flatMap((p) => b.map((n) => `${probeLabel[p]} ${n.toLocaleString('en-US')}`));
@@ -112,7 +120,16 @@ export function resultTables(rows: readonly ExtractorRow[], cnn: readonly CnnSum
     ]),
   };
   const invariance = {
-    columns: ['extractor', 'D4 (90° turns, mirrors)', '30° turns bilinear', '30° turns nearest', 'random bilinear', 'random nearest', 'training core-s', 'encoding images / core-s'],
+    columns: [
+      'extractor',
+      'D4 (90° turns, mirrors)',
+      '30° turns bilinear',
+      '30° turns nearest',
+      'random bilinear',
+      'random nearest',
+      'training core-s',
+      'encoding images / core-s',
+    ],
     rows: rows.map((r) => [
       r.name,
       formatError(r.invariance.d4.medianStandardized),
@@ -126,7 +143,11 @@ export function resultTables(rows: readonly ExtractorRow[], cnn: readonly CnnSum
   };
   const conditions = [...new Set(cnn.map((c) => c.condition))];
   const reference = {
-    columns: ['CNN trained end to end', ...b.map((n) => `${n.toLocaleString('en-US')} labels`), 'training core-s (all budgets and seeds)'],
+    columns: [
+      'CNN trained end to end',
+      ...b.map((n) => `${n.toLocaleString('en-US')} labels`),
+      'training core-s (all budgets and seeds)',
+    ],
     rows: conditions.map((c) => [
       c === 'augmented' ? 'with rotation augmentation' : 'without (upright images)',
       ...b.map((n) => {
@@ -143,20 +164,48 @@ export function resultTables(rows: readonly ExtractorRow[], cnn: readonly CnnSum
 export function markdownTable(t: { columns: string[]; rows: string[][] }): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   // Numeric columns (every cell a number, a mean ± std or '–') are right-aligned.
-  const numeric = t.columns.map((_, c) => t.rows.length > 0 && t.rows.every((r) => /^(-?[\d.,]+(e[+-]?\d+)?( ± [\d.]+)?|–)$/.test(r[c] ?? '')));
-  const lines = [`| ${t.columns.map(esc).join(' | ')} |`, `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`];
+  const numeric = t.columns.map(
+    (_, c) => t.rows.length > 0 && t.rows.every((r) => /^(-?[\d.,]+(e[+-]?\d+)?( ± [\d.]+)?|–)$/.test(r[c] ?? '')),
+  );
+  const lines = [
+    `| ${t.columns.map(esc).join(' | ')} |`,
+    `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
+  ];
   for (const r of t.rows) lines.push(`| ${r.map(esc).join(' | ')} |`);
   return lines.join('\n');
 }
 
-const REF_LABEL: Record<CnnCondition, string> = { augmented: 'CNN (supervised, augmented)', upright: 'CNN (supervised, upright)' };
+const REF_LABEL: Record<CnnCondition, string> = {
+  augmented: 'CNN (supervised, augmented)',
+  upright: 'CNN (supervised, upright)',
+};
 
 /** Accuracy against label budget, one panel per probe; the CNN reference dashed in every panel. */
-export function budgetFigureSpec(rows: readonly ExtractorRow[], cnn: readonly CnnSummary[], probes: readonly BenchmarkProbe[], title: string): VegaLiteSpec {
-  const probeTitle: Record<BenchmarkProbe, string> = { logistic: 'logistic regression', mlp: 'one hidden layer (256)', knn: 'kNN (k = 10)' };
+export function budgetFigureSpec(
+  rows: readonly ExtractorRow[],
+  cnn: readonly CnnSummary[],
+  probes: readonly BenchmarkProbe[],
+  title: string,
+): VegaLiteSpec {
+  const probeTitle: Record<BenchmarkProbe, string> = {
+    logistic: 'logistic regression',
+    mlp: 'one hidden layer (256)',
+    knn: 'kNN (k = 10)',
+  };
   const names = rows.map((r) => r.name);
-  const values = rows.flatMap((r) => r.summary.map((s) => ({ name: r.name, probe: probeTitle[s.probe], budget: s.budget, mean: s.mean, lo: s.mean - s.std, hi: s.mean + s.std })));
-  const refs = probes.flatMap((p) => cnn.map((c) => ({ name: REF_LABEL[c.condition], probe: probeTitle[p], budget: c.budget, mean: c.mean })));
+  const values = rows.flatMap((r) =>
+    r.summary.map((s) => ({
+      name: r.name,
+      probe: probeTitle[s.probe],
+      budget: s.budget,
+      mean: s.mean,
+      lo: s.mean - s.std,
+      hi: s.mean + s.std,
+    })),
+  );
+  const refs = probes.flatMap((p) =>
+    cnn.map((c) => ({ name: REF_LABEL[c.condition], probe: probeTitle[p], budget: c.budget, mean: c.mean })),
+  );
   const x = { field: 'budget', type: 'quantitative', scale: { type: 'log' }, title: 'labelled training images' };
   const y = { field: 'mean', type: 'quantitative', title: 'test accuracy', scale: { domain: [0, 1] } };
   return {
@@ -170,7 +219,11 @@ export function budgetFigureSpec(rows: readonly ExtractorRow[], cnn: readonly Cn
         {
           transform: [{ filter: 'datum.reference !== true' }],
           mark: { type: 'line', point: true },
-          encoding: { x, y, color: { field: 'name', type: 'nominal', title: 'extractor', sort: names, scale: { scheme: 'tableau20' } } },
+          encoding: {
+            x,
+            y,
+            color: { field: 'name', type: 'nominal', title: 'extractor', sort: names, scale: { scheme: 'tableau20' } },
+          },
         },
         {
           transform: [{ filter: 'datum.reference === true' }],
@@ -178,7 +231,19 @@ export function budgetFigureSpec(rows: readonly ExtractorRow[], cnn: readonly Cn
           encoding: {
             x,
             y,
-            strokeDash: { field: 'name', type: 'nominal', title: 'reference', sort: Object.values(REF_LABEL), scale: { domain: Object.values(REF_LABEL), range: [[6, 3], [2, 2]] } },
+            strokeDash: {
+              field: 'name',
+              type: 'nominal',
+              title: 'reference',
+              sort: Object.values(REF_LABEL),
+              scale: {
+                domain: Object.values(REF_LABEL),
+                range: [
+                  [6, 3],
+                  [2, 2],
+                ],
+              },
+            },
           },
         },
       ],
@@ -187,7 +252,13 @@ export function budgetFigureSpec(rows: readonly ExtractorRow[], cnn: readonly Cn
   };
 }
 
-function scatter(points: { name: string; family: string; x: number; y: number }[], xTitle: string, yTitle: string, title: string, logX: boolean): VegaLiteSpec {
+function scatter(
+  points: { name: string; family: string; x: number; y: number }[],
+  xTitle: string,
+  yTitle: string,
+  title: string,
+  logX: boolean,
+): VegaLiteSpec {
   const x = { field: 'x', type: 'quantitative', title: xTitle, ...(logX ? { scale: { type: 'log' } } : {}) };
   const y = { field: 'y', type: 'quantitative', title: yTitle, scale: { zero: false } };
   return {
@@ -196,20 +267,48 @@ function scatter(points: { name: string; family: string; x: number; y: number }[
     height: 380,
     data: { values: points },
     layer: [
-      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'family', legend: { labelLimit: 300 } } } },
-      { mark: { type: 'text', align: 'left', dx: 6, dy: -4, fontSize: 9 }, encoding: { x, y, text: { field: 'name' } } },
+      {
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'family', legend: { labelLimit: 300 } } },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 6, dy: -4, fontSize: 9 },
+        encoding: { x, y, text: { field: 'name' } },
+      },
     ],
   };
 }
 
 /** Headline accuracy against the invariance error at random angles (bilinear, standardised). */
 export function invarianceFigureSpec(rows: readonly ExtractorRow[], h: Headline, title: string): VegaLiteSpec {
-  const pts = rows.map((r) => ({ name: r.name, family: r.family, x: r.invariance.random.bilinear.medianStandardized, y: accuracyOf(r, h.probe, h.budget) }));
-  return scatter(pts, 'invariance error at random angles (median ‖f(gx) − f(x)‖ / ‖f(x)‖, standardised, bilinear)', `test accuracy (${h.probe}, ${h.budget} labels)`, title, false);
+  const pts = rows.map((r) => ({
+    name: r.name,
+    family: r.family,
+    x: r.invariance.random.bilinear.medianStandardized,
+    y: accuracyOf(r, h.probe, h.budget),
+  }));
+  return scatter(
+    pts,
+    'invariance error at random angles (median ‖f(gx) − f(x)‖ / ‖f(x)‖, standardised, bilinear)',
+    `test accuracy (${h.probe}, ${h.budget} labels)`,
+    title,
+    false,
+  );
 }
 
 /** Headline accuracy against encoding cost (images per CPU-second, log scale). */
 export function costFigureSpec(rows: readonly ExtractorRow[], h: Headline, title: string): VegaLiteSpec {
-  const pts = rows.map((r) => ({ name: r.name, family: r.family, x: r.encodeImagesPerCoreSecond, y: accuracyOf(r, h.probe, h.budget) }));
-  return scatter(pts, 'encoding speed (images per CPU-second, log scale)', `test accuracy (${h.probe}, ${h.budget} labels)`, title, true);
+  const pts = rows.map((r) => ({
+    name: r.name,
+    family: r.family,
+    x: r.encodeImagesPerCoreSecond,
+    y: accuracyOf(r, h.probe, h.budget),
+  }));
+  return scatter(
+    pts,
+    'encoding speed (images per CPU-second, log scale)',
+    `test accuracy (${h.probe}, ${h.budget} labels)`,
+    title,
+    true,
+  );
 }

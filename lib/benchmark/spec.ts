@@ -52,4 +52,3 @@ export interface BenchmarkUnitResult {
   seconds: number;
   backend: string;
 }
-

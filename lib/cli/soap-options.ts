@@ -16,7 +16,9 @@ export function nMaxParser(): (value: string) => number {
 /** `--l-max`: an integer within the engine's range for `rbf`, or for any basis when omitted. */
 export function lMaxParser(rbf?: 'gto' | 'polynomial'): (value: string) => number {
   const { gto, polynomial } = soapLimits().lMax;
-  const range = rbf ? soapLimits().lMax[rbf] : { min: Math.min(gto.min, polynomial.min), max: Math.max(gto.max, polynomial.max) };
+  const range = rbf
+    ? soapLimits().lMax[rbf]
+    : { min: Math.min(gto.min, polynomial.min), max: Math.max(gto.max, polynomial.max) };
   return integerParser(range.min, range.max);
 }
 

@@ -15,7 +15,10 @@ import { UsageError } from '../util/usage-error';
 import { addGridOptions, parseChoiceList, parseNumberList, runGrid, type ExperimentIO } from './experiment-options';
 
 /** Parses `10` (every learned member) or `convae=10,eqae-d12=2`. */
-export function parsePerMember(flag: string, members: readonly string[]): (v: string) => Record<string, number> | number {
+export function parsePerMember(
+  flag: string,
+  members: readonly string[],
+): (v: string) => Record<string, number> | number {
   return (v: string) => {
     const t = v.trim();
     if (/^\d+$/.test(t) && Number(t) >= 1) return Number(t);
@@ -23,7 +26,9 @@ export function parsePerMember(flag: string, members: readonly string[]): (v: st
     for (const part of t.split(',')) {
       const m = /^\s*([a-z0-9-]+)\s*=\s*(\d+)\s*$/.exec(part);
       if (!m || Number(m[2]) < 1 || !members.includes(m[1]!)) {
-        throw new UsageError(`${flag} takes a positive integer for every learned member, or member=N pairs (members: ${members.join(', ')}), got '${v}'`);
+        throw new UsageError(
+          `${flag} takes a positive integer for every learned member, or member=N pairs (members: ${members.join(', ')}), got '${v}'`,
+        );
       }
       out[m[1]!] = Number(m[2]);
     }
@@ -59,13 +64,18 @@ interface InvarianceOpts {
   summary?: boolean;
 }
 
-function registerInvariance(parent: Command, io: ExperimentIO, memberNames: readonly string[], learnedNames: readonly string[]): void {
+function registerInvariance(
+  parent: Command,
+  io: ExperimentIO,
+  memberNames: readonly string[],
+  learnedNames: readonly string[],
+): void {
   const cmd = parent
     .command('invariance')
     .description(
       'Every invariant extractor under one protocol on rotated (0-360°) and mirrored images: raw pixels, PCA, SOAP image descriptors ' +
         '(average inner/outer, centroid, mean+std; paper and small parameters), the convolutional autoencoder, equivariant autoencoders ' +
-        '(Gram and mean D4/D12, attention D4), rVAE and crVAE content latents, CODAE invariant latents, and the paper\'s CNN trained end to end as a reference. ' +
+        "(Gram and mean D4/D12, attention D4), rVAE and crVAE content latents, CODAE invariant latents, and the paper's CNN trained end to end as a reference. " +
         'Measures logistic, one-hidden-layer and kNN probe accuracy at 100, 1,000 and 10,000 labels (3 seeds), k-means NMI/ARI, invariance errors ' +
         'and cost. One JSON per member in units/ (trained models in models/); --workers, --shard i/n, reruns resume; the run that finds every ' +
         'member done writes results.json, leaderboard.md, figures and report.html. Default scale: "standard" (docs/BENCHMARK.md).',
@@ -74,24 +84,69 @@ function registerInvariance(parent: Command, io: ExperimentIO, memberNames: read
     .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)')
     .requiredOption('--out <dir>', 'output folder, created if missing (required)')
     .option('--seed <seed>', 'seed of the augmentation, label subsets, weights and probes', integerParser(0), 1)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .option('--tiny', 'CI scale: every member on a few hundred images (checks the plumbing, not the numbers)', false)
     .option('-q, --quiet', 'print only the final summary', false)
-    .addOption(new Option('--interpolation <name>', 'resampling of the augmented images').choices(['bilinear', 'nearest']).default('bilinear'))
-    .option('--members <list>', `members to run (default: all but soap-mid): ${memberNames.join(',')}`, parseChoiceList('--members', memberNames))
-    .option('--train-images <n>', 'training split: unlabelled images for the learned extractors and the pool of labelled ones (standard 12000)', integerParser(10, 59000))
-    .option('--validation-images <n>', 'validation split for early stopping of the learned extractors (standard 1000)', integerParser(1, 59000))
+    .addOption(
+      new Option('--interpolation <name>', 'resampling of the augmented images')
+        .choices(['bilinear', 'nearest'])
+        .default('bilinear'),
+    )
+    .option(
+      '--members <list>',
+      `members to run (default: all but soap-mid): ${memberNames.join(',')}`,
+      parseChoiceList('--members', memberNames),
+    )
+    .option(
+      '--train-images <n>',
+      'training split: unlabelled images for the learned extractors and the pool of labelled ones (standard 12000)',
+      integerParser(10, 59000),
+    )
+    .option(
+      '--validation-images <n>',
+      'validation split for early stopping of the learned extractors (standard 1000)',
+      integerParser(1, 59000),
+    )
     .option('--test-images <n>', 'test split (standard 1000)', integerParser(10, 10000))
     .option('--budgets <list>', 'label budgets (standard 100,1000,10000)', parseNumberList('--budgets', true))
     .option('--seeds <n>', 'label subsets per budget (standard 3)', integerParser(1, 100))
-    .option('--probes <list>', 'subset of logistic,mlp,knn (default all)', parseChoiceList('--probes', ['logistic', 'mlp', 'knn'] as const))
-    .option('--epochs <n|member=n,...>', 'maximum training epochs of the learned members (one number for all, or per member)', parsePerMember('--epochs', learnedNames))
-    .option('--fit-images <n|member=n,...>', 'training images of the learned members (the first n of the training split)', parsePerMember('--fit-images', learnedNames))
+    .option(
+      '--probes <list>',
+      'subset of logistic,mlp,knn (default all)',
+      parseChoiceList('--probes', ['logistic', 'mlp', 'knn'] as const),
+    )
+    .option(
+      '--epochs <n|member=n,...>',
+      'maximum training epochs of the learned members (one number for all, or per member)',
+      parsePerMember('--epochs', learnedNames),
+    )
+    .option(
+      '--fit-images <n|member=n,...>',
+      'training images of the learned members (the first n of the training split)',
+      parsePerMember('--fit-images', learnedNames),
+    )
     .option('--invariance-images <n>', 'test images of the invariance errors (standard 50)', integerParser(1, 10000))
-    .option('--random-angles <n>', 'random angles per image for the invariance error (standard 4)', integerParser(1, 1000))
+    .option(
+      '--random-angles <n>',
+      'random angles per image for the invariance error (standard 4)',
+      integerParser(1, 1000),
+    )
     .option('--cluster-images <n>', 'test images clustered by k-means (standard 1000)', integerParser(10, 10000))
-    .option('--timing-images <n>', 'test images of the encoding-cost measurement (standard 200)', integerParser(1, 10000))
-    .option('--threads <n>', 'SOAP threads per process (0: all cores, divided among workers)', integerParser(0, 4096), 0);
+    .option(
+      '--timing-images <n>',
+      'test images of the encoding-cost measurement (standard 200)',
+      integerParser(1, 10000),
+    )
+    .option(
+      '--threads <n>',
+      'SOAP threads per process (0: all cores, divided among workers)',
+      integerParser(0, 4096),
+      0,
+    );
   addGridOptions(cmd, 'members', true).action(async (o: InvarianceOpts) => {
     const { BENCHMARK_SCALES } = await import('../benchmark/presets.js');
     const { invarianceBenchmark } = await import('../benchmark/invariance-benchmark.js');
@@ -99,12 +154,24 @@ function registerInvariance(parent: Command, io: ExperimentIO, memberNames: read
     const members = (o.members ?? [...d.members]) as MemberName[];
     const training: Record<string, { epochs: number; images: number }> = {};
     for (const [m, t] of Object.entries(d.training)) {
-      const pick = (v: Record<string, number> | number | undefined, dflt: number): number => (typeof v === 'number' ? v : (v?.[m] ?? dflt));
+      const pick = (v: Record<string, number> | number | undefined, dflt: number): number =>
+        typeof v === 'number' ? v : (v?.[m] ?? dflt);
       training[m] = { epochs: pick(o.epochs, t!.epochs), images: pick(o.fitImages, t!.images) };
     }
-    const custom = ['trainImages', 'validationImages', 'testImages', 'budgets', 'seeds', 'epochs', 'fitImages', 'invarianceImages', 'randomAngles', 'clusterImages', 'timingImages', 'probes'].some(
-      (k) => (o as unknown as Record<string, unknown>)[k] !== undefined,
-    );
+    const custom = [
+      'trainImages',
+      'validationImages',
+      'testImages',
+      'budgets',
+      'seeds',
+      'epochs',
+      'fitImages',
+      'invarianceImages',
+      'randomAngles',
+      'clusterImages',
+      'timingImages',
+      'probes',
+    ].some((k) => (o as unknown as Record<string, unknown>)[k] !== undefined);
     const spec: import('../benchmark/spec.js').InvarianceBenchmarkSpec = {
       dataset: o.dataset,
       ...(o.fashionDir !== undefined ? { fashionDir: o.fashionDir } : {}),
@@ -141,14 +208,27 @@ function registerInvariance(parent: Command, io: ExperimentIO, memberNames: read
       const s = row.summary.find((x) => x.probe === h.probe && x.budget === h.budget);
       return `${String(i + 1).padStart(2)}. ${row.name}: ${h.probe} @ ${h.budget} labels ${s ? `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} %` : '-'}, invariance error (random angles) ${row.invariance.random.bilinear.medianStandardized.toPrecision(2)}`;
     });
-    const ref = r.reference.summary.filter((c) => c.budget === h.budget).map((c) => `CNN ${c.condition} @ ${c.budget} labels: ${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} %`);
-    io.stdout.write([...lines, ...ref, `wrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'leaderboard.md')}, ${path.join(o.out, 'report.html')}`, ''].join('\n'));
+    const ref = r.reference.summary
+      .filter((c) => c.budget === h.budget)
+      .map(
+        (c) => `CNN ${c.condition} @ ${c.budget} labels: ${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} %`,
+      );
+    io.stdout.write(
+      [
+        ...lines,
+        ...ref,
+        `wrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'leaderboard.md')}, ${path.join(o.out, 'report.html')}`,
+        '',
+      ].join('\n'),
+    );
   });
 }
 
 /** Adds `soapix benchmark <name>`. */
 export function registerBenchmarkCommand(program: Command, io: ExperimentIO): Command {
-  const cmd = program.command('benchmark').description('Benchmarks across models (see `soapix benchmark <name> --help`).');
+  const cmd = program
+    .command('benchmark')
+    .description('Benchmarks across models (see `soapix benchmark <name> --help`).');
   registerInvariance(cmd, io, MEMBER_NAMES, LEARNED_MEMBERS);
   return cmd;
 }

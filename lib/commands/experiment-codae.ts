@@ -17,7 +17,8 @@ type ModelName = (typeof MODELS)[number];
 function intList(flag: string, min: number, distinct = false): (v: string) => number[] {
   return (v: string) => {
     const parts = v.split(',').map((t) => Number(t.trim()));
-    if (parts.length === 0 || !parts.every((n) => Number.isSafeInteger(n) && n >= min)) throw new UsageError(`${flag} must be comma-separated integers >= ${min}, got '${v}'`);
+    if (parts.length === 0 || !parts.every((n) => Number.isSafeInteger(n) && n >= min))
+      throw new UsageError(`${flag} must be comma-separated integers >= ${min}, got '${v}'`);
     if (distinct && new Set(parts).size !== parts.length) throw new UsageError(`${flag} must be distinct, got '${v}'`);
     return parts;
   };
@@ -25,7 +26,8 @@ function intList(flag: string, min: number, distinct = false): (v: string) => nu
 
 function modelList(v: string): ModelName[] {
   const parts = v.split(',').map((t) => t.trim());
-  if (!parts.every((p) => (MODELS as readonly string[]).includes(p))) throw new UsageError(`--models must be a comma-separated subset of ${MODELS.join(',')}, got '${v}'`);
+  if (!parts.every((p) => (MODELS as readonly string[]).includes(p)))
+    throw new UsageError(`--models must be a comma-separated subset of ${MODELS.join(',')}, got '${v}'`);
   return [...new Set(parts)] as ModelName[];
 }
 
@@ -56,13 +58,17 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
       'CODAE (centroid- and orientation-aware disentangling autoencoder) against its ablation without the moment loss and the baselines ' +
         '(spatial-VAE, β-VAE, DAE) on XYRCS-like or dSprites-like images (our procedural generators, not the original files) or MNIST-RT. ' +
         'One training per (model, seed) in units/, models in models/; results.json with the eight disentanglement scores with and without x, y, θ ' +
-        '(mean ± std and best seed), pose estimates, invariant latents, the paper\'s claims and the aims; figures and report.html. ' +
+        "(mean ± std and best seed), pose estimates, invariant latents, the paper's claims and the aims; figures and report.html. " +
         '--workers for processes, --shard i/n for machines; reruns skip finished trainings.',
     )
     .requiredOption('--out <dir>', 'output folder, created if missing (required)')
     .addOption(new Option('--dataset <name>', 'data set').choices(['xyrcs', 'dsprites', 'mnist']).default('xyrcs'))
     .option('--models <list>', `subset of ${MODELS.join(',')} (default all)`, modelList)
-    .option('--seeds <list>', 'weight seeds, one training per model and seed (default 1,2,3)', intList('--seeds', 0, true))
+    .option(
+      '--seeds <list>',
+      'weight seeds, one training per model and seed (default 1,2,3)',
+      intList('--seeds', 0, true),
+    )
     .option('--train-images <n>', 'training images (default 8000)', integerParser(2))
     .option('--test-images <n>', 'test images, every factor known (default 2000)', integerParser(50))
     .option('--epochs <n>', 'epochs per training (default: xyrcs 10, dsprites 8, mnist 8)', integerParser(1))
@@ -70,11 +76,23 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
     .option('--widths <list>', "CODAE's p4 G-channels (default 4,8,16)", intList('--widths', 1))
     .option('--hidden <n>', "width of CODAE's branch layers (default 64)", integerParser(1))
     .option('--decoder-width <n>', 'width of the coordinate decoders (default 64)', integerParser(1))
-    .option('--pixel-subsample <n>', 'pixels per training step of the coordinate decoders, 0 = all (default 256)', integerParser(0))
+    .option(
+      '--pixel-subsample <n>',
+      'pixels per training step of the coordinate decoders, 0 = all (default 256)',
+      integerParser(0),
+    )
     .option('--mlp-width <n>', 'width of the fully connected networks (default 128)', integerParser(1))
     .option('--batch-size <n>', 'batch size (default 64)', integerParser(1))
-    .option('--learning-rate <lr>', 'Adam learning rate of every model (default 0.002)', numberParser({ min: 0, minExclusive: true }))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option(
+      '--learning-rate <lr>',
+      'Adam learning rate of every model (default 0.002)',
+      numberParser({ min: 0, minExclusive: true }),
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .option('--tiny', 'CI mode: tiny sizes and networks (checks the plumbing, not the numbers)', false)
     .option('--threads <n>', 'threads per process (0: the cores divided among the workers)', integerParser(0, 4096), 0)
     .option('-q, --quiet', 'print only the final lines', false);
@@ -105,10 +123,17 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
     const f = (v: number): string => v.toFixed(3);
     io.stdout.write(
       r.models
-        .map((m) => `${m.model}: average score ${f(m.withPose.average.mean)} ± ${f(m.withPose.average.std)} with x, y, θ, ${f(m.withoutPose.average.mean)} ± ${f(m.withoutPose.average.std)} without (best seed ${m.bestSeed}); |r| x ${f(m.absRx.mean)}, y ${f(m.absRy.mean)}; kNN ${f(m.knnAccuracy.mean)}`)
+        .map(
+          (m) =>
+            `${m.model}: average score ${f(m.withPose.average.mean)} ± ${f(m.withPose.average.std)} with x, y, θ, ${f(m.withoutPose.average.mean)} ± ${f(m.withoutPose.average.std)} without (best seed ${m.bestSeed}); |r| x ${f(m.absRx.mean)}, y ${f(m.absRy.mean)}; kNN ${f(m.knnAccuracy.mean)}`,
+        )
         .join('\n') +
         '\n' +
-        [...r.claims, ...r.aims].map((c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`).join('\n') +
+        [...r.claims, ...r.aims]
+          .map(
+            (c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`,
+          )
+          .join('\n') +
         `\n${r.data}\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
     );
   });

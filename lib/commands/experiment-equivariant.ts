@@ -26,17 +26,25 @@ export function parsePerGroup(flag: string, min: number): (v: string) => Partial
       const m = /^(?:(ae|d4|d12)=)?(\d+)$/.exec(part);
       const n = m ? Number(m[2]) : Number.NaN;
       if (!m || !Number.isSafeInteger(n) || n < min) {
-        throw new InvalidArgumentError(`${flag} takes integers >= ${min}, for all trainings (e.g. 8) or per group ae, d4, d12 (e.g. ae=8,d4=3,d12=1 or 3,ae=8), got '${v}'.`);
+        throw new InvalidArgumentError(
+          `${flag} takes integers >= ${min}, for all trainings (e.g. 8) or per group ae, d4, d12 (e.g. ae=8,d4=3,d12=1 or 3,ae=8), got '${v}'.`,
+        );
       }
       const key = (m[1] as Group | undefined) ?? 'all';
-      if (out[key] !== undefined) throw new InvalidArgumentError(`${flag} gives ${key === 'all' ? 'a value for all groups' : key} twice in '${v}'.`);
+      if (out[key] !== undefined)
+        throw new InvalidArgumentError(
+          `${flag} gives ${key === 'all' ? 'a value for all groups' : key} twice in '${v}'.`,
+        );
       out[key] = n;
     }
     return out;
   };
 }
 
-function resolvePerGroup(given: Partial<Record<Group | 'all', number>> | undefined, d: Readonly<Record<Group, number>>): Record<Group, number> {
+function resolvePerGroup(
+  given: Partial<Record<Group | 'all', number>> | undefined,
+  d: Readonly<Record<Group, number>>,
+): Record<Group, number> {
   return Object.fromEntries(GROUPS.map((g) => [g, given?.[g] ?? given?.all ?? d[g]])) as Record<Group, number>;
 }
 
@@ -44,7 +52,9 @@ function widthsParser(flag: string): (v: string) => number[] {
   return (v: string) => {
     const parts = v.split(',').map((s) => Number(s.trim()));
     if (parts.length === 0 || !parts.every((n) => Number.isInteger(n) && n >= 1 && n <= 1024)) {
-      throw new InvalidArgumentError(`${flag} takes comma-separated channel counts 1..1024, one per encoder block (e.g. 8,16,32), got '${v}'.`);
+      throw new InvalidArgumentError(
+        `${flag} takes comma-separated channel counts 1..1024, one per encoder block (e.g. 8,16,32), got '${v}'.`,
+      );
     }
     return parts;
   };
@@ -95,30 +105,72 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
         'and a D4 and a D12 AE with equivariant attention, trained on rotated and mirrored images; their frozen codes go into softmax regression (LR) and a ' +
         '256-unit MLP (NN). Writes results.json (Table 1 beside the paper, the four claims, invariance errors, attention entropy), figures and report.html; ' +
         'each trained model in models/<training>-s<seed>/. One JSON per (training, seed) in units/; --workers for processes, --shard i/n for machines; ' +
-        'reruns skip finished trainings. --dataset fashion-mnist stands in for the paper\'s Plankton (Table 2).',
+        "reruns skip finished trainings. --dataset fashion-mnist stands in for the paper's Plankton (Table 2).",
     )
     .requiredOption('--out <dir>', 'output folder, created if missing (required)')
-    .option('--seed <seed>', 'first seed of weights, shuffles and probes (seeds: seed, seed + 1, ...)', integerParser(0), 1)
+    .option(
+      '--seed <seed>',
+      'first seed of weights, shuffles and probes (seeds: seed, seed + 1, ...)',
+      integerParser(0),
+      1,
+    )
     .option('--seeds <n>', 'number of seeds (default 3; --tiny 1)', integerParser(1, 1000))
-    .option('--data-seed <seed>', 'seed of the augmentation (one augmented data set for every seed)', integerParser(0), 1)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option(
+      '--data-seed <seed>',
+      'seed of the augmentation (one augmented data set for every seed)',
+      integerParser(0),
+      1,
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .option('--tiny', 'CI mode: tiny sizes and widths (checks the plumbing, not the numbers)', false)
     .option('-q, --quiet', 'print only the final table', false)
-    .addOption(new Option('--dataset <name>', 'image source (fashion-mnist stands in for Plankton)').choices(['mnist', 'fashion-mnist']).default('mnist'))
+    .addOption(
+      new Option('--dataset <name>', 'image source (fashion-mnist stands in for Plankton)')
+        .choices(['mnist', 'fashion-mnist'])
+        .default('mnist'),
+    )
     .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)')
-    .addOption(new Option('--interpolation <name>', 'resampling of the augmentation turns').choices(['bilinear', 'nearest']).default('bilinear'))
+    .addOption(
+      new Option('--interpolation <name>', 'resampling of the augmentation turns')
+        .choices(['bilinear', 'nearest'])
+        .default('bilinear'),
+    )
     .option('--models <list>', `Table-1 rows (default all: ${ROWS.join(',')})`, rowsParser)
-    .option('--train-images <n>', 'training + validation images of each training: one value or per group, e.g. 60000,d12=20000 (default ae=60000,d4=60000,d12=20000)', parsePerGroup('--train-images', 2))
-    .option('--epochs <n>', 'maximum epochs: one value or per group, e.g. ae=8,d4=3,d12=1 (default ae=3,d4=1,d12=1)', parsePerGroup('--epochs', 1))
+    .option(
+      '--train-images <n>',
+      'training + validation images of each training: one value or per group, e.g. 60000,d12=20000 (default ae=60000,d4=60000,d12=20000)',
+      parsePerGroup('--train-images', 2),
+    )
+    .option(
+      '--epochs <n>',
+      'maximum epochs: one value or per group, e.g. ae=8,d4=3,d12=1 (default ae=3,d4=1,d12=1)',
+      parsePerGroup('--epochs', 1),
+    )
     .option('--patience <n>', 'early stopping on the validation MSE (default 3)', integerParser(1))
     .option('--batch-size <n>', 'training batch (default 64)', integerParser(1, 65536))
     .option('--widths <list>', 'p4 G-channels of the D4 and D12 encoders (default 8,16,32)', widthsParser('--widths'))
-    .option('--d12-widths <list>', 'p4 G-channels of the D12 encoders (default: --widths)', widthsParser('--d12-widths'))
+    .option(
+      '--d12-widths <list>',
+      'p4 G-channels of the D12 encoders (default: --widths)',
+      widthsParser('--d12-widths'),
+    )
     .option('--ae-widths <list>', 'channels of the plain AE (default 16,32,64)', widthsParser('--ae-widths'))
     .option('--latent <m>', 'columns m of the equivariant code V (default 32)', integerParser(1, 4096))
     .option('--code-size <n>', 'code width of the plain AE and of attention (default 64)', integerParser(1, 65536))
-    .option('--entropy-weight <l>', 'weight of the attention entropy in the loss (default 0.01)', numberParser({ min: 0 }))
-    .option('--probe-images <n>', 'augmented training images whose codes train the probes (default 20000)', integerParser(10))
+    .option(
+      '--entropy-weight <l>',
+      'weight of the attention entropy in the loss (default 0.01)',
+      numberParser({ min: 0 }),
+    )
+    .option(
+      '--probe-images <n>',
+      'augmented training images whose codes train the probes (default 20000)',
+      integerParser(10),
+    )
     .option('--test-images <n>', 'augmented test images (default 10000)', integerParser(1))
     .option('--probe-epochs <n>', 'maximum probe epochs (default 200)', integerParser(1))
     .option('--probe-patience <n>', 'probe early stopping (default 10)', integerParser(1))
@@ -140,7 +192,11 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
       validation: d.validation,
       patience: o.patience ?? d.patience,
       batchSize: o.batchSize ?? d.batchSize,
-      widths: { ae: o.aeWidths ?? [...d.widths.ae], d4: o.widths ?? [...d.widths.d4], d12: o.d12Widths ?? o.widths ?? [...d.widths.d12] },
+      widths: {
+        ae: o.aeWidths ?? [...d.widths.ae],
+        d4: o.widths ?? [...d.widths.d4],
+        d12: o.d12Widths ?? o.widths ?? [...d.widths.d12],
+      },
       latentChannels: o.latent ?? d.latentChannels,
       codeSize: o.codeSize ?? d.codeSize,
       entropyWeight: o.entropyWeight ?? d.entropyWeight,
@@ -153,15 +209,26 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
       backend: o.backend,
       workers: o.workers === 0 ? availableParallelism() : o.workers,
     };
-    if (spec.invarianceImages > spec.testImages) throw new UsageError(`--invariance-images ${spec.invarianceImages} exceeds --test-images ${spec.testImages}`);
+    if (spec.invarianceImages > spec.testImages)
+      throw new UsageError(`--invariance-images ${spec.invarianceImages} exceeds --test-images ${spec.testImages}`);
     const r = (await runGrid(eq.equivariantExperiment, spec, { ...o, threads: 1 }, io)).summary;
     if (r === null) return;
-    const pm = (s: { mean: number; std: number }): string => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
+    const pm = (s: { mean: number; std: number }): string =>
+      `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}`;
     io.stdout.write(
       `${r.datasetLabel}: probe accuracy (%), mean ± std over ${spec.seeds.length} seed(s); paper in brackets\n` +
-        r.table.map((t) => `${t.label.padEnd(18)} LR ${pm(t.lr)} [${t.paper.lr}]  NN ${pm(t.nn)} [${t.paper.nn}]  (${t.codeLength} values)`).join('\n') +
+        r.table
+          .map(
+            (t) =>
+              `${t.label.padEnd(18)} LR ${pm(t.lr)} [${t.paper.lr}]  NN ${pm(t.nn)} [${t.paper.nn}]  (${t.codeLength} values)`,
+          )
+          .join('\n') +
         '\n' +
-        r.claims.map((c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`).join('\n') +
+        r.claims
+          .map(
+            (c) => `${c.holds === null ? 'not tested' : c.holds ? 'holds' : 'does not hold'}: ${c.claim}: ${c.detail}`,
+          )
+          .join('\n') +
         `\nwrote ${path.join(o.out, 'results.json')}, ${path.join(o.out, 'report.html')}\n`,
     );
   });

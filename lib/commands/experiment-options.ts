@@ -40,7 +40,11 @@ export function addCommonOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--out <dir>', 'output folder, created if missing (required)')
     .option('--seed <seed>', 'seed of sampling, splits, weights and dropout', integerParser(0), 1)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .option('--tiny', 'CI mode: tiny sizes and parameters (checks the plumbing, not the numbers)', false)
     .option('-q, --quiet', 'print only the final metrics', false);
 }
@@ -78,16 +82,35 @@ export interface GridOpts {
 /** Adds --shard and --workers (and --no-summary with `summary`) to a command whose units are `what`. */
 export function addGridOptions(cmd: Command, what: string, summary: boolean): Command {
   cmd
-    .option('--shard <i/n>', `run only ${what} k (in protocol order) with k mod n = i-1 (1 <= i <= n, e.g. --shard $SLURM_ARRAY_TASK_ID/N); the run that finds every one done merges`, parseShard)
-    .option('--workers <n>', `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`, integerParser(0, 1024), 1);
-  return summary ? cmd.option('--no-summary', `skip the merge (results.json, figures, report) even when every one of the ${what} is done`) : cmd;
+    .option(
+      '--shard <i/n>',
+      `run only ${what} k (in protocol order) with k mod n = i-1 (1 <= i <= n, e.g. --shard $SLURM_ARRAY_TASK_ID/N); the run that finds every one done merges`,
+      parseShard,
+    )
+    .option(
+      '--workers <n>',
+      `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`,
+      integerParser(0, 1024),
+      1,
+    );
+  return summary
+    ? cmd.option(
+        '--no-summary',
+        `skip the merge (results.json, figures, report) even when every one of the ${what} is done`,
+      )
+    : cmd;
 }
 
 /**
  * Runs `def` with `spec` through the runner: progress lines on stderr (unless --quiet), and, when
  * the run leaves units to other shards, a line on stdout saying which. Resolves with the outcome.
  */
-export async function runGrid<Spec, Unit, Result, Summary, State>(def: Experiment<Spec, Unit, Result, Summary, State>, spec: Spec, o: GridOpts, io: ExperimentIO): Promise<RunOutcome<Unit, Summary>> {
+export async function runGrid<Spec, Unit, Result, Summary, State>(
+  def: Experiment<Spec, Unit, Result, Summary, State>,
+  spec: Spec,
+  o: GridOpts,
+  io: ExperimentIO,
+): Promise<RunOutcome<Unit, Summary>> {
   const { runExperiment } = await import('../experiments/runner.js');
   const log = o.quiet ? undefined : (line: string) => void io.stderr.write(line + '\n');
   const noun = def.unitNoun ?? 'units';

@@ -7,13 +7,25 @@ import * as path from 'node:path';
 
 import { integerParser, numberParser } from '../cli/parse';
 import { UsageError } from '../util/usage-error';
-import { addCommonOptions, addGridOptions, parseChoiceList, runGrid, type CommonOpts, type GridOpts, type RegisterExperiment } from './experiment-options';
+import {
+  addCommonOptions,
+  addGridOptions,
+  parseChoiceList,
+  runGrid,
+  type CommonOpts,
+  type GridOpts,
+  type RegisterExperiment,
+} from './experiment-options';
 
 /** Parses `--seeds 0,1,2` (distinct integers >= 0). */
 function parseSeeds(v: string): number[] {
   const parts = v.split(',').map((t) => t.trim());
   const seeds = parts.map(Number);
-  if (!parts.every((t) => /^\d+$/.test(t)) || !seeds.every((n) => Number.isSafeInteger(n) && n <= 2 ** 31 - 1) || new Set(seeds).size !== seeds.length) {
+  if (
+    !parts.every((t) => /^\d+$/.test(t)) ||
+    !seeds.every((n) => Number.isSafeInteger(n) && n <= 2 ** 31 - 1) ||
+    new Set(seeds).size !== seeds.length
+  ) {
     throw new UsageError(`--seeds must be distinct comma-separated integers in 0..${2 ** 31 - 1}, got '${v}'`);
   }
   return seeds;
@@ -26,28 +38,67 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       'The rVAE essay on rotated MNIST: VAE, cVAE, rVAE (trvae: with translation) and class-conditioned rVAE, one training per (model, seed). ' +
         'Each unit saves its model to models/<model>-seed<s>/ and its figures (latent space coloured by angle and digit, encoded vs true angle, ' +
         'decoded latent manifold, reconstructions) to figures/; the run that finds every training done writes results.json (angle recovery, ' +
-        'angle leakage, invariance ratio, kNN and k-means digit accuracy, -ELBO, the issue\'s aims and the essay\'s claims) and report.html. ' +
-        'Defaults: the notebook\'s scale (60,000 images, 100 epochs, width 128, all pixels, batch 100). --workers for processes, --shard i/n for machines; reruns skip finished trainings.',
+        "angle leakage, invariance ratio, kNN and k-means digit accuracy, -ELBO, the issue's aims and the essay's claims) and report.html. " +
+        "Defaults: the notebook's scale (60,000 images, 100 epochs, width 128, all pixels, batch 100). --workers for processes, --shard i/n for machines; reruns skip finished trainings.",
     );
   addCommonOptions(cmd)
-    .option('--models <list>', 'subset of vae,cvae,rvae,trvae,crvae (default vae,cvae,rvae,crvae)', parseChoiceList('--models', ['vae', 'cvae', 'rvae', 'trvae', 'crvae'] as const))
-    .addOption(new Option('--angles <degrees>', 'integer rotation angles uniform in [-A, A]: 60 (the notebook) or 180 (full turns)').choices(['60', '180']).default('60'))
+    .option(
+      '--models <list>',
+      'subset of vae,cvae,rvae,trvae,crvae (default vae,cvae,rvae,crvae)',
+      parseChoiceList('--models', ['vae', 'cvae', 'rvae', 'trvae', 'crvae'] as const),
+    )
+    .addOption(
+      new Option(
+        '--angles <degrees>',
+        'integer rotation angles uniform in [-A, A]: 60 (the notebook) or 180 (full turns)',
+      )
+        .choices(['60', '180'])
+        .default('60'),
+    )
     .option('--seeds <list>', 'model seeds: one training per model and seed (default: --seed)', parseSeeds)
     .option('--train-images <n>', 'rotated MNIST training images (default 60000)', integerParser(10, 60000))
-    .option('--test-images <n>', 'rotated MNIST test images for codes and test -ELBO (default 10000)', integerParser(20, 10000))
-    .option('--eval-train-images <n>', 'training images on which the train -ELBO is evaluated (default 10000, at most --train-images)', integerParser(1, 60000))
-    .option('--epochs <n>', 'epochs of the coordinate-decoder models rvae, trvae, crvae (default 100, the notebook)', integerParser(1))
+    .option(
+      '--test-images <n>',
+      'rotated MNIST test images for codes and test -ELBO (default 10000)',
+      integerParser(20, 10000),
+    )
+    .option(
+      '--eval-train-images <n>',
+      'training images on which the train -ELBO is evaluated (default 10000, at most --train-images)',
+      integerParser(1, 60000),
+    )
+    .option(
+      '--epochs <n>',
+      'epochs of the coordinate-decoder models rvae, trvae, crvae (default 100, the notebook)',
+      integerParser(1),
+    )
     .option('--dense-epochs <n>', 'epochs of vae and cvae (default: --epochs)', integerParser(1))
     .option('--width <n>', 'hidden width of every encoder and decoder (default 128)', integerParser(1, 4096))
-    .option('--pixels <n>', 'pixels per training step of the coordinate decoder, an unbiased rescaled subsample (0 = all 784; default 0)', integerParser(0, 784))
+    .option(
+      '--pixels <n>',
+      'pixels per training step of the coordinate decoder, an unbiased rescaled subsample (0 = all 784; default 0)',
+      integerParser(0, 784),
+    )
     .option('--batch <n>', 'batch size (default 100)', integerParser(1))
-    .option('--learning-rate <lr>', 'Adam learning rate (default 0.001)', numberParser({ min: 0, minExclusive: true, max: 1 }))
+    .option(
+      '--learning-rate <lr>',
+      'Adam learning rate (default 0.001)',
+      numberParser({ min: 0, minExclusive: true, max: 1 }),
+    )
     .option('--latent-dim <n>', 'content latents (default 2, the essay)', integerParser(2, 64))
-    .option('--series-digits <n>', 'test digits turned through --series-angles angles for the invariance ratio (default 1000)', integerParser(1, 10000))
+    .option(
+      '--series-digits <n>',
+      'test digits turned through --series-angles angles for the invariance ratio (default 1000)',
+      integerParser(1, 10000),
+    )
     .option('--series-angles <n>', 'angles per series digit, evenly over the range (default 9)', integerParser(2, 360))
     .option('--data-seed <n>', 'seed of the rotations (default 0)', integerParser(0, 2 ** 31 - 1))
     .option('--manifold-size <n>', 'side of the decoded latent-manifold grid (default 12)', integerParser(2, 40))
-    .option('--scatter-points <n>', 'test codes drawn in the latent scatter plots (default 3000)', integerParser(1, 10000));
+    .option(
+      '--scatter-points <n>',
+      'test codes drawn in the latent scatter plots (default 3000)',
+      integerParser(1, 10000),
+    );
   addGridOptions(cmd, 'trainings', true).action(
     async (
       o: CommonOpts &
@@ -73,7 +124,8 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       command: Command,
     ) => {
       const rv = await import('../experiments/rvae.js');
-      if (o.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') throw new UsageError('give --seed or --seeds, not both');
+      if (o.seeds !== undefined && command.getOptionValueSource('seed') === 'cli')
+        throw new UsageError('give --seed or --seeds, not both');
       const d = o.tiny ? rv.TINY_RVAE : rv.NOTEBOOK_RVAE;
       const trainImages = o.trainImages ?? d.trainImages;
       const epochs = o.epochs ?? d.epochs;

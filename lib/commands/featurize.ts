@@ -42,7 +42,9 @@ export async function featurizeCommand(o: FeaturizeCommandOptions, io: CommandIO
   const onEvent = (e: FeaturizeEvent): void => {
     switch (e.kind) {
       case 'skipped':
-        say(shardText ? `${shardText} already done, skipping` : `${path.join(e.dir, e.metaFile)} already done, skipping`);
+        say(
+          shardText ? `${shardText} already done, skipping` : `${path.join(e.dir, e.metaFile)} already done, skipping`,
+        );
         break;
       case 'counting':
         say(`featurize: counting the points of ${e.images} images`);

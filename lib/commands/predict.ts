@@ -51,10 +51,15 @@ export async function runPredict(
     throw new UsageError(`cannot load the model folder ${o.model}: ${(err as Error).message}`);
   }
   const { classifier, info } = loaded;
-  if (!info.soap || !info.scaler) throw new UsageError(`${o.model}/soapix.json has no SOAP parameters or scaler; was it saved by soapix experiment classify?`);
+  if (!info.soap || !info.scaler)
+    throw new UsageError(
+      `${o.model}/soapix.json has no SOAP parameters or scaler; was it saved by soapix experiment classify?`,
+    );
   const soap = makeSoap(info.soap);
   if (soap.featureCount !== classifier.config.inputDim) {
-    throw new Error(`the model takes ${classifier.config.inputDim} features but its SOAP parameters give ${soap.featureCount}`);
+    throw new Error(
+      `the model takes ${classifier.config.inputDim} features but its SOAP parameters give ${soap.featureCount}`,
+    );
   }
   const scaler = RobustScaler.fromJSON(info.scaler);
   let img = sharp(imagePath).greyscale();
@@ -62,13 +67,17 @@ export async function runPredict(
   const { data, info: meta } = await img.raw().toColourspace('b-w').toBuffer({ resolveWithObject: true });
   const rows = meta.height;
   const cols = meta.width;
-  const pixels = meta.channels === 1 ? new Uint8Array(data) : Uint8Array.from({ length: rows * cols }, (_, i) => data[i * meta.channels]!);
+  const pixels =
+    meta.channels === 1
+      ? new Uint8Array(data)
+      : Uint8Array.from({ length: rows * cols }, (_, i) => data[i * meta.channels]!);
   const map = predictClassMap(classifier, scaler, soap, { pixels, rows, cols }, info.soap.image);
   classifier.dispose();
   const classes = classifier.config.classes;
   const h = classHistogram(map, classes);
 
-  const out = o.out ?? path.join(path.dirname(imagePath), path.basename(imagePath, path.extname(imagePath)) + '.classes.png');
+  const out =
+    o.out ?? path.join(path.dirname(imagePath), path.basename(imagePath, path.extname(imagePath)) + '.classes.png');
   const rgb = Buffer.alloc(rows * cols * 3);
   for (let i = 0; i < map.length; i++) {
     const k = map[i]!;
@@ -89,7 +98,10 @@ export async function runPredict(
     const total = h.counts.reduce((a, b) => a + b, 0);
     io.stdout.write(`${imagePath}: ${rows}x${cols}, ${total} points classified\n`);
     h.counts.forEach((c, k) => {
-      if (c > 0) io.stdout.write(`  class ${k}: ${String(c).padStart(5)} (${((100 * c) / total).toFixed(1)}%)  ${CLASS_COLORS[k % CLASS_COLORS.length]}\n`);
+      if (c > 0)
+        io.stdout.write(
+          `  class ${k}: ${String(c).padStart(5)} (${((100 * c) / total).toFixed(1)}%)  ${CLASS_COLORS[k % CLASS_COLORS.length]}\n`,
+        );
     });
     io.stdout.write(`majority vote: ${h.majority}\n${backend.summary}\nwrote ${out}\n`);
   }

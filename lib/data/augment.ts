@@ -80,14 +80,18 @@ export const ROTATED_SHIFTED: Readonly<Omit<AugmentOptions, 'seed'>> = Object.fr
 });
 
 /** The factors of image `index` under `o` (depend only on the seed and the index). */
-export function augmentFactors(o: AugmentOptions, index: number): { degrees: number; mirror: boolean; shift: [number, number] } {
+export function augmentFactors(
+  o: AugmentOptions,
+  index: number,
+): { degrees: number; mirror: boolean; shift: [number, number] } {
   // One small generator per image, seeded from (seed, index): shards and subsets agree with the whole.
   const rng = new Rng((Math.imul(o.seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
   const [lo, hi] = o.angles ?? [0, 360];
   const degrees = o.integerAngles ? lo + rng.nextInt(hi - lo + 1) : lo + (hi - lo) * rng.nextFloat();
   const mirror = rng.nextFloat() < (o.mirror ?? 0);
   const s = o.shift ?? 0;
-  const draw = (): number => (s === 0 ? 0 : (o.integerShifts ?? true) ? rng.nextInt(2 * s + 1) - s : -s + 2 * s * rng.nextFloat());
+  const draw = (): number =>
+    s === 0 ? 0 : (o.integerShifts ?? true) ? rng.nextInt(2 * s + 1) - s : -s + 2 * s * rng.nextFloat();
   const dx = draw();
   const dy = draw();
   return { degrees, mirror, shift: [dx, dy] };
@@ -106,13 +110,18 @@ function check(o: AugmentOptions, length: number): { start: number; count: numbe
   if (!(p >= 0 && p <= 1)) throw new RangeError(`augment: mirror is a probability in [0, 1], got ${p}`);
   const s = o.shift ?? 0;
   if (!(s >= 0 && Number.isFinite(s)) || ((o.integerShifts ?? true) && !Number.isInteger(s))) {
-    throw new RangeError(`augment: shift must be a non-negative ${(o.integerShifts ?? true) ? 'integer' : 'number'} of pixels, got ${s}`);
+    throw new RangeError(
+      `augment: shift must be a non-negative ${(o.integerShifts ?? true) ? 'integer' : 'number'} of pixels, got ${s}`,
+    );
   }
   const start = o.start ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start > length) throw new RangeError(`augment: start must be an integer in [0, ${length}], got ${start}`);
+  if (!Number.isInteger(start) || start < 0 || start > length)
+    throw new RangeError(`augment: start must be an integer in [0, ${length}], got ${start}`);
   const count = o.count ?? length - start;
   if (!Number.isInteger(count) || count < 0 || start + count > length) {
-    throw new RangeError(`augment: count must be an integer in [0, ${length - start}] (source has ${length} images from start ${start}), got ${count}`);
+    throw new RangeError(
+      `augment: count must be an integer in [0, ${length - start}] (source has ${length} images from start ${start}), got ${count}`,
+    );
   }
   return { start, count };
 }
@@ -136,13 +145,24 @@ export function augmentImages(ds: Dataset, o: AugmentOptions): AugmentedImages {
   const scaled = new Float32Array(n);
   for (let i = 0; i < count; i++) {
     const rec = ds.get(start + i);
-    if (rec.channels !== 1) throw new RangeError(`augment: image ${start + i} of ${ds.name} has ${rec.channels} channels; only gray images are supported`);
+    if (rec.channels !== 1)
+      throw new RangeError(
+        `augment: image ${start + i} of ${ds.name} has ${rec.channels} channels; only gray images are supported`,
+      );
     if (rec.rows !== height || rec.cols !== width) {
-      throw new RangeError(`augment: image ${start + i} of ${ds.name} is ${rec.rows}x${rec.cols}, the first was ${height}x${width}; all images must have one size`);
+      throw new RangeError(
+        `augment: image ${start + i} of ${ds.name} is ${rec.rows}x${rec.cols}, the first was ${height}x${width}; all images must have one size`,
+      );
     }
     for (let k = 0; k < n; k++) scaled[k] = rec.pixels[k]! / 255;
     const f = augmentFactors(o, start + i);
-    transformFloatImage(scaled, height, width, { degrees: f.degrees, mirror: f.mirror, shift: f.shift, interpolation: o.interpolation }, data.subarray(i * n, (i + 1) * n));
+    transformFloatImage(
+      scaled,
+      height,
+      width,
+      { degrees: f.degrees, mirror: f.mirror, shift: f.shift, interpolation: o.interpolation },
+      data.subarray(i * n, (i + 1) * n),
+    );
     labels[i] = rec.label;
     angles[i] = (f.degrees * Math.PI) / 180;
     mirrored[i] = f.mirror ? 1 : 0;
@@ -188,16 +208,34 @@ export function rotationSeries(ds: Dataset, o: RotationSeriesOptions): Augmented
   for (let i = 0; i < count; i++) {
     const rec = ds.get(start + i);
     if (rec.channels !== 1 || rec.rows !== height || rec.cols !== width) {
-      throw new RangeError(`rotationSeries: image ${start + i} of ${ds.name} is ${rec.rows}x${rec.cols}x${rec.channels}; all must be gray ${height}x${width}`);
+      throw new RangeError(
+        `rotationSeries: image ${start + i} of ${ds.name} is ${rec.rows}x${rec.cols}x${rec.channels}; all must be gray ${height}x${width}`,
+      );
     }
     for (let p = 0; p < n; p++) scaled[p] = rec.pixels[p]! / 255;
     for (let j = 0; j < k; j++) {
       const at = i * k + j;
-      transformFloatImage(scaled, height, width, { degrees: o.degrees[j], interpolation: o.interpolation ?? 'bilinear' }, data.subarray(at * n, (at + 1) * n));
+      transformFloatImage(
+        scaled,
+        height,
+        width,
+        { degrees: o.degrees[j], interpolation: o.interpolation ?? 'bilinear' },
+        data.subarray(at * n, (at + 1) * n),
+      );
       labels[at] = rec.label;
       angles[at] = (o.degrees[j]! * Math.PI) / 180;
       source[at] = start + i;
     }
   }
-  return { data, count: total, height, width, labels, angles, mirrored: new Uint8Array(total), shifts: new Float32Array(total * 2), source };
+  return {
+    data,
+    count: total,
+    height,
+    width,
+    labels,
+    angles,
+    mirrored: new Uint8Array(total),
+    shifts: new Float32Array(total * 2),
+    source,
+  };
 }

@@ -20,7 +20,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    return `${typeof v} ${JSON.stringify(v)}`;
   return `a value of type ${typeof v}`;
 }
 
@@ -64,7 +65,11 @@ export class InMemoryDataset implements Dataset {
    */
   constructor(init: InMemoryDatasetInit) {
     const { name, pixels, labels, rows, cols, channels, classNames } = init;
-    for (const [k, v] of [['rows', rows], ['cols', cols], ['channels', channels]] as const) {
+    for (const [k, v] of [
+      ['rows', rows],
+      ['cols', cols],
+      ['channels', channels],
+    ] as const) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
         throw new RangeError(`InMemoryDataset ${name}: ${k} must be an integer >= 1, got ${describeValue(v)}`);
       }
@@ -97,7 +102,9 @@ export class InMemoryDataset implements Dataset {
    */
   get(index: number): IndexedImage {
     if (typeof index !== 'number' || !Number.isInteger(index)) {
-      throw new TypeError(`${this.name}: index must be an integer, got ${describeValue(index)}; allowed are 0..${this.length - 1}`);
+      throw new TypeError(
+        `${this.name}: index must be an integer, got ${describeValue(index)}; allowed are 0..${this.length - 1}`,
+      );
     }
     if (index < 0 || index >= this.length) {
       throw new RangeError(
@@ -345,7 +352,9 @@ export function idxDataset(imagesPath: string, opts: IdxDatasetOptions = {}): In
   checkOptions('idxDataset', opts, "{ labelsPath: 'labels.idx' }");
   const { labelsPath } = opts;
   if (labelsPath !== undefined && (typeof labelsPath !== 'string' || labelsPath.length === 0)) {
-    throw new TypeError(`idxDataset: labelsPath must be a non-empty string or undefined, got ${describeValue(labelsPath)}`);
+    throw new TypeError(
+      `idxDataset: labelsPath must be a non-empty string or undefined, got ${describeValue(labelsPath)}`,
+    );
   }
   const name = opts.name ?? `idx:${path.basename(imagesPath)}`;
   return loadIdxPair('idxDataset', imagesPath, labelsPath, name, {

@@ -52,7 +52,8 @@ export function dspritesValue(factor: 'scale' | 'angle' | 'position', j: number,
 export function dspritesImages(o: DspritesOptions): FactorImages {
   const { start, count } = checkRange(o, 'dspritesImages');
   const size = o.size ?? 64;
-  if (!Number.isInteger(size) || size < 16 || size > 1024) throw new RangeError(`dspritesImages: size must be an integer in [16, 1024], got ${String(size)}`);
+  if (!Number.isInteger(size) || size < 16 || size > 1024)
+    throw new RangeError(`dspritesImages: size must be an integer in [16, 1024], got ${String(size)}`);
   const P = size * size;
   const F = DSPRITES_FACTORS.length;
   const data = new Float32Array(count * P);
@@ -66,7 +67,14 @@ export function dspritesImages(o: DspritesOptions): FactorImages {
     const angle = dspritesValue('angle', rng.nextInt(40));
     const x = dspritesValue('position', rng.nextInt(32), size);
     const y = dspritesValue('position', rng.nextInt(32), size);
-    drawShape(data.subarray(i * P, (i + 1) * P), size, size, geometries[shape], { x, y, angle, scale }, { binary: true, supersample: 4 });
+    drawShape(
+      data.subarray(i * P, (i + 1) * P),
+      size,
+      size,
+      geometries[shape],
+      { x, y, angle, scale },
+      { binary: true, supersample: 4 },
+    );
     factors.set([shape, scale, angle, x, y], i * F);
     labels[i] = shape;
   }

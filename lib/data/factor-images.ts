@@ -24,14 +24,21 @@ export interface FactorImages extends ImageBatch {
 /** A generator of image `index` of a set seeded with `seed`: depends only on (seed, index), so subsets and shards agree with the whole. */
 export function imageRng(seed: number, index: number): Rng {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${String(seed)}`);
-  return new Rng((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ Math.imul(Math.floor(seed / 2 ** 32) | 0, 0x27d4eb2f)) >>> 0);
+  return new Rng(
+    (Math.imul(seed | 0, 0x9e3779b1) ^
+      Math.imul(index + 1, 0x85ebca6b) ^
+      Math.imul(Math.floor(seed / 2 ** 32) | 0, 0x27d4eb2f)) >>>
+      0,
+  );
 }
 
 /** Checks the size options of a generator; returns start and count. */
 export function checkRange(o: { count: number; start?: number }, where: string): { start: number; count: number } {
   const start = o.start ?? 0;
-  if (!Number.isInteger(o.count) || o.count < 0 || o.count > 10_000_000) throw new RangeError(`${where}: count must be an integer in [0, 10000000], got ${String(o.count)}`);
-  if (!Number.isInteger(start) || start < 0) throw new RangeError(`${where}: start must be an integer >= 0, got ${String(start)}`);
+  if (!Number.isInteger(o.count) || o.count < 0 || o.count > 10_000_000)
+    throw new RangeError(`${where}: count must be an integer in [0, 10000000], got ${String(o.count)}`);
+  if (!Number.isInteger(start) || start < 0)
+    throw new RangeError(`${where}: start must be an integer >= 0, got ${String(start)}`);
   return { start, count: o.count };
 }
 

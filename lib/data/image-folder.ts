@@ -97,7 +97,9 @@ function listImageFiles(dir: string, exts: ReadonlySet<string>): string[] {
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch (err) {
-      throw new Error(`imageFolderDataset: cannot read folder ${d}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `imageFolderDataset: cannot read folder ${d}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     entries.sort((a, b) => compareCodepoints(a.name, b.name));
     for (const e of entries) {
@@ -136,7 +138,8 @@ export async function imageFolderDataset(dir: string, opts: ImageFolderOptions =
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new TypeError(`${fn}: dir must be a non-empty string, got ${describeValue(dir)}`);
   }
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: opts must be an object, got ${describeValue(opts)}`);
+  if (typeof opts !== 'object' || opts === null)
+    throw new TypeError(`${fn}: opts must be an object, got ${describeValue(opts)}`);
   const mode = opts.mode ?? 'gray';
   if (mode !== 'gray' && mode !== 'rgb') {
     throw new RangeError(`${fn}: unknown mode ${describeValue(mode)}; allowed are 'gray' (default) and 'rgb'`);
@@ -156,7 +159,9 @@ export async function imageFolderDataset(dir: string, opts: ImageFolderOptions =
   }
   const fit = opts.fit ?? 'fill';
   if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') {
-    throw new RangeError(`${fn}: unknown fit ${describeValue(fit)}; allowed are 'fill' (default), 'contain' and 'cover'`);
+    throw new RangeError(
+      `${fn}: unknown fit ${describeValue(fit)}; allowed are 'fill' (default), 'contain' and 'cover'`,
+    );
   }
   const concurrency = opts.concurrency ?? Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length));
   if (!Number.isInteger(concurrency) || concurrency < 1) {

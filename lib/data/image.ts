@@ -106,13 +106,16 @@ export interface PointRule {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    return `${typeof v} ${JSON.stringify(v)}`;
   return `a value of type ${typeof v}`;
 }
 
 function validateZScale(zScale: unknown, fn: string): number {
   if (typeof zScale !== 'number') {
-    throw new TypeError(`${fn}: zScale must be a number, got ${describe(zScale)}; allowed is a finite number > 0 (default 0.1)`);
+    throw new TypeError(
+      `${fn}: zScale must be a number, got ${describe(zScale)}; allowed is a finite number > 0 (default 0.1)`,
+    );
   }
   if (!Number.isFinite(zScale) || zScale <= 0) {
     throw new RangeError(`${fn}: zScale = ${zScale} is out of range; allowed is a finite number > 0 (default 0.1)`);
@@ -122,10 +125,14 @@ function validateZScale(zScale: unknown, fn: string): number {
 
 function validateZRounding(zRounding: unknown, fn: string): ZRounding {
   if (typeof zRounding !== 'string') {
-    throw new TypeError(`${fn}: zRounding must be a string, got ${describe(zRounding)}; allowed are 'floor' (default) and 'none'`);
+    throw new TypeError(
+      `${fn}: zRounding must be a string, got ${describe(zRounding)}; allowed are 'floor' (default) and 'none'`,
+    );
   }
   if (zRounding !== 'floor' && zRounding !== 'none') {
-    throw new RangeError(`${fn}: unknown zRounding ${JSON.stringify(zRounding)}; allowed are 'floor' (default) and 'none'`);
+    throw new RangeError(
+      `${fn}: unknown zRounding ${JSON.stringify(zRounding)}; allowed are 'floor' (default) and 'none'`,
+    );
   }
   return zRounding;
 }
@@ -184,10 +191,14 @@ export function pointRule(opts: ImageToPointsOptions = {}, fn = 'imageToPoints')
   const zTable = zTableOf(validateZScale(opts.zScale ?? 0.1, fn), validateZRounding(opts.zRounding ?? 'floor', fn));
   if (opts.threshold === undefined) return { zTable, threshold: firstPositive(zTable) };
   if (typeof opts.threshold !== 'number') {
-    throw new TypeError(`${fn}: threshold must be a number, got ${describe(opts.threshold)}; allowed is a finite number in 0..${MAX_THRESHOLD}`);
+    throw new TypeError(
+      `${fn}: threshold must be a number, got ${describe(opts.threshold)}; allowed is a finite number in 0..${MAX_THRESHOLD}`,
+    );
   }
   if (!Number.isFinite(opts.threshold) || opts.threshold < 0 || opts.threshold > MAX_THRESHOLD) {
-    throw new RangeError(`${fn}: threshold = ${opts.threshold} is out of range; allowed is a finite number in 0..${MAX_THRESHOLD}`);
+    throw new RangeError(
+      `${fn}: threshold = ${opts.threshold} is out of range; allowed is a finite number in 0..${MAX_THRESHOLD}`,
+    );
   }
   return { zTable, threshold: opts.threshold };
 }
@@ -215,7 +226,9 @@ function noiseOf(displacement: unknown, fn: string): { rng: Rng; sigma: number }
   }
   const { sigma, seed } = displacement as { sigma?: unknown; seed?: unknown };
   if (typeof sigma !== 'number') {
-    throw new TypeError(`${fn}: displacement.sigma must be a number, got ${describe(sigma)}; allowed is a finite number >= 0`);
+    throw new TypeError(
+      `${fn}: displacement.sigma must be a number, got ${describe(sigma)}; allowed is a finite number >= 0`,
+    );
   }
   if (!Number.isFinite(sigma) || sigma < 0) {
     throw new RangeError(`${fn}: displacement.sigma = ${sigma} is out of range; allowed is a finite number >= 0`);
@@ -240,8 +253,16 @@ function validateImage(image: unknown, fn: string): CheckedImage {
   if (typeof image !== 'object' || image === null || Array.isArray(image)) {
     throw new TypeError(`${fn}: image must be an object { pixels, rows, cols, channels? }, got ${describe(image)}`);
   }
-  const { pixels, rows, cols, channels: ch } = image as { pixels?: unknown; rows?: unknown; cols?: unknown; channels?: unknown };
-  for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
+  const {
+    pixels,
+    rows,
+    cols,
+    channels: ch,
+  } = image as { pixels?: unknown; rows?: unknown; cols?: unknown; channels?: unknown };
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v)) {
       throw new TypeError(`${fn}: image.${name} must be an integer, got ${describe(v)}; allowed are integers >= 1`);
     }
@@ -388,7 +409,9 @@ export function imageToPoints(image: GrayImage | MultiChannelImage, opts: ImageT
  */
 export function mnistImage(mnist: MnistData, index: number): GrayImage {
   if (typeof index !== 'number' || !Number.isInteger(index)) {
-    throw new TypeError(`mnistImage: index must be an integer, got ${describe(index)}; allowed are 0..${mnist.count - 1}`);
+    throw new TypeError(
+      `mnistImage: index must be an integer, got ${describe(index)}; allowed are 0..${mnist.count - 1}`,
+    );
   }
   if (index < 0 || index >= mnist.count) {
     throw new RangeError(`mnistImage: index ${index} is out of range; allowed are 0..${mnist.count - 1}`);

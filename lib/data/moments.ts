@@ -50,7 +50,13 @@ export interface ImageMomentsOptions {
 export const ISOTROPY_TOLERANCE = 0.03;
 
 /** Moments of image `index` of a batch (no checks: the callers check). */
-export function momentsAt(data: Float32Array, height: number, width: number, index: number, tolerance = ISOTROPY_TOLERANCE): ImageMoments {
+export function momentsAt(
+  data: Float32Array,
+  height: number,
+  width: number,
+  index: number,
+  tolerance = ISOTROPY_TOLERANCE,
+): ImageMoments {
   const off = index * height * width;
   let m = 0;
   let sx = 0;
@@ -63,7 +69,8 @@ export function momentsAt(data: Float32Array, height: number, width: number, ind
       sy += r * v;
     }
   }
-  if (!(m > 0)) return { x: Number.NaN, y: Number.NaN, angle: Number.NaN, defined: false, mass: m, eccentricity: Number.NaN };
+  if (!(m > 0))
+    return { x: Number.NaN, y: Number.NaN, angle: Number.NaN, defined: false, mass: m, eccentricity: Number.NaN };
   const x = sx / m;
   const y = sy / m;
   let mu20 = 0;
@@ -86,7 +93,14 @@ export function momentsAt(data: Float32Array, height: number, width: number, ind
   const spread = mu20 + mu02;
   const eccentricity = spread > 0 ? Math.hypot(mu20 - mu02, 2 * mu11) / spread : 0;
   const defined = eccentricity > tolerance;
-  return { x, y, angle: defined ? 0.5 * Math.atan2(-2 * mu11, mu20 - mu02) : Number.NaN, defined, mass: m, eccentricity };
+  return {
+    x,
+    y,
+    angle: defined ? 0.5 * Math.atan2(-2 * mu11, mu20 - mu02) : Number.NaN,
+    defined,
+    mass: m,
+    eccentricity,
+  };
 }
 
 /**
@@ -100,16 +114,23 @@ export function imageMoments(image: MomentImage, options: ImageMomentsOptions = 
   }
   const { data, height, width } = image;
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
-    throw new RangeError(`imageMoments: height and width must be positive integers, got ${String(height)} x ${String(width)}`);
+    throw new RangeError(
+      `imageMoments: height and width must be positive integers, got ${String(height)} x ${String(width)}`,
+    );
   }
   if (data.length !== height * width) {
-    throw new RangeError(`imageMoments: data has ${data.length} values, expected height * width = ${height} * ${width} (one image)`);
+    throw new RangeError(
+      `imageMoments: data has ${data.length} values, expected height * width = ${height} * ${width} (one image)`,
+    );
   }
   const tol = options.isotropyTolerance ?? ISOTROPY_TOLERANCE;
-  if (!(tol >= 0 && tol < 1)) throw new RangeError(`imageMoments: isotropyTolerance must be in [0, 1), got ${String(tol)}`);
+  if (!(tol >= 0 && tol < 1))
+    throw new RangeError(`imageMoments: isotropyTolerance must be in [0, 1), got ${String(tol)}`);
   for (let i = 0; i < data.length; i++) {
     if (!(data[i] >= 0 && data[i] < Infinity)) {
-      throw new RangeError(`imageMoments: pixel (row ${Math.floor(i / width)}, column ${i % width}) is ${data[i]}; intensities must be finite and >= 0`);
+      throw new RangeError(
+        `imageMoments: pixel (row ${Math.floor(i / width)}, column ${i % width}) is ${data[i]}; intensities must be finite and >= 0`,
+      );
     }
   }
   return momentsAt(data, height, width, 0, tol);

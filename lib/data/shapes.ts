@@ -18,7 +18,14 @@
 
 /** The shapes the generators draw. */
 export type ShapeName = 'circle' | 'triangle' | 'rectangle' | 'square' | 'ellipse' | 'heart';
-export const SHAPE_NAMES: readonly ShapeName[] = Object.freeze(['circle', 'triangle', 'rectangle', 'square', 'ellipse', 'heart']);
+export const SHAPE_NAMES: readonly ShapeName[] = Object.freeze([
+  'circle',
+  'triangle',
+  'rectangle',
+  'square',
+  'ellipse',
+  'heart',
+]);
 
 /** A region in its own frame, centroid at the origin, major axis along u. */
 export interface ShapeGeometry {
@@ -46,7 +53,11 @@ export function ellipse(a: number, b: number): ShapeGeometry {
 export function rectangle(length: number, width: number): ShapeGeometry {
   positive(length, 'rectangle length');
   positive(width, 'rectangle width');
-  return { name: 'rectangle', inside: (u, v) => Math.abs(u) <= length / 2 && Math.abs(v) <= width / 2, radius: Math.hypot(length, width) / 2 };
+  return {
+    name: 'rectangle',
+    inside: (u, v) => Math.abs(u) <= length / 2 && Math.abs(v) <= width / 2,
+    radius: Math.hypot(length, width) / 2,
+  };
 }
 
 /** A square of side s. */
@@ -118,7 +129,8 @@ export function heart(size: number): ShapeGeometry {
 }
 
 function positive(v: number, what: string): void {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new RangeError(`${what} must be a finite number > 0, got ${String(v)}`);
+  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+    throw new RangeError(`${what} must be a finite number > 0, got ${String(v)}`);
 }
 
 /** Where and how a shape is drawn. */
@@ -146,18 +158,33 @@ export interface DrawOptions {
  * Draws `shape` at `pose` into `out` (a height x width image, row-major), replacing the pixels it
  * touches (the others are left as they are: start from zeros for one shape on black).
  */
-export function drawShape(out: Float32Array, height: number, width: number, shape: ShapeGeometry, pose: ShapePose, options: DrawOptions = {}): Float32Array {
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) throw new RangeError(`drawShape: height and width must be positive integers, got ${height} x ${width}`);
-  if (out.length !== height * width) throw new RangeError(`drawShape: the image has ${out.length} values, expected ${height} x ${width}`);
+export function drawShape(
+  out: Float32Array,
+  height: number,
+  width: number,
+  shape: ShapeGeometry,
+  pose: ShapePose,
+  options: DrawOptions = {},
+): Float32Array {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1)
+    throw new RangeError(`drawShape: height and width must be positive integers, got ${height} x ${width}`);
+  if (out.length !== height * width)
+    throw new RangeError(`drawShape: the image has ${out.length} values, expected ${height} x ${width}`);
   const scale = pose.scale ?? 1;
-  for (const [k, v] of [['x', pose.x], ['y', pose.y], ['angle', pose.angle]] as const) {
+  for (const [k, v] of [
+    ['x', pose.x],
+    ['y', pose.y],
+    ['angle', pose.angle],
+  ] as const) {
     if (!Number.isFinite(v)) throw new RangeError(`drawShape: pose.${k} must be finite, got ${String(v)}`);
   }
   positive(scale, 'drawShape: pose.scale');
   const brightness = options.brightness ?? 1;
-  if (!(brightness >= 0 && brightness <= 1)) throw new RangeError(`drawShape: brightness must be in [0, 1], got ${String(brightness)}`);
+  if (!(brightness >= 0 && brightness <= 1))
+    throw new RangeError(`drawShape: brightness must be in [0, 1], got ${String(brightness)}`);
   const s = options.supersample ?? 4;
-  if (!Number.isInteger(s) || s < 1 || s > 64) throw new RangeError(`drawShape: supersample must be an integer in [1, 64], got ${String(s)}`);
+  if (!Number.isInteger(s) || s < 1 || s > 64)
+    throw new RangeError(`drawShape: supersample must be an integer in [1, 64], got ${String(s)}`);
   const cos = Math.cos(pose.angle);
   const sin = Math.sin(pose.angle);
   const reach = shape.radius * scale + 1;

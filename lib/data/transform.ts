@@ -115,7 +115,11 @@ export function rotateImage(img: GrayPixels, degrees: number, interpolation: Int
 /** Mirrors a byte image left-right. */
 export function mirrorImage(img: GrayPixels): GrayPixels {
   const { rows, cols } = img;
-  return { pixels: resample(img.pixels, rows, cols, { mirror: true }, new Uint8Array(rows * cols), toByte), rows, cols };
+  return {
+    pixels: resample(img.pixels, rows, cols, { mirror: true }, new Uint8Array(rows * cols), toByte),
+    rows,
+    cols,
+  };
 }
 
 /**

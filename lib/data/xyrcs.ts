@@ -47,17 +47,30 @@ export function xyrcsShape(k: number, size = 32): ShapeGeometry {
 }
 
 /** One XYRCS image of shape class `shape` at `pose` with `brightness` (drawn into a new size x size image). */
-export function drawXyrcs(shape: number, brightness: number, pose: ShapePose, size = 32, supersample = 4): Float32Array {
-  return drawShape(new Float32Array(size * size), size, size, xyrcsShape(shape, size), pose, { brightness, supersample });
+export function drawXyrcs(
+  shape: number,
+  brightness: number,
+  pose: ShapePose,
+  size = 32,
+  supersample = 4,
+): Float32Array {
+  return drawShape(new Float32Array(size * size), size, size, xyrcsShape(shape, size), pose, {
+    brightness,
+    supersample,
+  });
 }
 
 /** Images `start .. start + count - 1` of the XYRCS-like set seeded with `seed`; see the file comment. */
 export function xyrcsImages(o: XyrcsOptions): FactorImages {
   const { start, count } = checkRange(o, 'xyrcsImages');
   const size = o.size ?? 32;
-  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new RangeError(`xyrcsImages: size must be an integer in [8, 1024], got ${String(size)}`);
+  if (!Number.isInteger(size) || size < 8 || size > 1024)
+    throw new RangeError(`xyrcsImages: size must be an integer in [8, 1024], got ${String(size)}`);
   const shift = o.shift ?? 6 * (size / 32);
-  if (!(shift >= 0 && shift <= size / 4)) throw new RangeError(`xyrcsImages: shift must be in [0, ${size / 4}] pixels (the shape must stay inside), got ${String(shift)}`);
+  if (!(shift >= 0 && shift <= size / 4))
+    throw new RangeError(
+      `xyrcsImages: shift must be in [0, ${size / 4}] pixels (the shape must stay inside), got ${String(shift)}`,
+    );
   const supersample = o.supersample ?? 4;
   const P = size * size;
   const F = XYRCS_FACTORS.length;
@@ -73,7 +86,14 @@ export function xyrcsImages(o: XyrcsOptions): FactorImages {
     const y = centre + shift * (2 * rng.nextFloat() - 1);
     const angle = Math.PI * (rng.nextFloat() - 0.5);
     const brightness = XYRCS_BRIGHTNESS[rng.nextInt(XYRCS_BRIGHTNESS.length)];
-    drawShape(data.subarray(i * P, (i + 1) * P), size, size, geometries[shape], { x, y, angle }, { brightness, supersample });
+    drawShape(
+      data.subarray(i * P, (i + 1) * P),
+      size,
+      size,
+      geometries[shape],
+      { x, y, angle },
+      { brightness, supersample },
+    );
     factors.set([x, y, angle, brightness, shape], i * F);
     labels[i] = shape;
   }

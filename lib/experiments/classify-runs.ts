@@ -69,7 +69,17 @@ export const classifyRunsExperiment = defineExperiment({
   unitNoun: 'runs',
   settingNames: SETTING_FLAGS,
   /** The seeds are the units' own; more runs can be added to a folder. */
-  settings: (s: ClassifyRunsSpec) => ({ rCut: s.rCut, nMax: s.nMax, lMax: s.lMax, sigma: s.sigma, trainSamples: s.trainSamples, testSamples: s.testSamples, epochs: s.epochs, patience: s.patience, hidden: s.hidden }),
+  settings: (s: ClassifyRunsSpec) => ({
+    rCut: s.rCut,
+    nMax: s.nMax,
+    lMax: s.lMax,
+    sigma: s.sigma,
+    trainSamples: s.trainSamples,
+    testSamples: s.testSamples,
+    epochs: s.epochs,
+    patience: s.patience,
+    hidden: s.hidden,
+  }),
   units: (s: ClassifyRunsSpec) => Array.from({ length: s.runs }, (_, run) => ({ run, seed: s.seed + run })),
   unitId: (u: { run: number; seed: number }) => `seed-${u.seed}`,
   run: async (u: { run: number; seed: number }, env): Promise<ClassifyRunRecord> => {
@@ -93,7 +103,9 @@ export const classifyRunsExperiment = defineExperiment({
       log: (line) => env.log(`classify seed ${u.seed}: ${line}`),
     });
     const t = r.test;
-    env.log(`classify seed ${u.seed}: test accuracy ${t.accuracy.toFixed(4)} (${r.training.epochsRun} epochs, best ${r.training.bestEpoch ?? '-'})`);
+    env.log(
+      `classify seed ${u.seed}: test accuracy ${t.accuracy.toFixed(4)} (${r.training.epochsRun} epochs, best ${r.training.bestEpoch ?? '-'})`,
+    );
     return {
       run: u.run,
       seed: u.seed,
@@ -111,12 +123,21 @@ export const classifyRunsExperiment = defineExperiment({
   },
   merge: async (units, s: ClassifyRunsSpec, ctx): Promise<ClassifyRunsResults> => {
     const perRun = units.map((u) => u.result as ClassifyRunRecord);
-    const stats = RUN_METRICS.map((m) => [m, meanAndStd(perRun.map((r) => r[m]).filter((v): v is number => v !== null))] as const);
+    const stats = RUN_METRICS.map(
+      (m) => [m, meanAndStd(perRun.map((r) => r[m]).filter((v): v is number => v !== null))] as const,
+    );
     return {
       experiment: 'classify',
       runs: s.runs,
       seeds: perRun.map((r) => r.seed),
-      soap: { rCut: s.rCut, nMax: s.nMax, lMax: s.lMax, sigma: s.sigma, featureCount: makeSoap(s).featureCount, rbf: 'gto' },
+      soap: {
+        rCut: s.rCut,
+        nMax: s.nMax,
+        lMax: s.lMax,
+        sigma: s.sigma,
+        featureCount: makeSoap(s).featureCount,
+        rbf: 'gto',
+      },
       data: { trainSamples: s.trainSamples, testSamples: s.testSamples },
       mlp: { hidden: s.hidden },
       training: { maxEpochs: s.epochs, patience: s.patience },
@@ -144,7 +165,15 @@ export const classifyRunsExperiment = defineExperiment({
           table: {
             columns: ['seed', 'accuracy', 'precision', 'recall', 'F1', 'best val accuracy', 'epochs'],
             rows: [
-              ...r.perRun.map((p) => [p.seed, p.accuracy, p.precision, p.recall, p.f1, p.bestValAccuracy ?? NaN, p.epochsRun]),
+              ...r.perRun.map((p) => [
+                p.seed,
+                p.accuracy,
+                p.precision,
+                p.recall,
+                p.f1,
+                p.bestValAccuracy ?? NaN,
+                p.epochsRun,
+              ]),
               ['mean ± std', pm('accuracy'), pm('precision'), pm('recall'), pm('f1'), pm('bestValAccuracy'), '-'],
             ],
           },
@@ -156,7 +185,12 @@ export const classifyRunsExperiment = defineExperiment({
 
 /** Runs (this shard of) the repeated classify runs; the results when every run is done, else null. */
 export async function runClassifyRuns(o: ClassifyRunsOptions): Promise<ClassifyRunsResults | null> {
-  if (!Number.isSafeInteger(o.runs) || o.runs < 1) throw new RangeError(`runs must be a positive integer, got ${String(o.runs)}`);
+  if (!Number.isSafeInteger(o.runs) || o.runs < 1)
+    throw new RangeError(`runs must be a positive integer, got ${String(o.runs)}`);
   const { rCut, nMax, lMax, sigma, runs, trainSamples, testSamples, epochs, patience, seed, hidden, backend } = o;
-  return runToSummary(classifyRunsExperiment, { rCut, nMax, lMax, sigma, runs, trainSamples, testSamples, epochs, patience, seed, hidden, backend }, o);
+  return runToSummary(
+    classifyRunsExperiment,
+    { rCut, nMax, lMax, sigma, runs, trainSamples, testSamples, epochs, patience, seed, hidden, backend },
+    o,
+  );
 }

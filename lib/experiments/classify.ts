@@ -66,7 +66,10 @@ export interface ClassifyOptions extends SoapParams {
 }
 
 /** The data and training settings of a classify run (shared by hparam-search trials and repeated runs). */
-export type ClassifyTraining = Pick<ClassifyOptions, 'trainSamples' | 'testSamples' | 'epochs' | 'patience' | 'seed' | 'hidden' | 'backend'>;
+export type ClassifyTraining = Pick<
+  ClassifyOptions,
+  'trainSamples' | 'testSamples' | 'epochs' | 'patience' | 'seed' | 'hidden' | 'backend'
+>;
 
 /** The settings of `--tiny` (CI): small sizes and parameters, finishes in seconds. */
 export const TINY_CLASSIFY = Object.freeze({
@@ -152,7 +155,14 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
   const out = path.resolve(o.out);
   await mkdir(out, { recursive: true });
   const soap = makeSoap(o);
-  const soapInfo = { rCut: o.rCut, nMax: o.nMax, lMax: o.lMax, sigma: o.sigma, featureCount: soap.featureCount, rbf: 'gto' as const };
+  const soapInfo = {
+    rCut: o.rCut,
+    nMax: o.nMax,
+    lMax: o.lMax,
+    sigma: o.sigma,
+    featureCount: soap.featureCount,
+    rbf: 'gto' as const,
+  };
 
   // Data (Algorithm 3).
   const trainSet = o.trainSet ?? mnistDataset('train');
@@ -175,7 +185,10 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
   const ml = await import('../ml/index.js');
   let backend: BackendSelection;
   try {
-    backend = await ml.selectBackend({ ...(o.backend !== 'auto' ? { prefer: o.backend, strict: true } : {}), log: (m) => log(m.replace(/^soapix: /, '')) });
+    backend = await ml.selectBackend({
+      ...(o.backend !== 'auto' ? { prefer: o.backend, strict: true } : {}),
+      log: (m) => log(m.replace(/^soapix: /, '')),
+    });
   } catch (err) {
     throw new Error((err as Error).message);
   }
@@ -206,7 +219,13 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
     experiment: 'classify',
     soap: soapInfo,
     data: { trainSamples: o.trainSamples, trainRows: train.rows, valRows: val.rows, testRows: test.rows, seed: o.seed },
-    mlp: { hidden: clf.config.hidden, dropout: clf.config.dropout, learningRate: clf.config.learningRate, batchSize, parameters: clf.parameterCount },
+    mlp: {
+      hidden: clf.config.hidden,
+      dropout: clf.config.dropout,
+      learningRate: clf.config.learningRate,
+      batchSize,
+      parameters: clf.parameterCount,
+    },
     training: {
       maxEpochs: o.epochs,
       epochsRun: history.epochs.length,
@@ -219,7 +238,12 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
       samplesPerSecond: history.seconds > 0 ? trainedSamples / history.seconds : 0,
       history: history.epochs,
     },
-    backend: { name: backend.name, summary: backend.summary, threads: backend.threads, tfjsVersion: backend.tfjsVersion },
+    backend: {
+      name: backend.name,
+      summary: backend.summary,
+      threads: backend.threads,
+      tfjsVersion: backend.tfjsVersion,
+    },
     test: {
       accuracy: m.accuracy,
       precision: m.precision,
@@ -238,7 +262,11 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
     await clf.save(path.join(out, 'model'), {
       soap: { ...soapInfo, species: ['H'], image: IMAGE_OPTIONS },
       scaler: scaler.toJSON(),
-      extra: { experiment: 'classify', test: { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1 }, backend: backend.name },
+      extra: {
+        experiment: 'classify',
+        test: { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1 },
+        backend: backend.name,
+      },
     });
     results.files.push('model/');
 
@@ -253,11 +281,20 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
     }
     const figs = [
       await renderFigure(
-        confusionSpec(m.confusionNormalized, `Row-normalised confusion matrix (test accuracy ${m.accuracy.toFixed(4)})`),
+        confusionSpec(
+          m.confusionNormalized,
+          `Row-normalised confusion matrix (test accuracy ${m.accuracy.toFixed(4)})`,
+        ),
         path.join(out, 'confusion'),
       ),
-      await renderFigure(trainingCurvesSpec(history.epochs, `Training (${backend.name}; best epoch ${history.bestEpoch ?? '-'})`), path.join(out, 'training')),
-      await renderFigure(classMapSpec(panels, 'Per-pixel predictions of test digits (colour = predicted class)'), path.join(out, 'prediction-maps')),
+      await renderFigure(
+        trainingCurvesSpec(history.epochs, `Training (${backend.name}; best epoch ${history.bestEpoch ?? '-'})`),
+        path.join(out, 'training'),
+      ),
+      await renderFigure(
+        classMapSpec(panels, 'Per-pixel predictions of test digits (colour = predicted class)'),
+        path.join(out, 'prediction-maps'),
+      ),
     ];
     for (const f of figs) results.files.push(path.basename(f.svg), path.basename(f.png));
 
@@ -290,7 +327,13 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
         heading: 'Per-class metrics',
         table: {
           columns: ['class', 'precision', 'recall', 'F1', 'support'],
-          rows: m.perClass.precision.map((p, k) => [String(k), p, m.perClass.recall[k]!, m.perClass.f1[k]!, m.perClass.support[k]!]),
+          rows: m.perClass.precision.map((p, k) => [
+            String(k),
+            p,
+            m.perClass.recall[k]!,
+            m.perClass.f1[k]!,
+            m.perClass.support[k]!,
+          ]),
         },
       },
       { heading: 'Training curves', figures: ['training.png'] },

@@ -28,7 +28,11 @@ export type CodaeDatasetName = 'xyrcs' | 'dsprites' | 'mnist';
 export const CODAE_DATASETS: readonly CodaeDatasetName[] = Object.freeze(['xyrcs', 'dsprites', 'mnist']);
 
 /** The rotated-and-shifted MNIST (MNIST-RT): angles uniform in [-60°, 60°], whole-pixel shifts in [-3, 3], bilinear. */
-export const MNIST_RT: Readonly<Omit<AugmentOptions, 'seed'>> = Object.freeze({ angles: [-60, 60] as const, shift: 3, interpolation: 'bilinear' as const });
+export const MNIST_RT: Readonly<Omit<AugmentOptions, 'seed'>> = Object.freeze({
+  angles: [-60, 60] as const,
+  shift: 3,
+  interpolation: 'bilinear' as const,
+});
 
 /** Poses per probe object (the "one object in 8 poses" check). */
 export const SERIES_POSES = 8;
@@ -93,7 +97,11 @@ function xyrcsData(s: CodaeDataSizes): CodaeData {
     for (let k = 0; k < SERIES_POSES; k++) {
       const rng = imageRng(s.dataSeed + 2, shape * SERIES_POSES + k);
       const c = (size - 1) / 2;
-      const pose = { x: c + 6 * (2 * rng.nextFloat() - 1), y: c + 6 * (2 * rng.nextFloat() - 1), angle: Math.PI * (rng.nextFloat() - 0.5) };
+      const pose = {
+        x: c + 6 * (2 * rng.nextFloat() - 1),
+        y: c + 6 * (2 * rng.nextFloat() - 1),
+        angle: Math.PI * (rng.nextFloat() - 0.5),
+      };
       series.set(drawXyrcs(shape, 0.85, pose, size), (shape * SERIES_POSES + k) * P);
     }
   }
@@ -132,7 +140,14 @@ function dspritesData(s: CodaeDataSizes): CodaeData {
         angle: dspritesValue('angle', rng.nextInt(40)),
         scale: 1,
       };
-      drawShape(series.subarray((shape * SERIES_POSES + k) * P, (shape * SERIES_POSES + k + 1) * P), size, size, g, pose, { binary: true });
+      drawShape(
+        series.subarray((shape * SERIES_POSES + k) * P, (shape * SERIES_POSES + k + 1) * P),
+        size,
+        size,
+        g,
+        pose,
+        { binary: true },
+      );
     }
   }
   const positions = Array.from({ length: 32 }, (_, j) => dspritesValue('position', j, size));
@@ -159,14 +174,22 @@ function dspritesData(s: CodaeDataSizes): CodaeData {
 /** MNIST-RT images of `split` with factors x, y, angle, digit. */
 function mnistSet(split: 'train' | 'test', count: number, seed: number): FactorImages {
   const ds = mnistDataset(split);
-  if (count > ds.length) throw new RangeError(`the MNIST ${split} split has ${ds.length} images, ${count} were asked for`);
+  if (count > ds.length)
+    throw new RangeError(`the MNIST ${split} split has ${ds.length} images, ${count} were asked for`);
   const a = augmentImages(ds, { ...MNIST_RT, seed, count });
   const c = (a.width - 1) / 2;
   const factors = new Float32Array(a.count * 4);
-  for (let i = 0; i < a.count; i++) factors.set([c + a.shifts[2 * i], c + a.shifts[2 * i + 1], a.angles[i], a.labels[i]], 4 * i);
+  for (let i = 0; i < a.count; i++)
+    factors.set([c + a.shifts[2 * i], c + a.shifts[2 * i + 1], a.angles[i], a.labels[i]], 4 * i);
   return {
-    data: a.data, count: a.count, height: a.height, width: a.width,
-    factorNames: ['x', 'y', 'angle', 'digit'], factors, discrete: [false, false, false, true], labels: a.labels,
+    data: a.data,
+    count: a.count,
+    height: a.height,
+    width: a.width,
+    factorNames: ['x', 'y', 'angle', 'digit'],
+    factors,
+    discrete: [false, false, false, true],
+    labels: a.labels,
     shapes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   };
 }
@@ -189,7 +212,13 @@ function mnistData(s: CodaeDataSizes): CodaeData {
       const rng = imageRng(s.dataSeed + 2, d * SERIES_POSES + k);
       const degrees = -60 + 120 * rng.nextFloat();
       const shift: [number, number] = [rng.nextInt(7) - 3, rng.nextInt(7) - 3];
-      transformFloatImage(source, size, size, { degrees, shift }, series.subarray((d * SERIES_POSES + k) * P, (d * SERIES_POSES + k + 1) * P));
+      transformFloatImage(
+        source,
+        size,
+        size,
+        { degrees, shift },
+        series.subarray((d * SERIES_POSES + k) * P, (d * SERIES_POSES + k + 1) * P),
+      );
     }
   });
   return {

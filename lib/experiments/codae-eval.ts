@@ -11,7 +11,11 @@
  * explicit models draw at the centre with angle 0.
  */
 import type { ImageBatch } from '../data/augment';
-import { disentanglementScores, DISENTANGLEMENT_METRICS, type DisentanglementScores } from '../ml/metrics/disentanglement';
+import {
+  disentanglementScores,
+  DISENTANGLEMENT_METRICS,
+  type DisentanglementScores,
+} from '../ml/metrics/disentanglement';
 import { asBins, asClasses, columnsOf } from '../ml/metrics/disentanglement-data';
 import { informationMatrix } from '../ml/metrics/disentanglement-info';
 import { invarianceRatio, pearson } from '../ml/metrics/latent-angle';
@@ -77,11 +81,19 @@ export function wrapAngle(theta: number, [lo, hi]: [number, number]): number {
 }
 
 /** The greedy identification of x, y, θ latents by mutual information (see the file comment). */
-export function identifyPose(codes: CodeMatrix, factors: CodeMatrix, pose: CodaeData['pose'], bins = 10): { x: number; y: number; angle: number } {
+export function identifyPose(
+  codes: CodeMatrix,
+  factors: CodeMatrix,
+  pose: CodaeData['pose'],
+  bins = 10,
+): { x: number; y: number; angle: number } {
   const z = columnsOf(codes, 'codes').map((c) => asBins(c, bins));
   const f = columnsOf(factors, 'factors');
   const wanted = [pose.x, pose.y, pose.angle];
-  const { mi } = informationMatrix(z, wanted.map((k) => asBins(f[k]!, bins)));
+  const { mi } = informationMatrix(
+    z,
+    wanted.map((k) => asBins(f[k]!, bins)),
+  );
   const taken = new Set<number>();
   const out = [-1, -1, -1];
   for (let round = 0; round < 3; round++) {
@@ -100,7 +112,13 @@ export function identifyPose(codes: CodeMatrix, factors: CodeMatrix, pose: Codae
 }
 
 /** Orientation errors modulo π, left out: classes in `isotropic`. */
-export function angleErrors(est: Float32Array, truth: Float32Array, cls: Int32Array, classes: number, isotropic: number[]): AngleErrors {
+export function angleErrors(
+  est: Float32Array,
+  truth: Float32Array,
+  cls: Int32Array,
+  classes: number,
+  isotropic: number[],
+): AngleErrors {
   const deg = 180 / Math.PI;
   const diff = (i: number): number => est[i]! - truth[i]!;
   const offsets: (number | null)[] = [];
@@ -133,18 +151,24 @@ export function angleErrors(est: Float32Array, truth: Float32Array, cls: Int32Ar
   return {
     median: median(raw),
     medianAfterOffset: median(corrected),
-    offsets: offsets.map((o) => (o === null ? null : ((o * deg) % 180 + 180) % 180)),
+    offsets: offsets.map((o) => (o === null ? null : (((o * deg) % 180) + 180) % 180)),
     images: raw.length,
   };
 }
 
 /** Codes with the pose columns replaced: the explicit pose by the identity, identified latents by their medians over `reference`. */
-export function canonicalCodes(codes: CodeMatrix, pose: { x: number; y: number; angle: number; identified: boolean }, centre: number, reference: CodeMatrix): CodeMatrix {
+export function canonicalCodes(
+  codes: CodeMatrix,
+  pose: { x: number; y: number; angle: number; identified: boolean },
+  centre: number,
+  reference: CodeMatrix,
+): CodeMatrix {
   const out = { data: codes.data.slice(), rows: codes.rows, cols: codes.cols };
   const values = pose.identified
     ? [pose.x, pose.y, pose.angle].map((j) => median(columnOf(reference, j)))
     : [centre, centre, 0];
-  for (let i = 0; i < codes.rows; i++) [pose.x, pose.y, pose.angle].forEach((j, k) => (out.data[i * codes.cols + j] = values[k]!));
+  for (let i = 0; i < codes.rows; i++)
+    [pose.x, pose.y, pose.angle].forEach((j, k) => (out.data[i * codes.cols + j] = values[k]!));
   return out;
 }
 
@@ -171,7 +195,11 @@ export function pairwiseMse(images: ImageBatch, group: number): number[] {
 }
 
 /** Evaluates a trained model; see the file comment. Returns the record and the codes of the test set. */
-export async function evaluateModel(model: ExperimentModel, data: CodaeData, seed: number): Promise<{ evaluation: CodaeEvaluation; codes: CodeMatrix }> {
+export async function evaluateModel(
+  model: ExperimentModel,
+  data: CodaeData,
+  seed: number,
+): Promise<{ evaluation: CodaeEvaluation; codes: CodeMatrix }> {
   const test = data.test;
   const F = test.factorNames.length;
   const factors: CodeMatrix = { data: test.factors, rows: test.count, cols: F };
@@ -179,14 +207,24 @@ export async function evaluateModel(model: ExperimentModel, data: CodaeData, see
   const identified = model.pose === null;
   const poseCols = model.pose ?? identifyPose(codes, factors, data.pose);
   const poseColumns = { ...poseCols, identified };
-  const contentColumns = identified ? model.content.filter((j) => ![poseCols.x, poseCols.y, poseCols.angle].includes(j)) : [...model.content];
+  const contentColumns = identified
+    ? model.content.filter((j) => ![poseCols.x, poseCols.y, poseCols.angle].includes(j))
+    : [...model.content];
   // Explicit angles wrapped into the range of the true orientation for the metrics.
   const metricCodes = { data: codes.data.slice(), rows: codes.rows, cols: codes.cols };
-  if (!identified) for (let i = 0; i < codes.rows; i++) metricCodes.data[i * codes.cols + poseCols.angle] = wrapAngle(codes.data[i * codes.cols + poseCols.angle]!, data.angleRange);
+  if (!identified)
+    for (let i = 0; i < codes.rows; i++)
+      metricCodes.data[i * codes.cols + poseCols.angle] = wrapAngle(
+        codes.data[i * codes.cols + poseCols.angle]!,
+        data.angleRange,
+      );
   const content = pick(codes, contentColumns);
   const contentFactors = pick(factors, data.content);
   const scoresWithPose = disentanglementScores(metricCodes, factors, { discrete: test.discrete, seed });
-  const scoresWithoutPose = disentanglementScores(content, contentFactors, { discrete: data.content.map((k) => test.discrete[k]!), seed });
+  const scoresWithoutPose = disentanglementScores(content, contentFactors, {
+    discrete: data.content.map((k) => test.discrete[k]!),
+    seed,
+  });
   const total = (s: DisentanglementScores): number => DISENTANGLEMENT_METRICS.reduce((a, k) => a + s[k], 0);
 
   const truth = (k: number): Float32Array => columnOf(factors, k);
@@ -196,7 +234,9 @@ export async function evaluateModel(model: ExperimentModel, data: CodaeData, see
     absRx: Math.abs(pearson(est(poseCols.x), truth(data.pose.x))),
     absRy: Math.abs(pearson(est(poseCols.y), truth(data.pose.y))),
     absRangle: Math.abs(pearson(columnOf(metricCodes, poseCols.angle), truth(data.pose.angle))),
-    angleErrors: identified ? null : angleErrors(est(poseCols.angle), truth(data.pose.angle), test.labels, classes, data.isotropic),
+    angleErrors: identified
+      ? null
+      : angleErrors(est(poseCols.angle), truth(data.pose.angle), test.labels, classes, data.isotropic),
   };
 
   // The content latents, standardised, for the kNN probe.

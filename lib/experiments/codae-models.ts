@@ -22,7 +22,13 @@ import type { FitEpochLog } from '../ml/train/fit';
 import type { CodaeData, CodaeDatasetName } from './codae-data';
 
 export type CodaeModelName = 'codae' | 'codae-nomoment' | 'spatial-vae' | 'beta-vae' | 'dae';
-export const CODAE_MODELS: readonly CodaeModelName[] = Object.freeze(['codae', 'codae-nomoment', 'spatial-vae', 'beta-vae', 'dae']);
+export const CODAE_MODELS: readonly CodaeModelName[] = Object.freeze([
+  'codae',
+  'codae-nomoment',
+  'spatial-vae',
+  'beta-vae',
+  'dae',
+]);
 
 /** Network sizes of the experiment's models. */
 export interface CodaeScale {
@@ -57,7 +63,13 @@ export interface ExperimentModel {
   readonly pose: { x: number; y: number; angle: number } | null;
   /** Columns of the content latents (without the explicit pose). */
   readonly content: number[];
-  fit(images: ImageBatch, epochs: number, seed: number, onEpoch: (log: FitEpochLog) => void, signal?: AbortSignal): Promise<void>;
+  fit(
+    images: ImageBatch,
+    epochs: number,
+    seed: number,
+    onEpoch: (log: FitEpochLog) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   encode(images: ImageBatch): Promise<CodeMatrix>;
   decode(codes: CodeMatrix): Promise<ImageBatch>;
   /** Mean squared error of the (same-view) reconstructions over all pixels. */
@@ -91,7 +103,10 @@ function slice(m: CodeMatrix, from: number, count: number): CodeMatrix {
 class CodaeModel implements ExperimentModel {
   readonly pose = { x: 0, y: 1, angle: 2 };
   readonly content: number[];
-  constructor(readonly name: CodaeModelName, private readonly m: Codae) {
+  constructor(
+    readonly name: CodaeModelName,
+    private readonly m: Codae,
+  ) {
     this.content = Array.from({ length: m.latentDim }, (_, k) => 3 + k);
   }
   describe(): string {
@@ -100,7 +115,13 @@ class CodaeModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(images: ImageBatch, epochs: number, seed: number, onEpoch: (log: FitEpochLog) => void, signal?: AbortSignal): Promise<void> {
+  async fit(
+    images: ImageBatch,
+    epochs: number,
+    seed: number,
+    onEpoch: (log: FitEpochLog) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.m.fit(images, { epochs, seed, onEpoch, signal });
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
@@ -108,7 +129,11 @@ class CodaeModel implements ExperimentModel {
     return interleave(images.count, [e.x, e.y, e.angle, ...Array.from({ length: e.z.cols }, (_, k) => column(e.z, k))]);
   }
   async decode(codes: CodeMatrix): Promise<ImageBatch> {
-    return this.m.decode(slice(codes, 3, this.m.latentDim), { x: column(codes, 0), y: column(codes, 1), angle: column(codes, 2) });
+    return this.m.decode(slice(codes, 3, this.m.latentDim), {
+      x: column(codes, 0),
+      y: column(codes, 1),
+      angle: column(codes, 2),
+    });
   }
   async reconstructionMse(images: ImageBatch): Promise<number> {
     return this.m.reconstructionMse(images);
@@ -136,7 +161,13 @@ class SpatialVaeModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(images: ImageBatch, epochs: number, seed: number, onEpoch: (log: FitEpochLog) => void, signal?: AbortSignal): Promise<void> {
+  async fit(
+    images: ImageBatch,
+    epochs: number,
+    seed: number,
+    onEpoch: (log: FitEpochLog) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.m.fit(images, { epochs, seed, onEpoch, signal });
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
@@ -170,7 +201,10 @@ class SpatialVaeModel implements ExperimentModel {
 class PlainModel implements ExperimentModel {
   readonly pose = null;
   readonly content: number[];
-  constructor(readonly name: 'beta-vae' | 'dae', private readonly m: Rvae | Dae) {
+  constructor(
+    readonly name: 'beta-vae' | 'dae',
+    private readonly m: Rvae | Dae,
+  ) {
     this.content = Array.from({ length: m.latentDim }, (_, k) => k);
   }
   describe(): string {
@@ -179,7 +213,13 @@ class PlainModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(images: ImageBatch, epochs: number, seed: number, onEpoch: (log: FitEpochLog) => void, signal?: AbortSignal): Promise<void> {
+  async fit(
+    images: ImageBatch,
+    epochs: number,
+    seed: number,
+    onEpoch: (log: FitEpochLog) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.m.fit(images, { epochs, seed, onEpoch, signal });
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
@@ -207,7 +247,12 @@ export function mseOf(a: ImageBatch, b: ImageBatch): number {
 }
 
 /** A new model of the experiment for data set `data`, weights from `seed`. */
-export function makeExperimentModel(name: CodaeModelName, data: Pick<CodaeData, 'name' | 'size' | 'shiftStd' | 'angleStd'>, scale: CodaeScale, seed: number): ExperimentModel {
+export function makeExperimentModel(
+  name: CodaeModelName,
+  data: Pick<CodaeData, 'name' | 'size' | 'shiftStd' | 'angleStd'>,
+  scale: CodaeScale,
+  seed: number,
+): ExperimentModel {
   const d = contentDims(data.name);
   const size = data.size;
   const sub = Math.min(scale.pixelSubsample, size * size);
@@ -229,7 +274,14 @@ export function makeExperimentModel(name: CodaeModelName, data: Pick<CodaeData, 
       }),
     );
   }
-  const common = { height: size, width: size, encoderWidth: scale.mlpWidth, batchSize: scale.batchSize, learningRate: scale.learningRate, seed };
+  const common = {
+    height: size,
+    width: size,
+    encoderWidth: scale.mlpWidth,
+    batchSize: scale.batchSize,
+    learningRate: scale.learningRate,
+    seed,
+  };
   if (name === 'spatial-vae') {
     // Priors as wide as the data's spread of shifts (grid units) and angles (docs/CODAE.md, "Baselines").
     return new SpatialVaeModel(
@@ -246,9 +298,24 @@ export function makeExperimentModel(name: CodaeModelName, data: Pick<CodaeData, 
       }),
     );
   }
-  if (name === 'beta-vae') return new PlainModel('beta-vae', new Rvae({ ...common, latentDim: d + 3, beta: 4, decoder: 'dense', decoderWidth: scale.mlpWidth }));
+  if (name === 'beta-vae')
+    return new PlainModel(
+      'beta-vae',
+      new Rvae({ ...common, latentDim: d + 3, beta: 4, decoder: 'dense', decoderWidth: scale.mlpWidth }),
+    );
   if (name === 'dae') {
-    return new PlainModel('dae', new Dae({ latentDim: d + 3, imageSize: size, encoderWidth: scale.mlpWidth, decoderWidth: scale.mlpWidth, batchSize: scale.batchSize, learningRate: scale.learningRate, seed }));
+    return new PlainModel(
+      'dae',
+      new Dae({
+        latentDim: d + 3,
+        imageSize: size,
+        encoderWidth: scale.mlpWidth,
+        decoderWidth: scale.mlpWidth,
+        batchSize: scale.batchSize,
+        learningRate: scale.learningRate,
+        seed,
+      }),
+    );
   }
   throw new RangeError(`unknown model '${String(name)}'; known: ${CODAE_MODELS.join(', ')}`);
 }

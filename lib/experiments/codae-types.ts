@@ -45,4 +45,3 @@ export interface CodaeRecord extends CodaeEvaluation {
   seconds: number;
   files: { model: string; aligned: string; traversal: string; series: string };
 }
-

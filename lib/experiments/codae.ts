@@ -19,7 +19,14 @@ import { writeImageGrid } from '../report/image-grid';
 import { secondsSince } from './common';
 import { codaeData, CODAE_DATASETS, type CodaeData, type CodaeDatasetName } from './codae-data';
 import { canonicalCodes, evaluateModel, type CodaeEvaluation } from './codae-eval';
-import { CODAE_MODELS, makeExperimentModel, type CodaeModelName, type CodaeScale, type CodeMatrix, type ExperimentModel } from './codae-models';
+import {
+  CODAE_MODELS,
+  makeExperimentModel,
+  type CodaeModelName,
+  type CodaeScale,
+  type CodeMatrix,
+  type ExperimentModel,
+} from './codae-models';
 import { summarizeCodae, writeCodaeFigures, writeCodaeReport, type CodaeResults } from './codae-report';
 import { defineExperiment } from './definition';
 import { runToSummary, type ExperimentRunOptions } from './runner';
@@ -28,17 +35,35 @@ import type { CodaeRecord, CodaeSpec, CodaeUnit } from './codae-types';
 export type { CodaeRecord, CodaeSpec, CodaeUnit } from './codae-types';
 
 /** Sizes of a full run (per data set) and of a --tiny one (docs/RESULTS.md gives the scale of the recorded runs). */
-export const CODAE_DEFAULTS: Readonly<Record<CodaeDatasetName, Pick<CodaeSpec, 'trainImages' | 'testImages' | 'epochs'>>> = Object.freeze({
+export const CODAE_DEFAULTS: Readonly<
+  Record<CodaeDatasetName, Pick<CodaeSpec, 'trainImages' | 'testImages' | 'epochs'>>
+> = Object.freeze({
   xyrcs: { trainImages: 8000, testImages: 2000, epochs: 10 },
   dsprites: { trainImages: 8000, testImages: 2000, epochs: 8 },
   mnist: { trainImages: 8000, testImages: 2000, epochs: 8 },
 });
-export const CODAE_SCALE: Readonly<CodaeScale> = Object.freeze({ widths: [4, 8, 16], hidden: 64, decoderWidth: 64, pixelSubsample: 256, mlpWidth: 128, batchSize: 64, learningRate: 2e-3 });
+export const CODAE_SCALE: Readonly<CodaeScale> = Object.freeze({
+  widths: [4, 8, 16],
+  hidden: 64,
+  decoderWidth: 64,
+  pixelSubsample: 256,
+  mlpWidth: 128,
+  batchSize: 64,
+  learningRate: 2e-3,
+});
 export const TINY_CODAE: Readonly<Pick<CodaeSpec, 'trainImages' | 'testImages' | 'epochs' | 'scale'>> = Object.freeze({
   trainImages: 96,
   testImages: 120,
   epochs: 1,
-  scale: { widths: [2, 4, 4], hidden: 8, decoderWidth: 8, pixelSubsample: 64, mlpWidth: 16, batchSize: 32, learningRate: 2e-3 },
+  scale: {
+    widths: [2, 4, 4],
+    hidden: 8,
+    decoderWidth: 8,
+    pixelSubsample: 64,
+    mlpWidth: 16,
+    batchSize: 32,
+    learningRate: 2e-3,
+  },
 });
 
 export function unitId(u: CodaeUnit): string {
@@ -47,19 +72,38 @@ export function unitId(u: CodaeUnit): string {
 
 /** Checks a spec before anything is written. */
 export function checkCodaeSpec(s: CodaeSpec): void {
-  if (!CODAE_DATASETS.includes(s.dataset)) throw new RangeError(`unknown data set '${String(s.dataset)}'; known: ${CODAE_DATASETS.join(', ')}`);
+  if (!CODAE_DATASETS.includes(s.dataset))
+    throw new RangeError(`unknown data set '${String(s.dataset)}'; known: ${CODAE_DATASETS.join(', ')}`);
   if (!Array.isArray(s.models) || s.models.length === 0 || !s.models.every((m) => CODAE_MODELS.includes(m))) {
-    throw new RangeError(`models must be a non-empty list of ${CODAE_MODELS.join(', ')}, got ${JSON.stringify(s.models)}`);
+    throw new RangeError(
+      `models must be a non-empty list of ${CODAE_MODELS.join(', ')}, got ${JSON.stringify(s.models)}`,
+    );
   }
-  if (!Array.isArray(s.seeds) || s.seeds.length === 0 || !s.seeds.every((v) => Number.isSafeInteger(v) && v >= 0) || new Set(s.seeds).size !== s.seeds.length) {
+  if (
+    !Array.isArray(s.seeds) ||
+    s.seeds.length === 0 ||
+    !s.seeds.every((v) => Number.isSafeInteger(v) && v >= 0) ||
+    new Set(s.seeds).size !== s.seeds.length
+  ) {
     throw new RangeError(`seeds must be distinct integers >= 0, got ${JSON.stringify(s.seeds)}`);
   }
-  if (!Number.isInteger(s.testImages) || s.testImages < 50) throw new RangeError(`--test-images must be at least 50 (the metrics and the 5-fold kNN need them), got ${s.testImages}`);
-  if (!Number.isInteger(s.trainImages) || s.trainImages < 2) throw new RangeError(`--train-images must be at least 2, got ${s.trainImages}`);
+  if (!Number.isInteger(s.testImages) || s.testImages < 50)
+    throw new RangeError(
+      `--test-images must be at least 50 (the metrics and the 5-fold kNN need them), got ${s.testImages}`,
+    );
+  if (!Number.isInteger(s.trainImages) || s.trainImages < 2)
+    throw new RangeError(`--train-images must be at least 2, got ${s.trainImages}`);
 }
 
 /** Everything figures need that a unit saves next to its record. */
-async function writeUnitFiles(model: ExperimentModel, data: CodaeData, codes: CodeMatrix, ev: CodaeEvaluation, out: string, id: string): Promise<CodaeRecord['files']> {
+async function writeUnitFiles(
+  model: ExperimentModel,
+  data: CodaeData,
+  codes: CodeMatrix,
+  ev: CodaeEvaluation,
+  out: string,
+  id: string,
+): Promise<CodaeRecord['files']> {
   const size = data.size;
   const P = size * size;
   const centre = (size - 1) / 2;
@@ -103,11 +147,22 @@ async function writeUnitFiles(model: ExperimentModel, data: CodaeData, codes: Co
     grid.set(data.series.data.subarray(g * 8 * P, (g + 1) * 8 * P), 2 * g * 8 * P);
     grid.set(alignedSeries.data.subarray(g * 8 * P, (g + 1) * 8 * P), (2 * g + 1) * 8 * P);
   }
-  await writeImageGrid(path.join(out, files.series), { data: grid, count: 2 * n, height: size, width: size }, { columns: 8 });
+  await writeImageGrid(
+    path.join(out, files.series),
+    { data: grid, count: 2 * n, height: size, width: size },
+    { columns: 8 },
+  );
   return files;
 }
 
-async function runUnit(u: CodaeUnit, data: CodaeData, s: CodaeSpec, out: string, log: (line: string) => void, signal?: AbortSignal): Promise<CodaeRecord> {
+async function runUnit(
+  u: CodaeUnit,
+  data: CodaeData,
+  s: CodaeSpec,
+  out: string,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<CodaeRecord> {
   const t0 = process.hrtime.bigint();
   const id = unitId(u);
   const model = makeExperimentModel(u.model, data, s.scale, u.seed);
@@ -116,16 +171,30 @@ async function runUnit(u: CodaeUnit, data: CodaeData, s: CodaeSpec, out: string,
     let last = performance.now();
     const cpu0 = process.cpuUsage();
     const start = performance.now();
-    await model.fit(data.train, s.epochs, u.seed, (l) => {
-      epochs.push({ epoch: l.epoch, loss: l.loss, seconds: l.seconds });
-      if (performance.now() - last > 30_000 || l.epoch === s.epochs) {
-        last = performance.now();
-        log(`codae: ${id}: epoch ${l.epoch}/${s.epochs}, loss ${l.loss.toPrecision(4)} (${l.samplesPerSecond.toFixed(0)} images/s)`);
-      }
-    }, signal);
+    await model.fit(
+      data.train,
+      s.epochs,
+      u.seed,
+      (l) => {
+        epochs.push({ epoch: l.epoch, loss: l.loss, seconds: l.seconds });
+        if (performance.now() - last > 30_000 || l.epoch === s.epochs) {
+          last = performance.now();
+          log(
+            `codae: ${id}: epoch ${l.epoch}/${s.epochs}, loss ${l.loss.toPrecision(4)} (${l.samplesPerSecond.toFixed(0)} images/s)`,
+          );
+        }
+      },
+      signal,
+    );
     const trainSeconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    await model.save(path.join(out, 'models', id), { experiment: 'codae', dataset: s.dataset, seed: u.seed, trainImages: s.trainImages, epochs: s.epochs });
+    await model.save(path.join(out, 'models', id), {
+      experiment: 'codae',
+      dataset: s.dataset,
+      seed: u.seed,
+      trainImages: s.trainImages,
+      epochs: s.epochs,
+    });
     const { evaluation, codes } = await evaluateModel(model, data, u.seed);
     const files = await writeUnitFiles(model, data, codes, evaluation, out, id);
     const tf = await import('@tensorflow/tfjs');
@@ -153,14 +222,32 @@ export const codaeExperiment = defineExperiment({
   name: 'codae',
   module: __filename,
   unitNoun: 'trainings',
-  settingNames: { dataset: '--dataset', trainImages: '--train-images', testImages: '--test-images', epochs: '--epochs', dataSeed: '--data-seed', scale: '--tiny or the network sizes' },
-  settings: (s: CodaeSpec) => ({ dataset: s.dataset, trainImages: s.trainImages, testImages: s.testImages, epochs: s.epochs, dataSeed: s.dataSeed, scale: { ...s.scale, widths: [...s.scale.widths] } }),
+  settingNames: {
+    dataset: '--dataset',
+    trainImages: '--train-images',
+    testImages: '--test-images',
+    epochs: '--epochs',
+    dataSeed: '--data-seed',
+    scale: '--tiny or the network sizes',
+  },
+  settings: (s: CodaeSpec) => ({
+    dataset: s.dataset,
+    trainImages: s.trainImages,
+    testImages: s.testImages,
+    epochs: s.epochs,
+    dataSeed: s.dataSeed,
+    scale: { ...s.scale, widths: [...s.scale.widths] },
+  }),
   units: (s: CodaeSpec) => s.models.flatMap((model) => s.seeds.map((seed) => ({ model, seed }))),
   unitId: (u: CodaeUnit) => unitId(u),
   cost: (u: CodaeUnit) => (u.model.startsWith('codae') ? 4 : u.model === 'spatial-vae' ? 3 : 1),
   validate: (s: CodaeSpec) => checkCodaeSpec(s),
   setup: async (s: CodaeSpec, ctx) => {
-    await selectBackend({ prefer: s.backend === 'auto' ? undefined : s.backend, strict: s.backend !== 'auto', log: ctx.log });
+    await selectBackend({
+      prefer: s.backend === 'auto' ? undefined : s.backend,
+      strict: s.backend !== 'auto',
+      log: ctx.log,
+    });
     return codaeData(s.dataset, { trainImages: s.trainImages, testImages: s.testImages, dataSeed: s.dataSeed });
   },
   run: async (u: CodaeUnit, env) => {

@@ -68,7 +68,13 @@ export async function probeCodes(
 ): Promise<Partial<Record<ProbeKind, ProbeSummary>>> {
   const out: Partial<Record<ProbeKind, ProbeSummary>> = {};
   for (const kind of o.kinds ?? PROBE_KINDS) {
-    const r = await probeAccuracy(train, trainLabels, test, testLabels, { kind, seed: o.seed, epochs: o.epochs, patience: o.patience, hidden: o.hidden });
+    const r = await probeAccuracy(train, trainLabels, test, testLabels, {
+      kind,
+      seed: o.seed,
+      epochs: o.epochs,
+      patience: o.patience,
+      hidden: o.hidden,
+    });
     out[kind] = {
       kind,
       accuracy: r.accuracy,
@@ -101,7 +107,13 @@ export async function encodeTimed(extractor: CodeExtractor, images: ImageBatch):
   const seconds = (performance.now() - t0) / 1000;
   const cu = process.cpuUsage(c0);
   const cpuSeconds = (cu.user + cu.system) / 1e6;
-  return { codes, seconds, cpuSeconds, imagesPerSecond: images.count / Math.max(seconds, 1e-9), imagesPerCpuSecond: images.count / Math.max(cpuSeconds, 1e-9) };
+  return {
+    codes,
+    seconds,
+    cpuSeconds,
+    imagesPerSecond: images.count / Math.max(seconds, 1e-9),
+    imagesPerCpuSecond: images.count / Math.max(cpuSeconds, 1e-9),
+  };
 }
 
 /** A family of transforms and the mean (and largest) invariance error over its members and the images. */
@@ -135,7 +147,13 @@ function transformAll(images: ImageBatch, each: (i: number) => ImageTransform): 
   const px = height * width;
   const data = new Float32Array(count * px);
   for (let i = 0; i < count; i++) {
-    transformFloatImage(images.data.subarray(i * px, (i + 1) * px), height, width, each(i), data.subarray(i * px, (i + 1) * px));
+    transformFloatImage(
+      images.data.subarray(i * px, (i + 1) * px),
+      height,
+      width,
+      each(i),
+      data.subarray(i * px, (i + 1) * px),
+    );
     // Bilinear sums can round a hair above 1.
     for (let k = i * px; k < (i + 1) * px; k++) if (data[k]! > 1) data[k] = 1;
   }
@@ -173,14 +191,37 @@ function codeSpread(a: CodeMatrix): number {
  * Invariance errors of `extractor` on `images` under the D4 elements (exact pixel moves), bilinear
  * turns by 30° and 60°, and a random angle with a random mirror (p = 0.5) per image.
  */
-export async function invarianceErrors(extractor: CodeExtractor, images: ImageBatch, o: { seed: number }): Promise<InvarianceError[]> {
+export async function invarianceErrors(
+  extractor: CodeExtractor,
+  images: ImageBatch,
+  o: { seed: number },
+): Promise<InvarianceError[]> {
   const base = await extractor.encode(images);
   const rng = new Rng(o.seed);
-  const random = Array.from({ length: images.count }, (): ImageTransform => ({ degrees: 360 * rng.nextFloat(), mirror: rng.nextFloat() < 0.5 }));
-  const families: { family: InvarianceError['family']; description: string; transforms: ((i: number) => ImageTransform)[] }[] = [
-    { family: 'd4', description: 'quarter turns and mirrors (the 7 non-identity elements of D4; exact pixel moves)', transforms: D4_TRANSFORMS.map((t) => () => t) },
-    { family: 'turn30', description: 'bilinear turns by 30° and 60°', transforms: TURN30_TRANSFORMS.map((t) => () => t) },
-    { family: 'random', description: 'a random angle in [0°, 360°) and a mirror with p = 0.5, bilinear', transforms: [(i) => random[i]!] },
+  const random = Array.from({ length: images.count }, (): ImageTransform => ({
+    degrees: 360 * rng.nextFloat(),
+    mirror: rng.nextFloat() < 0.5,
+  }));
+  const families: {
+    family: InvarianceError['family'];
+    description: string;
+    transforms: ((i: number) => ImageTransform)[];
+  }[] = [
+    {
+      family: 'd4',
+      description: 'quarter turns and mirrors (the 7 non-identity elements of D4; exact pixel moves)',
+      transforms: D4_TRANSFORMS.map((t) => () => t),
+    },
+    {
+      family: 'turn30',
+      description: 'bilinear turns by 30° and 60°',
+      transforms: TURN30_TRANSFORMS.map((t) => () => t),
+    },
+    {
+      family: 'random',
+      description: 'a random angle in [0°, 360°) and a mirror with p = 0.5, bilinear',
+      transforms: [(i) => random[i]!],
+    },
   ];
   const spread = codeSpread(base);
   const out: InvarianceError[] = [];
@@ -211,14 +252,26 @@ export function firstImages<T extends ImageBatch>(images: T, count: number): Ima
   const n = Math.min(count, images.count);
   const px = images.height * images.width;
   const labels = (images as Partial<LabeledImages>).labels;
-  return { data: images.data.subarray(0, n * px), count: n, height: images.height, width: images.width, ...(labels ? { labels: labels.subarray(0, n) } : {}) };
+  return {
+    data: images.data.subarray(0, n * px),
+    count: n,
+    height: images.height,
+    width: images.width,
+    ...(labels ? { labels: labels.subarray(0, n) } : {}),
+  };
 }
 
 /** What {@link evaluateCodes} measured for one extractor. */
 export interface CodeEvaluation {
   codeLength: number;
   /** Encoding of the probe-training and test images. */
-  encoding: { images: number; seconds: number; cpuSeconds: number; imagesPerSecond: number; imagesPerCpuSecond: number };
+  encoding: {
+    images: number;
+    seconds: number;
+    cpuSeconds: number;
+    imagesPerSecond: number;
+    imagesPerCpuSecond: number;
+  };
   probes: Partial<Record<ProbeKind, ProbeSummary>>;
   invariance: InvarianceError[];
   /** Of the test codes: raw and standardised. */
@@ -237,20 +290,35 @@ export interface EvaluateCodesOptions extends CodeProbeOptions {
  * Encodes the probe-training and test images, probes the codes, and measures invariance errors and
  * explained variance: the whole evaluation of one extractor.
  */
-export async function evaluateCodes(extractor: CodeExtractor, data: { train: LabeledImages; test: LabeledImages }, o: EvaluateCodesOptions): Promise<CodeEvaluation> {
+export async function evaluateCodes(
+  extractor: CodeExtractor,
+  data: { train: LabeledImages; test: LabeledImages },
+  o: EvaluateCodesOptions,
+): Promise<CodeEvaluation> {
   const tr = await encodeTimed(extractor, data.train);
   const te = await encodeTimed(extractor, data.test);
   const probes = await probeCodes(tr.codes, data.train.labels, te.codes, data.test.labels, o);
-  const invariance = await invarianceErrors(extractor, firstImages(data.test, o.invarianceImages ?? 256), { seed: o.seed });
+  const invariance = await invarianceErrors(extractor, firstImages(data.test, o.invarianceImages ?? 256), {
+    seed: o.seed,
+  });
   const ev = { components: o.components ?? 20, seed: o.seed };
   const images = data.train.count + data.test.count;
   const seconds = tr.seconds + te.seconds;
   const cpuSeconds = tr.cpuSeconds + te.cpuSeconds;
   return {
     codeLength: tr.codes.cols,
-    encoding: { images, seconds, cpuSeconds, imagesPerSecond: images / Math.max(seconds, 1e-9), imagesPerCpuSecond: images / Math.max(cpuSeconds, 1e-9) },
+    encoding: {
+      images,
+      seconds,
+      cpuSeconds,
+      imagesPerSecond: images / Math.max(seconds, 1e-9),
+      imagesPerCpuSecond: images / Math.max(cpuSeconds, 1e-9),
+    },
     probes,
     invariance,
-    explainedVariance: { raw: explainedVariance(te.codes, ev), standardized: explainedVariance(te.codes, { ...ev, standardize: true }) },
+    explainedVariance: {
+      raw: explainedVariance(te.codes, ev),
+      standardized: explainedVariance(te.codes, { ...ev, standardize: true }),
+    },
   };
 }

@@ -129,11 +129,21 @@ export function fitScaler(train: SampledData, ...others: SampledData[]): RobustS
 }
 
 /** SOAP at every point of one image (float32), with the pixel of each row. */
-export function soapAtEveryPoint(soap: Soap, img: GrayPixels, image: ImageToPointsOptions = IMAGE_OPTIONS): { x: Float32Array; rows: number; cols: number; pixelIndex: Int32Array } {
+export function soapAtEveryPoint(
+  soap: Soap,
+  img: GrayPixels,
+  image: ImageToPointsOptions = IMAGE_OPTIONS,
+): { x: Float32Array; rows: number; cols: number; pixelIndex: Int32Array } {
   const pts = imageToPoints(img, image);
-  if (pts.count === 0) return { x: new Float32Array(0), rows: 0, cols: soap.featureCount, pixelIndex: new Int32Array(0) };
+  if (pts.count === 0)
+    return { x: new Float32Array(0), rows: 0, cols: soap.featureCount, pixelIndex: new Int32Array(0) };
   const m = soap.createSync({ positions: pts.positions }, { dtype: 'float32' });
-  return { x: m.data instanceof Float32Array ? m.data : Float32Array.from(m.data), rows: m.rows, cols: m.cols, pixelIndex: pts.pixelIndex };
+  return {
+    x: m.data instanceof Float32Array ? m.data : Float32Array.from(m.data),
+    rows: m.rows,
+    cols: m.cols,
+    pixelIndex: pts.pixelIndex,
+  };
 }
 
 /** Something that predicts classes of float32 rows (an MlpClassifier). */
@@ -145,7 +155,13 @@ export interface ClassPredictor {
  * The per-pixel class map of an image: -1 for background pixels (no point), else the class
  * predicted from the SOAP spectrum centred on that pixel (scaled with `scaler`).
  */
-export function predictClassMap(model: ClassPredictor, scaler: RobustScaler, soap: Soap, img: GrayPixels, image: ImageToPointsOptions = IMAGE_OPTIONS): Int32Array {
+export function predictClassMap(
+  model: ClassPredictor,
+  scaler: RobustScaler,
+  soap: Soap,
+  img: GrayPixels,
+  image: ImageToPointsOptions = IMAGE_OPTIONS,
+): Int32Array {
   const map = new Int32Array(img.rows * img.cols).fill(-1);
   const f = soapAtEveryPoint(soap, img, image);
   if (f.rows === 0) return map;
@@ -179,7 +195,11 @@ export interface ClaimCheck {
 }
 
 /** Row-normalised confusion matrix heatmap (values printed in the cells). */
-export function confusionSpec(normalized: readonly (readonly number[])[], title: string, classNames?: readonly string[]): VegaLiteSpec {
+export function confusionSpec(
+  normalized: readonly (readonly number[])[],
+  title: string,
+  classNames?: readonly string[],
+): VegaLiteSpec {
   const name = (k: number): string => classNames?.[k] ?? String(k);
   const values: { true: string; predicted: string; value: number }[] = [];
   normalized.forEach((row, t) => row.forEach((v, p) => values.push({ true: name(t), predicted: name(p), value: v })));
@@ -195,7 +215,17 @@ export function confusionSpec(normalized: readonly (readonly number[])[], title:
     data: { values },
     encoding: enc,
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', title: 'fraction', scale: { scheme: 'blues', domain: [0, 1] } } } },
+      {
+        mark: 'rect',
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: 'fraction',
+            scale: { scheme: 'blues', domain: [0, 1] },
+          },
+        },
+      },
       {
         mark: { type: 'text', fontSize: 9 },
         encoding: {
@@ -214,7 +244,8 @@ export function trainingCurvesSpec(epochs: readonly EpochLog[], title: string): 
     values.push({ epoch: e.epoch, metric: 'loss', set: 'train', value: e.loss });
     values.push({ epoch: e.epoch, metric: 'accuracy', set: 'train', value: e.accuracy });
     if (e.valLoss !== undefined) values.push({ epoch: e.epoch, metric: 'loss', set: 'validation', value: e.valLoss });
-    if (e.valAccuracy !== undefined) values.push({ epoch: e.epoch, metric: 'accuracy', set: 'validation', value: e.valAccuracy });
+    if (e.valAccuracy !== undefined)
+      values.push({ epoch: e.epoch, metric: 'accuracy', set: 'validation', value: e.valAccuracy });
   }
   return {
     title,
@@ -270,7 +301,12 @@ export function classMapSpec(panels: readonly ClassMapPanel[], title: string, cl
       encoding: {
         x: { field: 'c', type: 'ordinal', scale: { domain: Array.from({ length: cols }, (_, i) => i) }, axis: null },
         y: { field: 'r', type: 'ordinal', scale: { domain: Array.from({ length: rows }, (_, i) => i) }, axis: null },
-        color: { field: 'cls', type: 'nominal', title: 'predicted', scale: { domain, range: CLASS_COLORS.slice(0, classes) } },
+        color: {
+          field: 'cls',
+          type: 'nominal',
+          title: 'predicted',
+          scale: { domain, range: CLASS_COLORS.slice(0, classes) },
+        },
       },
     },
   };

@@ -56,8 +56,12 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
   {
     const below = hes.filter((h) => h < 200 && by('pca', h) && by('linear-ae', h));
     const above = hes.filter((h) => h >= 200 && by('pca', h) && by('linear-ae', h));
-    const d1 = below.map((h) => `h_e ${h}: PCA ${fmt(by('pca', h)!.valMse)} vs linear AE ${fmt(by('linear-ae', h)!.valMse)}`);
-    const eq = below.every((h) => Math.abs(by('linear-ae', h)!.valMse - by('pca', h)!.valMse) <= 0.1 * by('pca', h)!.valMse);
+    const d1 = below.map(
+      (h) => `h_e ${h}: PCA ${fmt(by('pca', h)!.valMse)} vs linear AE ${fmt(by('linear-ae', h)!.valMse)}`,
+    );
+    const eq = below.every(
+      (h) => Math.abs(by('linear-ae', h)!.valMse - by('pca', h)!.valMse) <= 0.1 * by('pca', h)!.valMse,
+    );
     claims.push({
       claim: 'PCA and the linear AE reach the same reconstruction MSE for h_e < 200 (within 10 %)',
       holds: below.length ? eq : null,
@@ -67,7 +71,11 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
     claims.push({
       claim: 'PCA reconstructs better than the linear AE for h_e >= 200',
       holds: above.length ? better : null,
-      detail: above.length ? above.map((h) => `h_e ${h}: PCA ${fmt(by('pca', h)!.valMse)} vs linear AE ${fmt(by('linear-ae', h)!.valMse)}`).join('; ') : 'no h_e >= 200 in the grid',
+      detail: above.length
+        ? above
+            .map((h) => `h_e ${h}: PCA ${fmt(by('pca', h)!.valMse)} vs linear AE ${fmt(by('linear-ae', h)!.valMse)}`)
+            .join('; ')
+        : 'no h_e >= 200 in the grid',
     });
   }
   // 2. Deep AE better than PCA for h_e < 50.
@@ -78,13 +86,22 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
     let ok = true;
     let tested = false;
     for (const h of small) {
-      const bestDeep = deepMethods.map((m) => by(m, h)).filter((p): p is CompressionPoint => !!p).sort((a, b) => a.valMse - b.valMse)[0];
+      const bestDeep = deepMethods
+        .map((m) => by(m, h))
+        .filter((p): p is CompressionPoint => !!p)
+        .sort((a, b) => a.valMse - b.valMse)[0];
       if (!bestDeep) continue;
       tested = true;
-      rows.push(`h_e ${h}: best deep AE (${bestDeep.method}) ${fmt(bestDeep.valMse)} vs PCA ${fmt(by('pca', h)!.valMse)}`);
+      rows.push(
+        `h_e ${h}: best deep AE (${bestDeep.method}) ${fmt(bestDeep.valMse)} vs PCA ${fmt(by('pca', h)!.valMse)}`,
+      );
       if (!(bestDeep.valMse < by('pca', h)!.valMse)) ok = false;
     }
-    claims.push({ claim: 'A deep AE reconstructs better than PCA for h_e < 50', holds: tested ? ok : null, detail: tested ? rows.join('; ') : 'no h_e < 50 with PCA and a deep AE' });
+    claims.push({
+      claim: 'A deep AE reconstructs better than PCA for h_e < 50',
+      holds: tested ? ok : null,
+      detail: tested ? rows.join('; ') : 'no h_e < 50 with PCA and a deep AE',
+    });
   }
   // 3. Every method > 95 % of baseline accuracy for h_e > 50.
   {
@@ -92,7 +109,9 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
     claims.push({
       claim: 'Every method keeps > 95 % of the baseline accuracy for h_e > 50',
       holds: big.length ? big.every((p) => p.relativeAccuracy > 0.95) : null,
-      detail: big.length ? big.map((p) => `${p.method} h_e ${p.he}: ${(100 * p.relativeAccuracy).toFixed(1)} %`).join('; ') : 'no h_e > 50 in the grid',
+      detail: big.length
+        ? big.map((p) => `${p.method} h_e ${p.he}: ${(100 * p.relativeAccuracy).toFixed(1)} %`).join('; ')
+        : 'no h_e > 50 in the grid',
     });
   }
   // 4. h_e = 100 keeps about 98 % (we accept 96-100+ %).
@@ -101,15 +120,28 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
     claims.push({
       claim: 'h_e = 100 keeps about 98 % of the baseline accuracy (accepted: >= 96 %)',
       holds: at.length ? at.every((p) => p.relativeAccuracy >= 0.96) : null,
-      detail: at.length ? at.map((p) => `${p.method}: ${(100 * p.relativeAccuracy).toFixed(1)} %`).join('; ') : 'h_e = 100 not in the grid',
+      detail: at.length
+        ? at.map((p) => `${p.method}: ${(100 * p.relativeAccuracy).toFixed(1)} %`).join('; ')
+        : 'h_e = 100 not in the grid',
     });
   }
   return claims;
 }
 
 /** Renders the three figures; returns the PNG paths relative to `out`. */
-export async function writeCompressionFigures(out: string, r: CompressionResults, corr: Float64Array, d: number): Promise<string[]> {
-  const values = r.points.map((p) => ({ method: p.method, he: p.he, mse: p.valMse, rel: p.relativeAccuracy, acc: p.accuracy }));
+export async function writeCompressionFigures(
+  out: string,
+  r: CompressionResults,
+  corr: Float64Array,
+  d: number,
+): Promise<string[]> {
+  const values = r.points.map((p) => ({
+    method: p.method,
+    he: p.he,
+    mse: p.valMse,
+    rel: p.relativeAccuracy,
+    acc: p.accuracy,
+  }));
   const mse = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Reconstruction MSE (validation, scaled units) vs h_e; ${r.trainRows + r.valRows} spectra`,
@@ -138,14 +170,19 @@ export async function writeCompressionFigures(out: string, r: CompressionResults
           color: { field: 'method', type: 'nominal', title: 'method' },
         },
       },
-      { data: { values: [{ y: 0.95 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+      {
+        data: { values: [{ y: 0.95 }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
     ],
   };
   const cells: { i: number; j: number; r: number | null }[] = [];
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    const v = corr[i * d + j];
-    cells.push({ i, j, r: Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null });
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      const v = corr[i * d + j];
+      cells.push({ i, j, r: Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null });
+    }
   const side = Math.max(300, Math.min(640, 2 * d));
   const heat = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -157,12 +194,21 @@ export async function writeCompressionFigures(out: string, r: CompressionResults
     encoding: {
       x: { field: 'i', type: 'ordinal', title: 'SOAP component', axis: { labels: false, ticks: false } },
       y: { field: 'j', type: 'ordinal', title: 'SOAP component', axis: { labels: false, ticks: false } },
-      color: { field: 'r', type: 'quantitative', title: 'Pearson r', scale: { domain: [-1, 1], scheme: 'redblue', reverse: true } },
+      color: {
+        field: 'r',
+        type: 'quantitative',
+        title: 'Pearson r',
+        scale: { domain: [-1, 1], scheme: 'redblue', reverse: true },
+      },
     },
     config: { view: { stroke: null } },
   };
   const files: string[] = [];
-  for (const [name, spec] of [['mse_vs_he', mse], ['accuracy_vs_he', acc], ['correlation_matrix', heat]] as const) {
+  for (const [name, spec] of [
+    ['mse_vs_he', mse],
+    ['accuracy_vs_he', acc],
+    ['correlation_matrix', heat],
+  ] as const) {
     await renderFigure(spec, path.join(out, name));
     files.push(`${name}.png`);
   }
@@ -172,7 +218,9 @@ export async function writeCompressionFigures(out: string, r: CompressionResults
 /** Writes report.html. */
 export async function writeCompressionReport(out: string, r: CompressionResults): Promise<string> {
   const yesNo = (h: boolean | null) => (h === null ? 'not tested' : h ? 'holds' : 'does not hold');
-  const unconverged = r.points.filter((p) => p.aeEpochs !== undefined && !p.aeStoppedEarly && p.aeBestEpoch === p.aeEpochs);
+  const unconverged = r.points.filter(
+    (p) => p.aeEpochs !== undefined && !p.aeStoppedEarly && p.aeBestEpoch === p.aeEpochs,
+  );
   const budget = unconverged.length
     ? `\n\nTraining budget: ${unconverged.length} of ${r.points.filter((p) => p.aeEpochs !== undefined).length} autoencoders were still improving when the epoch cap was reached ` +
       `(${unconverged.map((p) => `${p.method} h_e ${p.he}`).join(', ')}); their MSE is an upper bound of what the architecture reaches, so comparisons with PCA at this budget favour PCA.`
@@ -188,20 +236,32 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
           `RobustScaler fitted on the training part; ${r.testRows} test spectra from the MNIST test images. Backend: ${r.backend}.\n\n` +
           `Autoencoders: Adam lr ${String(r.settings['learningRate'])}, batch ${String(r.settings['batchSize'])}, at most ${String(r.settings['epochs'])} epochs with early stopping on the validation MSE (patience ${String(r.settings['patience'])}); the paper ran 10,000 epochs. ` +
           `Classifier: the Experiment-1 MLP (512-256-128) retrained on the codes, at most ${String(r.settings['classifierEpochs'])} epochs, early stopping on validation loss. ` +
-          `Baseline test accuracy on the full features: ${r.baseline.accuracy.toFixed(4)}. Wall time ${r.seconds.toFixed(0)} s.` + budget,
+          `Baseline test accuracy on the full features: ${r.baseline.accuracy.toFixed(4)}. Wall time ${r.seconds.toFixed(0)} s.` +
+          budget,
       },
       {
         heading: 'Results',
         figures: r.figures,
         table: {
           columns: ['method', 'h_e', 'val MSE', 'test accuracy', 'relative accuracy', 'AE epochs', 'classifier epochs'],
-          rows: r.points.map((p) => [p.method, p.he, p.valMse, p.accuracy, p.relativeAccuracy, p.aeEpochs ?? '-', p.classifierEpochs]),
+          rows: r.points.map((p) => [
+            p.method,
+            p.he,
+            p.valMse,
+            p.accuracy,
+            p.relativeAccuracy,
+            p.aeEpochs ?? '-',
+            p.classifierEpochs,
+          ]),
         },
       },
       {
         heading: 'Comparison with the paper (docs/PAPER-FACTS.md §5)',
-        text: 'Each claim of the paper, checked on this run (at this run\'s data size and training budget, which may be far below the paper\'s 120,000 spectra and 10,000 epochs).',
-        table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
+        text: "Each claim of the paper, checked on this run (at this run's data size and training budget, which may be far below the paper's 120,000 spectra and 10,000 epochs).",
+        table: {
+          columns: ['claim', 'this run', 'numbers'],
+          rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]),
+        },
       },
     ],
   });

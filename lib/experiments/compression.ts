@@ -31,14 +31,25 @@ import type { RobustScaler } from '../features/scaler';
 import { TINY_CLASSIFY } from './classify';
 import { recordedCommand } from './command-line';
 import { fitScaler, makeSoap, PAPER_OPTIMUM, sampleSpectra, SETTING_FLAGS, takeRows, type SoapParams } from './common';
-import { checkCompressionClaims, writeCompressionFigures, writeCompressionReport, type CompressionPoint, type CompressionResults } from './compression-report';
+import {
+  checkCompressionClaims,
+  writeCompressionFigures,
+  writeCompressionReport,
+  type CompressionPoint,
+  type CompressionResults,
+} from './compression-report';
 import { defineExperiment, type UnitContext } from './definition';
 import { runToSummary, type ExperimentRunOptions } from './runner';
 
 export { checkCompressionClaims, type CompressionPoint, type CompressionResults } from './compression-report';
 
 /** Small SOAP parameters of tiny (CI) runs: those of `experiment classify --tiny` (50 features). */
-export const TINY_SOAP: SoapParams = Object.freeze({ rCut: TINY_CLASSIFY.rCut, nMax: TINY_CLASSIFY.nMax, lMax: TINY_CLASSIFY.lMax, sigma: TINY_CLASSIFY.sigma });
+export const TINY_SOAP: SoapParams = Object.freeze({
+  rCut: TINY_CLASSIFY.rCut,
+  nMax: TINY_CLASSIFY.nMax,
+  lMax: TINY_CLASSIFY.lMax,
+  sigma: TINY_CLASSIFY.sigma,
+});
 
 export type CompressionMethod = 'pca' | 'linear-ae' | 'deep-ae';
 
@@ -140,19 +151,31 @@ export function correlationMatrix(x: Float32Array, rows: number, cols: number): 
   return out;
 }
 
-const FULL = { trainSamples: 120000, testSamples: 10000, he: [5, 10, 20, 50, 100, 150, 200, 250], hm: [2, 4, 10], epochs: 300, classifierEpochs: 50 };
+const FULL = {
+  trainSamples: 120000,
+  testSamples: 10000,
+  he: [5, 10, 20, 50, 100, 150, 200, 250],
+  hm: [2, 4, 10],
+  epochs: 300,
+  classifierEpochs: 50,
+};
 const TINY = { trainSamples: 2000, testSamples: 500, he: [5, 20], hm: [2], epochs: 2, classifierEpochs: 1 };
 
 /** The spec of a run: the options with every default filled in and checked. */
-export function compressionSpec(options: Omit<CompressionExperimentOptions, keyof ExperimentRunOptions>): CompressionSpec {
+export function compressionSpec(
+  options: Omit<CompressionExperimentOptions, keyof ExperimentRunOptions>,
+): CompressionSpec {
   const tiny = options.tiny ?? false;
   const base = tiny ? TINY : FULL;
   const soap = { ...(options.soap ?? (tiny ? TINY_SOAP : PAPER_OPTIMUM)) };
   const features = makeSoap(soap).featureCount;
   const he = [...new Set(options.he ?? base.he)].sort((a, b) => a - b);
   const hm = options.hm ?? base.hm;
-  for (const h of he) if (!Number.isInteger(h) || h < 1 || h > features) throw new RangeError(`--he ${h}: code widths must be integers in 1..${features}`);
-  for (const m of hm) if (!Number.isInteger(m) || m < 1) throw new RangeError(`--hm ${m}: hidden multipliers must be positive integers`);
+  for (const h of he)
+    if (!Number.isInteger(h) || h < 1 || h > features)
+      throw new RangeError(`--he ${h}: code widths must be integers in 1..${features}`);
+  for (const m of hm)
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`--hm ${m}: hidden multipliers must be positive integers`);
   return {
     tiny,
     soap,
@@ -174,7 +197,8 @@ export function compressionSpec(options: Omit<CompressionExperimentOptions, keyo
 }
 
 /** Folder of the saved autoencoder `method` (e.g. 'linear-ae', 'deep-ae-hm2') at h_e under `out`. */
-export const compressionModelDir = (out: string, method: string, he: number): string => path.join(out, 'models', `${method}-he${he}`);
+export const compressionModelDir = (out: string, method: string, he: number): string =>
+  path.join(out, 'models', `${method}-he${he}`);
 
 /** The correlation matrix of the scaled training spectra, written by the process that trains the grid's first h_e. */
 const correlationFile = (out: string): string => path.join(out, 'correlation.json');
@@ -198,14 +222,31 @@ async function prepareCompressionData(
 }
 
 /** Trains the Experiment-1 classifier on `tr` (early stopping on `va`) and tests it on `te`. */
-async function classifierAccuracy(spec: CompressionSpec, tr: LabeledData, va: LabeledData, te: LabeledData, what: string, log: (m: string) => void) {
+async function classifierAccuracy(
+  spec: CompressionSpec,
+  tr: LabeledData,
+  va: LabeledData,
+  te: LabeledData,
+  what: string,
+  log: (m: string) => void,
+) {
   const t = performance.now();
   const clf = MlpClassifier.create({ inputDim: tr.cols, seed: spec.seed });
   try {
-    const hist = await clf.train(tr, { epochs: spec.classifierEpochs, validation: va, earlyStopping: { patience: spec.classifierPatience }, seed: spec.seed });
+    const hist = await clf.train(tr, {
+      epochs: spec.classifierEpochs,
+      validation: va,
+      earlyStopping: { patience: spec.classifierPatience },
+      seed: spec.seed,
+    });
     const acc = clf.evaluate(te).accuracy;
     log(`compression: ${what}: test accuracy ${acc.toFixed(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch})`);
-    return { accuracy: acc, epochs: hist.epochs.length, bestEpoch: hist.bestEpoch, seconds: (performance.now() - t) / 1000 };
+    return {
+      accuracy: acc,
+      epochs: hist.epochs.length,
+      bestEpoch: hist.bestEpoch,
+      seconds: (performance.now() - t) / 1000,
+    };
   } finally {
     clf.dispose();
   }
@@ -231,22 +272,50 @@ async function setupCompression(spec: CompressionSpec, ctx: UnitContext): Promis
   const features = makeSoap(spec.soap).featureCount;
   const backend = await selectBackend({ prefer: spec.backend, strict: spec.backend !== undefined, log });
   const s = spec.soap;
-  log(`compression: SOAP ${s.rCut}/${s.nMax}/${s.lMax}/${s.sigma} (${features} features), ${spec.trainSamples} train/val + ${spec.testSamples} test spectra`);
+  log(
+    `compression: SOAP ${s.rCut}/${s.nMax}/${s.lMax}/${s.sigma} (${features} features), ${spec.trainSamples} train/val + ${spec.testSamples} test spectra`,
+  );
   const { train, val, test, scaler } = await prepareCompressionData(spec, ctx.threads, log);
   const b = await classifierAccuracy(spec, train, val, test, `baseline (${features} features)`, log);
-  const baseline = { accuracy: b.accuracy, classifierEpochs: b.epochs, classifierBestEpoch: b.bestEpoch, seconds: b.seconds };
+  const baseline = {
+    accuracy: b.accuracy,
+    classifierEpochs: b.epochs,
+    classifierBestEpoch: b.bestEpoch,
+    seconds: b.seconds,
+  };
   const pca = spec.methods.includes('pca') ? Pca.fit(train.x, train.rows, train.cols) : null;
-  const cumulative = pca ? pca.explainedVarianceRatio().reduce<number[]>((acc, v) => [...acc, (acc.at(-1) ?? 0) + v], []) : [];
-  return { backendName: backend.name, backend: backend.summary, features, train, val, test, scaler, baseline, pca, cumulative };
+  const cumulative = pca
+    ? pca.explainedVarianceRatio().reduce<number[]>((acc, v) => [...acc, (acc.at(-1) ?? 0) + v], [])
+    : [];
+  return {
+    backendName: backend.name,
+    backend: backend.summary,
+    features,
+    train,
+    val,
+    test,
+    scaler,
+    baseline,
+    pca,
+    cumulative,
+  };
 }
 
 /** Every method at one h_e; saves each autoencoder's model folder. */
-async function compressionUnit(h: number, spec: CompressionSpec, st: CompressionState, ctx: UnitContext): Promise<CompressionUnitResult> {
+async function compressionUnit(
+  h: number,
+  spec: CompressionSpec,
+  st: CompressionState,
+  ctx: UnitContext,
+): Promise<CompressionUnitResult> {
   const { log } = ctx;
   const { train, val, test, baseline, pca, features } = st;
   if (!spec.noFigures && h === spec.he[0] && !existsSync(correlationFile(ctx.out))) {
     const corr = correlationMatrix(train.x, train.rows, train.cols);
-    await writeFileAtomic(correlationFile(ctx.out), JSON.stringify({ features, values: Array.from(corr, (v) => (Number.isFinite(v) ? v : null)) }) + '\n');
+    await writeFileAtomic(
+      correlationFile(ctx.out),
+      JSON.stringify({ features, values: Array.from(corr, (v) => (Number.isFinite(v) ? v : null)) }) + '\n',
+    );
   }
   const withX = (d: LabeledData, x: Float32Array): LabeledData => ({ x, y: d.y, rows: d.rows, cols: h });
   const points: CompressionPoint[] = [];
@@ -261,26 +330,69 @@ async function compressionUnit(h: number, spec: CompressionSpec, st: Compression
       `PCA h_e ${h} (val MSE ${valMse.toPrecision(4)})`,
       log,
     );
-    points.push({ method: 'pca', he: h, valMse, accuracy: c.accuracy, relativeAccuracy: c.accuracy / baseline.accuracy, classifierEpochs: c.epochs, classifierBestEpoch: c.bestEpoch, seconds: (performance.now() - t) / 1000 });
+    points.push({
+      method: 'pca',
+      he: h,
+      valMse,
+      accuracy: c.accuracy,
+      relativeAccuracy: c.accuracy / baseline.accuracy,
+      classifierEpochs: c.epochs,
+      classifierBestEpoch: c.bestEpoch,
+      seconds: (performance.now() - t) / 1000,
+    });
   }
   const aes: { method: string; kind: 'linear' | 'deep'; hm?: number }[] = [];
   if (spec.methods.includes('linear-ae')) aes.push({ method: 'linear-ae', kind: 'linear' });
-  if (spec.methods.includes('deep-ae')) for (const m of spec.hm) aes.push({ method: `deep-ae-hm${m}`, kind: 'deep', hm: m });
+  if (spec.methods.includes('deep-ae'))
+    for (const m of spec.hm) aes.push({ method: `deep-ae-hm${m}`, kind: 'deep', hm: m });
   for (const a of aes) {
     ctx.signal.throwIfAborted();
     const t = performance.now();
-    const ae = Autoencoder.create({ inputDim: features, codeDim: h, kind: a.kind, hiddenMultiplier: a.hm, learningRate: spec.learningRate, seed: spec.seed });
+    const ae = Autoencoder.create({
+      inputDim: features,
+      codeDim: h,
+      kind: a.kind,
+      hiddenMultiplier: a.hm,
+      learningRate: spec.learningRate,
+      seed: spec.seed,
+    });
     try {
-      const hist = await ae.train(train, { epochs: spec.epochs, batchSize: spec.batchSize, validation: val, earlyStopping: { patience: spec.patience }, seed: spec.seed });
+      const hist = await ae.train(train, {
+        epochs: spec.epochs,
+        batchSize: spec.batchSize,
+        validation: val,
+        earlyStopping: { patience: spec.patience },
+        seed: spec.seed,
+      });
       const valMse = ae.reconstructionMse(val);
-      log(`compression: ${a.method} h_e ${h}: val MSE ${valMse.toPrecision(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch}, ${hist.seconds.toFixed(1)} s)`);
+      log(
+        `compression: ${a.method} h_e ${h}: val MSE ${valMse.toPrecision(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch}, ${hist.seconds.toFixed(1)} s)`,
+      );
       // Saved before the unit file, so a finished unit always has its models.
       await ae.save(compressionModelDir(ctx.out, a.method, h), {
         soap: spec.soap,
         scaler: st.scaler.toJSON(),
-        extra: { experiment: 'compression', method: a.method, he: h, valMse, epochs: hist.epochs.length, bestEpoch: hist.bestEpoch, stoppedEarly: hist.stoppedEarly, backend: st.backendName, trainRows: train.rows, valRows: val.rows },
+        extra: {
+          experiment: 'compression',
+          method: a.method,
+          he: h,
+          valMse,
+          epochs: hist.epochs.length,
+          bestEpoch: hist.bestEpoch,
+          stoppedEarly: hist.stoppedEarly,
+          backend: st.backendName,
+          trainRows: train.rows,
+          valRows: val.rows,
+        },
       });
-      const c = await classifierAccuracy(spec, withX(train, ae.encode(train.x)), withX(val, ae.encode(val.x)), withX(test, ae.encode(test.x)), `${a.method} h_e ${h}`, log);
+      const c = await classifierAccuracy(
+        spec,
+        withX(train, ae.encode(train.x)),
+        withX(val, ae.encode(val.x)),
+        withX(test, ae.encode(test.x)),
+        `${a.method} h_e ${h}`,
+        log,
+      );
       points.push({
         method: a.method,
         he: h,
@@ -298,7 +410,17 @@ async function compressionUnit(h: number, spec: CompressionSpec, st: Compression
       ae.dispose();
     }
   }
-  return { he: h, features, trainRows: train.rows, valRows: val.rows, testRows: test.rows, backend: st.backend, baseline, pcaCumulative: pca ? st.cumulative[h - 1]! : null, points };
+  return {
+    he: h,
+    features,
+    trainRows: train.rows,
+    valRows: val.rows,
+    testRows: test.rows,
+    backend: st.backend,
+    baseline,
+    pcaCumulative: pca ? st.cumulative[h - 1]! : null,
+    points,
+  };
 }
 
 /** Experiment 2 on the runner: one unit per h_e. */
@@ -306,7 +428,15 @@ export const compressionExperiment = defineExperiment({
   name: 'compression',
   module: __filename,
   unitNoun: 'h_e grid points',
-  settingNames: { ...SETTING_FLAGS, hm: '--hm', methods: '--methods', classifierEpochs: '--classifier-epochs', classifierPatience: '--classifier-patience', learningRate: 'autoencoder learning rate', batchSize: 'autoencoder batch size' },
+  settingNames: {
+    ...SETTING_FLAGS,
+    hm: '--hm',
+    methods: '--methods',
+    classifierEpochs: '--classifier-epochs',
+    classifierPatience: '--classifier-patience',
+    learningRate: 'autoencoder learning rate',
+    batchSize: 'autoencoder batch size',
+  },
   settings: (s: CompressionSpec) => {
     const { tiny: _t, he: _he, backend: _b, noFigures: _f, soap, ...rest } = s;
     return { ...soap, ...rest };
@@ -331,10 +461,14 @@ async function mergeCompression(
   const files = units.map((u) => u.result);
   const first = files[0]!;
   for (const f of files) {
-    if (f.baseline.accuracy !== first.baseline.accuracy) ctx.log(`compression: warning: baseline accuracy differs between units (h_e ${first.he}: ${first.baseline.accuracy}, h_e ${f.he}: ${f.baseline.accuracy})`);
+    if (f.baseline.accuracy !== first.baseline.accuracy)
+      ctx.log(
+        `compression: warning: baseline accuracy differs between units (h_e ${first.he}: ${first.baseline.accuracy}, h_e ${f.he}: ${f.baseline.accuracy})`,
+      );
   }
   const points = files.flatMap((f) => f.points);
-  const { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize } = spec;
+  const { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize } =
+    spec;
   const results: CompressionResults = {
     experiment: 'compression',
     command: recordedCommand(),
@@ -345,9 +479,23 @@ async function mergeCompression(
     testRows: first.testRows,
     seed: spec.seed,
     backend: first.backend,
-    settings: { tiny, he, hm, methods, epochs, patience, classifierEpochs, classifierPatience, learningRate, batchSize, classifier: 'MlpClassifier default widths 512-256-128, dropout 0.1, Adam 1e-3, batch 128' },
+    settings: {
+      tiny,
+      he,
+      hm,
+      methods,
+      epochs,
+      patience,
+      classifierEpochs,
+      classifierPatience,
+      learningRate,
+      batchSize,
+      classifier: 'MlpClassifier default widths 512-256-128, dropout 0.1, Adam 1e-3, batch 128',
+    },
     baseline: first.baseline,
-    pcaCumulativeVariance: methods.includes('pca') ? files.map((f) => ({ he: f.he, cumulative: f.pcaCumulative as number })) : [],
+    pcaCumulativeVariance: methods.includes('pca')
+      ? files.map((f) => ({ he: f.he, cumulative: f.pcaCumulative as number }))
+      : [],
     points,
     claims: checkCompressionClaims(points),
     seconds: 0,
@@ -357,7 +505,10 @@ async function mergeCompression(
   if (!spec.noFigures) {
     let corr: Float64Array;
     if (existsSync(correlationFile(ctx.out))) {
-      corr = Float64Array.from((JSON.parse(await readFile(correlationFile(ctx.out), 'utf8')) as { values: (number | null)[] }).values, (v) => (v === null ? Number.NaN : v));
+      corr = Float64Array.from(
+        (JSON.parse(await readFile(correlationFile(ctx.out), 'utf8')) as { values: (number | null)[] }).values,
+        (v) => (v === null ? Number.NaN : v),
+      );
     } else {
       const d = await prepareCompressionData(spec, ctx.threads, ctx.log);
       corr = correlationMatrix(d.train.x, d.train.rows, d.train.cols);
@@ -370,6 +521,11 @@ async function mergeCompression(
 }
 
 /** Runs Experiment 2 (or this shard's share of its h_e grid) into `options.out`; the results when every h_e is done, else null. */
-export async function runCompressionExperiment(options: CompressionExperimentOptions): Promise<CompressionResults | null> {
-  return runToSummary(compressionExperiment, compressionSpec(options), { ...options, log: options.log ?? ((m: string) => void process.stderr.write(m + '\n')) });
+export async function runCompressionExperiment(
+  options: CompressionExperimentOptions,
+): Promise<CompressionResults | null> {
+  return runToSummary(compressionExperiment, compressionSpec(options), {
+    ...options,
+    log: options.log ?? ((m: string) => void process.stderr.write(m + '\n')),
+  });
 }

@@ -94,9 +94,12 @@ export function defineExperiment<Spec, Unit, Result, Summary, State = undefined>
   def: Experiment<Spec, Unit, Result, Summary, State>,
 ): Experiment<Spec, Unit, Result, Summary, State> {
   if (typeof def.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(def.name)) {
-    throw new Error(`experiment name ${JSON.stringify(def.name)}: use lower-case letters, digits and '-', starting with a letter`);
+    throw new Error(
+      `experiment name ${JSON.stringify(def.name)}: use lower-case letters, digits and '-', starting with a letter`,
+    );
   }
-  if (typeof def.module !== 'string' || def.module.length === 0) throw new Error(`experiment ${def.name}: module must be the path of its compiled module (__filename)`);
+  if (typeof def.module !== 'string' || def.module.length === 0)
+    throw new Error(`experiment ${def.name}: module must be the path of its compiled module (__filename)`);
   registerExperiment(def as unknown as AnyExperiment);
   return def;
 }
@@ -133,6 +136,9 @@ export function loadExperiment(name: string, module: string): AnyExperiment {
     }
   }
   const def = registry.get(name);
-  if (def === undefined) throw new Error(`${module} does not define experiment ${JSON.stringify(name)} (registered: ${experimentNames().join(', ') || 'none'})`);
+  if (def === undefined)
+    throw new Error(
+      `${module} does not define experiment ${JSON.stringify(name)} (registered: ${experimentNames().join(', ') || 'none'})`,
+    );
   return def;
 }

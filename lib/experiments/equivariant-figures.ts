@@ -15,9 +15,25 @@ import * as path from 'node:path';
 
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from '../data/datasets';
 import { CLASS_COLORS, renderFigure, type VegaLiteSpec } from '../report/figures';
-import { datasetLabel, ROW_LABELS, TABLE_ROWS, type EquivariantDataset, type EquivariantSpec, type TableEntry, type TrainingRecord } from './equivariant-results';
+import {
+  datasetLabel,
+  ROW_LABELS,
+  TABLE_ROWS,
+  type EquivariantDataset,
+  type EquivariantSpec,
+  type TableEntry,
+  type TrainingRecord,
+} from './equivariant-results';
 
-const ROW_COLORS: readonly string[] = Object.freeze(['#7f7f7f', '#9ecae9', '#4c78a8', '#ffbf79', '#f58518', '#88d27a', '#54a24b']);
+const ROW_COLORS: readonly string[] = Object.freeze([
+  '#7f7f7f',
+  '#9ecae9',
+  '#4c78a8',
+  '#ffbf79',
+  '#f58518',
+  '#88d27a',
+  '#54a24b',
+]);
 
 function rowScale(rows: readonly string[]): { domain: string[]; range: string[] } {
   const present = TABLE_ROWS.filter((r) => rows.includes(r));
@@ -38,7 +54,13 @@ export function probeAccuracySpec(table: readonly TableEntry[], dataset: Equivar
       seeds: t.seeds,
     })),
   );
-  const x = { field: 'row', type: 'nominal', title: null, sort: table.map((t) => t.label), axis: { labelAngle: -30, labelLimit: 200 } };
+  const x = {
+    field: 'row',
+    type: 'nominal',
+    title: null,
+    sort: table.map((t) => t.label),
+    axis: { labelAngle: -30, labelLimit: 200 },
+  };
   const xOffset = { field: 'probe', type: 'nominal', sort: ['LR', 'NN'] };
   const y = { type: 'quantitative', title: 'test accuracy (%)', scale: { domain: [0, 100] } };
   return {
@@ -53,12 +75,29 @@ export function probeAccuracySpec(table: readonly TableEntry[], dataset: Equivar
           x,
           xOffset,
           y: { ...y, field: 'mean' },
-          color: { field: 'probe', type: 'nominal', title: 'probe', scale: { domain: ['LR', 'NN'], range: ['#4c78a8', '#f58518'] } },
-          tooltip: [{ field: 'row' }, { field: 'probe' }, { field: 'mean', format: '.1f' }, { field: 'paper' }, { field: 'seeds' }],
+          color: {
+            field: 'probe',
+            type: 'nominal',
+            title: 'probe',
+            scale: { domain: ['LR', 'NN'], range: ['#4c78a8', '#f58518'] },
+          },
+          tooltip: [
+            { field: 'row' },
+            { field: 'probe' },
+            { field: 'mean', format: '.1f' },
+            { field: 'paper' },
+            { field: 'seeds' },
+          ],
         },
       },
-      { mark: { type: 'rule', color: '#222222' }, encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
-      { mark: { type: 'point', shape: 'diamond', filled: true, color: '#111111', size: 60 }, encoding: { x, xOffset, y: { ...y, field: 'paper' } } },
+      {
+        mark: { type: 'rule', color: '#222222' },
+        encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+      },
+      {
+        mark: { type: 'point', shape: 'diamond', filled: true, color: '#111111', size: 60 },
+        encoding: { x, xOffset, y: { ...y, field: 'paper' } },
+      },
     ],
   };
 }
@@ -70,12 +109,14 @@ export function reconstructionSpec(records: readonly TrainingRecord[]): VegaLite
   const shown = [...first.values()];
   const panels: { name: string; images: number[][] }[] = [];
   if (shown.length) panels.push({ name: 'input (augmented test image)', images: shown[0]!.reconstructions.originals });
-  for (const r of shown) panels.push({ name: `${r.training} (seed ${r.seed})`, images: r.reconstructions.reconstructed });
+  for (const r of shown)
+    panels.push({ name: `${r.training} (seed ${r.seed})`, images: r.reconstructions.reconstructed });
   const side = 28;
   const values: { model: string; image: number; r: number; c: number; v: number }[] = [];
   for (const p of panels) {
     p.images.forEach((img, k) => {
-      for (let i = 0; i < img.length; i++) if (img[i]! >= 8) values.push({ model: p.name, image: k, r: Math.floor(i / side), c: i % side, v: img[i]! });
+      for (let i = 0; i < img.length; i++)
+        if (img[i]! >= 8) values.push({ model: p.name, image: k, r: Math.floor(i / side), c: i % side, v: img[i]! });
     });
   }
   const idx = Array.from({ length: side }, (_, i) => i);
@@ -83,7 +124,13 @@ export function reconstructionSpec(records: readonly TrainingRecord[]): VegaLite
     title: 'Test images and their reconstructions',
     data: { values },
     facet: {
-      row: { field: 'model', type: 'nominal', title: null, sort: panels.map((p) => p.name), header: { labelAngle: 0, labelAlign: 'left', labelLimit: 260 } },
+      row: {
+        field: 'model',
+        type: 'nominal',
+        title: null,
+        sort: panels.map((p) => p.name),
+        header: { labelAngle: 0, labelAlign: 'left', labelLimit: 260 },
+      },
       column: { field: 'image', type: 'ordinal', title: null, header: null },
     },
     spacing: 4,
@@ -95,7 +142,12 @@ export function reconstructionSpec(records: readonly TrainingRecord[]): VegaLite
       encoding: {
         x: { field: 'c', type: 'ordinal', scale: { domain: idx }, axis: null },
         y: { field: 'r', type: 'ordinal', scale: { domain: idx }, axis: null },
-        color: { field: 'v', type: 'quantitative', scale: { domain: [0, 255], range: ['black', 'white'] }, legend: null },
+        color: {
+          field: 'v',
+          type: 'quantitative',
+          scale: { domain: [0, 255], range: ['black', 'white'] },
+          legend: null,
+        },
       },
     },
   };
@@ -106,7 +158,12 @@ export function aePcaSpec(record: TrainingRecord, dataset: EquivariantDataset): 
   const p = record.pca;
   if (!p) return null;
   const names = dataset === 'mnist' ? MNIST_CLASS_NAMES : FASHION_MNIST_CLASS_NAMES;
-  const values = p.labels.map((l, i) => ({ pc1: p.pc[0][i]!, pc2: p.pc[1][i]!, pc3: p.pc[2][i]!, cls: names[l] ?? String(l) }));
+  const values = p.labels.map((l, i) => ({
+    pc1: p.pc[0][i]!,
+    pc2: p.pc[1][i]!,
+    pc3: p.pc[2][i]!,
+    cls: names[l] ?? String(l),
+  }));
   const pctOf = (k: number): string => `${(100 * (p.explained[k] ?? 0)).toFixed(1)} %`;
   const panel = (a: 1 | 2 | 3, b: 1 | 2 | 3): VegaLiteSpec => ({
     width: 260,
@@ -115,7 +172,12 @@ export function aePcaSpec(record: TrainingRecord, dataset: EquivariantDataset): 
     encoding: {
       x: { field: `pc${a}`, type: 'quantitative', title: `PC${a} (${pctOf(a - 1)})`, scale: { zero: false } },
       y: { field: `pc${b}`, type: 'quantitative', title: `PC${b} (${pctOf(b - 1)})`, scale: { zero: false } },
-      color: { field: 'cls', type: 'nominal', title: 'class', scale: { domain: [...names], range: CLASS_COLORS.slice(0, names.length) } },
+      color: {
+        field: 'cls',
+        type: 'nominal',
+        title: 'class',
+        scale: { domain: [...names], range: CLASS_COLORS.slice(0, names.length) },
+      },
     },
   });
   return {
@@ -130,32 +192,58 @@ export function explainedVarianceSpec(table: readonly TableEntry[], dataset: Equ
   const values = table.flatMap((t) =>
     (['raw', 'standardized'] as const).flatMap((kind) => {
       let cum = 0;
-      return t.explainedVariance[kind].map((ratio, i) => ({ row: t.label, kind, component: i + 1, ratio, cumulative: (cum += ratio) }));
+      return t.explainedVariance[kind].map((ratio, i) => ({
+        row: t.label,
+        kind,
+        component: i + 1,
+        ratio,
+        cumulative: (cum += ratio),
+      }));
     }),
   );
-  const color = { field: 'row', type: 'nominal', title: 'code', scale: rowScale(table.map((t) => t.row)), legend: { labelLimit: 300 } };
+  const color = {
+    field: 'row',
+    type: 'nominal',
+    title: 'code',
+    scale: rowScale(table.map((t) => t.row)),
+    legend: { labelLimit: 300 },
+  };
   const panel = (kind: 'raw' | 'standardized', field: 'ratio' | 'cumulative'): VegaLiteSpec => ({
     title: `${kind === 'raw' ? 'raw codes' : 'standardised codes'}: ${field === 'ratio' ? 'per component' : 'cumulative'}`,
     width: 300,
     height: 220,
-    transform: [{ filter: { field: 'kind', equal: kind } }, ...(field === 'ratio' ? [{ filter: 'datum.ratio > 0' }] : [])],
+    transform: [
+      { filter: { field: 'kind', equal: kind } },
+      ...(field === 'ratio' ? [{ filter: 'datum.ratio > 0' }] : []),
+    ],
     mark: { type: 'line', point: { size: 12 } },
     encoding: {
       x: { field: 'component', type: 'quantitative', title: 'principal component', scale: { domainMin: 1 } },
-      y: field === 'ratio' ? { field, type: 'quantitative', title: 'explained variance ratio', scale: { type: 'log' } } : { field, type: 'quantitative', title: 'cumulative ratio', scale: { domain: [0, 1] } },
+      y:
+        field === 'ratio'
+          ? { field, type: 'quantitative', title: 'explained variance ratio', scale: { type: 'log' } }
+          : { field, type: 'quantitative', title: 'cumulative ratio', scale: { domain: [0, 1] } },
       color,
     },
   });
   return {
     title: `Explained variance of the leading principal components of the test codes, ${datasetLabel(dataset)} (mean over seeds; the paper's Fig. 8)`,
     data: { values },
-    vconcat: [{ hconcat: [panel('raw', 'ratio'), panel('raw', 'cumulative')] }, { hconcat: [panel('standardized', 'ratio'), panel('standardized', 'cumulative')] }],
+    vconcat: [
+      { hconcat: [panel('raw', 'ratio'), panel('raw', 'cumulative')] },
+      { hconcat: [panel('standardized', 'ratio'), panel('standardized', 'cumulative')] },
+    ],
     resolve: { scale: { color: 'shared' } },
   };
 }
 
 /** Renders every figure into `out`; returns the PNG names. */
-export async function writeEquivariantFigures(out: string, records: readonly TrainingRecord[], table: readonly TableEntry[], o: EquivariantSpec): Promise<string[]> {
+export async function writeEquivariantFigures(
+  out: string,
+  records: readonly TrainingRecord[],
+  table: readonly TableEntry[],
+  o: EquivariantSpec,
+): Promise<string[]> {
   const figures: string[] = [];
   const render = async (spec: VegaLiteSpec | null, name: string): Promise<void> => {
     if (!spec) return;

@@ -20,7 +20,15 @@ export type EquivariantDataset = 'mnist' | 'fashion-mnist';
 /** A row of Table 1. */
 export type TableRowName = 'ae' | 'mean-d4' | 'mean-d12' | 'attention-d4' | 'attention-d12' | 'gram-d4' | 'gram-d12';
 /** The rows in the paper's order. */
-export const TABLE_ROWS: readonly TableRowName[] = Object.freeze(['ae', 'mean-d4', 'mean-d12', 'attention-d4', 'attention-d12', 'gram-d4', 'gram-d12']);
+export const TABLE_ROWS: readonly TableRowName[] = Object.freeze([
+  'ae',
+  'mean-d4',
+  'mean-d12',
+  'attention-d4',
+  'attention-d12',
+  'gram-d4',
+  'gram-d12',
+]);
 
 /** One training of a seed (a unit of the runner). */
 export type TrainingName = 'ae' | 'eq-d4' | 'eq-d12' | 'att-d4' | 'att-d12';
@@ -158,7 +166,9 @@ export interface TrainingRecord {
 }
 
 /** The paper's accuracies (%): Table 1 (augmented MNIST) and Table 2 (Plankton). */
-export const PAPER_TABLES: Readonly<Record<'mnist' | 'plankton', Readonly<Record<TableRowName, { lr: number; nn: number }>>>> = Object.freeze({
+export const PAPER_TABLES: Readonly<
+  Record<'mnist' | 'plankton', Readonly<Record<TableRowName, { lr: number; nn: number }>>>
+> = Object.freeze({
   mnist: {
     ae: { lr: 47.8, nn: 58.3 },
     'mean-d4': { lr: 58.2, nn: 60.8 },
@@ -231,7 +241,11 @@ function meanCurve(curves: ExplainedVariance[]): number[] {
 }
 
 /** Table 1 of a run: every wanted row that has records, in the paper's order. */
-export function tableOf(records: readonly TrainingRecord[], models: readonly TableRowName[], dataset: EquivariantDataset): TableEntry[] {
+export function tableOf(
+  records: readonly TrainingRecord[],
+  models: readonly TableRowName[],
+  dataset: EquivariantDataset,
+): TableEntry[] {
   const paper = PAPER_TABLES[paperTableOf(dataset)];
   const out: TableEntry[] = [];
   for (const row of TABLE_ROWS) {
@@ -239,10 +253,18 @@ export function tableOf(records: readonly TrainingRecord[], models: readonly Tab
     const rs = records.flatMap((r) => r.rows.filter((x) => x.row === row));
     if (rs.length === 0) continue;
     const acc = (kind: 'logistic' | 'mlp'): SeedStats => stats(rs.map((x) => x.probes[kind]?.accuracy ?? Number.NaN));
-    const inv = (family: 'd4' | 'turn30' | 'random'): { mean: number; max: number; relativeToSpread: number | null } => {
+    const inv = (
+      family: 'd4' | 'turn30' | 'random',
+    ): { mean: number; max: number; relativeToSpread: number | null } => {
       const es = rs.map((x) => x.invariance.find((e) => e.family === family)!);
-      const spread = es.every((e) => typeof e.relativeToSpread === 'number') ? es.reduce((s, e) => s + e.relativeToSpread, 0) / es.length : null;
-      return { mean: es.reduce((s, e) => s + e.mean, 0) / es.length, max: Math.max(...es.map((e) => e.max)), relativeToSpread: spread };
+      const spread = es.every((e) => typeof e.relativeToSpread === 'number')
+        ? es.reduce((s, e) => s + e.relativeToSpread, 0) / es.length
+        : null;
+      return {
+        mean: es.reduce((s, e) => s + e.mean, 0) / es.length,
+        max: Math.max(...es.map((e) => e.max)),
+        relativeToSpread: spread,
+      };
     };
     out.push({
       row,
@@ -253,7 +275,10 @@ export function tableOf(records: readonly TrainingRecord[], models: readonly Tab
       nn: acc('mlp'),
       paper: paper[row],
       invariance: { d4: inv('d4'), turn30: inv('turn30'), random: inv('random') },
-      explainedVariance: { raw: meanCurve(rs.map((x) => x.explainedVariance.raw)), standardized: meanCurve(rs.map((x) => x.explainedVariance.standardized)) },
+      explainedVariance: {
+        raw: meanCurve(rs.map((x) => x.explainedVariance.raw)),
+        standardized: meanCurve(rs.map((x) => x.explainedVariance.standardized)),
+      },
     });
   }
   return out;
@@ -271,7 +296,13 @@ const pct = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(1)}`;
  * Checks the pairs: holds when a's mean accuracy exceeds b's on both probes for every pair run
  * (null when none was run); the detail gives every difference in points beside the paper's.
  */
-function checkPairs(claim: string, table: readonly TableEntry[], pairs: readonly Pair[], exceptions: readonly Pair[], paperName: string): ClaimCheck {
+function checkPairs(
+  claim: string,
+  table: readonly TableEntry[],
+  pairs: readonly Pair[],
+  exceptions: readonly Pair[],
+  paperName: string,
+): ClaimCheck {
   const by = new Map(table.map((t) => [t.row, t]));
   const describe = (p: Pair): string | null => {
     const a = by.get(p.a);
@@ -283,10 +314,14 @@ function checkPairs(claim: string, table: readonly TableEntry[], pairs: readonly
     );
   };
   const run = pairs.filter((p) => by.has(p.a) && by.has(p.b));
-  const holds = run.length === 0 ? null : run.every((p) => by.get(p.a)!.lr.mean > by.get(p.b)!.lr.mean && by.get(p.a)!.nn.mean > by.get(p.b)!.nn.mean);
+  const holds =
+    run.length === 0
+      ? null
+      : run.every((p) => by.get(p.a)!.lr.mean > by.get(p.b)!.lr.mean && by.get(p.a)!.nn.mean > by.get(p.b)!.nn.mean);
   const main = run.map(describe).filter((d): d is string => d !== null);
   const exc = exceptions.map(describe).filter((d): d is string => d !== null);
-  const detail = (main.length ? main.join('; ') : 'rows not run') + (exc.length ? `. The paper's exception: ${exc.join('; ')}` : '');
+  const detail =
+    (main.length ? main.join('; ') : 'rows not run') + (exc.length ? `. The paper's exception: ${exc.join('; ')}` : '');
   return { claim, holds, detail };
 }
 
@@ -298,7 +333,13 @@ export function checkEquivariantClaims(table: readonly TableEntry[], dataset: Eq
   const paperName = dataset === 'mnist' ? 'paper, MNIST' : 'paper, Plankton';
   const invariant = TABLE_ROWS.filter((r) => r !== 'ae').map((a) => ({ a, b: 'ae' as TableRowName }));
   return [
-    checkPairs('(i) Invariant features beat the plain autoencoder (every invariant row above the AE, LR and NN)', table, invariant, [], paperName),
+    checkPairs(
+      '(i) Invariant features beat the plain autoencoder (every invariant row above the AE, LR and NN)',
+      table,
+      invariant,
+      [],
+      paperName,
+    ),
     checkPairs(
       '(ii) The larger group helps: D12 beats D4 for mean and Gram pooling (the paper\'s exception: attention, "not able to adapt to D12")',
       table,
@@ -310,7 +351,7 @@ export function checkEquivariantClaims(table: readonly TableEntry[], dataset: Eq
       paperName,
     ),
     checkPairs(
-      '(iii) Gram pooling and attention beat mean pooling within a group (the paper\'s exception: attention D12 below mean D12)',
+      "(iii) Gram pooling and attention beat mean pooling within a group (the paper's exception: attention D12 below mean D12)",
       table,
       [
         { a: 'gram-d4', b: 'mean-d4' },
@@ -321,7 +362,7 @@ export function checkEquivariantClaims(table: readonly TableEntry[], dataset: Eq
       paperName,
     ),
     checkPairs(
-      '(iv) Gram pooling generally beats attention: D12 (the paper\'s exception: D4 on MNIST, and the NN on Plankton)',
+      "(iv) Gram pooling generally beats attention: D12 (the paper's exception: D4 on MNIST, and the NN on Plankton)",
       table,
       [{ a: 'gram-d12', b: 'attention-d12' }],
       [{ a: 'gram-d4', b: 'attention-d4' }],
@@ -364,7 +405,8 @@ export function trainingSummaries(records: readonly TrainingRecord[]): TrainingS
       bestValMse: stats(rs.map((r) => r.bestValMse ?? Number.NaN)),
       testMse: stats(rs.map((r) => r.testMse)),
       encodeImagesPerCpuSecond: mean((r) => r.rows[0]!.encoding.imagesPerCpuSecond),
-      attentionEntropy: rs[0]!.attentionEntropy === null ? null : stats(rs.map((r) => r.attentionEntropy ?? Number.NaN)),
+      attentionEntropy:
+        rs[0]!.attentionEntropy === null ? null : stats(rs.map((r) => r.attentionEntropy ?? Number.NaN)),
       attentionEntropyMax: rs[0]!.attentionEntropyMax,
       parameters: rs[0]!.parameters,
     });

@@ -66,7 +66,13 @@ const TEST_MSE_IMAGES = 2000;
 const PCA_POINTS = 2000;
 
 /** Measured training rates, images per CPU-second on wasm (docs/EQUIVARIANT-AE.md, "Speed"): the units' relative costs. */
-const TRAIN_RATE: Readonly<Record<TrainingName, number>> = Object.freeze({ ae: 300, 'eq-d4': 117, 'att-d4': 117, 'eq-d12': 49, 'att-d12': 47 });
+const TRAIN_RATE: Readonly<Record<TrainingName, number>> = Object.freeze({
+  ae: 300,
+  'eq-d4': 117,
+  'att-d4': 117,
+  'eq-d12': 49,
+  'att-d12': 47,
+});
 
 const DOMAIN_TEST = 0x54455354; // "TEST"
 const DOMAIN_FIT = 0x46495421; // "FIT!"
@@ -108,7 +114,11 @@ export const EQUIVARIANT_DEFAULTS: EquivariantDefaults = Object.freeze({
   validation: 0.1,
   patience: 3,
   batchSize: 64,
-  widths: Object.freeze({ ae: Object.freeze([16, 32, 64]), d4: Object.freeze([8, 16, 32]), d12: Object.freeze([8, 16, 32]) }),
+  widths: Object.freeze({
+    ae: Object.freeze([16, 32, 64]),
+    d4: Object.freeze([8, 16, 32]),
+    d12: Object.freeze([8, 16, 32]),
+  }),
   latentChannels: 32,
   codeSize: 64,
   entropyWeight: 0.01,
@@ -157,7 +167,9 @@ export function equivariantUnits(o: Pick<EquivariantSpec, 'models' | 'seeds'>): 
 }
 
 function loadDataset(o: Pick<EquivariantSpec, 'dataset' | 'fashionDir'>, split: 'train' | 'test'): Dataset {
-  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
+  return o.dataset === 'mnist'
+    ? mnistDataset(split)
+    : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
 }
 
 /** Checks the spec (sizes against the data sets, positive settings); returns the data sets. */
@@ -170,9 +182,11 @@ export function checkEquivariantSpec(o: EquivariantSpec): { train: Dataset; test
   for (const g of ['ae', 'd4', 'd12'] as const) {
     positive(o.trainImages[g], `--train-images (${g})`);
     positive(o.epochs[g], `--epochs (${g})`);
-    if (o.widths[g].length === 0 || !o.widths[g].every((w) => Number.isInteger(w) && w >= 1)) throw new RangeError(`widths (${g}) must be positive integers, got ${o.widths[g].join(',')}`);
+    if (o.widths[g].length === 0 || !o.widths[g].every((w) => Number.isInteger(w) && w >= 1))
+      throw new RangeError(`widths (${g}) must be positive integers, got ${o.widths[g].join(',')}`);
   }
-  if (!(o.validation > 0 && o.validation < 1)) throw new RangeError(`validation must be a fraction in (0, 1), got ${o.validation}`);
+  if (!(o.validation > 0 && o.validation < 1))
+    throw new RangeError(`validation must be a fraction in (0, 1), got ${o.validation}`);
   for (const [v, what] of [
     [o.patience, '--patience'],
     [o.batchSize, '--batch-size'],
@@ -187,13 +201,19 @@ export function checkEquivariantSpec(o: EquivariantSpec): { train: Dataset; test
   ] as const) {
     positive(v, what);
   }
-  if (!(o.entropyWeight >= 0 && Number.isFinite(o.entropyWeight))) throw new RangeError(`--entropy-weight must be a finite number >= 0, got ${o.entropyWeight}`);
+  if (!(o.entropyWeight >= 0 && Number.isFinite(o.entropyWeight)))
+    throw new RangeError(`--entropy-weight must be a finite number >= 0, got ${o.entropyWeight}`);
   const train = loadDataset(o, 'train');
   const test = loadDataset(o, 'test');
   const need = Math.max(o.probeImages, ...trainingsFor(o.models).map((t) => o.trainImages[scaleGroupOf(t)]));
-  if (need > train.length) throw new RangeError(`${need} training images asked for (--train-images, --probe-images), but ${train.name} has ${train.length}`);
-  if (o.testImages > test.length) throw new RangeError(`--test-images ${o.testImages} exceeds the ${test.length} images of ${test.name}`);
-  if (o.invarianceImages > o.testImages) throw new RangeError(`--invariance-images ${o.invarianceImages} exceeds --test-images ${o.testImages}`);
+  if (need > train.length)
+    throw new RangeError(
+      `${need} training images asked for (--train-images, --probe-images), but ${train.name} has ${train.length}`,
+    );
+  if (o.testImages > test.length)
+    throw new RangeError(`--test-images ${o.testImages} exceeds the ${test.length} images of ${test.name}`);
+  if (o.invarianceImages > o.testImages)
+    throw new RangeError(`--invariance-images ${o.invarianceImages} exceeds --test-images ${o.testImages}`);
   return { train, test };
 }
 
@@ -242,14 +262,22 @@ function pooledExtractors(model: EquivariantAutoencoder): { mean: CodeExtractor;
   const strip = (c: CodeMatrix): CodeMatrix => ({ data: c.data, rows: c.rows, cols: c.cols });
   return {
     mean: { encode: async (images) => meanPool(await v(images)) },
-    gram: { encode: async (images) => strip(gramPool(await v(images), model.group, { permutations: model.options.gramPermutations })) },
+    gram: {
+      encode: async (images) =>
+        strip(gramPool(await v(images), model.group, { permutations: model.options.gramPermutations })),
+    },
   };
 }
 
 const toBytes = (a: Float32Array): number[] => Array.from(a, (x) => Math.max(0, Math.min(255, Math.round(255 * x))));
 
 /** Trains, saves and evaluates one (training, seed). */
-async function runTraining(u: EquivariantUnit, data: EquivariantData, o: EquivariantSpec, env: { out: string; log: (l: string) => void; signal: AbortSignal }): Promise<TrainingRecord> {
+async function runTraining(
+  u: EquivariantUnit,
+  data: EquivariantData,
+  o: EquivariantSpec,
+  env: { out: string; log: (l: string) => void; signal: AbortSignal },
+): Promise<TrainingRecord> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const id = unitId(u);
@@ -268,24 +296,39 @@ async function runTraining(u: EquivariantUnit, data: EquivariantData, o: Equivar
       seed: fitSeed,
       signal: env.signal,
       onEpoch: (e) =>
-        env.log(`equivariant: ${id}: epoch ${e.epoch}/${o.epochs[g]}: loss ${e.loss.toPrecision(4)}, val MSE ${e.valLoss?.toPrecision(4) ?? '-'} (${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} images/s)`),
+        env.log(
+          `equivariant: ${id}: epoch ${e.epoch}/${o.epochs[g]}: loss ${e.loss.toPrecision(4)}, val MSE ${e.valLoss?.toPrecision(4) ?? '-'} (${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} images/s)`,
+        ),
     });
     const trainSeconds = (performance.now() - tt) / 1000;
     const cu = process.cpuUsage(ct);
     const trainCpuSeconds = (cu.user + cu.system) / 1e6;
     const modelDir = path.join('models', id);
-    await model.save(path.join(env.out, modelDir), { extra: { experiment: 'equivariant', dataset: o.dataset, training: u.training, seed: u.seed } });
-    env.log(`equivariant: ${id}: trained ${h.epochs.length} epochs in ${trainSeconds.toFixed(0)} s (${trainCpuSeconds.toFixed(0)} CPU-s); encoding and probing`);
+    await model.save(path.join(env.out, modelDir), {
+      extra: { experiment: 'equivariant', dataset: o.dataset, training: u.training, seed: u.seed },
+    });
+    env.log(
+      `equivariant: ${id}: trained ${h.epochs.length} epochs in ${trainSeconds.toFixed(0)} s (${trainCpuSeconds.toFixed(0)} CPU-s); encoding and probing`,
+    );
 
     const test = data.test as LabeledImages;
     const probeData = { train: firstImages(data.train, o.probeImages) as LabeledImages, test };
     const probeSeed = deriveSeed(u.seed, DOMAIN_PROBE) % 2 ** 31;
-    const evalOpts = { seed: probeSeed, epochs: o.probeEpochs, patience: o.probePatience, hidden: o.probeHidden, invarianceImages: o.invarianceImages };
+    const evalOpts = {
+      seed: probeSeed,
+      epochs: o.probeEpochs,
+      patience: o.probePatience,
+      hidden: o.probeHidden,
+      invarianceImages: o.invarianceImages,
+    };
     const extractors: [TableRowName, CodeExtractor][] =
       model instanceof EquivariantAutoencoder && model.options.pooling !== 'attention'
         ? (() => {
             const p = pooledExtractors(model);
-            return rowsOfTraining(u.training).map((row): [TableRowName, CodeExtractor] => [row, row.startsWith('mean') ? p.mean : p.gram]);
+            return rowsOfTraining(u.training).map((row): [TableRowName, CodeExtractor] => [
+              row,
+              row.startsWith('mean') ? p.mean : p.gram,
+            ]);
           })()
         : [[rowsOfTraining(u.training)[0]!, model]];
     const rows: RowRecord[] = [];
@@ -310,8 +353,14 @@ async function runTraining(u: EquivariantUnit, data: EquivariantData, o: Equivar
       const shown = Math.min(PCA_POINTS, codes.rows);
       const proj = fit.transform(codes.data.subarray(0, shown * codes.cols), shown, Math.min(3, codes.cols));
       const k = Math.min(3, codes.cols);
-      const pc = [0, 1, 2].map((j) => (j < k ? Array.from({ length: shown }, (_, i) => proj[i * k + j]!) : new Array<number>(shown).fill(0))) as [number[], number[], number[]];
-      pca = { pc, labels: Array.from(test.labels.subarray(0, shown)), explained: Array.from(fit.explainedVarianceRatio().subarray(0, 10)) };
+      const pc = [0, 1, 2].map((j) =>
+        j < k ? Array.from({ length: shown }, (_, i) => proj[i * k + j]!) : new Array<number>(shown).fill(0),
+      ) as [number[], number[], number[]];
+      pca = {
+        pc,
+        labels: Array.from(test.labels.subarray(0, shown)),
+        explained: Array.from(fit.explainedVarianceRatio().subarray(0, 10)),
+      };
     }
     const cuAll = process.cpuUsage(c0);
     return {
@@ -392,7 +441,11 @@ export const equivariantExperiment = defineExperiment({
   cost: (u: EquivariantUnit) => 1 / TRAIN_RATE[u.training],
   validate: (o: EquivariantSpec) => void checkEquivariantSpec(o),
   setup: async (o: EquivariantSpec, ctx) => {
-    await selectBackend({ prefer: o.backend === 'auto' ? undefined : o.backend, strict: o.backend !== 'auto', log: ctx.log });
+    await selectBackend({
+      prefer: o.backend === 'auto' ? undefined : o.backend,
+      strict: o.backend !== 'auto',
+      log: ctx.log,
+    });
     return equivariantData(o);
   },
   run: async (u: EquivariantUnit, env) => {
@@ -428,7 +481,17 @@ export interface EquivariantExperimentOptions extends EquivariantSpec, Omit<Expe
 
 /** The spec part of `o`. */
 export function equivariantSpec(o: EquivariantExperimentOptions): EquivariantSpec {
-  const { out: _o, shard: _s, summary: _m, log: _l, onProgress: _p, signal: _g, workerScript: _w, threads: _t, ...spec } = o;
+  const {
+    out: _o,
+    shard: _s,
+    summary: _m,
+    log: _l,
+    onProgress: _p,
+    signal: _g,
+    workerScript: _w,
+    threads: _t,
+    ...spec
+  } = o;
   return spec;
 }
 

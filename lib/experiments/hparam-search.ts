@@ -86,7 +86,14 @@ export const hparamSearchExperiment = defineExperiment({
   unitNoun: 'trials',
   resultsFile: 'search.json',
   settingNames: SETTING_FLAGS,
-  settings: (o: HparamSearchSpec) => ({ trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden }),
+  settings: (o: HparamSearchSpec) => ({
+    trainSamples: o.trainSamples,
+    testSamples: o.testSamples,
+    epochs: o.epochs,
+    patience: o.patience,
+    seed: o.seed,
+    hidden: o.hidden,
+  }),
   units: (o: HparamSearchSpec) => Array.from({ length: o.trials }, (_, trial) => ({ trial })),
   unitId: (u: { trial: number }) => trialName(u.trial),
   run: async (u: { trial: number }, env): Promise<TrialRecord> => {
@@ -124,26 +131,48 @@ export const hparamSearchExperiment = defineExperiment({
       backend: r.backend.name,
       seconds: secondsSince(tt),
     };
-    env.log(`trial ${k}: val accuracy ${rec.valAccuracy?.toFixed(4)} test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.seconds.toFixed(1)} s)`);
+    env.log(
+      `trial ${k}: val accuracy ${rec.valAccuracy?.toFixed(4)} test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.seconds.toFixed(1)} s)`,
+    );
     return rec;
   },
   merge: async (units, o: HparamSearchSpec): Promise<SearchSummary> => {
     const records = units.map((u) => u.result as TrialRecord);
     const best = [...records].sort((a, b) => (b.valAccuracy ?? -1) - (a.valAccuracy ?? -1))[0];
     const { trials: _t, backend: _b, ...settings } = o;
-    return { experiment: 'hparam-search', ranges: SEARCH_RANGES, trials: o.trials, done: records.length, settings, best: best ?? null, records };
+    return {
+      experiment: 'hparam-search',
+      ranges: SEARCH_RANGES,
+      trials: o.trials,
+      done: records.length,
+      settings,
+      best: best ?? null,
+      records,
+    };
   },
   report: (s: SearchSummary, _o, ctx) => writeSearchReport(ctx.out, s),
 });
 
 /** Runs (this shard of) the search; resolves with search.json's content when every trial is done, else null. */
 export async function runHparamSearch(o: HparamSearchOptions): Promise<SearchSummary | null> {
-  const spec: HparamSearchSpec = { trials: o.trials, trainSamples: o.trainSamples, testSamples: o.testSamples, epochs: o.epochs, patience: o.patience, seed: o.seed, hidden: o.hidden, backend: o.backend };
+  const spec: HparamSearchSpec = {
+    trials: o.trials,
+    trainSamples: o.trainSamples,
+    testSamples: o.testSamples,
+    epochs: o.epochs,
+    patience: o.patience,
+    seed: o.seed,
+    hidden: o.hidden,
+    backend: o.backend,
+  };
   return runToSummary(hparamSearchExperiment, spec, o);
 }
 
 /** Scatter plots of accuracy against each hyperparameter, points coloured by accuracy. */
-export function searchScatterSpec(records: readonly TrialRecord[], metric: 'valAccuracy' | 'testAccuracy'): VegaLiteSpec {
+export function searchScatterSpec(
+  records: readonly TrialRecord[],
+  metric: 'valAccuracy' | 'testAccuracy',
+): VegaLiteSpec {
   const values = records.map((r) => ({ ...r, accuracy: r[metric] }));
   const panel = (field: keyof SoapParams, title: string): VegaLiteSpec => ({
     width: 220,
@@ -151,7 +180,12 @@ export function searchScatterSpec(records: readonly TrialRecord[], metric: 'valA
     mark: { type: 'circle', size: 60, opacity: 0.85 },
     encoding: {
       x: { field, type: 'quantitative', title, scale: { zero: false } },
-      y: { field: 'accuracy', type: 'quantitative', title: metric === 'valAccuracy' ? 'validation accuracy' : 'test accuracy', scale: { zero: false } },
+      y: {
+        field: 'accuracy',
+        type: 'quantitative',
+        title: metric === 'valAccuracy' ? 'validation accuracy' : 'test accuracy',
+        scale: { zero: false },
+      },
       color: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { scheme: 'viridis' } },
       tooltip: [{ field: 'trial' }],
     },
@@ -183,8 +217,32 @@ export async function writeSearchReport(out: string, s: SearchSummary): Promise<
       {
         heading: 'Trials, best validation accuracy first',
         table: {
-          columns: ['trial', 'r_cut', 'n_max', 'l_max', 'sigma', 'features', 'val acc', 'test acc', 'F1', 'epochs', 'seconds'],
-          rows: sorted.map((r) => [r.trial, r.rCut, r.nMax, r.lMax, r.sigma, r.featureCount, r.valAccuracy ?? NaN, r.testAccuracy, r.f1, r.epochsRun, r.seconds]),
+          columns: [
+            'trial',
+            'r_cut',
+            'n_max',
+            'l_max',
+            'sigma',
+            'features',
+            'val acc',
+            'test acc',
+            'F1',
+            'epochs',
+            'seconds',
+          ],
+          rows: sorted.map((r) => [
+            r.trial,
+            r.rCut,
+            r.nMax,
+            r.lMax,
+            r.sigma,
+            r.featureCount,
+            r.valAccuracy ?? NaN,
+            r.testAccuracy,
+            r.f1,
+            r.epochsRun,
+            r.seconds,
+          ]),
         },
       },
     ],

@@ -100,7 +100,8 @@ export function checkNoiseClaims(points: NoisePoint[]): ClaimCheck[] {
       detail: `measured ${pct(at1)}`,
     },
     {
-      claim: 'Sharp decline beyond sigma_d = 0.5 (accepted: >= 95 % at 0.5, and the loss from 0.5 to 1.0 larger than from 0.1 to 0.5)',
+      claim:
+        'Sharp decline beyond sigma_d = 0.5 (accepted: >= 95 % at 0.5, and the loss from 0.5 to 1.0 larger than from 0.1 to 0.5)',
       holds: at05 === null || at1 === null || at01 === null ? null : at05 >= 0.95 && at05 - at1 > at01 - at05,
       detail: `0.1: ${pct(at01)}, 0.5: ${pct(at05)}, 1.0: ${pct(at1)}`,
     },
@@ -113,7 +114,9 @@ export function checkNoiseClaims(points: NoisePoint[]): ClaimCheck[] {
 }
 /** The noise levels sigma_d > 0 of a run, ascending (the paper's grid by default; tiny: 0.1, 1, 5). */
 export function noiseSigmas(options: { sigmas?: number[]; tiny?: boolean }): number[] {
-  const sigmas = [...new Set(options.sigmas ?? (options.tiny ? [0.1, 1, 5] : [...PAPER_SIGMAS]))].filter((s) => s > 0).sort((a, b) => a - b);
+  const sigmas = [...new Set(options.sigmas ?? (options.tiny ? [0.1, 1, 5] : [...PAPER_SIGMAS]))]
+    .filter((s) => s > 0)
+    .sort((a, b) => a - b);
   for (const s of sigmas) if (!Number.isFinite(s)) throw new RangeError(`--sigmas: ${s} is not a finite number`);
   return sigmas;
 }
@@ -128,12 +131,17 @@ export function protocolSummary(r: NoiseResults): string {
 
 /** The accuracy-vs-sigma figure (log x); returns PNG paths relative to `out`. */
 export async function writeNoiseFigures(out: string, r: NoiseResults): Promise<string[]> {
-  const values = r.points.filter((p) => p.sigma > 0).map((p) => ({ sigma: p.sigma, rel: p.relativeAccuracy, acc: p.accuracy }));
+  const values = r.points
+    .filter((p) => p.sigma > 0)
+    .map((p) => ({ sigma: p.sigma, rel: p.relativeAccuracy, acc: p.accuracy }));
   const sig = values.map((v) => v.sigma);
   const domain = sig.length ? [Math.min(...sig, 1) * 0.9, Math.max(...sig, 3.9) * 1.1] : [0.09, 5.5];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Accuracy under positional noise, relative to sigma_d = 0 (${(100 * r.baselineAccuracy).toFixed(1)} %)`, subtitle: protocolSummary(r) },
+    title: {
+      text: `Accuracy under positional noise, relative to sigma_d = 0 (${(100 * r.baselineAccuracy).toFixed(1)} %)`,
+      subtitle: protocolSummary(r),
+    },
     width: 520,
     height: 340,
     layer: [
@@ -141,14 +149,33 @@ export async function writeNoiseFigures(out: string, r: NoiseResults): Promise<s
         data: { values },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'sigma', type: 'quantitative', title: 'sigma_d (pixels)', scale: { type: 'log', domain, nice: false } },
-          y: { field: 'rel', type: 'quantitative', title: 'accuracy / accuracy at sigma_d = 0', scale: { domain: [0, 1.05] } },
+          x: {
+            field: 'sigma',
+            type: 'quantitative',
+            title: 'sigma_d (pixels)',
+            scale: { type: 'log', domain, nice: false },
+          },
+          y: {
+            field: 'rel',
+            type: 'quantitative',
+            title: 'accuracy / accuracy at sigma_d = 0',
+            scale: { domain: [0, 1.05] },
+          },
         },
       },
       {
-        data: { values: [{ sigma: 1.0, rel: 0.92, label: 'paper: 92 % at 1.0' }, { sigma: 3.9, rel: 0.51, label: 'paper: 51 % at 3.9' }] },
+        data: {
+          values: [
+            { sigma: 1.0, rel: 0.92, label: 'paper: 92 % at 1.0' },
+            { sigma: 3.9, rel: 0.51, label: 'paper: 51 % at 3.9' },
+          ],
+        },
         mark: { type: 'point', shape: 'diamond', color: '#e15759', size: 90, filled: true },
-        encoding: { x: { field: 'sigma', type: 'quantitative' }, y: { field: 'rel', type: 'quantitative' }, tooltip: { field: 'label' } },
+        encoding: {
+          x: { field: 'sigma', type: 'quantitative' },
+          y: { field: 'rel', type: 'quantitative' },
+          tooltip: { field: 'label' },
+        },
       },
     ],
   };
@@ -173,21 +200,39 @@ export async function writeNoiseReport(out: string, r: NoiseResults): Promise<st
           `SOAP r_cut ${r.soap.rCut}, n_max ${r.soap.nMax}, l_max ${r.soap.lMax}, sigma ${r.soap.sigma} (${r.features} features). ` +
           `${r.testRows} spectra from the first ${r.testImages} MNIST test images (Algorithm 3; the same images and points at every noise level); x, y and z of every point perturbed by N(0, sigma_d^2). ` +
           `Accuracy at sigma_d = 0: ${r.baselineAccuracy.toFixed(4)}. Backend: ${r.backend}. Wall time ${r.seconds.toFixed(0)} s.\n\n` +
-          'Red diamonds in the figure: the paper\'s reported points.',
+          "Red diamonds in the figure: the paper's reported points.",
       },
       {
         heading: 'Results',
         figures: r.figures,
         table: r.retrain
           ? {
-              columns: ['sigma_d', 'validation accuracy', 'relative to sigma_d = 0', 'train / validation spectra', 'epochs (best)'],
-              rows: r.points.map((p) => [p.sigma, p.accuracy, p.relativeAccuracy, `${p.trainRows} / ${p.valRows}`, `${p.epochs} (${p.bestEpoch})`]),
+              columns: [
+                'sigma_d',
+                'validation accuracy',
+                'relative to sigma_d = 0',
+                'train / validation spectra',
+                'epochs (best)',
+              ],
+              rows: r.points.map((p) => [
+                p.sigma,
+                p.accuracy,
+                p.relativeAccuracy,
+                `${p.trainRows} / ${p.valRows}`,
+                `${p.epochs} (${p.bestEpoch})`,
+              ]),
             }
-          : { columns: ['sigma_d', 'accuracy', 'relative to sigma_d = 0'], rows: r.points.map((p) => [p.sigma, p.accuracy, p.relativeAccuracy]) },
+          : {
+              columns: ['sigma_d', 'accuracy', 'relative to sigma_d = 0'],
+              rows: r.points.map((p) => [p.sigma, p.accuracy, p.relativeAccuracy]),
+            },
       },
       {
         heading: 'Comparison with the paper (docs/PAPER-FACTS.md §6)',
-        table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
+        table: {
+          columns: ['claim', 'this run', 'numbers'],
+          rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]),
+        },
       },
     ],
   });

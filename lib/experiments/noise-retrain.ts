@@ -23,7 +23,14 @@ import { PAPER_CLASSIFY, TINY_CLASSIFY } from './classify';
 import { recordedCommand } from './command-line';
 import { IMAGE_OPTIONS, makeSoap, PAPER_OPTIMUM, sampleSpectra, type SoapParams } from './common';
 import { defineExperiment } from './definition';
-import { checkNoiseClaims, writeNoiseFigures, writeNoiseReport, type NoisePoint, type NoiseResults, type NoiseRetrainSettings } from './noise-results';
+import {
+  checkNoiseClaims,
+  writeNoiseFigures,
+  writeNoiseReport,
+  type NoisePoint,
+  type NoiseResults,
+  type NoiseRetrainSettings,
+} from './noise-results';
 
 /**
  * The 80:20 split by image of protocol 'retrain': per image 1 (validation) with probability
@@ -67,7 +74,12 @@ export interface RetrainScore {
  * MLP is trained (Adam, early stopping on validation accuracy, best weights restored) and its
  * validation accuracy returned. `imageOfRow[r]` is the image of row r.
  */
-export async function retrainAndScore(data: LabeledData, imageOfRow: ArrayLike<number>, isVal: ArrayLike<number>, o: RetrainOptions): Promise<RetrainScore> {
+export async function retrainAndScore(
+  data: LabeledData,
+  imageOfRow: ArrayLike<number>,
+  isVal: ArrayLike<number>,
+  o: RetrainOptions,
+): Promise<RetrainScore> {
   const t = performance.now();
   const { cols } = data;
   const take = (want: number): LabeledData => {
@@ -83,11 +95,20 @@ export async function retrainAndScore(data: LabeledData, imageOfRow: ArrayLike<n
   };
   const tr = take(0);
   const va = take(1);
-  if (tr.rows === 0 || va.rows === 0) throw new Error(`retrain: the split by image left ${tr.rows} training and ${va.rows} validation spectra; use more images`);
+  if (tr.rows === 0 || va.rows === 0)
+    throw new Error(
+      `retrain: the split by image left ${tr.rows} training and ${va.rows} validation spectra; use more images`,
+    );
   const scaler = new RobustScaler().fit(tr.x, tr.rows, cols);
   scaler.transformInPlace(tr.x, tr.rows, cols);
   scaler.transformInPlace(va.x, va.rows, cols);
-  const m = MlpClassifier.create({ inputDim: cols, hidden: [...o.hidden], dropout: o.dropout, learningRate: o.learningRate, seed: o.seed });
+  const m = MlpClassifier.create({
+    inputDim: cols,
+    hidden: [...o.hidden],
+    dropout: o.dropout,
+    learningRate: o.learningRate,
+    seed: o.seed,
+  });
   try {
     const h = await m.train(tr, {
       epochs: o.epochs,
@@ -96,7 +117,14 @@ export async function retrainAndScore(data: LabeledData, imageOfRow: ArrayLike<n
       earlyStopping: { patience: o.patience, monitor: 'valAccuracy' },
       seed: o.seed,
     });
-    return { valAccuracy: m.evaluate(va).accuracy, trainRows: tr.rows, valRows: va.rows, epochs: h.epochs.length, bestEpoch: h.bestEpoch, seconds: (performance.now() - t) / 1000 };
+    return {
+      valAccuracy: m.evaluate(va).accuracy,
+      trainRows: tr.rows,
+      valRows: va.rows,
+      epochs: h.epochs.length,
+      bestEpoch: h.bestEpoch,
+      seconds: (performance.now() - t) / 1000,
+    };
   } finally {
     m.dispose();
   }
@@ -123,9 +151,20 @@ export interface NoiseRetrainSpec {
 }
 
 /** The spec of a retrain run from the experiment's options (defaults: the paper's; tiny: TINY_CLASSIFY's SOAP and MLP, 2 epochs). */
-export function noiseRetrainSpec(o: { tiny: boolean; seed: number; sigmas: number[]; testImages: number; perImage?: number; epochs?: number; patience?: number; backend?: BackendName; noFigures?: boolean }): NoiseRetrainSpec {
+export function noiseRetrainSpec(o: {
+  tiny: boolean;
+  seed: number;
+  sigmas: number[];
+  testImages: number;
+  perImage?: number;
+  epochs?: number;
+  patience?: number;
+  backend?: BackendName;
+  noFigures?: boolean;
+}): NoiseRetrainSpec {
   const perImage = o.perImage ?? 1;
-  if (!(Number.isInteger(perImage) && perImage >= 1)) throw new RangeError(`--per-image must be a positive integer, got ${perImage}`);
+  if (!(Number.isInteger(perImage) && perImage >= 1))
+    throw new RangeError(`--per-image must be a positive integer, got ${perImage}`);
   const p = o.tiny ? TINY_CLASSIFY : PAPER_CLASSIFY;
   return {
     tiny: o.tiny,
@@ -179,7 +218,10 @@ export const noiseRetrainExperiment = defineExperiment({
   },
   units: (s: NoiseRetrainSpec) => [0, ...s.sigmas].map((sigma) => ({ sigma })),
   unitId: (u: { sigma: number }) => `sigma-${String(u.sigma)}`,
-  setup: async (s: NoiseRetrainSpec, ctx): Promise<{ backend: string; testSet: Dataset; soap: Soap; isVal: Uint8Array }> => {
+  setup: async (
+    s: NoiseRetrainSpec,
+    ctx,
+  ): Promise<{ backend: string; testSet: Dataset; soap: Soap; isVal: Uint8Array }> => {
     const backend = await selectBackend({ prefer: s.backend, strict: s.backend !== undefined, log: ctx.log });
     const isVal = splitOf(s);
     const valImages = isVal.reduce((a, v) => a + v, 0);
@@ -192,10 +234,25 @@ export const noiseRetrainExperiment = defineExperiment({
   run: async (u: { sigma: number }, env): Promise<NoiseLevelResult> => {
     const { spec: s, state, sigma } = { ...env, sigma: u.sigma };
     const t = performance.now();
-    const image: ImageToPointsOptions = sigma > 0 ? { ...IMAGE_OPTIONS, displacement: { sigma, seed: s.seed + 12345 } } : { ...IMAGE_OPTIONS };
-    const d = await sampleSpectra(state.testSet, state.soap, s.testImages * s.perImage, s.seed + 2, { limit: s.testImages, image, threads: env.threads, signal: env.signal });
-    const r = await retrainAndScore(d, d.image, state.isVal, { hidden: s.hidden, epochs: s.maxEpochs, patience: s.patience, seed: s.seed, batchSize: s.batchSize, learningRate: s.learningRate });
-    env.log(`noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${r.valAccuracy.toFixed(4)}; ${r.trainRows} / ${r.valRows} spectra, ${r.epochs} epochs (best ${r.bestEpoch})`);
+    const image: ImageToPointsOptions =
+      sigma > 0 ? { ...IMAGE_OPTIONS, displacement: { sigma, seed: s.seed + 12345 } } : { ...IMAGE_OPTIONS };
+    const d = await sampleSpectra(state.testSet, state.soap, s.testImages * s.perImage, s.seed + 2, {
+      limit: s.testImages,
+      image,
+      threads: env.threads,
+      signal: env.signal,
+    });
+    const r = await retrainAndScore(d, d.image, state.isVal, {
+      hidden: s.hidden,
+      epochs: s.maxEpochs,
+      patience: s.patience,
+      seed: s.seed,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+    });
+    env.log(
+      `noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${r.valAccuracy.toFixed(4)}; ${r.trainRows} / ${r.valRows} spectra, ${r.epochs} epochs (best ${r.bestEpoch})`,
+    );
     return { sigma, accuracy: r.valAccuracy, ...r, seconds: (performance.now() - t) / 1000, backend: state.backend };
   },
   merge: async (units, s: NoiseRetrainSpec, ctx): Promise<NoiseResults> => {
@@ -214,7 +271,8 @@ export const noiseRetrainExperiment = defineExperiment({
       bestEpoch: l.bestEpoch,
     }));
     const backends = [...new Set(files.map((l) => l.backend))];
-    if (backends.length > 1) ctx.log(`noise: warning: the levels were trained on different backends: ${backends.join(' | ')}`);
+    if (backends.length > 1)
+      ctx.log(`noise: warning: the levels were trained on different backends: ${backends.join(' | ')}`);
     const valImages = splitOf(s).reduce((a, v) => a + v, 0);
     const retrain: NoiseRetrainSettings = {
       perImage: s.perImage,

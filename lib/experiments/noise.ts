@@ -25,7 +25,16 @@ import { PAPER_CLASSIFY, runClassify, TINY_CLASSIFY } from './classify';
 import { recordedCommand } from './command-line';
 import { IMAGE_OPTIONS, makeSoap, sampleSpectra, type SoapParams } from './common';
 import { noiseRetrainExperiment, noiseRetrainSpec } from './noise-retrain';
-import { checkNoiseClaims, NOISE_PROTOCOLS, noiseSigmas, writeNoiseFigures, writeNoiseReport, type NoisePoint, type NoiseProtocol, type NoiseResults } from './noise-results';
+import {
+  checkNoiseClaims,
+  NOISE_PROTOCOLS,
+  noiseSigmas,
+  writeNoiseFigures,
+  writeNoiseReport,
+  type NoisePoint,
+  type NoiseProtocol,
+  type NoiseResults,
+} from './noise-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
 
 export {
@@ -43,7 +52,15 @@ export {
   type NoiseResults,
   type NoiseRetrainSettings,
 } from './noise-results';
-export { noiseRetrainExperiment, noiseRetrainSpec, retrainAndScore, splitImages, type NoiseRetrainSpec, type RetrainOptions, type RetrainScore } from './noise-retrain';
+export {
+  noiseRetrainExperiment,
+  noiseRetrainSpec,
+  retrainAndScore,
+  splitImages,
+  type NoiseRetrainSpec,
+  type RetrainOptions,
+  type RetrainScore,
+} from './noise-retrain';
 
 /** Options of {@link runNoiseExperiment}: the run (out, and for protocol retrain workers, shard, summary, progress) and the protocol. */
 export interface NoiseExperimentOptions extends ExperimentRunOptions {
@@ -71,11 +88,12 @@ export interface NoiseExperimentOptions extends ExperimentRunOptions {
   noFigures?: boolean;
 }
 
-
 function resolveModelDir(dir: string): string {
   if (existsSync(path.join(dir, 'soapix.json'))) return dir;
   if (existsSync(path.join(dir, 'model', 'soapix.json'))) return path.join(dir, 'model');
-  throw new Error(`--model ${dir}: no soapix.json there or in ${path.join(dir, 'model')} (give a saved Experiment-1 model folder)`);
+  throw new Error(
+    `--model ${dir}: no soapix.json there or in ${path.join(dir, 'model')} (give a saved Experiment-1 model folder)`,
+  );
 }
 
 interface SavedSoap extends SoapParams {
@@ -92,16 +110,33 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
   const testImages = options.testImages ?? (tiny ? 200 : 10000);
   const testSamples = options.testSamples ?? testImages;
   const protocol = options.protocol ?? 'fixed-model';
-  if (!(NOISE_PROTOCOLS as readonly string[]).includes(protocol)) throw new Error(`unknown protocol '${String(protocol)}'; known: ${NOISE_PROTOCOLS.join(', ')}`);
-  if (protocol === 'retrain' && options.model) throw new Error('--model is for --protocol fixed-model: --protocol retrain trains a new classifier at every noise level');
-  if (protocol !== 'retrain' && options.perImage !== undefined) throw new Error('--per-image applies to --protocol retrain only');
+  if (!(NOISE_PROTOCOLS as readonly string[]).includes(protocol))
+    throw new Error(`unknown protocol '${String(protocol)}'; known: ${NOISE_PROTOCOLS.join(', ')}`);
+  if (protocol === 'retrain' && options.model)
+    throw new Error(
+      '--model is for --protocol fixed-model: --protocol retrain trains a new classifier at every noise level',
+    );
+  if (protocol !== 'retrain' && options.perImage !== undefined)
+    throw new Error('--per-image applies to --protocol retrain only');
   if (protocol !== 'retrain' && ((options.workers ?? 1) !== 1 || options.shard || options.summary === false)) {
-    throw new Error('workers, shards and --no-summary apply to --protocol retrain only (fixed-model trains at most one classifier)');
+    throw new Error(
+      'workers, shards and --no-summary apply to --protocol retrain only (fixed-model trains at most one classifier)',
+    );
   }
   const out = path.resolve(options.out);
   await mkdir(out, { recursive: true });
   if (protocol === 'retrain') {
-    const spec = noiseRetrainSpec({ tiny, seed, sigmas, testImages, perImage: options.perImage, epochs: options.epochs, patience: options.patience, backend: options.backend, noFigures: options.noFigures });
+    const spec = noiseRetrainSpec({
+      tiny,
+      seed,
+      sigmas,
+      testImages,
+      perImage: options.perImage,
+      epochs: options.epochs,
+      patience: options.patience,
+      backend: options.backend,
+      noFigures: options.noFigures,
+    });
     return runToSummary(noiseRetrainExperiment, spec, { ...options, out, log });
   }
 
@@ -135,25 +170,50 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
   const backend = await selectBackend({ prefer: options.backend, strict: options.backend !== undefined, log });
   const { classifier, info } = await MlpClassifier.load<SavedSoap, RobustScalerJSON>(modelDir);
   try {
-    if (!info.soap || !info.scaler) throw new Error(`${modelDir}/soapix.json has no SOAP parameters or scaler (train it with soapix experiment classify)`);
-    const soapParams: SoapParams = { rCut: info.soap.rCut, nMax: info.soap.nMax, lMax: info.soap.lMax, sigma: info.soap.sigma };
+    if (!info.soap || !info.scaler)
+      throw new Error(
+        `${modelDir}/soapix.json has no SOAP parameters or scaler (train it with soapix experiment classify)`,
+      );
+    const soapParams: SoapParams = {
+      rCut: info.soap.rCut,
+      nMax: info.soap.nMax,
+      lMax: info.soap.lMax,
+      sigma: info.soap.sigma,
+    };
     const imageOpts: ImageToPointsOptions = info.soap.image ?? IMAGE_OPTIONS;
     const soap = makeSoap(soapParams);
-    if (soap.featureCount !== classifier.config.inputDim) throw new Error(`the model takes ${classifier.config.inputDim} features but its SOAP parameters give ${soap.featureCount}`);
+    if (soap.featureCount !== classifier.config.inputDim)
+      throw new Error(
+        `the model takes ${classifier.config.inputDim} features but its SOAP parameters give ${soap.featureCount}`,
+      );
     const scaler = RobustScaler.fromJSON(info.scaler);
     const testSet = mnistDataset('test');
-    log(`noise: model ${modelDir}; SOAP ${soapParams.rCut}/${soapParams.nMax}/${soapParams.lMax}/${soapParams.sigma}; ${testSamples} spectra from ${testImages} test images; ${sigmas.length} noise levels`);
+    log(
+      `noise: model ${modelDir}; SOAP ${soapParams.rCut}/${soapParams.nMax}/${soapParams.lMax}/${soapParams.sigma}; ${testSamples} spectra from ${testImages} test images; ${sigmas.length} noise levels`,
+    );
     const points: NoisePoint[] = [];
     for (const sigma of [0, ...sigmas]) {
       const t = performance.now();
-      const image: ImageToPointsOptions = sigma > 0 ? { ...imageOpts, displacement: { sigma, seed: seed + 12345 } } : { ...imageOpts };
+      const image: ImageToPointsOptions =
+        sigma > 0 ? { ...imageOpts, displacement: { sigma, seed: seed + 12345 } } : { ...imageOpts };
       // The same plan seed for every sigma: the same images and point indices (noise moves points, never removes them).
-      const d = await sampleSpectra(testSet, soap, testSamples, seed + 2, { limit: testImages, image, threads: options.threads });
+      const d = await sampleSpectra(testSet, soap, testSamples, seed + 2, {
+        limit: testImages,
+        image,
+        threads: options.threads,
+      });
       scaler.transformInPlace(d.x, d.rows, d.cols);
       const acc = accuracy(d.y, classifier.predictClasses(d.x));
       const base = points.length ? points[0].accuracy : acc;
-      points.push({ sigma, accuracy: acc, relativeAccuracy: base > 0 ? acc / base : Number.NaN, seconds: (performance.now() - t) / 1000 });
-      log(`noise: sigma_d ${sigma.toPrecision(3)}: accuracy ${acc.toFixed(4)} (${(100 * points[points.length - 1].relativeAccuracy).toFixed(1)} % of sigma_d = 0)`);
+      points.push({
+        sigma,
+        accuracy: acc,
+        relativeAccuracy: base > 0 ? acc / base : Number.NaN,
+        seconds: (performance.now() - t) / 1000,
+      });
+      log(
+        `noise: sigma_d ${sigma.toPrecision(3)}: accuracy ${acc.toFixed(4)} (${(100 * points[points.length - 1].relativeAccuracy).toFixed(1)} % of sigma_d = 0)`,
+      );
     }
     const results: NoiseResults = {
       experiment: 'noise',
@@ -181,7 +241,13 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
 }
 
 /** Figures, results.json and the report of protocol fixed-model. */
-async function finishNoise(out: string, results: NoiseResults, t0: number, noFigures: boolean, log: (m: string) => void): Promise<NoiseResults> {
+async function finishNoise(
+  out: string,
+  results: NoiseResults,
+  t0: number,
+  noFigures: boolean,
+  log: (m: string) => void,
+): Promise<NoiseResults> {
   if (!noFigures) results.figures = await writeNoiseFigures(out, results);
   results.seconds = (performance.now() - t0) / 1000;
   results.finishedAt = new Date().toISOString();

@@ -50,7 +50,9 @@ const DOMAIN_ORDER = 0x4f524452; // "ORDR"
 /** Checks a patch size (odd, 3..255) and returns it. */
 export function checkPatchSize(size: number): number {
   if (!Number.isInteger(size) || size < 3 || size > 255 || size % 2 === 0) {
-    throw new RangeError(`patch size must be an odd integer in 3..255 (a centre pixel needs an odd side), got ${String(size)}`);
+    throw new RangeError(
+      `patch size must be an odd integer in 3..255 (a centre pixel needs an odd side), got ${String(size)}`,
+    );
   }
   return size;
 }
@@ -102,10 +104,13 @@ export function makePatchSet(ds: Dataset, indices: ArrayLike<number>, o: PatchSe
   for (let k = 0; k < n; k++) {
     const idx = indices[k]!;
     const rec = ds.get(idx);
-    if (rec.channels !== 1) throw new RangeError(`${ds.name}[${idx}]: patches need grayscale images, got ${rec.channels} channels`);
+    if (rec.channels !== 1)
+      throw new RangeError(`${ds.name}[${idx}]: patches need grayscale images, got ${rec.channels} channels`);
     const rng = new Rng(deriveSeed(o.seed, DOMAIN_PATCH, idx));
     const angle = o.rotate ? 360 * rng.nextFloat() : 0;
-    const img: GrayPixels = o.rotate ? rotateImage(rec, angle, o.interpolation) : { pixels: rec.pixels, rows: rec.rows, cols: rec.cols };
+    const img: GrayPixels = o.rotate
+      ? rotateImage(rec, angle, o.interpolation)
+      : { pixels: rec.pixels, rows: rec.rows, cols: rec.cols };
     candidates.length = 0;
     for (let p = 0; p < img.pixels.length; p++) if (img.pixels[p]! >= threshold) candidates.push(p);
     if (candidates.length === 0) continue;

@@ -20,10 +20,24 @@ export const ROTATION_MODELS: readonly RotationModel[] = Object.freeze(['soap', 
 export const PAPER_SIZES: readonly number[] = Object.freeze(Array.from({ length: 60 }, (_, i) => 100 * (i + 1)));
 
 /** The paper's protocol (docs/PAPER-FACTS.md §7); patience is ours (the paper trained 1,000 epochs and kept the best-validation weights). */
-export const PAPER_ROTATION = Object.freeze({ sizes: PAPER_SIZES, runs: 10, testPatches: 10000, epochs: 1000, patience: 100, patchSize: 13 });
+export const PAPER_ROTATION = Object.freeze({
+  sizes: PAPER_SIZES,
+  runs: 10,
+  testPatches: 10000,
+  epochs: 1000,
+  patience: 100,
+  patchSize: 13,
+});
 
 /** CI mode: the plumbing, not the numbers. */
-export const TINY_ROTATION = Object.freeze({ sizes: [20, 40] as readonly number[], runs: 1, testPatches: 200, epochs: 2, patience: 2, patchSize: 13 });
+export const TINY_ROTATION = Object.freeze({
+  sizes: [20, 40] as readonly number[],
+  runs: 1,
+  testPatches: 200,
+  epochs: 2,
+  patience: 2,
+  patchSize: 13,
+});
 
 /** SOAP parameters of --tiny (small and fast). */
 export const TINY_ROTATION_SOAP: SoapParams = Object.freeze({ rCut: 8, nMax: 3, lMax: 2, sigma: 1.5 });
@@ -116,14 +130,26 @@ export function rotationCurves(records: readonly RotationRecord[]): RotationCurv
     const n = rs.length;
     const { mean, std } = meanAndStd(rs.map((r) => r.testAccuracy));
     const { condition, model, size } = rs[0]!;
-    points.push({ condition, model, size, runs: n, mean, std, meanEpochs: rs.reduce((s, r) => s + r.epochsRun, 0) / n });
+    points.push({
+      condition,
+      model,
+      size,
+      runs: n,
+      mean,
+      std,
+      meanEpochs: rs.reduce((s, r) => s + r.epochsRun, 0) / n,
+    });
   }
   const ci = (c: RotationCondition): number => ROTATION_CONDITIONS.indexOf(c);
   const mi = (m: RotationModel): number => ROTATION_MODELS.indexOf(m);
   return points.sort((a, b) => ci(a.condition) - ci(b.condition) || mi(a.model) - mi(b.model) || a.size - b.size);
 }
 
-function curveAt(curves: readonly RotationCurvePoint[], condition: RotationCondition, model: RotationModel): Map<number, RotationCurvePoint> {
+function curveAt(
+  curves: readonly RotationCurvePoint[],
+  condition: RotationCondition,
+  model: RotationModel,
+): Map<number, RotationCurvePoint> {
   return new Map(curves.filter((c) => c.condition === condition && c.model === model).map((c) => [c.size, c]));
 }
 
@@ -134,33 +160,63 @@ export function checkRotationClaims(curves: readonly RotationCurvePoint[]): Clai
   const diffs = (condition: RotationCondition, minSize = 0): { size: number; d: number }[] => {
     const soap = curveAt(curves, condition, 'soap');
     const cnn = curveAt(curves, condition, 'cnn');
-    return [...soap.keys()].filter((s) => s >= minSize && cnn.has(s)).sort((a, b) => a - b).map((s) => ({ size: s, d: soap.get(s)!.mean - cnn.get(s)!.mean }));
+    return [...soap.keys()]
+      .filter((s) => s >= minSize && cnn.has(s))
+      .sort((a, b) => a - b)
+      .map((s) => ({ size: s, d: soap.get(s)!.mean - cnn.get(s)!.mean }));
   };
   const up = diffs('upright');
   claims.push({
-    claim: 'Trained without rotation, SOAP is far ahead of the CNN on rotated test patches (accepted: SOAP mean accuracy >= CNN + 10 points at every size)',
+    claim:
+      'Trained without rotation, SOAP is far ahead of the CNN on rotated test patches (accepted: SOAP mean accuracy >= CNN + 10 points at every size)',
     holds: up.length === 0 ? null : up.every((x) => x.d >= 0.1),
-    detail: up.length === 0 ? 'condition or model not run' : up.map((x) => `${x.size}: ${x.d >= 0 ? '+' : ''}${pts(x.d)}`).join(', ') + ' points (SOAP - CNN)',
+    detail:
+      up.length === 0
+        ? 'condition or model not run'
+        : up.map((x) => `${x.size}: ${x.d >= 0 ? '+' : ''}${pts(x.d)}`).join(', ') + ' points (SOAP - CNN)',
   });
   const rot = diffs('rotated', 1000);
   claims.push({
-    claim: 'Trained with rotation augmentation, the two are comparable above ~1,000 samples (accepted: |SOAP - CNN| <= 5 points at every size >= 1,000)',
+    claim:
+      'Trained with rotation augmentation, the two are comparable above ~1,000 samples (accepted: |SOAP - CNN| <= 5 points at every size >= 1,000)',
     holds: rot.length === 0 ? null : rot.every((x) => Math.abs(x.d) <= 0.05),
-    detail: rot.length === 0 ? 'no size >= 1,000 run in this condition' : rot.map((x) => `${x.size}: ${x.d >= 0 ? '+' : ''}${pts(x.d)}`).join(', ') + ' points (SOAP - CNN)',
+    detail:
+      rot.length === 0
+        ? 'no size >= 1,000 run in this condition'
+        : rot.map((x) => `${x.size}: ${x.d >= 0 ? '+' : ''}${pts(x.d)}`).join(', ') + ' points (SOAP - CNN)',
   });
   return claims;
 }
 
-const MODEL_LABEL: Record<RotationModel, string> = { soap: 'SOAP + MLP', 'soap-extra': 'SOAP + mean intensity + point count', cnn: 'CNN (raw patch)' };
+const MODEL_LABEL: Record<RotationModel, string> = {
+  soap: 'SOAP + MLP',
+  'soap-extra': 'SOAP + mean intensity + point count',
+  cnn: 'CNN (raw patch)',
+};
 const MODEL_COLOR: Record<RotationModel, string> = { soap: '#4c78a8', 'soap-extra': '#54a24b', cnn: '#e45756' };
-const CONDITION_LABEL: Record<RotationCondition, string> = { rotated: 'trained on rotated patches', upright: 'trained on unrotated patches' };
+const CONDITION_LABEL: Record<RotationCondition, string> = {
+  rotated: 'trained on rotated patches',
+  upright: 'trained on unrotated patches',
+};
 
 /** Mean ± standard deviation of test accuracy vs training size, one panel per condition. */
 export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset: string): VegaLiteSpec {
-  const values = curves.map((c) => ({ ...c, label: MODEL_LABEL[c.model], lo: c.mean - c.std, hi: c.mean + c.std, panel: CONDITION_LABEL[c.condition] }));
+  const values = curves.map((c) => ({
+    ...c,
+    label: MODEL_LABEL[c.model],
+    lo: c.mean - c.std,
+    hi: c.mean + c.std,
+    panel: CONDITION_LABEL[c.condition],
+  }));
   const present = ROTATION_MODELS.filter((m) => curves.some((c) => c.model === m));
   const scale = { domain: present.map((m) => MODEL_LABEL[m]), range: present.map((m) => MODEL_COLOR[m]) };
-  const color = { field: 'label', type: 'nominal', title: 'model', scale, legend: { labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3 } };
+  const color = {
+    field: 'label',
+    type: 'nominal',
+    title: 'model',
+    scale,
+    legend: { labelLimit: 400, symbolType: 'stroke', symbolStrokeWidth: 3 },
+  };
   // Accuracies here sit near chance (0.1): the y axis ends a little above the highest band, the
   // same in both panels, so that differences of a few points stay visible.
   const top = Math.max(0.2, ...values.map((v) => v.hi));
@@ -175,7 +231,11 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
       ...present.map((m) => ({
         transform: [{ filter: { field: 'model', equal: m } }],
         mark: { type: 'area', opacity: 0.18, color: MODEL_COLOR[m] },
-        encoding: { x: { field: 'size', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+        encoding: {
+          x: { field: 'size', type: 'quantitative' },
+          y: { field: 'lo', type: 'quantitative' },
+          y2: { field: 'hi' },
+        },
       })),
       {
         mark: { type: 'line', point: true },
@@ -183,14 +243,23 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
           x: { field: 'size', type: 'quantitative', title: 'training patches (train + validation)' },
           y: { field: 'mean', type: 'quantitative', title: 'test accuracy on rotated patches', scale: yScale },
           color,
-          tooltip: [{ field: 'label' }, { field: 'size' }, { field: 'mean', format: '.3f' }, { field: 'std', format: '.3f' }, { field: 'runs' }],
+          tooltip: [
+            { field: 'label' },
+            { field: 'size' },
+            { field: 'mean', format: '.3f' },
+            { field: 'std', format: '.3f' },
+            { field: 'runs' },
+          ],
         },
       },
       // Chance level: ten classes.
       {
         data: { values: [{ chance: 0.1, text: 'chance (1 in 10)' }] },
         layer: [
-          { mark: { type: 'rule', color: '#888888', strokeDash: [5, 4] }, encoding: { y: { field: 'chance', type: 'quantitative', scale: yScale } } },
+          {
+            mark: { type: 'rule', color: '#888888', strokeDash: [5, 4] },
+            encoding: { y: { field: 'chance', type: 'quantitative', scale: yScale } },
+          },
           {
             mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -2, color: '#666666', x: 'width' },
             encoding: { y: { field: 'chance', type: 'quantitative', scale: yScale }, text: { field: 'text' } },
@@ -226,7 +295,10 @@ export async function writeRotationReport(out: string, r: RotationResults): Prom
       { heading: 'Learning curves', figures: r.figures },
       {
         heading: "Comparison with the paper's claims (docs/PAPER-FACTS.md §7)",
-        table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]) },
+        table: {
+          columns: ['claim', 'this run', 'numbers'],
+          rows: r.claims.map((c) => [c.claim, yesNo(c.holds), c.detail]),
+        },
       },
       {
         heading: 'Mean test accuracy',

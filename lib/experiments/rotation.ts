@@ -32,7 +32,15 @@ import type { Soap } from '../soap/soap';
 import { makeSoap, secondsSince, SETTING_FLAGS } from './common';
 import { recordedCommand } from './command-line';
 import { defineExperiment } from './definition';
-import { checkPatchSize, imageOrder, makePatchSet, patchPixelFeatures, patchSoapFeatures, slicePatchSet, type PatchSet } from './patches';
+import {
+  checkPatchSize,
+  imageOrder,
+  makePatchSet,
+  patchPixelFeatures,
+  patchSoapFeatures,
+  slicePatchSet,
+  type PatchSet,
+} from './patches';
 import {
   checkRotationClaims,
   learningCurveSpec,
@@ -80,7 +88,9 @@ export function taskId(t: RotationTask): string {
 /** Every task of the protocol, in a fixed order (condition, model, size, run). */
 export function rotationTasks(o: Pick<RotationSpec, 'conditions' | 'models' | 'sizes' | 'runs'>): RotationTask[] {
   const tasks: RotationTask[] = [];
-  for (const condition of o.conditions) for (const model of o.models) for (const size of o.sizes) for (let run = 0; run < o.runs; run++) tasks.push({ condition, model, size, run });
+  for (const condition of o.conditions)
+    for (const model of o.models)
+      for (const size of o.sizes) for (let run = 0; run < o.runs; run++) tasks.push({ condition, model, size, run });
   return tasks;
 }
 
@@ -90,7 +100,9 @@ function taskCost(t: RotationTask): number {
 }
 
 function loadDataset(o: Pick<RotationSpec, 'dataset' | 'fashionDir'>, split: 'train' | 'test'): Dataset {
-  return o.dataset === 'mnist' ? mnistDataset(split) : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
+  return o.dataset === 'mnist'
+    ? mnistDataset(split)
+    : fashionMnistDataset(split, o.fashionDir !== undefined ? { dir: o.fashionDir } : {});
 }
 
 const DOMAIN_POOL = 0x504f4f4c; // "POOL"
@@ -120,8 +132,17 @@ class PatchData {
     if (!p) {
       const poolSize = Math.max(...this.o.sizes);
       const order = imageOrder(this.train.length, deriveSeed(this.o.seed, DOMAIN_POOL, run)).subarray(0, poolSize + 64);
-      p = slicePatchSet(makePatchSet(this.train, order, { size: this.o.patchSize, rotate: condition === 'rotated', seed: deriveSeed(this.o.seed, DOMAIN_POOL, run, 1), interpolation: this.o.interpolation }), poolSize);
-      if (p.count < poolSize) throw new Error(`run ${run}: only ${p.count} of ${poolSize} training images have a point`);
+      p = slicePatchSet(
+        makePatchSet(this.train, order, {
+          size: this.o.patchSize,
+          rotate: condition === 'rotated',
+          seed: deriveSeed(this.o.seed, DOMAIN_POOL, run, 1),
+          interpolation: this.o.interpolation,
+        }),
+        poolSize,
+      );
+      if (p.count < poolSize)
+        throw new Error(`run ${run}: only ${p.count} of ${poolSize} training images have a point`);
       this.pools.set(key, p);
     }
     return p;
@@ -130,7 +151,12 @@ class PatchData {
   testPatches(): PatchSet {
     if (!this.testSet) {
       const order = imageOrder(this.test.length, deriveSeed(this.o.seed, DOMAIN_TEST)).subarray(0, this.o.testPatches);
-      this.testSet = makePatchSet(this.test, order, { size: this.o.patchSize, rotate: true, seed: deriveSeed(this.o.seed, DOMAIN_TEST, 1), interpolation: this.o.interpolation });
+      this.testSet = makePatchSet(this.test, order, {
+        size: this.o.patchSize,
+        rotate: true,
+        seed: deriveSeed(this.o.seed, DOMAIN_TEST, 1),
+        interpolation: this.o.interpolation,
+      });
     }
     return this.testSet;
   }
@@ -140,7 +166,10 @@ class PatchData {
     const k = `${key}/${model === 'cnn' ? 'pixels' : model}`;
     let f = this.features.get(k);
     if (!f) {
-      f = model === 'cnn' ? { x: patchPixelFeatures(s), cols: s.size * s.size } : await patchSoapFeatures(this.soap, s, { extras: model === 'soap-extra', threads: this.threads });
+      f =
+        model === 'cnn'
+          ? { x: patchPixelFeatures(s), cols: s.size * s.size }
+          : await patchSoapFeatures(this.soap, s, { extras: model === 'soap-extra', threads: this.threads });
       this.features.set(k, f);
     }
     return f;
@@ -148,22 +177,43 @@ class PatchData {
 }
 
 /** Trains and tests one task. */
-async function runTask(t: RotationTask, data: PatchData, o: RotationSpec, log: (line: string) => void): Promise<RotationRecord> {
+async function runTask(
+  t: RotationTask,
+  data: PatchData,
+  o: RotationSpec,
+  log: (line: string) => void,
+): Promise<RotationRecord> {
   const t0 = process.hrtime.bigint();
   const pool = data.pool(t.condition, t.run);
   const test = data.testPatches();
   const poolF = await data.featuresOf(`${t.condition}/${t.run}`, pool, t.model);
   const testF = await data.featuresOf('test', test, t.model);
   const cols = poolF.cols;
-  const train: LabeledData = { x: poolF.x.slice(0, t.size * cols), y: pool.labels.slice(0, t.size), rows: t.size, cols };
+  const train: LabeledData = {
+    x: poolF.x.slice(0, t.size * cols),
+    y: pool.labels.slice(0, t.size),
+    rows: t.size,
+    cols,
+  };
   const testX = testF.x.slice();
-  const seed = deriveSeed(o.seed, DOMAIN_FIT, ROTATION_MODELS.indexOf(t.model), ROTATION_CONDITIONS.indexOf(t.condition), t.size, t.run) % 2 ** 31;
+  const seed =
+    deriveSeed(
+      o.seed,
+      DOMAIN_FIT,
+      ROTATION_MODELS.indexOf(t.model),
+      ROTATION_CONDITIONS.indexOf(t.condition),
+      t.size,
+      t.run,
+    ) %
+    2 ** 31;
   let lastLog = performance.now();
   const onEpoch = (e: EpochLog): void => {
     // A progress line at most every 30 s: a large CNN task runs for many minutes.
     if (performance.now() - lastLog < 30_000) return;
     lastLog = performance.now();
-    log(`rotation: ${taskId(t)}: epoch ${e.epoch}/${o.epochs}, loss ${e.loss.toFixed(4)}, val loss ${e.valLoss?.toFixed(4)}, val accuracy ${e.valAccuracy?.toFixed(4)}`);
+    log(
+      `rotation: ${taskId(t)}: epoch ${e.epoch}/${o.epochs}, loss ${e.loss.toFixed(4)}, val loss ${e.valLoss?.toFixed(4)}, val accuracy ${e.valAccuracy?.toFixed(4)}`,
+    );
   };
   const trainOpts = { epochs: o.epochs, validation: 0.2, earlyStopping: { patience: o.patience }, seed, onEpoch };
   let history: TrainHistory;
@@ -215,8 +265,10 @@ function checkRotationSpec(o: RotationSpec): { train: Dataset; test: Dataset } {
   const test = loadDataset(o, 'test');
   const poolSize = Math.max(...o.sizes);
   // Spare images make up for the (rare) ones without any point after rotation.
-  if (poolSize + 64 > train.length) throw new RangeError(`training size ${poolSize} needs more than the ${train.length} ${train.name} images`);
-  if (o.testPatches > test.length) throw new RangeError(`--test-patches ${o.testPatches} exceeds the ${test.length} ${test.name} images`);
+  if (poolSize + 64 > train.length)
+    throw new RangeError(`training size ${poolSize} needs more than the ${train.length} ${train.name} images`);
+  if (o.testPatches > test.length)
+    throw new RangeError(`--test-patches ${o.testPatches} exceeds the ${test.length} ${test.name} images`);
   return { train, test };
 }
 
@@ -225,7 +277,14 @@ export const rotationExperiment = defineExperiment({
   name: 'rotation',
   module: __filename,
   unitNoun: 'tasks',
-  settingNames: { ...SETTING_FLAGS, dataset: '--dataset', patchSize: '--patch-size', interpolation: '--interpolation', testPatches: '--test-patches', cnnLearningRate: '--cnn-learning-rate' },
+  settingNames: {
+    ...SETTING_FLAGS,
+    dataset: '--dataset',
+    patchSize: '--patch-size',
+    interpolation: '--interpolation',
+    testPatches: '--test-patches',
+    cnnLearningRate: '--cnn-learning-rate',
+  },
   /** What a task's result depends on besides its condition, model, size and run (more sizes or runs can be added to a folder). */
   settings: (o: RotationSpec) => ({
     dataset: o.dataset,
@@ -244,12 +303,18 @@ export const rotationExperiment = defineExperiment({
   cost: taskCost,
   validate: (o: RotationSpec) => void checkRotationSpec(o),
   setup: async (o: RotationSpec, ctx) => {
-    await selectBackend({ prefer: o.backend === 'auto' ? undefined : o.backend, strict: o.backend !== 'auto', log: ctx.log });
+    await selectBackend({
+      prefer: o.backend === 'auto' ? undefined : o.backend,
+      strict: o.backend !== 'auto',
+      log: ctx.log,
+    });
     return new PatchData(o, ctx.threads);
   },
   run: async (t: RotationTask, env) => {
     const rec = await runTask(t, env.state, env.spec, env.log);
-    env.log(`rotation: ${rec.id}: test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.epochsRun} epochs, best ${rec.bestEpoch ?? '-'}; ${rec.seconds.toFixed(1)} s)`);
+    env.log(
+      `rotation: ${rec.id}: test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.epochsRun} epochs, best ${rec.bestEpoch ?? '-'}; ${rec.seconds.toFixed(1)} s)`,
+    );
     return rec;
   },
   merge: async (units, o: RotationSpec, ctx): Promise<RotationResults> => {

@@ -17,7 +17,15 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file';
 import { checkShard, inShard, type ShardSpec } from '../util/shard';
 import type { AnyExperiment, Experiment, FinishedUnit, MergeContext, UnitContext } from './definition';
-import { checkSettingsFile, checkUnitId, readUnitFile, settingsHash, UNITS_DIR, writeSettingsFile, writeUnitFile } from './unit-files';
+import {
+  checkSettingsFile,
+  checkUnitId,
+  readUnitFile,
+  settingsHash,
+  UNITS_DIR,
+  writeSettingsFile,
+  writeUnitFile,
+} from './unit-files';
 import { runWorkerPool } from './worker-pool';
 
 /** Where a run stands, for a progress display. */
@@ -77,7 +85,14 @@ export interface RunOutcome<Unit, Summary> {
 }
 
 /** Runs one unit in this process and writes its file (also the worker's path). */
-export async function computeUnit(def: AnyExperiment, spec: unknown, state: unknown, unit: unknown, ctx: UnitContext, hash: string): Promise<void> {
+export async function computeUnit(
+  def: AnyExperiment,
+  spec: unknown,
+  state: unknown,
+  unit: unknown,
+  ctx: UnitContext,
+  hash: string,
+): Promise<void> {
   const id = def.unitId(unit);
   const result = await def.run(unit, { ...ctx, spec, state });
   await writeUnitFile(ctx.out, { experiment: def.name, id, settingsHash: hash, unit, result });
@@ -101,9 +116,11 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   const log = options.log ?? (() => undefined);
   const signal = options.signal ?? neverAborted;
   const workers = options.workers ?? 1;
-  if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
+  if (!Number.isSafeInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
   const threads = options.threads ?? 0;
-  if (!Number.isSafeInteger(threads) || threads < 0) throw new RangeError(`threads must be an integer >= 0, got ${String(threads)}`);
+  if (!Number.isSafeInteger(threads) || threads < 0)
+    throw new RangeError(`threads must be an integer >= 0, got ${String(threads)}`);
   if (options.shard) checkShard(options.shard);
   const out = path.resolve(options.out);
   const noun = def.unitNoun ?? 'units';
@@ -119,13 +136,19 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   }
   await checkSettingsFile(out, def.name, settings, def.settingNames);
   await mkdir(path.join(out, UNITS_DIR), { recursive: true });
-  const want = (u: { id: string; unit: Unit }) => ({ experiment: def.name, id: u.id, settingsHash: hash, unit: u.unit });
+  const want = (u: { id: string; unit: Unit }) => ({
+    experiment: def.name,
+    id: u.id,
+    settingsHash: hash,
+    unit: u.unit,
+  });
 
   const mine = units.filter((_, k) => inShard(k, options.shard));
   const todo: { id: string; unit: Unit }[] = [];
   for (const u of mine) {
     const s = await readUnitFile<Result>(out, want(u));
-    if (s.state === 'invalid') log(`${def.name}: ${path.join(UNITS_DIR, u.id + '.json')} ${s.reason}; computing it again`);
+    if (s.state === 'invalid')
+      log(`${def.name}: ${path.join(UNITS_DIR, u.id + '.json')} ${s.reason}; computing it again`);
     if (s.state !== 'done') todo.push(u);
   }
   const cost = def.cost?.bind(def);
@@ -136,7 +159,14 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   const computed: string[] = [];
   const running = new Set<string>();
   const progress = (event: RunProgress['event'], unit?: string): void =>
-    options.onProgress?.({ event, unit, done: computed.length, total: todo.length, running: [...running], elapsedSeconds: (performance.now() - startedAt) / 1000 });
+    options.onProgress?.({
+      event,
+      unit,
+      done: computed.length,
+      total: todo.length,
+      running: [...running],
+      elapsedSeconds: (performance.now() - startedAt) / 1000,
+    });
   const started = (id: string): void => {
     running.add(id);
     progress('unit-started', id);
@@ -197,7 +227,14 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   }
   progress('end');
 
-  const outcome: RunOutcome<Unit, Summary> = { summary: null, total: units.length, inRun: mine.length, computed, missing: [], missingIds: [] };
+  const outcome: RunOutcome<Unit, Summary> = {
+    summary: null,
+    total: units.length,
+    inRun: mine.length,
+    computed,
+    missing: [],
+    missingIds: [],
+  };
   if (options.merge === false) {
     log(`${def.name}: ${computed.length} ${noun} computed; not merging`);
     return outcome;
@@ -212,7 +249,9 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
     }
   }
   if (outcome.missing.length > 0) {
-    log(`${def.name}: ${done.length}/${units.length} ${noun} done; still missing: ${outcome.missingIds.join(', ')} (the run that finds every unit done writes ${def.resultsFile ?? 'results.json'})`);
+    log(
+      `${def.name}: ${done.length}/${units.length} ${noun} done; still missing: ${outcome.missingIds.join(', ')} (the run that finds every unit done writes ${def.resultsFile ?? 'results.json'})`,
+    );
     return outcome;
   }
   const mctx: MergeContext = { out, threads, log, signal, startedAt };
@@ -230,5 +269,17 @@ export async function runToSummary<Spec, Unit, Result, Summary, State>(
   o: ExperimentRunOptions,
 ): Promise<Summary | null> {
   const { out, workers, shard, threads, summary, log, onProgress, signal, workerScript } = o;
-  return (await runExperiment(def, spec, { out, workers, shard, threads, merge: summary !== false, log, onProgress, signal, workerScript })).summary;
+  return (
+    await runExperiment(def, spec, {
+      out,
+      workers,
+      shard,
+      threads,
+      merge: summary !== false,
+      log,
+      onProgress,
+      signal,
+      workerScript,
+    })
+  ).summary;
 }

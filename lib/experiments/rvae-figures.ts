@@ -12,24 +12,39 @@ import { grayPng, pictureSpec, tileImages } from '../report/image-grid';
 /** The standard-normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 /** The manifold grid: `size` values at the normal quantiles of linspace(0.05, 0.95, size) (pyroVED's manifold2d). */
 export function manifoldAxis(size: number): number[] {
-  if (!Number.isInteger(size) || size < 2) throw new RangeError(`manifoldAxis: size must be an integer >= 2, got ${String(size)}`);
+  if (!Number.isInteger(size) || size < 2)
+    throw new RangeError(`manifoldAxis: size must be an integer >= 2, got ${String(size)}`);
   return Array.from({ length: size }, (_, i) => normalQuantile(0.05 + (0.9 * i) / (size - 1)));
 }
 
@@ -78,9 +93,22 @@ export function latentScatterSpec(points: readonly LatentPoint[], title: string,
     title,
     data: { values: points },
     hconcat: [
-      base({ field: 'angle', type: 'quantitative', title: 'true angle (°)', scale: { scheme, domain: [-maxAngle, maxAngle] } }, 'coloured by true angle'),
       base(
-        { field: 'digit', type: 'nominal', title: 'digit', scale: { domain: CLASS_COLORS.map((_, k) => k), range: [...CLASS_COLORS] } },
+        {
+          field: 'angle',
+          type: 'quantitative',
+          title: 'true angle (°)',
+          scale: { scheme, domain: [-maxAngle, maxAngle] },
+        },
+        'coloured by true angle',
+      ),
+      base(
+        {
+          field: 'digit',
+          type: 'nominal',
+          title: 'digit',
+          scale: { domain: CLASS_COLORS.map((_, k) => k), range: [...CLASS_COLORS] },
+        },
         'coloured by digit',
       ),
     ],
@@ -99,7 +127,11 @@ export function angleScatterSpec(points: readonly { truth: number; encoded: numb
     data: { values: points },
     layer: [
       { mark: { type: 'circle', size: 8, opacity: 0.5, color: '#4e79a7' }, encoding: { x, y } },
-      { transform: [{ regression: 'encoded', on: 'truth' }], mark: { type: 'line', color: '#e15759', strokeWidth: 2 }, encoding: { x, y } },
+      {
+        transform: [{ regression: 'encoded', on: 'truth' }],
+        mark: { type: 'line', color: '#e15759', strokeWidth: 2 },
+        encoding: { x, y },
+      },
     ],
   };
 }
@@ -137,7 +169,12 @@ export async function manifoldFigure(images: ImageBatch, size: number, title: st
 }
 
 /** Rows of images (each row `columns` images) as one figure without axes. */
-export async function imageRowsFigure(images: ImageBatch, columns: number, title: string, subtitle: string): Promise<VegaLiteSpec> {
+export async function imageRowsFigure(
+  images: ImageBatch,
+  columns: number,
+  title: string,
+  subtitle: string,
+): Promise<VegaLiteSpec> {
   const tiled = tileImages(images, { columns, gap: 2 });
   const png = await grayPng(tiled, 2);
   return pictureSpec(png, { title, subtitle, width: tiled.width * 2, height: tiled.height * 2 });

@@ -13,12 +13,24 @@ import { writeReport } from '../report/html';
 import { meanAndStd, type ClaimCheck } from './common';
 
 /** The models the experiment trains, in report order. */
-export const RVAE_EXPERIMENT_MODELS: readonly RvaeModelName[] = Object.freeze(['vae', 'cvae', 'rvae', 'trvae', 'crvae']);
+export const RVAE_EXPERIMENT_MODELS: readonly RvaeModelName[] = Object.freeze([
+  'vae',
+  'cvae',
+  'rvae',
+  'trvae',
+  'crvae',
+]);
 
 /** Default --models: the essay's four. */
 export const DEFAULT_RVAE_MODELS: readonly RvaeModelName[] = Object.freeze(['vae', 'cvae', 'rvae', 'crvae']);
 
-export const RVAE_MODEL_LABEL: Readonly<Record<RvaeModelName, string>> = Object.freeze({ vae: 'VAE', cvae: 'cVAE', rvae: 'rVAE', trvae: 'rVAE + translation', crvae: 'crVAE' });
+export const RVAE_MODEL_LABEL: Readonly<Record<RvaeModelName, string>> = Object.freeze({
+  vae: 'VAE',
+  cvae: 'cVAE',
+  rvae: 'rVAE',
+  trvae: 'rVAE + translation',
+  crvae: 'crVAE',
+});
 
 /** Angle ranges: 60 = the notebook's integer angles in [-60°, 60°]; 180 = integer angles in [-180°, 180°] (full turns). */
 export type RvaeAngles = 60 | 180;
@@ -198,7 +210,9 @@ function stat(values: readonly number[]): Stat {
 }
 
 function statOrNull(values: readonly (number | null | undefined)[]): Stat | null {
-  return values.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) && values.length > 0 ? stat(values) : null;
+  return values.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) && values.length > 0
+    ? stat(values)
+    : null;
 }
 
 /** Mean ± std over seeds of every model's numbers, in report order. */
@@ -263,9 +277,14 @@ export function checkRvaeAims(s: readonly RvaeModelSummary[], angles: RvaeAngles
   const aims: ClaimCheck[] = [];
   const rec = rv ? (full ? rv.angleAgreement : rv.angleAbsR) : null;
   aims.push({
-    claim: full ? 'rVAE recovers the angle: agreement (mean resultant of encoded - true) >= 0.8 (full turns)' : 'rVAE recovers the angle: |Pearson r| of encoded vs true angle >= 0.8',
+    claim: full
+      ? 'rVAE recovers the angle: agreement (mean resultant of encoded - true) >= 0.8 (full turns)'
+      : 'rVAE recovers the angle: |Pearson r| of encoded vs true angle >= 0.8',
     holds: rec ? rec.mean >= 0.8 : null,
-    detail: rv && rec ? `${full ? 'agreement' : '|r|'} ${f3(rec.mean)}${rv.angleAbsSlope ? `, |slope| ${f3(rv.angleAbsSlope.mean)}` : ''}` : 'rVAE not run',
+    detail:
+      rv && rec
+        ? `${full ? 'agreement' : '|r|'} ${f3(rec.mean)}${rv.angleAbsSlope ? `, |slope| ${f3(rv.angleAbsSlope.mean)}` : ''}`
+        : 'rVAE not run',
   });
   aims.push({
     claim: `rVAE content latents nearly free of the angle: ${leakName} of a content latent with the true angle <= 0.3`,
@@ -308,20 +327,27 @@ export function checkRvaeClaims(s: readonly RvaeModelSummary[], angles: RvaeAngl
   const cr = by('crvae');
   const full = angles === 180;
   const leak = (x: RvaeModelSummary): number => (full ? x.circularLeakage.mean : x.leakage.mean);
-  const recovery = (x: RvaeModelSummary): number | null => (full ? (x.angleAgreement?.mean ?? null) : (x.angleAbsR?.mean ?? null));
+  const recovery = (x: RvaeModelSummary): number | null =>
+    full ? (x.angleAgreement?.mean ?? null) : (x.angleAbsR?.mean ?? null);
   const recName = full ? 'angle agreement' : '|r|';
   const claims: ClaimCheck[] = [];
   const missing = (what: string): ClaimCheck['detail'] => `${what} not run`;
   claims.push({
-    claim: 'VAE: the angle changes along one latent (largest |r| with the true angle >= 0.5) and the digit along the other (kNN digit accuracy >= 0.4; chance 0.1)',
+    claim:
+      'VAE: the angle changes along one latent (largest |r| with the true angle >= 0.5) and the digit along the other (kNN digit accuracy >= 0.4; chance 0.1)',
     holds: vae ? leak(vae) >= 0.5 && vae.knnAccuracy.mean >= 0.4 : null,
-    detail: vae ? `largest ${full ? 'circular-linear correlation' : '|r|'} ${f3(leak(vae))} (per latent: see records), kNN ${f3(vae.knnAccuracy.mean)}` : missing('VAE'),
+    detail: vae
+      ? `largest ${full ? 'circular-linear correlation' : '|r|'} ${f3(leak(vae))} (per latent: see records), kNN ${f3(vae.knnAccuracy.mean)}`
+      : missing('VAE'),
   });
   const polar = cvae ? (full ? null : cvae.polarAngleCorrelation) : null;
   claims.push({
-    claim: 'cVAE: the encoded angle forms a circle (polar-angle correlation >= 0.5) and the classes one blob (kNN digit accuracy <= 0.35)',
+    claim:
+      'cVAE: the encoded angle forms a circle (polar-angle correlation >= 0.5) and the classes one blob (kNN digit accuracy <= 0.35)',
     holds: cvae && polar ? polar.mean >= 0.5 && cvae.knnAccuracy.mean <= 0.35 : null,
-    detail: cvae ? `polar-angle correlation ${polar ? f3(polar.mean) : 'n/a'}, largest |r| ${f3(cvae.leakage.mean)}, kNN ${f3(cvae.knnAccuracy.mean)}` : missing('cVAE'),
+    detail: cvae
+      ? `polar-angle correlation ${polar ? f3(polar.mean) : 'n/a'}, largest |r| ${f3(cvae.leakage.mean)}, kNN ${f3(cvae.knnAccuracy.mean)}`
+      : missing('cVAE'),
   });
   const oneOrientation = (x: RvaeModelSummary | undefined, label: string): ClaimCheck => {
     const c = x?.canonicalSpreadDegrees?.mean ?? null;
@@ -342,26 +368,39 @@ export function checkRvaeClaims(s: readonly RvaeModelSummary[], angles: RvaeAngl
   };
   claims.push(oneOrientation(rv, 'rVAE'));
   claims.push({
-    claim: 'rVAE: the content latents are random with respect to the angle (largest |r| <= 0.3) and turn less with the digit than the VAE\'s (lower invariance ratio)',
-    holds: rv && vae && rv.invarianceRatio && vae.invarianceRatio ? leak(rv) <= 0.3 && rv.invarianceRatio.mean < vae.invarianceRatio.mean : null,
-    detail: rv ? `largest ${full ? 'circular-linear' : '|r|'} ${f3(leak(rv))}; invariance ratio ${rv.invarianceRatio ? f3(rv.invarianceRatio.mean) : 'n/a'}${vae?.invarianceRatio ? ` (VAE ${f3(vae.invarianceRatio.mean)})` : ''}` : missing('rVAE'),
+    claim:
+      "rVAE: the content latents are random with respect to the angle (largest |r| <= 0.3) and turn less with the digit than the VAE's (lower invariance ratio)",
+    holds:
+      rv && vae && rv.invarianceRatio && vae.invarianceRatio
+        ? leak(rv) <= 0.3 && rv.invarianceRatio.mean < vae.invarianceRatio.mean
+        : null,
+    detail: rv
+      ? `largest ${full ? 'circular-linear' : '|r|'} ${f3(leak(rv))}; invariance ratio ${rv.invarianceRatio ? f3(rv.invarianceRatio.mean) : 'n/a'}${vae?.invarianceRatio ? ` (VAE ${f3(vae.invarianceRatio.mean)})` : ''}`
+      : missing('rVAE'),
   });
   claims.push({
     claim: 'rVAE: the digits form clusters with two latents (kNN digit accuracy >= VAE + 0.05)',
     holds: rv && vae ? rv.knnAccuracy.mean >= vae.knnAccuracy.mean + 0.05 : null,
-    detail: rv ? `kNN ${f3(rv.knnAccuracy.mean)}${vae ? ` (VAE ${f3(vae.knnAccuracy.mean)})` : ''}; k-means accuracy ${f3(rv.kmeansAccuracy.mean)}${vae ? ` (VAE ${f3(vae.kmeansAccuracy.mean)})` : ''}` : missing('rVAE'),
+    detail: rv
+      ? `kNN ${f3(rv.knnAccuracy.mean)}${vae ? ` (VAE ${f3(vae.knnAccuracy.mean)})` : ''}; k-means accuracy ${f3(rv.kmeansAccuracy.mean)}${vae ? ` (VAE ${f3(vae.kmeansAccuracy.mean)})` : ''}`
+      : missing('rVAE'),
   });
   const rr = rv ? recovery(rv) : null;
   claims.push({
     claim: `rVAE: the encoded angle is linear in the true angle (${recName} >= 0.7) but broadly spread (residual std >= 5°)`,
     holds: rv && rr !== null && rv.angleResidualStdDegrees ? rr >= 0.7 && rv.angleResidualStdDegrees.mean >= 5 : null,
-    detail: rv ? `${recName} ${rr !== null ? f3(rr) : 'n/a'}, |slope| ${rv.angleAbsSlope ? f3(rv.angleAbsSlope.mean) : 'n/a'}, residual std ${deg(rv.angleResidualStdDegrees?.mean ?? null)}` : missing('rVAE'),
+    detail: rv
+      ? `${recName} ${rr !== null ? f3(rr) : 'n/a'}, |slope| ${rv.angleAbsSlope ? f3(rv.angleAbsSlope.mean) : 'n/a'}, residual std ${deg(rv.angleResidualStdDegrees?.mean ?? null)}`
+      : missing('rVAE'),
   });
   claims.push(oneOrientation(cr, 'crVAE'));
   const cr2 = cr ? recovery(cr) : null;
   claims.push({
     claim: `crVAE: the latents hold style, not class (kNN digit accuracy <= 0.35), the angle is recovered (${recName} >= 0.7), and its -ELBO is below the rVAE's`,
-    holds: cr && cr2 !== null ? cr.knnAccuracy.mean <= 0.35 && cr2 >= 0.7 && (!rv || cr.negativeElboTest.mean < rv.negativeElboTest.mean) : null,
+    holds:
+      cr && cr2 !== null
+        ? cr.knnAccuracy.mean <= 0.35 && cr2 >= 0.7 && (!rv || cr.negativeElboTest.mean < rv.negativeElboTest.mean)
+        : null,
     detail: cr
       ? `kNN ${f3(cr.knnAccuracy.mean)}, ${recName} ${cr2 !== null ? f3(cr2) : 'n/a'}, test -ELBO ${f2(cr.negativeElboTest.mean)}${rv ? ` (rVAE ${f2(rv.negativeElboTest.mean)})` : ''}`
       : missing('crVAE'),
@@ -369,7 +408,8 @@ export function checkRvaeClaims(s: readonly RvaeModelSummary[], angles: RvaeAngl
   return claims;
 }
 
-const pm = (s: Stat | null, digits = 3): string => (s === null ? 'n/a' : s.std > 0 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits));
+const pm = (s: Stat | null, digits = 3): string =>
+  s === null ? 'n/a' : s.std > 0 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits);
 const verdict = (h: boolean | null): string => (h === null ? 'see numbers' : h ? 'holds' : 'does not hold');
 
 /** A sentence giving the scale of a run (written beside every number). */
@@ -397,26 +437,85 @@ export async function writeRvaeReport(out: string, r: RvaeResults): Promise<stri
           `invariance ratio over ${r.settings.seriesDigits} test digits each turned through ${r.settings.seriesAngles} angles. -ELBO per image (nats, all pixels, one sample) on ${r.settings.evalTrainImages} training and the test images. ` +
           `${r.records[0]?.backend ?? 'backend unknown'}.`,
       },
-      { heading: 'Aims (the issue)', table: { columns: ['aim', 'this run', 'numbers'], rows: r.aims.map((c) => [c.claim, verdict(c.holds), c.detail]) } },
-      { heading: "The essay's claims", table: { columns: ['claim', 'this run', 'numbers'], rows: r.claims.map((c) => [c.claim, verdict(c.holds), c.detail]) } },
+      {
+        heading: 'Aims (the issue)',
+        table: {
+          columns: ['aim', 'this run', 'numbers'],
+          rows: r.aims.map((c) => [c.claim, verdict(c.holds), c.detail]),
+        },
+      },
+      {
+        heading: "The essay's claims",
+        table: {
+          columns: ['claim', 'this run', 'numbers'],
+          rows: r.claims.map((c) => [c.claim, verdict(c.holds), c.detail]),
+        },
+      },
       {
         heading: 'Codes (test images)',
         table: {
-          columns: ['model', 'seeds', '|r| angle', '|slope|', 'residual std (°)', 'largest |r| content-angle', 'circular leakage', 'polar-angle corr.', 'invariance ratio', 'kNN acc.', 'k-means acc.', 'k-means NMI'],
+          columns: [
+            'model',
+            'seeds',
+            '|r| angle',
+            '|slope|',
+            'residual std (°)',
+            'largest |r| content-angle',
+            'circular leakage',
+            'polar-angle corr.',
+            'invariance ratio',
+            'kNN acc.',
+            'k-means acc.',
+            'k-means NMI',
+          ],
           rows: s.map((x) => [
-            x.label, x.seeds.length, pm(x.angleAbsR), pm(x.angleAbsSlope), pm(x.angleResidualStdDegrees, 1), pm(x.leakage), pm(x.circularLeakage), pm(x.polarAngleCorrelation), pm(x.invarianceRatio), pm(x.knnAccuracy), pm(x.kmeansAccuracy), pm(x.kmeansNmi),
+            x.label,
+            x.seeds.length,
+            pm(x.angleAbsR),
+            pm(x.angleAbsSlope),
+            pm(x.angleResidualStdDegrees, 1),
+            pm(x.leakage),
+            pm(x.circularLeakage),
+            pm(x.polarAngleCorrelation),
+            pm(x.invarianceRatio),
+            pm(x.knnAccuracy),
+            pm(x.kmeansAccuracy),
+            pm(x.kmeansNmi),
           ]),
         },
       },
       {
         heading: 'Likelihood and cost',
         table: {
-          columns: ['model', 'epochs', '-ELBO train', '-ELBO test', 'BCE + beta KL train', 'BCE + beta KL test', 'axis spread at angle 0 (°)', 'training core-s', 'images / core-s'],
-          rows: s.map((x) => [x.label, x.epochs, pm(x.negativeElboTrain, 2), pm(x.negativeElboTest, 2), pm(x.objectiveTrain, 2), pm(x.objectiveTest, 2), pm(x.canonicalSpreadDegrees, 1), pm(x.trainingCpuSeconds, 0), pm(x.imagesPerCpuSecond, 0)]),
+          columns: [
+            'model',
+            'epochs',
+            '-ELBO train',
+            '-ELBO test',
+            'BCE + beta KL train',
+            'BCE + beta KL test',
+            'axis spread at angle 0 (°)',
+            'training core-s',
+            'images / core-s',
+          ],
+          rows: s.map((x) => [
+            x.label,
+            x.epochs,
+            pm(x.negativeElboTrain, 2),
+            pm(x.negativeElboTest, 2),
+            pm(x.objectiveTrain, 2),
+            pm(x.objectiveTest, 2),
+            pm(x.canonicalSpreadDegrees, 1),
+            pm(x.trainingCpuSeconds, 0),
+            pm(x.imagesPerCpuSecond, 0),
+          ]),
         },
       },
       { heading: 'Training', figures: r.figures },
-      ...r.records.map((x) => ({ heading: `${RVAE_MODEL_LABEL[x.model]}, seed ${x.seed}: ${x.description}`, figures: figs(x.id) })),
+      ...r.records.map((x) => ({
+        heading: `${RVAE_MODEL_LABEL[x.model]}, seed ${x.seed}: ${x.description}`,
+        figures: figs(x.id),
+      })),
     ],
   });
 }

@@ -29,7 +29,14 @@ import { RVAE_MODELS, resolveRvaeOptions, type RvaeModelName, type RvaeOptions }
 import { renderFigure } from '../report/figures';
 import { UsageError } from '../util/usage-error';
 import { defineExperiment } from './definition';
-import { angleScatterSpec, imageRowsFigure, latentScatterSpec, manifoldCodes, manifoldFigure, trainingLossSpec } from './rvae-figures';
+import {
+  angleScatterSpec,
+  imageRowsFigure,
+  latentScatterSpec,
+  manifoldCodes,
+  manifoldFigure,
+  trainingLossSpec,
+} from './rvae-figures';
 import {
   checkRvaeAims,
   checkRvaeClaims,
@@ -92,11 +99,15 @@ export function seriesDegrees(angles: number, k: number): number[] {
 /** Checks the spec; throws a UsageError naming the flag. */
 export function checkRvaeSpec(s: RvaeSpec): void {
   const int = (v: number, lo: number, hi: number, flag: string): void => {
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new UsageError(`${flag} must be an integer in [${lo}, ${hi}], got ${v}`);
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw new UsageError(`${flag} must be an integer in [${lo}, ${hi}], got ${v}`);
   };
   if (s.models.length === 0) throw new UsageError('--models must name at least one model');
-  for (const m of s.models) if (!RVAE_EXPERIMENT_MODELS.includes(m)) throw new UsageError(`--models: unknown model '${m}'; known: ${RVAE_EXPERIMENT_MODELS.join(', ')}`);
-  if (s.seeds.length === 0 || new Set(s.seeds).size !== s.seeds.length) throw new UsageError('--seeds must be distinct integers');
+  for (const m of s.models)
+    if (!RVAE_EXPERIMENT_MODELS.includes(m))
+      throw new UsageError(`--models: unknown model '${m}'; known: ${RVAE_EXPERIMENT_MODELS.join(', ')}`);
+  if (s.seeds.length === 0 || new Set(s.seeds).size !== s.seeds.length)
+    throw new UsageError('--seeds must be distinct integers');
   for (const seed of s.seeds) int(seed, 0, 2 ** 31 - 1, '--seeds');
   if (s.angles !== 60 && s.angles !== 180) throw new UsageError(`--angles must be 60 or 180, got ${String(s.angles)}`);
   int(s.trainImages, 10, 60000, '--train-images');
@@ -112,7 +123,8 @@ export function checkRvaeSpec(s: RvaeSpec): void {
   int(s.seriesAngles, 2, 360, '--series-angles');
   int(s.dataSeed, 0, 2 ** 31 - 1, '--data-seed');
   int(s.manifoldSize, 2, 40, '--manifold-size');
-  if (!(s.learningRate > 0 && s.learningRate < 1)) throw new UsageError(`--learning-rate must be in (0, 1), got ${s.learningRate}`);
+  if (!(s.learningRate > 0 && s.learningRate < 1))
+    throw new UsageError(`--learning-rate must be in (0, 1), got ${s.learningRate}`);
   for (const u of rvaeUnits(s)) {
     try {
       resolveRvaeOptions(rvaeUnitOptions(s, u));
@@ -158,7 +170,11 @@ export function rvaeData(spec: RvaeSpec): Omit<RvaeData, 'backend'> {
   const testDs = mnistDataset('test');
   const train = augmentImages(trainDs, { ...rotation, seed: spec.dataSeed, count: spec.trainImages });
   const test = augmentImages(testDs, { ...rotation, seed: spec.dataSeed + 1, count: spec.testImages });
-  const series = rotationSeries(testDs, { degrees: seriesDegrees(spec.angles, spec.seriesAngles), count: spec.seriesDigits, interpolation: rotation.interpolation });
+  const series = rotationSeries(testDs, {
+    degrees: seriesDegrees(spec.angles, spec.seriesAngles),
+    count: spec.seriesDigits,
+    interpolation: rotation.interpolation,
+  });
   const count = Math.min(ORIENTATION_IMAGES, test.count);
   const originals = augmentImages(testDs, { angles: [0, 0], seed: 0, count });
   return {
@@ -198,7 +214,8 @@ async function decodeManifolds(model: Rvae, size: number): Promise<{ label: numb
   const classes = model.options.classes ? Math.min(3, model.options.classes) : 0;
   if (classes === 0) return [{ label: null, images: await model.decode(z) }];
   const out: { label: number; images: ImageBatch }[] = [];
-  for (let c = 0; c < classes; c++) out.push({ label: c, images: await model.decode(z, { labels: new Int32Array(z.rows).fill(c) }) });
+  for (let c = 0; c < classes; c++)
+    out.push({ label: c, images: await model.decode(z, { labels: new Int32Array(z.rows).fill(c) }) });
   return out;
 }
 
@@ -216,13 +233,22 @@ function concatImages(batches: readonly ImageBatch[]): ImageBatch {
 }
 
 /** Trains, saves, evaluates and draws one (model, seed). */
-async function runRvaeUnit(u: RvaeUnit, spec: RvaeSpec, data: RvaeData, out: string, log: (line: string) => void, signal: AbortSignal): Promise<RvaeRecord> {
+async function runRvaeUnit(
+  u: RvaeUnit,
+  spec: RvaeSpec,
+  data: RvaeData,
+  out: string,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<RvaeRecord> {
   const id = rvaeUnitId(u);
   const spatial = isSpatialModel(u.model);
   const epochs = spatial ? spec.epochs : spec.denseEpochs;
   const model = new Rvae(rvaeUnitOptions(spec, u));
   try {
-    log(`rvae: ${id}: ${model.describe()}; ${model.parameterCount} parameters; ${data.train.count} images x ${epochs} epochs`);
+    log(
+      `rvae: ${id}: ${model.describe()}; ${model.parameterCount} parameters; ${data.train.count} images x ${epochs} epochs`,
+    );
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let tEpoch = performance.now();
@@ -231,7 +257,9 @@ async function runRvaeUnit(u: RvaeUnit, spec: RvaeSpec, data: RvaeData, out: str
       signal,
       onEpoch: (e) => {
         const now = performance.now();
-        log(`rvae: ${id}: epoch ${e.epoch}/${epochs}, loss ${e.loss.toFixed(2)} (beta ${e.beta}), ${((now - tEpoch) / 1000).toFixed(1)} s`);
+        log(
+          `rvae: ${id}: epoch ${e.epoch}/${epochs}, loss ${e.loss.toFixed(2)} (beta ${e.beta}), ${((now - tEpoch) / 1000).toFixed(1)} s`,
+        );
         tEpoch = now;
       },
     });
@@ -244,7 +272,15 @@ async function runRvaeUnit(u: RvaeUnit, spec: RvaeSpec, data: RvaeData, out: str
     };
     const modelDir = path.join('models', id);
     await model.save(path.join(out, modelDir), {
-      extra: { experiment: 'rvae', model: u.model, seed: u.seed, angles: spec.angles, trainImages: spec.trainImages, dataSeed: spec.dataSeed, epochs },
+      extra: {
+        experiment: 'rvae',
+        model: u.model,
+        seed: u.seed,
+        angles: spec.angles,
+        trainImages: spec.trainImages,
+        dataSeed: spec.dataSeed,
+        epochs,
+      },
     });
 
     // Evaluation runs for minutes at full scale: stop between its steps when the run is aborted.
@@ -257,7 +293,10 @@ async function runRvaeUnit(u: RvaeUnit, spec: RvaeSpec, data: RvaeData, out: str
       test: model.evaluate(data.test, { beta, seed: u.seed }),
     };
     signal.throwIfAborted();
-    const { metrics, encoding } = await evaluateRvaeCodes(model, data.test, { series: { images: data.series, groupSize: spec.seriesAngles }, seed: u.seed });
+    const { metrics, encoding } = await evaluateRvaeCodes(model, data.test, {
+      series: { images: data.series, groupSize: spec.seriesAngles },
+      seed: u.seed,
+    });
     // Orientation: the first test images decoded from their content codes at angle 0 (no shift).
     const n = data.inputs.count;
     const zFirst = { data: encoding.z.data.subarray(0, n * encoding.z.cols), rows: n, cols: encoding.z.cols };
@@ -267,7 +306,8 @@ async function runRvaeUnit(u: RvaeUnit, spec: RvaeSpec, data: RvaeData, out: str
       ...(model.options.rotation ? { angle: encoding.angle.subarray(0, n) } : {}),
       ...(model.options.translation ? { shift: encoding.shift.subarray(0, 2 * n) } : {}),
     };
-    const reconstructions = model.options.rotation || model.options.translation ? await model.decode(zFirst, { labels, ...pose }) : canonical;
+    const reconstructions =
+      model.options.rotation || model.options.translation ? await model.decode(zFirst, { labels, ...pose }) : canonical;
     const manifolds = await decodeManifolds(model, spec.manifoldSize);
     const orientation: RvaeOrientation = {
       manifold: orientationSpread(concatImages(manifolds.map((m) => m.images))),
@@ -328,16 +368,40 @@ async function drawUnitFigures(
   const count = Math.min(spec.scatterPoints, test.count);
   const z = encoding.z;
   const deg = (r: number): number => (r * 180) / Math.PI;
-  const points = Array.from({ length: count }, (_, i) => ({ z1: z.data[i * z.cols], z2: z.data[i * z.cols + 1], angle: Math.round(deg(test.angles[i])), digit: test.labels[i] }));
+  const points = Array.from({ length: count }, (_, i) => ({
+    z1: z.data[i * z.cols],
+    z2: z.data[i * z.cols + 1],
+    angle: Math.round(deg(test.angles[i])),
+    digit: test.labels[i],
+  }));
   await draw(latentScatterSpec(points, `${name}: content latents of ${count} test images`, spec.angles), 'latents');
   if (model.options.rotation) {
-    const pts = Array.from({ length: count }, (_, i) => ({ truth: Math.round(deg(test.angles[i])), encoded: Number(deg(encoding.angle[i]).toFixed(2)) }));
+    const pts = Array.from({ length: count }, (_, i) => ({
+      truth: Math.round(deg(test.angles[i])),
+      encoded: Number(deg(encoding.angle[i]).toFixed(2)),
+    }));
     await draw(angleScatterSpec(pts, `${name}: encoded vs true angle`), 'angle');
   }
   const panels = await Promise.all(
-    manifolds.map((m) => manifoldFigure(m.images, spec.manifoldSize, m.label === null ? `${name}: decoded latent manifold${model.options.rotation ? ' (angle 0)' : ''}` : `${name}, digit ${m.label}`)),
+    manifolds.map((m) =>
+      manifoldFigure(
+        m.images,
+        spec.manifoldSize,
+        m.label === null
+          ? `${name}: decoded latent manifold${model.options.rotation ? ' (angle 0)' : ''}`
+          : `${name}, digit ${m.label}`,
+      ),
+    ),
   );
-  await draw(panels.length === 1 ? panels[0]! : { hconcat: panels, title: `${name}: decoded latent manifold per class${model.options.rotation ? ' (angle 0)' : ''}` }, 'manifold');
+  await draw(
+    panels.length === 1
+      ? panels[0]!
+      : {
+          hconcat: panels,
+          title: `${name}: decoded latent manifold per class${model.options.rotation ? ' (angle 0)' : ''}`,
+        },
+    'manifold',
+  );
   // Reconstructions: the first test image of every digit; rows: input, reconstruction, and for a model with an angle its upright decode.
   const picks: number[] = [];
   for (let d = 0; d < 10; d++) {
@@ -348,16 +412,31 @@ async function drawUnitFigures(
   const sel = (idx: readonly number[]): ImageBatch & { labels: Int32Array } => {
     const out_ = new Float32Array(idx.length * P);
     idx.forEach((i, k) => out_.set(test.data.subarray(i * P, (i + 1) * P), k * P));
-    return { data: out_, count: idx.length, height: test.height, width: test.width, labels: Int32Array.from(idx, (i) => test.labels[i]) };
+    return {
+      data: out_,
+      count: idx.length,
+      height: test.height,
+      width: test.width,
+      labels: Int32Array.from(idx, (i) => test.labels[i]),
+    };
   };
   const inputs = sel(picks);
   const enc = await model.encode(inputs, { labels: inputs.labels });
   const labels = model.options.classes ? inputs.labels : undefined;
-  const recon = await model.decode(enc.z, { labels, ...(model.options.rotation ? { angle: enc.angle } : {}), ...(model.options.translation ? { shift: enc.shift } : {}) });
+  const recon = await model.decode(enc.z, {
+    labels,
+    ...(model.options.rotation ? { angle: enc.angle } : {}),
+    ...(model.options.translation ? { shift: enc.shift } : {}),
+  });
   const rows = [inputs, recon];
   if (model.options.rotation) rows.push(await model.decode(enc.z, { labels }));
   await draw(
-    await imageRowsFigure(concatImages(rows), picks.length, `${name}: reconstructions of test digits`, model.options.rotation ? 'rows: input, reconstruction, decoded at angle 0' : 'rows: input, reconstruction'),
+    await imageRowsFigure(
+      concatImages(rows),
+      picks.length,
+      `${name}: reconstructions of test digits`,
+      model.options.rotation ? 'rows: input, reconstruction, decoded at angle 0' : 'rows: input, reconstruction',
+    ),
     'reconstructions',
   );
   return files;
@@ -409,17 +488,26 @@ export const rvaeExperiment = defineExperiment({
   cost: (u: RvaeUnit) => (isSpatialModel(u.model) ? 10 : 1),
   validate: (s: RvaeSpec) => checkRvaeSpec(s),
   setup: async (s: RvaeSpec, ctx): Promise<RvaeData> => {
-    const backend = await selectBackend({ prefer: s.backend === 'auto' ? undefined : s.backend, strict: s.backend !== 'auto', log: ctx.log });
+    const backend = await selectBackend({
+      prefer: s.backend === 'auto' ? undefined : s.backend,
+      strict: s.backend !== 'auto',
+      log: ctx.log,
+    });
     const t = performance.now();
     const d = rvaeData(s);
-    ctx.log(`rvae: data: ${d.train.count} training, ${d.test.count} test images (±${s.angles}°), ${d.series.count} series images; ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    ctx.log(
+      `rvae: data: ${d.train.count} training, ${d.test.count} test images (±${s.angles}°), ${d.series.count} series images; ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     return { backend: backend.summary, ...d };
   },
   run: async (u: RvaeUnit, env) => runRvaeUnit(u, env.spec, env.state, env.out, env.log, env.signal),
   merge: async (units, s: RvaeSpec, ctx): Promise<RvaeResults> => {
     const records = units.map((x) => x.result as RvaeRecord);
     const summaries = summarizeRvae(records);
-    await renderFigure(trainingLossSpec(records.map((r) => ({ id: r.id, loss: r.training.loss }))), path.join(ctx.out, 'training'));
+    await renderFigure(
+      trainingLossSpec(records.map((r) => ({ id: r.id, loss: r.training.loss }))),
+      path.join(ctx.out, 'training'),
+    );
     const { models, seeds, ...settings } = s;
     return {
       experiment: 'rvae',

@@ -31,7 +31,9 @@ const UNIT_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,119}$/;
 /** Throws unless `id` can name a unit file. */
 export function checkUnitId(id: string): void {
   if (typeof id !== 'string' || !UNIT_ID.test(id)) {
-    throw new Error(`unit id ${JSON.stringify(id)} cannot name a file: use 1-120 letters, digits, '.', '_' or '-' (not starting with '.')`);
+    throw new Error(
+      `unit id ${JSON.stringify(id)} cannot name a file: use 1-120 letters, digits, '.', '_' or '-' (not starting with '.')`,
+    );
   }
 }
 
@@ -53,14 +55,19 @@ const isPlainObject = (v: object): boolean => {
 export function canonicalJson(v: unknown, where = 'value'): string {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number') return JSON.stringify(v); // non-finite -> null, as JSON.stringify does
-  if (Array.isArray(v)) return `[${v.map((x, i) => (x === undefined ? 'null' : canonicalJson(x, `${where}[${i}]`))).join(',')}]`;
+  if (Array.isArray(v))
+    return `[${v.map((x, i) => (x === undefined ? 'null' : canonicalJson(x, `${where}[${i}]`))).join(',')}]`;
   if (typeof v === 'object' && isPlainObject(v)) {
     const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k], `${where}.${k}`)}`).join(',')}}`;
   }
-  const what = typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v;
-  throw new TypeError(`${where} is a ${what}: experiment settings, units and results must be plain JSON (objects, arrays, numbers, strings, booleans, null)`);
+  const what = typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v;
+  throw new TypeError(
+    `${where} is a ${what}: experiment settings, units and results must be plain JSON (objects, arrays, numbers, strings, booleans, null)`,
+  );
 }
 
 const sha256 = (text: string): string => 'sha256:' + createHash('sha256').update(text).digest('hex');
@@ -82,8 +89,13 @@ export interface UnitFile<Unit, Result> {
   checksum: string;
 }
 
-const checksumOf = (f: { experiment: string; id: string; settingsHash: string; unit: unknown; result: unknown }): string =>
-  sha256(JSON.stringify([f.experiment, f.id, f.settingsHash, f.unit, f.result]));
+const checksumOf = (f: {
+  experiment: string;
+  id: string;
+  settingsHash: string;
+  unit: unknown;
+  result: unknown;
+}): string => sha256(JSON.stringify([f.experiment, f.id, f.settingsHash, f.unit, f.result]));
 
 /** Writes unit `id`'s file atomically. */
 export async function writeUnitFile<Unit, Result>(
@@ -91,12 +103,18 @@ export async function writeUnitFile<Unit, Result>(
   f: { experiment: string; id: string; settingsHash: string; unit: Unit; result: Result },
 ): Promise<void> {
   canonicalJson(f.result, `result of unit ${f.id}`);
-  const file: UnitFile<Unit, Result> = { format: UNIT_FORMAT, version: UNIT_FORMAT_VERSION, ...f, checksum: checksumOf(f) };
+  const file: UnitFile<Unit, Result> = {
+    format: UNIT_FORMAT,
+    version: UNIT_FORMAT_VERSION,
+    ...f,
+    checksum: checksumOf(f),
+  };
   await writeFileAtomic(unitFilePath(out, f.id), JSON.stringify(file, null, 2) + '\n');
 }
 
 /** A unit file read back: done (with its result), missing, or present but not to be trusted (why). */
-export type UnitFileState<Result> = { state: 'done'; result: Result } | { state: 'missing' } | { state: 'invalid'; reason: string };
+export type UnitFileState<Result> =
+  { state: 'done'; result: Result } | { state: 'missing' } | { state: 'invalid'; reason: string };
 
 /** Reads unit `id`'s file and checks it against what this run expects. */
 export async function readUnitFile<Result>(
@@ -117,9 +135,12 @@ export async function readUnitFile<Result>(
   } catch {
     return { state: 'invalid', reason: 'is not valid JSON (truncated or corrupt)' };
   }
-  if (typeof f !== 'object' || f === null || f.format !== UNIT_FORMAT) return { state: 'invalid', reason: 'is not a unit file' };
-  if (f.version !== UNIT_FORMAT_VERSION) return { state: 'invalid', reason: `has layout version ${String(f.version)}, not ${UNIT_FORMAT_VERSION}` };
-  if (f.experiment !== want.experiment) return { state: 'invalid', reason: `belongs to experiment ${JSON.stringify(f.experiment)}` };
+  if (typeof f !== 'object' || f === null || f.format !== UNIT_FORMAT)
+    return { state: 'invalid', reason: 'is not a unit file' };
+  if (f.version !== UNIT_FORMAT_VERSION)
+    return { state: 'invalid', reason: `has layout version ${String(f.version)}, not ${UNIT_FORMAT_VERSION}` };
+  if (f.experiment !== want.experiment)
+    return { state: 'invalid', reason: `belongs to experiment ${JSON.stringify(f.experiment)}` };
   if (f.id !== want.id) return { state: 'invalid', reason: `holds unit ${JSON.stringify(f.id)}` };
   if (f.settingsHash !== want.settingsHash) return { state: 'invalid', reason: 'was computed with other settings' };
   let sameJob: boolean;
@@ -129,7 +150,8 @@ export async function readUnitFile<Result>(
     sameJob = false;
   }
   if (!sameJob) return { state: 'invalid', reason: 'holds another job under this id' };
-  if (!('result' in f) || f.checksum !== checksumOf(f as UnitFile<unknown, Result>)) return { state: 'invalid', reason: 'fails its checksum (edited or corrupt)' };
+  if (!('result' in f) || f.checksum !== checksumOf(f as UnitFile<unknown, Result>))
+    return { state: 'invalid', reason: 'fails its checksum (edited or corrupt)' };
   return { state: 'done', result: f.result as Result };
 }
 
@@ -151,7 +173,8 @@ export function settingDifferences(have: unknown, want: unknown, prefix = ''): S
     const keys = [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))];
     return keys.flatMap((k) => settingDifferences(have[k], want[k], prefix ? `${prefix}.${k}` : k));
   }
-  const same = (have === undefined ? undefined : canonicalJson(have)) === (want === undefined ? undefined : canonicalJson(want));
+  const same =
+    (have === undefined ? undefined : canonicalJson(have)) === (want === undefined ? undefined : canonicalJson(want));
   return same ? [] : [{ path: prefix || '(settings)', have, want }];
 }
 
@@ -167,24 +190,36 @@ export interface SettingsFile {
  * experiment or other settings, throws an error naming each differing setting (recorded value vs
  * this run's), using `names` (setting path -> flag) where given.
  */
-export async function checkSettingsFile(out: string, experiment: string, settings: object, names: Readonly<Record<string, string>> = {}): Promise<void> {
+export async function checkSettingsFile(
+  out: string,
+  experiment: string,
+  settings: object,
+  names: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const file = path.join(out, SETTINGS_FILE);
   if (!existsSync(file)) return;
   let have: Partial<SettingsFile>;
   try {
     have = JSON.parse(await readFile(file, 'utf8')) as Partial<SettingsFile>;
   } catch (err) {
-    throw new Error(`${file} cannot be read as JSON (${(err as Error).message}); remove it (the unit files are checked one by one) or use another --out`);
+    throw new Error(
+      `${file} cannot be read as JSON (${(err as Error).message}); remove it (the unit files are checked one by one) or use another --out`,
+    );
   }
   if (have.experiment !== experiment) {
-    throw new Error(`${out} holds a run of experiment ${JSON.stringify(have.experiment)}, not ${experiment} (${file}); use another --out`);
+    throw new Error(
+      `${out} holds a run of experiment ${JSON.stringify(have.experiment)}, not ${experiment} (${file}); use another --out`,
+    );
   }
   const diffs = settingDifferences(have.settings, settings);
   if (diffs.length === 0) return;
   const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
-  const label = (p: string): string => names[p] ?? (names[p.split('.')[0]!] !== undefined ? `${names[p.split('.')[0]!]} (${p})` : p);
+  const label = (p: string): string =>
+    names[p] ?? (names[p.split('.')[0]!] !== undefined ? `${names[p.split('.')[0]!]} (${p})` : p);
   const list = diffs.map((d) => `${label(d.path)} ${show(d.have)} there, ${show(d.want)} in this run`).join('; ');
-  throw new Error(`${out} holds units of other settings (${list}); use another --out for these settings, or remove ${out} to start over`);
+  throw new Error(
+    `${out} holds units of other settings (${list}); use another --out for these settings, or remove ${out} to start over`,
+  );
 }
 
 /** Records `settings` in `out`/settings.json (atomically). */

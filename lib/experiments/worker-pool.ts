@@ -14,12 +14,25 @@ import { existsSync } from 'node:fs';
 
 /** Parent -> worker. */
 export type ToWorker =
-  | { type: 'init'; experiment: string; module: string; spec: unknown; out: string; threads: number; quiet: boolean; worker: number; settingsHash: string }
+  | {
+      type: 'init';
+      experiment: string;
+      module: string;
+      spec: unknown;
+      out: string;
+      threads: number;
+      quiet: boolean;
+      worker: number;
+      settingsHash: string;
+    }
   | { type: 'unit'; unit: unknown }
   | { type: 'finish' };
 
 /** Worker -> parent. */
-export type FromWorker = { type: 'started'; id: string } | { type: 'done'; id: string } | { type: 'failed'; id: string | null; message: string };
+export type FromWorker =
+  | { type: 'started'; id: string }
+  | { type: 'done'; id: string }
+  | { type: 'failed'; id: string | null; message: string };
 
 /** Options of {@link runWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -63,7 +76,11 @@ function lineRelay(line: (text: string) => void): { push: (chunk: Buffer) => voi
 /** Runs `o.units` in worker processes; resolves when all are done, rejects with the first failure after every worker has exited. */
 export function runWorkerPool(o: WorkerPoolOptions): Promise<void> {
   if (!existsSync(o.script)) {
-    return Promise.reject(new Error(`the experiment worker entry ${o.script} does not exist (build dist/ first: npx tsc -p tsconfig.build.json)`));
+    return Promise.reject(
+      new Error(
+        `the experiment worker entry ${o.script} does not exist (build dist/ first: npx tsc -p tsconfig.build.json)`,
+      ),
+    );
   }
   return new Promise<void>((resolve, reject) => {
     const queue = [...o.units];
@@ -119,7 +136,13 @@ export function runWorkerPool(o: WorkerPoolOptions): Promise<void> {
           o.onDone?.(m.id, n);
           next(w);
         } else if (m.type === 'failed') {
-          fail(new Error(m.id === null ? `worker ${n} could not start: ${m.message}` : `unit ${m.id} failed in worker ${n}: ${m.message}`));
+          fail(
+            new Error(
+              m.id === null
+                ? `worker ${n} could not start: ${m.message}`
+                : `unit ${m.id} failed in worker ${n}: ${m.message}`,
+            ),
+          );
         }
       });
       proc.on('error', (e) => fail(new Error(`worker ${n}: ${e.message}`)));

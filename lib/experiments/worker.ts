@@ -32,7 +32,11 @@ function tell(m: FromWorker): Promise<void> {
 /** Handles the parent's messages in order. */
 export function startWorker(): void {
   const controller = new AbortController();
-  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) process.on(sig, () => process.exit(code));
+  for (const [sig, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)
+    process.on(sig, () => process.exit(code));
   // The parent is gone: nobody will read this worker's units.
   process.on('disconnect', () => process.exit(1));
   let session: Session | null = null;

@@ -98,7 +98,10 @@ interface PreparedImage {
 
 function prepare(image: IndexedImage, opts: FeaturizeOptions, oneSpecies: boolean): PreparedImage | undefined {
   const imageOptions = opts.image?.displacement
-    ? { ...opts.image, displacement: { ...opts.image.displacement, seed: imageSeed(opts.image.displacement.seed, image.index) } }
+    ? {
+        ...opts.image,
+        displacement: { ...opts.image.displacement, seed: imageSeed(opts.image.displacement.seed, image.index) },
+      }
     : opts.image;
   // Each channel is its own species (gray: H; R, G, B: H, He, Li). A one-channel image on a Soap
   // of one species needs no per-point species: every point is that species, whichever it is.
@@ -106,14 +109,21 @@ function prepare(image: IndexedImage, opts: FeaturizeOptions, oneSpecies: boolea
   const species = oneSpecies && pts.channelSpecies.length === 1 ? undefined : pts.species;
   const sel = opts.centers === undefined || opts.centers === 'all' ? 'all' : opts.centers(image.index, pts.count);
   if (sel === 'all') {
-    return { image, structure: { positions: pts.positions, species }, pixelIndex: pts.pixelIndex, centers: undefined, numPoints: pts.count };
+    return {
+      image,
+      structure: { positions: pts.positions, species },
+      pixelIndex: pts.pixelIndex,
+      centers: undefined,
+      numPoints: pts.count,
+    };
   }
   if (sel.length === 0) return undefined;
   const centers = Int32Array.from(sel);
   const pixelIndex = new Int32Array(centers.length);
   for (let i = 0; i < centers.length; i++) {
     const c = centers[i]!;
-    if (c < 0 || c >= pts.count) throw new RangeError(`centre selector gave point ${c} for image ${image.index}, which has ${pts.count} points`);
+    if (c < 0 || c >= pts.count)
+      throw new RangeError(`centre selector gave point ${c} for image ${image.index}, which has ${pts.count} points`);
     pixelIndex[i] = pts.pixelIndex[c]!;
   }
   return { image, structure: { positions: pts.positions, species }, pixelIndex, centers, numPoints: pts.count };
@@ -131,7 +141,8 @@ export async function* featurize(
 ): AsyncGenerator<FeaturizedImage, void, undefined> {
   const soap = soapOptions instanceof Soap ? soapOptions : new Soap(soapOptions);
   const batchSize = opts.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
   const start = opts.start ?? 0;
   const end = opts.end ?? Number.POSITIVE_INFINITY;
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`start must be an integer >= 0, got ${start}`);
@@ -144,7 +155,9 @@ export async function* featurize(
   const oneSpecies = soap.options.atomicNumbers.length === 1;
 
   // Reads the next batch of images and starts its native computation.
-  const launch = async (): Promise<{ prepared: PreparedImage[]; result: Promise<FeatureMatrix[]>; read: number } | undefined> => {
+  const launch = async (): Promise<
+    { prepared: PreparedImage[]; result: Promise<FeatureMatrix[]>; read: number } | undefined
+  > => {
     const prepared: PreparedImage[] = [];
     let read = 0;
     while (read < batchSize) {
@@ -190,7 +203,13 @@ export async function* featurize(
     }
     if (opts.onProgress) {
       const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-      opts.onProgress({ done, total, rows: rowsOut, elapsedSeconds: elapsed, imagesPerSecond: elapsed > 0 ? done / elapsed : 0 });
+      opts.onProgress({
+        done,
+        total,
+        rows: rowsOut,
+        elapsedSeconds: elapsed,
+        imagesPerSecond: elapsed > 0 ? done / elapsed : 0,
+      });
     }
     current = await next;
   }

@@ -74,7 +74,9 @@ async function shardCount(dir: string, out: string, shards: number | undefined):
   }
   if (found.size > 1) {
     const list = [...found.keys()].sort((a, b) => a - b).map((k) => `${k} (shards ${found.get(k)!.join(', ')})`);
-    throw new UsageError(`${dir} holds shards of several shard counts: n = ${list.join('; ')}; pick one with --shards N`);
+    throw new UsageError(
+      `${dir} holds shards of several shard counts: n = ${list.join('; ')}; pick one with --shards N`,
+    );
   }
   return [...found.keys()][0]!;
 }
@@ -99,13 +101,21 @@ async function shardMetas(dir: string, out: string, n: number): Promise<RunMeta[
   for (let k = 1; k < metas.length; k++) {
     const diff = configDifference(first.config, metas[k]!.config);
     if (diff !== undefined) {
-      throw new UsageError(`shard ${k + 1}/${n} was made with other parameters than shard 1/${n} (${diff}); all shards must share every parameter`);
+      throw new UsageError(
+        `shard ${k + 1}/${n} was made with other parameters than shard 1/${n} (${diff}); all shards must share every parameter`,
+      );
     }
   }
   for (let k = 0; k < metas.length; k++) {
     const m = metas[k]!;
     const want = shardRange(first.config.dataset.length, { index: k + 1, count: n });
-    if (!m.shard || m.shard.index !== k + 1 || m.shard.count !== n || m.shard.imageStart !== want.start || m.shard.imageEnd !== want.end) {
+    if (
+      !m.shard ||
+      m.shard.index !== k + 1 ||
+      m.shard.count !== n ||
+      m.shard.imageStart !== want.start ||
+      m.shard.imageEnd !== want.end
+    ) {
       throw new UsageError(
         `${runFileNames({ index: k + 1, count: n }).meta} covers images ${m.shard?.imageStart}..${m.shard?.imageEnd} ` +
           `but shard ${k + 1}/${n} of ${first.config.dataset.length} images is ${want.start}..${want.end}`,
@@ -195,7 +205,13 @@ export async function mergeShards(o: MergeOptions, io: MergeIO = {}): Promise<Me
       created: new Date().toISOString(),
       config: first.config,
       shard: null,
-      mergedFrom: metas.map((m) => ({ index: m.shard!.index, count: m.shard!.count, imageStart: m.shard!.imageStart, imageEnd: m.shard!.imageEnd, rows: m.rows })),
+      mergedFrom: metas.map((m) => ({
+        index: m.shard!.index,
+        count: m.shard!.count,
+        imageStart: m.shard!.imageStart,
+        imageEnd: m.shard!.imageEnd,
+        rows: m.rows,
+      })),
       rows: totalRows,
       images: totalImages,
       emptyImages: empty,

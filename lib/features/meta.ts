@@ -21,7 +21,9 @@ export type ArrayKind = (typeof ARRAY_KINDS)[number];
 /** The soapix version, from package.json next to lib/ or dist/. */
 export function soapixVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -141,10 +143,22 @@ export function configDifference(a: unknown, b: unknown, max = 3): string | unde
 
 function collectDifferences(a: unknown, b: unknown, where: string, out: string[]): void {
   if (canonicalJson(a) === canonicalJson(b)) return;
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
     for (const k of keys) {
-      collectDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], where ? `${where}.${k}` : k, out);
+      collectDifferences(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        where ? `${where}.${k}` : k,
+        out,
+      );
     }
     return;
   }
@@ -169,7 +183,12 @@ export async function readMeta(metaPath: string): Promise<RunMeta> {
   } catch (err) {
     throw new Error(`${metaPath} is not valid JSON: ${(err as Error).message}`);
   }
-  if (meta === null || typeof meta !== 'object' || meta.format !== META_FORMAT || meta.formatVersion !== META_FORMAT_VERSION) {
+  if (
+    meta === null ||
+    typeof meta !== 'object' ||
+    meta.format !== META_FORMAT ||
+    meta.formatVersion !== META_FORMAT_VERSION
+  ) {
     throw new Error(`${metaPath} is not a soapix ${META_FORMAT} v${META_FORMAT_VERSION} meta file`);
   }
   if (!Number.isSafeInteger(meta.rows) || meta.rows < 0 || typeof meta.files !== 'object' || meta.files === null) {

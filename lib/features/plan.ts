@@ -72,7 +72,12 @@ export function planRun(o: RunPlanOptions): RunPlan {
   let samples: SamplePlan | undefined;
   if (o.sample !== undefined) {
     try {
-      samples = planSamples({ datasetLength: o.length, count: o.sample.count, seed: o.sample.seed, pointCounts: o.pointCounts });
+      samples = planSamples({
+        datasetLength: o.length,
+        count: o.sample.count,
+        seed: o.sample.seed,
+        pointCounts: o.pointCounts,
+      });
     } catch (err) {
       throw new UsageError(`--sample ${o.sample.count}: ${(err as Error).message.replace(/^planSamples: /, '')}`);
     }

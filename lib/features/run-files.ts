@@ -47,9 +47,7 @@ export function runFileNames(shard: ShardSpec | undefined | null): RunFiles {
 export const SCALER_FILE = 'scaler.json';
 
 /** Result of {@link checkDone}. */
-export type DoneState =
-  | { done: true; meta: RunMeta }
-  | { done: false; reason: string; meta?: RunMeta };
+export type DoneState = { done: true; meta: RunMeta } | { done: false; reason: string; meta?: RunMeta };
 
 /**
  * Is the run whose meta file is `dir/metaName` done? Done means: the meta file exists and is

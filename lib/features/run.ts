@@ -32,7 +32,15 @@ import {
   type RunMeta,
 } from './meta';
 import { countPoints, planRun, type RunPlan } from './plan';
-import { checkDone, ensureOutputDir, findShardMetas, removeIfPresent, runFileNames, SCALER_FILE, type RunFiles } from './run-files';
+import {
+  checkDone,
+  ensureOutputDir,
+  findShardMetas,
+  removeIfPresent,
+  runFileNames,
+  SCALER_FILE,
+  type RunFiles,
+} from './run-files';
 import { sampleCenters } from './sampling';
 import { fitAndSaveScaler, MAX_SCALER_VALUES } from './scaler-file';
 import { RunSinks } from './sinks';
@@ -147,7 +155,12 @@ async function freeBytes(dir: string): Promise<number | undefined> {
  * shards of the same count made with other parameters (merge would refuse them later). Returns
  * the meta of this very run when it is done and need not be recomputed.
  */
-async function existingRun(o: FeaturizeRunOptions, dir: string, names: RunFiles, config: RunConfig): Promise<RunMeta | undefined> {
+async function existingRun(
+  o: FeaturizeRunOptions,
+  dir: string,
+  names: RunFiles,
+  config: RunConfig,
+): Promise<RunMeta | undefined> {
   const state = await checkDone(dir, names.meta);
   if (state.done) {
     const diff = configDifference(state.meta.config, config);
@@ -266,7 +279,8 @@ export async function runFeaturize(o: FeaturizeRunOptions, io: FeaturizeRunIO = 
     );
   }
   const free = await freeBytes(dir);
-  if (free !== undefined && free < plan.expectedBytes) emit({ kind: 'lowSpace', dir, neededBytes: plan.expectedBytes, freeBytes: free });
+  if (free !== undefined && free < plan.expectedBytes)
+    emit({ kind: 'lowSpace', dir, neededBytes: plan.expectedBytes, freeBytes: free });
   emit({ kind: 'start', dir, datasetName: ds.name, length, featureCount, plan });
 
   // From here on the run writes files. Its old meta goes first: a meta file never describes

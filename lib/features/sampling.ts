@@ -76,7 +76,9 @@ function fmix32(h: number): number {
 
 function checkSafeInt(v: unknown, name: string, where: string, min = -Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new RangeError(`${where}: ${name} must be an integer >= ${min === -Number.MAX_SAFE_INTEGER ? '-(2^53-1)' : min}, got ${String(v)}`);
+    throw new RangeError(
+      `${where}: ${name} must be an integer >= ${min === -Number.MAX_SAFE_INTEGER ? '-(2^53-1)' : min}, got ${String(v)}`,
+    );
   }
   return v;
 }
@@ -124,7 +126,9 @@ export function planSamples(options: SamplePlanOptions): SamplePlan {
   if (options.pointCounts !== undefined) {
     const pc = options.pointCounts;
     if (pc === null || typeof pc !== 'object' || typeof pc.length !== 'number' || pc.length !== length) {
-      throw new RangeError(`${where}: pointCounts must have datasetLength = ${length} entries, got ${String(pc?.length)}`);
+      throw new RangeError(
+        `${where}: pointCounts must have datasetLength = ${length} entries, got ${String(pc?.length)}`,
+      );
     }
     pointCounts = new Uint32Array(length);
     let nonEmpty = 0;

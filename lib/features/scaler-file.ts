@@ -26,7 +26,8 @@ export async function fitScalerOnFile(filePath: string, rows: number, cols: numb
   }
   if (rows < 1) throw new Error('--fit-scaler: there are no feature rows to fit on (every image was empty)');
   const arr = await readNpy(filePath);
-  if (arr.dtype !== 'float32' && arr.dtype !== 'float64') throw new Error(`${filePath}: expected float features, found ${arr.dtype}`);
+  if (arr.dtype !== 'float32' && arr.dtype !== 'float64')
+    throw new Error(`${filePath}: expected float features, found ${arr.dtype}`);
   return new RobustScaler().fit(arr.data, rows, cols);
 }
 

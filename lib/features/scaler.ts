@@ -121,7 +121,14 @@ function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void
  * Puts the order statistics of `ranks` (sorted, distinct, all within lo..hi) in place:
  * the middle rank first, then the ranks on each side within the part that holds them.
  */
-function multiSelect(a: Float64Array, ranks: readonly number[], from: number, to: number, lo: number, hi: number): void {
+function multiSelect(
+  a: Float64Array,
+  ranks: readonly number[],
+  from: number,
+  to: number,
+  lo: number,
+  hi: number,
+): void {
   if (from >= to || lo > hi) return;
   const m = (from + to) >> 1;
   const k = ranks[m];
@@ -166,7 +173,9 @@ function checkShape(data: unknown, rows: number, cols: number, where: string): a
     throw new RangeError(`${where}: rows must be an integer >= 0 and cols an integer >= 1, got ${rows} x ${cols}`);
   }
   if (data.length !== rows * cols) {
-    throw new RangeError(`${where}: data has ${data.length} values, not rows x cols = ${rows} x ${cols} = ${rows * cols}`);
+    throw new RangeError(
+      `${where}: data has ${data.length} values, not rows x cols = ${rows} x ${cols} = ${rows * cols}`,
+    );
   }
 }
 
@@ -262,7 +271,9 @@ export class RobustScaler {
           const v = data[rowStart + b];
           if (v !== v) continue; // NaN: ignored, as np.nanmedian / np.nanpercentile
           if (v === Infinity || v === -Infinity) {
-            throw new RangeError(`RobustScaler.fit: row ${i}, column ${j0 + b} is ${v}; the data must be finite (NaN is allowed)`);
+            throw new RangeError(
+              `RobustScaler.fit: row ${i}, column ${j0 + b} is ${v}; the data must be finite (NaN is allowed)`,
+            );
           }
           buffers[b][filled[b]++] = v;
         }
@@ -318,7 +329,9 @@ export class RobustScaler {
     this.assertFitted('transform');
     checkShape(data, rows, cols, 'RobustScaler.transform');
     if (cols !== this.nFeatures) {
-      throw new RangeError(`RobustScaler.transform: data has ${cols} columns; the scaler was fitted on ${this.nFeatures}`);
+      throw new RangeError(
+        `RobustScaler.transform: data has ${cols} columns; the scaler was fitted on ${this.nFeatures}`,
+      );
     }
     const c = this.centerValues;
     const s = this.scaleValues;
@@ -362,7 +375,9 @@ export class RobustScaler {
     this.assertFitted('inverseTransform');
     checkShape(data, rows, cols, 'RobustScaler.inverseTransform');
     if (cols !== this.nFeatures) {
-      throw new RangeError(`RobustScaler.inverseTransform: data has ${cols} columns; the scaler was fitted on ${this.nFeatures}`);
+      throw new RangeError(
+        `RobustScaler.inverseTransform: data has ${cols} columns; the scaler was fitted on ${this.nFeatures}`,
+      );
     }
     const c = this.centerValues;
     const s = this.scaleValues;
@@ -413,7 +428,8 @@ export class RobustScaler {
     if (typeof o !== 'object' || o === null) return bad('not an object');
     if (o.type !== 'RobustScaler') bad(`type is ${JSON.stringify(o.type)}`);
     if (o.version !== 1) bad(`unsupported version ${JSON.stringify(o.version)}`);
-    if (typeof o.withCentering !== 'boolean' || typeof o.withScaling !== 'boolean') bad('withCentering/withScaling missing');
+    if (typeof o.withCentering !== 'boolean' || typeof o.withScaling !== 'boolean')
+      bad('withCentering/withScaling missing');
     if (!Number.isSafeInteger(o.nFeatures) || (o.nFeatures as number) < 1) bad('nFeatures missing');
     const nf = o.nFeatures as number;
     const arr = (v: unknown, name: string, wanted: boolean): Float64Array | undefined => {

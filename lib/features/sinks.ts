@@ -24,7 +24,12 @@ export class RunSinks {
    * Creates the three `.partial` files in `dir`. If one cannot be created, the others are
    * removed and the error is thrown.
    */
-  static async create(dir: string, names: RunFiles, dtype: 'float32' | 'float64', featureCount: number): Promise<RunSinks> {
+  static async create(
+    dir: string,
+    names: RunFiles,
+    dtype: 'float32' | 'float64',
+    featureCount: number,
+  ): Promise<RunSinks> {
     const writers: Partial<Record<ArrayKind, NpyWriter>> = {};
     try {
       writers.features = await NpyWriter.create(path.join(dir, names.features), { dtype, columns: featureCount });
@@ -46,7 +51,13 @@ export class RunSinks {
    * Appends the rows of one image: its feature rows, its label on every row, and for every row
    * the image index and the pixel its centre sits on.
    */
-  async writeImage(features: Float32Array | Float64Array, rows: number, label: number, imageIndex: number, pixelIndex: Int32Array): Promise<void> {
+  async writeImage(
+    features: Float32Array | Float64Array,
+    rows: number,
+    label: number,
+    imageIndex: number,
+    pixelIndex: Int32Array,
+  ): Promise<void> {
     if (rows === 0) return;
     const labels = new Int32Array(rows).fill(label);
     const centers = new Int32Array(2 * rows);

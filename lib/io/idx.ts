@@ -78,8 +78,7 @@ const ELEMENT_SIZE: Readonly<Record<IdxTypeName, number>> = {
   float64: 8,
 };
 
-const ALLOWED_CODES_TEXT =
-  '0x08 (uint8), 0x09 (int8), 0x0B (int16), 0x0C (int32), 0x0D (float32), 0x0E (float64)';
+const ALLOWED_CODES_TEXT = '0x08 (uint8), 0x09 (int8), 0x0B (int16), 0x0C (int32), 0x0D (float32), 0x0E (float64)';
 
 function hex2(n: number): string {
   return '0x' + n.toString(16).toUpperCase().padStart(2, '0');
@@ -156,9 +155,7 @@ function decode(bytes: Uint8Array, name: string, owned: boolean): IdxFile {
   const start = headerBytes;
   switch (type) {
     case 'uint8': {
-      const data = owned
-        ? bytes.subarray(start, start + count)
-        : new Uint8Array(bytes.subarray(start, start + count));
+      const data = owned ? bytes.subarray(start, start + count) : new Uint8Array(bytes.subarray(start, start + count));
       return { type, typeCode: IDX_TYPE_CODES.uint8, dims, data };
     }
     case 'int8': {
@@ -355,9 +352,7 @@ export function loadMnist(split: MnistSplit, opts: LoadMnistOptions = {}): Mnist
     );
   }
   if (expectedCount !== false && count !== expectedCount) {
-    throw new Error(
-      `loadMnist: ${split} split: expected ${expectedCount} images, found ${count} in ${imagesPath}`,
-    );
+    throw new Error(`loadMnist: ${split} split: expected ${expectedCount} images, found ${count} in ${imagesPath}`);
   }
   for (let i = 0; i < labelCount; i++) {
     const v = lab.data[i] as number;

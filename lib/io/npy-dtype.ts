@@ -7,16 +7,7 @@ import { endianness } from 'node:os';
 
 /** Element types soapix reads and writes. */
 export type NpyDType =
-  | 'float32'
-  | 'float64'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64';
+  'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
 
 /** The typed array that holds elements of each {@link NpyDType}. */
 export interface NpyArrayByType {
@@ -51,7 +42,10 @@ export interface DTypeInfo {
   /** numpy's descr string as written. */
   descr: string;
   size: number;
-  ctor: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): NpyTypedArray; new (length: number): NpyTypedArray };
+  ctor: {
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): NpyTypedArray;
+    new (length: number): NpyTypedArray;
+  };
   kind: 'float' | 'int' | 'bigint';
   min: number;
   max: number;
@@ -67,8 +61,22 @@ export const DTYPES: Record<NpyDType, DTypeInfo> = {
   uint16: { descr: '<u2', size: 2, ctor: Uint16Array as never, kind: 'int', min: 0, max: 65535 },
   int32: { descr: '<i4', size: 4, ctor: Int32Array as never, kind: 'int', min: -2147483648, max: 2147483647 },
   uint32: { descr: '<u4', size: 4, ctor: Uint32Array as never, kind: 'int', min: 0, max: 4294967295 },
-  int64: { descr: '<i8', size: 8, ctor: BigInt64Array as never, kind: 'bigint', min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
-  uint64: { descr: '<u8', size: 8, ctor: BigUint64Array as never, kind: 'bigint', min: 0, max: Number.MAX_SAFE_INTEGER },
+  int64: {
+    descr: '<i8',
+    size: 8,
+    ctor: BigInt64Array as never,
+    kind: 'bigint',
+    min: -Number.MAX_SAFE_INTEGER,
+    max: Number.MAX_SAFE_INTEGER,
+  },
+  uint64: {
+    descr: '<u8',
+    size: 8,
+    ctor: BigUint64Array as never,
+    kind: 'bigint',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+  },
 };
 
 /** All dtype names, in a fixed order. */
@@ -164,7 +172,8 @@ export function toTypedArray(values: unknown, dtype: NpyDType, where: string): N
         continue;
       }
       const num = Number(v);
-      if (num < info.min || num > info.max) throw new RangeError(`${where}: element ${i} = ${v} does not fit in ${dtype}`);
+      if (num < info.min || num > info.max)
+        throw new RangeError(`${where}: element ${i} = ${v} does not fit in ${dtype}`);
       (out as Int32Array)[i] = num;
       continue;
     }

@@ -20,7 +20,9 @@ export function parseNpy(buf: Uint8Array, what = 'npy'): NpyArray {
 function readError(filePath: string, err: unknown): Error {
   const code = (err as { code?: string }).code;
   const msg = err instanceof Error ? err.message : String(err);
-  return new Error(`cannot read ${filePath}: ${code ?? msg}${code === 'ENOENT' ? ' (no such file)' : ''}`, { cause: err });
+  return new Error(`cannot read ${filePath}: ${code ?? msg}${code === 'ENOENT' ? ' (no such file)' : ''}`, {
+    cause: err,
+  });
 }
 
 /** Reads a whole `.npy` file. @throws Error naming the path for unreadable, truncated or malformed files. */
@@ -115,7 +117,11 @@ export async function* readNpyChunks(
       const want = rows * rowBytes;
       const bytes = await readAt(fh, want, header.dataOffset + start * rowBytes);
       if (bytes.length < want) throw new Error(`${filePath}: truncated .npy file (it shrank while being read)`);
-      yield { data: typedFromBytes(header.dtype, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)), startRow: start, rows };
+      yield {
+        data: typedFromBytes(header.dtype, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)),
+        startRow: start,
+        rows,
+      };
     }
   } finally {
     await fh.close().catch(() => undefined);

@@ -8,7 +8,15 @@
  */
 import { promises as fsp } from 'node:fs';
 import { commitFile, fileOutputError, partialPathFor, removeQuietly, writeFileAtomic } from '../util/atomic-file';
-import { assertDType, DTYPES, dtypeOfArray, leBytes, toTypedArray, type NpyDType, type NpyTypedArray } from './npy-dtype';
+import {
+  assertDType,
+  DTYPES,
+  dtypeOfArray,
+  leBytes,
+  toTypedArray,
+  type NpyDType,
+  type NpyTypedArray,
+} from './npy-dtype';
 import { buildHeader, shapeLiteral, streamingHeaderLength } from './npy-header';
 
 async function writeFully(fh: fsp.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
@@ -78,7 +86,14 @@ export class NpyWriter {
   /** Serializes writes, flushes, close and abort. */
   private queue: Promise<void> = Promise.resolve();
 
-  private constructor(filePath: string, fh: fsp.FileHandle, dtype: NpyDType, columns: number, headerLength: number, bufferSize: number) {
+  private constructor(
+    filePath: string,
+    fh: fsp.FileHandle,
+    dtype: NpyDType,
+    columns: number,
+    headerLength: number,
+    bufferSize: number,
+  ) {
     this.path = filePath;
     this.tempPath = partialPathFor(filePath);
     this.fh = fh;
@@ -156,10 +171,14 @@ export class NpyWriter {
 
   private checkUsable(op: string): void {
     if (this.state === 'failed') {
-      throw new Error(`NpyWriter ${op}: ${this.path}: an earlier write failed: ${this.failure?.message ?? 'unknown error'}`);
+      throw new Error(
+        `NpyWriter ${op}: ${this.path}: an earlier write failed: ${this.failure?.message ?? 'unknown error'}`,
+      );
     }
     if (this.state !== 'open') {
-      throw new Error(`NpyWriter ${op}: ${this.path}: the writer is ${this.state === 'closing' ? 'closing' : this.state}`);
+      throw new Error(
+        `NpyWriter ${op}: ${this.path}: the writer is ${this.state === 'closing' ? 'closing' : this.state}`,
+      );
     }
   }
 

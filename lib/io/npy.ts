@@ -32,5 +32,12 @@ export {
   type NpyArray,
 } from './npy-dtype';
 export { parseNpyHeader, type NpyHeader } from './npy-header';
-export { NpyWriter, encodeNpy, writeNpy, type NpyWriterOptions, type NpyWriteResult, type WriteNpyOptions } from './npy-writer';
+export {
+  NpyWriter,
+  encodeNpy,
+  writeNpy,
+  type NpyWriterOptions,
+  type NpyWriteResult,
+  type WriteNpyOptions,
+} from './npy-writer';
 export { parseNpy, readNpy, readNpySync, readNpyHeader, readNpyChunks, type NpyChunk } from './npy-reader';

@@ -94,7 +94,9 @@ function loadTfjsNode(): string | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
-    tfjsNodeError = tf.findBackendFactory('tensorflow') ? null : '@tensorflow/tfjs-node loaded but registered no "tensorflow" backend';
+    tfjsNodeError = tf.findBackendFactory('tensorflow')
+      ? null
+      : '@tensorflow/tfjs-node loaded but registered no "tensorflow" backend';
   } catch (err) {
     tfjsNodeError = `@tensorflow/tfjs-node is not installed or does not load (${errorText(err)})`;
   }
@@ -189,7 +191,9 @@ function threadsOf(name: BackendName): number {
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const { prefer, strict = false, wasmKernelFixes: fixes = true } = options;
   if (prefer !== undefined && !BACKEND_ORDER.includes(prefer)) {
-    throw new TypeError(`selectBackend: unknown backend '${String(prefer)}'; choose one of ${BACKEND_ORDER.join(', ')}`);
+    throw new TypeError(
+      `selectBackend: unknown backend '${String(prefer)}'; choose one of ${BACKEND_ORDER.join(', ')}`,
+    );
   }
   const log = options.log === undefined ? (m: string) => process.stderr.write(m + '\n') : options.log;
   const order = prefer ? [prefer, ...BACKEND_ORDER.filter((b) => b !== prefer)] : [...BACKEND_ORDER];
@@ -200,7 +204,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const kernelFixes = name === 'wasm' ? wasmKernelFixes() : [];
       const threads = threadsOf(name);
       let summary = `backend ${name}`;
-      if (name === 'wasm') summary += ` (${threads} thread${threads === 1 ? '' : 's'}, ${kernelFixes.length ? 'kernel fixes: ' + kernelFixes.map((f) => f.split(':')[0]).join(', ') : 'as shipped'})`;
+      if (name === 'wasm')
+        summary += ` (${threads} thread${threads === 1 ? '' : 's'}, ${kernelFixes.length ? 'kernel fixes: ' + kernelFixes.map((f) => f.split(':')[0]).join(', ') : 'as shipped'})`;
       if (fallbacks.length) summary += `; skipped ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')}`;
       if (log) log(`soapix: ML ${summary}`);
       return { name, fallbacks, summary, kernelFixes, threads, tfjsVersion: tf.version_core };

@@ -77,8 +77,16 @@ function orthonormalize(z: Float64Array, d: number, q: number): void {
  */
 export function explainedVariance(x: CodeRows, options: ExplainedVarianceOptions = {}): ExplainedVariance {
   const { data, rows: n, cols: d } = x;
-  if (!(data instanceof Float32Array) || !Number.isInteger(n) || !Number.isInteger(d) || d < 1 || data.length !== n * d) {
-    throw new RangeError(`explainedVariance: expected { data: Float32Array of rows * cols values, rows, cols }, got ${data?.length} values for ${n} x ${d}`);
+  if (
+    !(data instanceof Float32Array) ||
+    !Number.isInteger(n) ||
+    !Number.isInteger(d) ||
+    d < 1 ||
+    data.length !== n * d
+  ) {
+    throw new RangeError(
+      `explainedVariance: expected { data: Float32Array of rows * cols values, rows, cols }, got ${data?.length} values for ${n} x ${d}`,
+    );
   }
   if (n < 2) throw new RangeError(`explainedVariance: need at least 2 rows, got ${n}`);
   const standardized = options.standardize ?? false;
@@ -86,13 +94,18 @@ export function explainedVariance(x: CodeRows, options: ExplainedVarianceOptions
   const q = Math.min(d, k + (options.oversample ?? 10));
   const iterations = options.iterations ?? 30;
   if (!Number.isInteger(k) || k < 1 || !Number.isInteger(q) || !Number.isInteger(iterations) || iterations < 1) {
-    throw new RangeError(`explainedVariance: components, oversample and iterations must be positive integers, got ${options.components}, ${options.oversample}, ${options.iterations}`);
+    throw new RangeError(
+      `explainedVariance: components, oversample and iterations must be positive integers, got ${options.components}, ${options.oversample}, ${options.iterations}`,
+    );
   }
   const mean = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`explainedVariance: value ${i % d} of row ${Math.floor(i / d)} is ${v}; codes must be finite`);
+    if (!Number.isFinite(v))
+      throw new RangeError(
+        `explainedVariance: value ${i % d} of row ${Math.floor(i / d)} is ${v}; codes must be finite`,
+      );
     mean[i % d] += v;
   }
   for (let c = 0; c < d; c++) mean[c] /= n;
@@ -123,7 +136,9 @@ export function explainedVariance(x: CodeRows, options: ExplainedVarianceOptions
       for (let i = 0; i < basis.length; i++) basis[i] = z[i]!;
       orthonormalize(basis, d, q);
     }
-    const projected = tf.tidy(() => tf.matMul(xc, tf.tensor2d(Float32Array.from(basis), [d, q])).dataSync() as Float32Array);
+    const projected = tf.tidy(
+      () => tf.matMul(xc, tf.tensor2d(Float32Array.from(basis), [d, q])).dataSync() as Float32Array,
+    );
     const variances = Array.from(Pca.fit(projected, n, q).eigenvalues).slice(0, k);
     const ratios = variances.map((v) => (total > 0 ? Math.max(0, v) / total : 0));
     const cumulative: number[] = [];

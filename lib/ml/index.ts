@@ -63,13 +63,23 @@ export {
   type PoolingName,
   type SoapixEquivariantAutoencoderJSON,
 } from './models/equivariant-autoencoder';
-export { ConvAutoencoder, type ConvAutoencoderOptions, type SoapixConvAutoencoderJSON } from './models/conv-autoencoder';
+export {
+  ConvAutoencoder,
+  type ConvAutoencoderOptions,
+  type SoapixConvAutoencoderJSON,
+} from './models/conv-autoencoder';
 export type { ImageFitHistory, ImageFitOptions } from './models/image-autoencoder';
 export { meanPool, type CodeMatrix, type EquivariantCodes } from './layers/mean-pooling';
 export { gramPool, type GramPoolingOptions } from './layers/gram-pooling';
 export { GROUP_NAMES, type GroupName } from './groups/dihedral';
 // Probes: classifiers on frozen, standardised codes (shared by the models and the benchmark).
-export { probeAccuracy, PROBE_KINDS, type ProbeKind, type ProbeOptions, type ProbeResult } from './probes/probe-accuracy';
+export {
+  probeAccuracy,
+  PROBE_KINDS,
+  type ProbeKind,
+  type ProbeOptions,
+  type ProbeResult,
+} from './probes/probe-accuracy';
 export { applyStandardizer, fitStandardizer, standardize, type Standardizer } from './probes/standardize';
 // The rotationally invariant VAE family (docs/RVAE.md).
 export {
@@ -83,7 +93,13 @@ export {
   type RvaeHistory,
   type SoapixRvaeJSON,
 } from './models/rvae';
-export { RVAE_MODELS, type Float32Matrix, type RvaeImages, type RvaeModelName, type RvaeOptions } from './models/rvae-config';
+export {
+  RVAE_MODELS,
+  type Float32Matrix,
+  type RvaeImages,
+  type RvaeModelName,
+  type RvaeOptions,
+} from './models/rvae-config';
 export type { KlAnnealing } from './models/vae-loss';
 // Metrics of learned codes: clustering against labels, angle recovery and leakage, kNN.
 export {
@@ -95,12 +111,23 @@ export {
   type KMeansOptions,
   type PointMatrix,
 } from './metrics/clustering';
-export { angleLeakage, angleRecovery, invarianceRatio, type AngleRecovery, type InvarianceRatio } from './metrics/latent-angle';
+export {
+  angleLeakage,
+  angleRecovery,
+  invarianceRatio,
+  type AngleRecovery,
+  type InvarianceRatio,
+} from './metrics/latent-angle';
 export { knnCrossValidation, knnPredict, type KnnOptions, type KnnResult } from './probes/knn';
 export { angleAgreement, circularLinearCorrelation, type AngleAgreement } from './metrics/circular';
 export { orientationSpread, type OrientationSpread } from './metrics/orientation';
 export { codeMetrics, type AngleMetrics, type CodeMetrics, type CodeMetricsInput } from './metrics/code-metrics';
-export { evaluateRvaeCodes, type LabelledAngleImages, type RvaeCodeEvaluation, type RvaeCodeEvaluationOptions } from './models/rvae-codes';
+export {
+  evaluateRvaeCodes,
+  type LabelledAngleImages,
+  type RvaeCodeEvaluation,
+  type RvaeCodeEvaluationOptions,
+} from './models/rvae-codes';
 // CODAE (docs/CODAE.md): the centroid- and orientation-aware disentangling autoencoder, its DAE
 // baseline, image moments and the eight supervised disentanglement metrics.
 export {

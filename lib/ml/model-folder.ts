@@ -19,7 +19,8 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const SOAPIX_JSON = 'soapix.json';
 
 /** The kinds of model a soapix model folder can hold (`kind` in `soapix.json`). */
-export type SoapixModelKind = 'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder' | 'rvae' | 'codae' | 'dae';
+export type SoapixModelKind =
+  'mlp-classifier' | 'autoencoder' | 'equivariant-autoencoder' | 'conv-autoencoder' | 'rvae' | 'codae' | 'dae';
 
 /** What the caller stores next to the weights in `soapix.json`. */
 export interface SaveMeta<Soap = unknown, Scaler = unknown> {
@@ -62,7 +63,11 @@ export interface SoapixSavedModelFields<Soap = unknown, Scaler = unknown> {
  * A `soapix.json` being written now: the model's own fields (`kind` and its configuration) after
  * the format tag, then the caller's `meta`, the checksums and the provenance.
  */
-export function savedModelFields<Own extends object, Soap, Scaler>(own: Own, meta: SaveMeta<Soap, Scaler>, files: ModelFileChecksums): SoapixSavedModelFields<Soap, Scaler> & Own {
+export function savedModelFields<Own extends object, Soap, Scaler>(
+  own: Own,
+  meta: SaveMeta<Soap, Scaler>,
+  files: ModelFileChecksums,
+): SoapixSavedModelFields<Soap, Scaler> & Own {
   return {
     format: 'soapix-model',
     version: 1,
@@ -94,7 +99,12 @@ function sha256(bytes: Uint8Array): string {
  * Writes `weights.bin`, then `model.json`, then `soapix.json` = `makeInfo(checksums)` into `dir`
  * (created if needed), each atomically, after removing any old `soapix.json`.
  */
-async function writeFolder<Info>(dir: string, modelJSON: object, weights: Uint8Array, makeInfo: (files: ModelFileChecksums) => Info): Promise<Info> {
+async function writeFolder<Info>(
+  dir: string,
+  modelJSON: object,
+  weights: Uint8Array,
+  makeInfo: (files: ModelFileChecksums) => Info,
+): Promise<Info> {
   const modelBytes = Buffer.from(JSON.stringify(modelJSON), 'utf8');
   await mkdir(dir, { recursive: true });
   await rm(path.join(dir, SOAPIX_JSON), { force: true });
@@ -155,10 +165,15 @@ export async function loadModelFolder<Info extends SoapixModelHeader, Prepared>(
   const { info, prepared, modelJSON, weightData } = await readModelFolder(dir, kind, prepare);
   let model: tf.LayersModel;
   try {
-    const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
+    const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [
+      tf.io.getWeightSpecs(manifest),
+      weightData,
+    ]);
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (err) {
-    throw new Error(`load: ${path.join(dir, MODEL_JSON)} and ${WEIGHTS_BIN} do not form a TensorFlow.js layers model: ${(err as Error).message}`);
+    throw new Error(
+      `load: ${path.join(dir, MODEL_JSON)} and ${WEIGHTS_BIN} do not form a TensorFlow.js layers model: ${(err as Error).message}`,
+    );
   }
   return { info, prepared, model };
 }
@@ -186,7 +201,9 @@ async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
       return await readFile(path.join(dir, name));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`load: cannot read ${path.join(dir, name)}${code === 'ENOENT' ? ' (not a saved soapix model folder, or an incomplete one)' : ''}: ${(err as Error).message}`);
+      throw new Error(
+        `load: cannot read ${path.join(dir, name)}${code === 'ENOENT' ? ' (not a saved soapix model folder, or an incomplete one)' : ''}: ${(err as Error).message}`,
+      );
     }
   };
   const infoPath = path.join(dir, SOAPIX_JSON);
@@ -199,7 +216,9 @@ async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
   }
   const want = KIND_WORDS[kind];
   if (info === null || typeof info !== 'object' || info.format !== 'soapix-model') {
-    throw new Error(`load: ${infoPath} is not a soapix model description (format ${String((info as { format?: unknown } | null)?.format)}, expected 'soapix-model')`);
+    throw new Error(
+      `load: ${infoPath} is not a soapix model description (format ${String((info as { format?: unknown } | null)?.format)}, expected 'soapix-model')`,
+    );
   }
   if (info.kind !== kind) {
     const held = KIND_WORDS[info.kind as SoapixModelKind];
@@ -209,7 +228,8 @@ async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
         : `load: ${dir} holds a model of unknown kind '${String(info.kind)}', not ${want.what}`,
     );
   }
-  if (info.version !== 1) throw new Error(`load: soapix.json version ${String(info.version)} is not supported (this soapix reads version 1)`);
+  if (info.version !== 1)
+    throw new Error(`load: soapix.json version ${String(info.version)} is not supported (this soapix reads version 1)`);
   let prepared: Prepared;
   try {
     prepared = prepare(info);
@@ -218,15 +238,22 @@ async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
   }
   const modelBytes = await read(MODEL_JSON);
   const weightBytes = await read(WEIGHTS_BIN);
-  for (const [name, bytes] of [[MODEL_JSON, modelBytes], [WEIGHTS_BIN, weightBytes]] as const) {
+  for (const [name, bytes] of [
+    [MODEL_JSON, modelBytes],
+    [WEIGHTS_BIN, weightBytes],
+  ] as const) {
     const rec = info.files?.[name];
     if (!rec) throw new Error(`load: soapix.json records no checksum of ${name}`);
     if (bytes.byteLength !== rec.bytes) {
-      throw new Error(`load: ${path.join(dir, name)} does not match soapix.json (${bytes.byteLength} bytes, expected ${rec.bytes}; the file was changed or is incomplete)`);
+      throw new Error(
+        `load: ${path.join(dir, name)} does not match soapix.json (${bytes.byteLength} bytes, expected ${rec.bytes}; the file was changed or is incomplete)`,
+      );
     }
     const sum = sha256(bytes);
     if (sum !== rec.sha256) {
-      throw new Error(`load: ${path.join(dir, name)} does not match soapix.json (checksum mismatch: SHA-256 ${sum}, expected ${rec.sha256}; the file was changed)`);
+      throw new Error(
+        `load: ${path.join(dir, name)} does not match soapix.json (checksum mismatch: SHA-256 ${sum}, expected ${rec.sha256}; the file was changed)`,
+      );
     }
   }
   let modelJSON: tf.io.ModelJSON;
@@ -235,7 +262,10 @@ async function readModelFolder<Info extends SoapixModelHeader, Prepared>(
   } catch (err) {
     throw new Error(`load: ${path.join(dir, MODEL_JSON)} is not valid JSON: ${(err as Error).message}`);
   }
-  const weightData = weightBytes.buffer.slice(weightBytes.byteOffset, weightBytes.byteOffset + weightBytes.byteLength) as ArrayBuffer;
+  const weightData = weightBytes.buffer.slice(
+    weightBytes.byteOffset,
+    weightBytes.byteOffset + weightBytes.byteLength,
+  ) as ArrayBuffer;
   return { info, prepared, modelJSON, weightData };
 }
 
@@ -254,7 +284,11 @@ export async function saveTensorFolder<Info extends SoapixModelHeader>(
 ): Promise<Info> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
   const weights = new Uint8Array(data);
-  const modelJSON = { format: TENSOR_FORMAT, generatedBy: `soapix (TensorFlow.js ${tf.version_core})`, weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }] };
+  const modelJSON = {
+    format: TENSOR_FORMAT,
+    generatedBy: `soapix (TensorFlow.js ${tf.version_core})`,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
+  };
   return writeFolder(dir, modelJSON, weights, makeInfo);
 }
 
@@ -270,13 +304,17 @@ export async function loadTensorFolder<Info extends SoapixModelHeader, Prepared>
   const { info, prepared, modelJSON, weightData } = await readModelFolder(dir, kind, prepare);
   const where = path.join(dir, MODEL_JSON);
   if ((modelJSON as { format?: unknown }).format !== TENSOR_FORMAT || !Array.isArray(modelJSON.weightsManifest)) {
-    throw new Error(`load: ${where} is not a soapix tensor manifest (format ${String((modelJSON as { format?: unknown }).format)}, expected '${TENSOR_FORMAT}')`);
+    throw new Error(
+      `load: ${where} is not a soapix tensor manifest (format ${String((modelJSON as { format?: unknown }).format)}, expected '${TENSOR_FORMAT}')`,
+    );
   }
   try {
     const specs = modelJSON.weightsManifest.flatMap((g) => g.weights);
     const expected = specs.reduce((p, w) => p + w.shape.reduce((a, d) => a * d, 1) * 4, 0);
     if (specs.some((w) => w.dtype !== 'float32') || expected !== weightData.byteLength) {
-      throw new Error(`the manifest describes ${expected} bytes of float32 tensors, ${WEIGHTS_BIN} has ${weightData.byteLength}`);
+      throw new Error(
+        `the manifest describes ${expected} bytes of float32 tensors, ${WEIGHTS_BIN} has ${weightData.byteLength}`,
+      );
     }
     return { info, prepared, tensors: tf.io.decodeWeights(weightData, specs) };
   } catch (err) {

@@ -29,11 +29,13 @@ export interface PcaJSON {
 }
 
 function checkShape(data: PcaArray, rows: number, cols: number, where: string): void {
-  if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) throw new TypeError(`${where}: data must be a Float32Array or Float64Array`);
+  if (!(data instanceof Float32Array) && !(data instanceof Float64Array))
+    throw new TypeError(`${where}: data must be a Float32Array or Float64Array`);
   if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(cols) || cols < 1) {
     throw new RangeError(`${where}: rows must be an integer >= 0 and cols >= 1, got ${rows} x ${cols}`);
   }
-  if (data.length !== rows * cols) throw new RangeError(`${where}: data has ${data.length} values, expected ${rows} x ${cols} = ${rows * cols}`);
+  if (data.length !== rows * cols)
+    throw new RangeError(`${where}: data has ${data.length} values, expected ${rows} x ${cols} = ${rows * cols}`);
 }
 
 /** PCA of row-major feature matrices. */
@@ -85,7 +87,9 @@ export class Pca {
     const U = pca.getEigenvectors();
     const S = pca.getEigenvalues();
     // Order by decreasing eigenvalue (ml-pca already does; made explicit) and fix signs.
-    const order = S.map((v, k) => [v, k] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
+    const order = S.map((v, k) => [v, k] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .map((p) => p[1]);
     const components = new Float64Array(d * d);
     const eigenvalues = new Float64Array(d);
     order.forEach((src, k) => {
@@ -106,7 +110,8 @@ export class Pca {
   }
 
   private checkK(k: number, where: string): void {
-    if (!Number.isInteger(k) || k < 1 || k > this.nFeatures) throw new RangeError(`${where}: components must be an integer in 1..${this.nFeatures}, got ${String(k)}`);
+    if (!Number.isInteger(k) || k < 1 || k > this.nFeatures)
+      throw new RangeError(`${where}: components must be an integer in 1..${this.nFeatures}, got ${String(k)}`);
   }
 
   /** Projects `rows` x d data onto the first `k` components: a Float32Array of rows x k. */
@@ -174,8 +179,15 @@ export class Pca {
     const j = (typeof json === 'string' ? JSON.parse(json) : json) as PcaJSON;
     if (j?.type !== 'PCA' || j.version !== 1) throw new Error('Pca.fromJSON: not a soapix PCA (type PCA, version 1)');
     const d = j.nFeatures;
-    if (j.mean.length !== d || j.eigenvalues.length !== d || j.components.length !== d * d) throw new Error('Pca.fromJSON: array sizes do not match nFeatures');
-    return new Pca(d, j.nSamples, Float64Array.from(j.mean), Float64Array.from(j.eigenvalues), Float64Array.from(j.components));
+    if (j.mean.length !== d || j.eigenvalues.length !== d || j.components.length !== d * d)
+      throw new Error('Pca.fromJSON: array sizes do not match nFeatures');
+    return new Pca(
+      d,
+      j.nSamples,
+      Float64Array.from(j.mean),
+      Float64Array.from(j.eigenvalues),
+      Float64Array.from(j.components),
+    );
   }
 }
 

@@ -31,7 +31,12 @@ export interface RenderOptions {
 /** The font family figures use (configured into every spec unless the spec sets its own). */
 export const FIGURE_FONT_FAMILY = 'DejaVu Sans';
 
-const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu', '/usr/share/fonts/TTF', '/usr/local/share/fonts'];
+const FONT_DIRS = [
+  '/usr/share/fonts/truetype/dejavu',
+  '/usr/share/fonts/dejavu',
+  '/usr/share/fonts/TTF',
+  '/usr/local/share/fonts',
+];
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'];
 
 /**
@@ -97,7 +102,12 @@ export function svgToPng(svg: string, options: RenderOptions = {}): Buffer {
     fitTo: { mode: 'zoom', value: options.scale ?? 2 },
     font:
       fontFiles.length > 0
-        ? { fontFiles, loadSystemFonts: false, defaultFontFamily: FIGURE_FONT_FAMILY, sansSerifFamily: FIGURE_FONT_FAMILY }
+        ? {
+            fontFiles,
+            loadSystemFonts: false,
+            defaultFontFamily: FIGURE_FONT_FAMILY,
+            sansSerifFamily: FIGURE_FONT_FAMILY,
+          }
         : { loadSystemFonts: true, defaultFontFamily: FIGURE_FONT_FAMILY },
   });
   return resvg.render().asPng();
@@ -107,7 +117,11 @@ export function svgToPng(svg: string, options: RenderOptions = {}): Buffer {
  * Renders a Vega-Lite spec to `outBase.svg` and `outBase.png` (folders created as needed) and
  * resolves with the two paths.
  */
-export async function renderFigure(spec: VegaLiteSpec, outBase: string, options: RenderOptions = {}): Promise<RenderedFigure> {
+export async function renderFigure(
+  spec: VegaLiteSpec,
+  outBase: string,
+  options: RenderOptions = {},
+): Promise<RenderedFigure> {
   const svgText = await specToSvg(spec);
   const png = svgToPng(svgText, options);
   const svgPath = `${outBase}.svg`;
@@ -120,5 +134,14 @@ export async function renderFigure(spec: VegaLiteSpec, outBase: string, options:
 
 /** Ten well-separated colours (Tableau 10), one per class 0..9. */
 export const CLASS_COLORS: readonly string[] = Object.freeze([
-  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
 ]);

@@ -29,7 +29,12 @@ export interface Report {
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function formatCell(v: string | number): string {
@@ -64,16 +69,24 @@ export function renderReportHtml(report: Report): string {
   for (const s of report.sections) {
     out.push('<section>', `<h2>${escapeHtml(s.heading)}</h2>`);
     if (s.text) {
-      for (const para of s.text.split(/\n\s*\n/)) if (para.trim()) out.push(`<p>${escapeHtml(para.trim()).replace(/\n/g, '<br>')}</p>`);
+      for (const para of s.text.split(/\n\s*\n/))
+        if (para.trim()) out.push(`<p>${escapeHtml(para.trim()).replace(/\n/g, '<br>')}</p>`);
     }
     if (s.table) {
-      out.push('<table>', '<thead><tr>' + s.table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('') + '</tr></thead>', '<tbody>');
-      for (const row of s.table.rows) out.push('<tr>' + row.map((c) => `<td>${escapeHtml(formatCell(c))}</td>`).join('') + '</tr>');
+      out.push(
+        '<table>',
+        '<thead><tr>' + s.table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('') + '</tr></thead>',
+        '<tbody>',
+      );
+      for (const row of s.table.rows)
+        out.push('<tr>' + row.map((c) => `<td>${escapeHtml(formatCell(c))}</td>`).join('') + '</tr>');
       out.push('</tbody>', '</table>');
     }
     for (const f of s.figures ?? []) {
       const src = f.split(path.sep).join('/');
-      out.push(`<figure><img src="${escapeHtml(src)}" alt="${escapeHtml(path.basename(f))}"><figcaption>${escapeHtml(src)}</figcaption></figure>`);
+      out.push(
+        `<figure><img src="${escapeHtml(src)}" alt="${escapeHtml(path.basename(f))}"><figcaption>${escapeHtml(src)}</figcaption></figure>`,
+      );
     }
     out.push('</section>');
   }

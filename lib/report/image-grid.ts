@@ -34,8 +34,10 @@ export interface TileOptions {
  */
 export function tileImages(images: ImageBatch, o: TileOptions): GrayPicture {
   const { count, height: h, width: w, data } = images;
-  if (!Number.isInteger(o.columns) || o.columns < 1) throw new RangeError(`tileImages: columns must be a positive integer, got ${String(o.columns)}`);
-  if (count < 1 || data.length !== count * h * w) throw new RangeError(`tileImages: need at least one ${h}x${w} image, got ${data.length} values for ${count}`);
+  if (!Number.isInteger(o.columns) || o.columns < 1)
+    throw new RangeError(`tileImages: columns must be a positive integer, got ${String(o.columns)}`);
+  if (count < 1 || data.length !== count * h * w)
+    throw new RangeError(`tileImages: need at least one ${h}x${w} image, got ${data.length} values for ${count}`);
   const gap = o.gap ?? 0;
   const cols = Math.min(o.columns, count);
   const rows = Math.ceil(count / o.columns);
@@ -48,7 +50,9 @@ export function tileImages(images: ImageBatch, o: TileOptions): GrayPicture {
     for (let r = 0; r < h; r++) {
       for (let c = 0; c < w; c++) {
         const v = data[i * h * w + r * w + c];
-        pixels[(r0 + r) * width + c0 + c] = Number.isNaN(v) ? (o.gapLevel ?? 128) : Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
+        pixels[(r0 + r) * width + c0 + c] = Number.isNaN(v)
+          ? (o.gapLevel ?? 128)
+          : Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
       }
     }
   }
@@ -60,7 +64,9 @@ export async function grayPng(p: GrayPicture, scale = 1): Promise<Buffer> {
   // sharp is a native addon; required lazily so that only figure code loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sharp = require('sharp') as typeof import('sharp');
-  let img = sharp(Buffer.from(p.pixels.buffer, p.pixels.byteOffset, p.pixels.byteLength), { raw: { width: p.width, height: p.height, channels: 1 } });
+  let img = sharp(Buffer.from(p.pixels.buffer, p.pixels.byteOffset, p.pixels.byteLength), {
+    raw: { width: p.width, height: p.height, channels: 1 },
+  });
   if (scale !== 1) img = img.resize(p.width * scale, p.height * scale, { kernel: 'nearest' });
   return img.png().toBuffer();
 }
@@ -88,7 +94,8 @@ export function pictureSpec(png: Buffer, o: PictureSpecOptions): VegaLiteSpec {
   const url = `data:image/png;base64,${png.toString('base64')}`;
   const x = o.x ?? { title: '', domain: [0, 1] as [number, number] };
   const y = o.y ?? { title: '', domain: [0, 1] as [number, number] };
-  const axis = (a: PictureAxis | undefined): Record<string, unknown> | null => (a ? { title: a.title, grid: false } : null);
+  const axis = (a: PictureAxis | undefined): Record<string, unknown> | null =>
+    a ? { title: a.title, grid: false } : null;
   return {
     title: o.subtitle ? { text: o.title, subtitle: o.subtitle } : o.title,
     width: o.width,

@@ -40,7 +40,11 @@ export interface NativeSoapInstance {
   basis(): NativeBasis;
   featureLabels(): Int32Array;
   /** dtype (default 'float64') and threads (default 0: all cores) are checked by the engine. */
-  computeSync(structures: NativeStructure[], dtype: 'float64' | 'float32' | undefined, threads: number | undefined): (Float64Array | Float32Array)[];
+  computeSync(
+    structures: NativeStructure[],
+    dtype: 'float64' | 'float32' | undefined,
+    threads: number | undefined,
+  ): (Float64Array | Float32Array)[];
   computeAsync(
     structures: NativeStructure[],
     dtype: 'float64' | 'float32' | undefined,

@@ -73,9 +73,7 @@ export interface SoapOptions {
 export type PositionsInput = Float64Array | ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
 
 /** Where to compute the descriptor. Default: at every point. */
-export type CentersInput =
-  | { indices: ArrayLike<number> }
-  | { positions: PositionsInput };
+export type CentersInput = { indices: ArrayLike<number> } | { positions: PositionsInput };
 
 /** One structure (image, molecule, point cloud). */
 export interface StructureInput {
@@ -148,7 +146,8 @@ function isArrayLikeNumber(v: unknown): v is ArrayLike<number> {
 /** Flattens positions to a Float64Array of x, y, z triples; throws TypeError on a wrong shape. */
 export function toPositionArray(p: PositionsInput, what = 'positions'): Float64Array {
   if (p instanceof Float64Array) {
-    if (p.length % 3 !== 0) throw new TypeError(`${what} has ${p.length} values; it must hold x, y, z per point (a multiple of 3)`);
+    if (p.length % 3 !== 0)
+      throw new TypeError(`${what} has ${p.length} values; it must hold x, y, z per point (a multiple of 3)`);
     return p;
   }
   if (!isArrayLikeNumber(p)) throw new TypeError(`${what} must be a Float64Array or an array of [x, y, z]`);
@@ -168,8 +167,7 @@ export function toPositionArray(p: PositionsInput, what = 'positions'): Float64A
   const out = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     const row = (p as ArrayLike<unknown>)[i];
-    if (!isArrayLikeNumber(row) || row.length !== 3)
-      throw new TypeError(`${what}[${i}] must be [x, y, z] (3 numbers)`);
+    if (!isArrayLikeNumber(row) || row.length !== 3) throw new TypeError(`${what}[${i}] must be [x, y, z] (3 numbers)`);
     for (let d = 0; d < 3; d++) {
       const v = row[d];
       if (typeof v !== 'number') throw new TypeError(`${what}[${i}][${d}] is not a number`);
@@ -180,7 +178,11 @@ export function toPositionArray(p: PositionsInput, what = 'positions'): Float64A
 }
 
 function inferRCut(w: WeightingOptions): number {
-  const r0 = w.r0 ?? 1, c = w.c ?? 1, d = w.d ?? 1, m = w.m ?? 1, threshold = w.threshold ?? 1e-2;
+  const r0 = w.r0 ?? 1,
+    c = w.c ?? 1,
+    d = w.d ?? 1,
+    m = w.m ?? 1,
+    threshold = w.threshold ?? 1e-2;
   switch (w.function) {
     case 'poly':
       return r0;
@@ -202,7 +204,8 @@ function inferRCut(w: WeightingOptions): number {
  */
 function toNativeOptions(o: SoapOptions): NativeSoapOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('Soap options must be an object');
-  if (!Array.isArray(o.species)) throw new TypeError(`species must be an array of symbols or atomic numbers, e.g. ['H'], got ${typeof o.species}`);
+  if (!Array.isArray(o.species))
+    throw new TypeError(`species must be an array of symbols or atomic numbers, e.g. ['H'], got ${typeof o.species}`);
   const atomicNumbers = [...new Set(o.species.map((s) => atomicNumber(s)))].sort((a, b) => a - b);
   const comp = typeof o.compression === 'string' ? { mode: o.compression } : (o.compression ?? {});
   const speciesWeights = atomicNumbers.map(() => 1);
@@ -312,7 +315,9 @@ export class Soap {
     const sym = (z: number): string => (z === 0 ? '*' : chemicalSymbol(z));
     for (let i = 0; i < raw.length; i += 5) {
       const species: [string, string] = [sym(raw[i]!), sym(raw[i + 1]!)];
-      const l = raw[i + 2]!, n = raw[i + 3]!, nPrime = raw[i + 4]!;
+      const l = raw[i + 2]!,
+        n = raw[i + 3]!,
+        nPrime = raw[i + 4]!;
       out.push({ species, l, n, nPrime, name: `${species[0]}-${species[1]} l=${l} n=${n} n'=${nPrime}` });
     }
     return out;
@@ -375,7 +380,8 @@ export class Soap {
     // the Soap has several; here they are only converted (symbols need the JavaScript side).
     if (s.species !== undefined) {
       const z = new Int32Array(s.species.length);
-      let cacheKey: SpeciesLike | undefined, cacheZ = 0;
+      let cacheKey: SpeciesLike | undefined,
+        cacheZ = 0;
       for (let i = 0; i < z.length; i++) {
         const sp = s.species[i]!;
         if (sp !== cacheKey) {
@@ -397,7 +403,9 @@ export class Soap {
     }
     if (centers !== undefined) {
       if (typeof centers !== 'object' || centers === null)
-        throw new TypeError(`${label}: centers must be { indices: [...] } or { positions: [...] }, got ${String(centers)}`);
+        throw new TypeError(
+          `${label}: centers must be { indices: [...] } or { positions: [...] }, got ${String(centers)}`,
+        );
       if ('indices' in centers && 'positions' in centers)
         throw new TypeError(`${label}: centers takes indices or positions, not both`);
       if ('indices' in centers) {
@@ -407,7 +415,9 @@ export class Soap {
         for (let i = 0; i < idx.length; i++) {
           const v = idx[i]!;
           if (!Number.isInteger(v) || v < 0 || v >= n)
-            throw new RangeError(`${label}: centre index ${String(v)} (entry ${i}) is out of range; the structure has ${n} points`);
+            throw new RangeError(
+              `${label}: centre index ${String(v)} (entry ${i}) is out of range; the structure has ${n} points`,
+            );
           a[i] = v;
         }
         out.centerIndices = a;

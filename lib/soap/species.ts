@@ -12,25 +12,130 @@
  * `"H"` (Z = 1) and `ELEMENT_SYMBOLS[117]` is `"Og"` (Z = 118).
  */
 export const ELEMENT_SYMBOLS: readonly string[] = Object.freeze([
-  'H', 'He',
-  'Li', 'Be', 'B', 'C', 'N', 'O', 'F', 'Ne',
-  'Na', 'Mg', 'Al', 'Si', 'P', 'S', 'Cl', 'Ar',
-  'K', 'Ca', 'Sc', 'Ti', 'V', 'Cr', 'Mn', 'Fe', 'Co', 'Ni', 'Cu', 'Zn', 'Ga', 'Ge', 'As', 'Se', 'Br', 'Kr',
-  'Rb', 'Sr', 'Y', 'Zr', 'Nb', 'Mo', 'Tc', 'Ru', 'Rh', 'Pd', 'Ag', 'Cd', 'In', 'Sn', 'Sb', 'Te', 'I', 'Xe',
-  'Cs', 'Ba',
-  'La', 'Ce', 'Pr', 'Nd', 'Pm', 'Sm', 'Eu', 'Gd', 'Tb', 'Dy', 'Ho', 'Er', 'Tm', 'Yb', 'Lu',
-  'Hf', 'Ta', 'W', 'Re', 'Os', 'Ir', 'Pt', 'Au', 'Hg', 'Tl', 'Pb', 'Bi', 'Po', 'At', 'Rn',
-  'Fr', 'Ra',
-  'Ac', 'Th', 'Pa', 'U', 'Np', 'Pu', 'Am', 'Cm', 'Bk', 'Cf', 'Es', 'Fm', 'Md', 'No', 'Lr',
-  'Rf', 'Db', 'Sg', 'Bh', 'Hs', 'Mt', 'Ds', 'Rg', 'Cn', 'Nh', 'Fl', 'Mc', 'Lv', 'Ts', 'Og',
+  'H',
+  'He',
+  'Li',
+  'Be',
+  'B',
+  'C',
+  'N',
+  'O',
+  'F',
+  'Ne',
+  'Na',
+  'Mg',
+  'Al',
+  'Si',
+  'P',
+  'S',
+  'Cl',
+  'Ar',
+  'K',
+  'Ca',
+  'Sc',
+  'Ti',
+  'V',
+  'Cr',
+  'Mn',
+  'Fe',
+  'Co',
+  'Ni',
+  'Cu',
+  'Zn',
+  'Ga',
+  'Ge',
+  'As',
+  'Se',
+  'Br',
+  'Kr',
+  'Rb',
+  'Sr',
+  'Y',
+  'Zr',
+  'Nb',
+  'Mo',
+  'Tc',
+  'Ru',
+  'Rh',
+  'Pd',
+  'Ag',
+  'Cd',
+  'In',
+  'Sn',
+  'Sb',
+  'Te',
+  'I',
+  'Xe',
+  'Cs',
+  'Ba',
+  'La',
+  'Ce',
+  'Pr',
+  'Nd',
+  'Pm',
+  'Sm',
+  'Eu',
+  'Gd',
+  'Tb',
+  'Dy',
+  'Ho',
+  'Er',
+  'Tm',
+  'Yb',
+  'Lu',
+  'Hf',
+  'Ta',
+  'W',
+  'Re',
+  'Os',
+  'Ir',
+  'Pt',
+  'Au',
+  'Hg',
+  'Tl',
+  'Pb',
+  'Bi',
+  'Po',
+  'At',
+  'Rn',
+  'Fr',
+  'Ra',
+  'Ac',
+  'Th',
+  'Pa',
+  'U',
+  'Np',
+  'Pu',
+  'Am',
+  'Cm',
+  'Bk',
+  'Cf',
+  'Es',
+  'Fm',
+  'Md',
+  'No',
+  'Lr',
+  'Rf',
+  'Db',
+  'Sg',
+  'Bh',
+  'Hs',
+  'Mt',
+  'Ds',
+  'Rg',
+  'Cn',
+  'Nh',
+  'Fl',
+  'Mc',
+  'Lv',
+  'Ts',
+  'Og',
 ]);
 
 /** Largest supported atomic number (Og). */
 export const MAX_ATOMIC_NUMBER = 118;
 
-const SYMBOL_TO_Z: ReadonlyMap<string, number> = new Map(
-  ELEMENT_SYMBOLS.map((s, i) => [s, i + 1] as [string, number]),
-);
+const SYMBOL_TO_Z: ReadonlyMap<string, number> = new Map(ELEMENT_SYMBOLS.map((s, i) => [s, i + 1] as [string, number]));
 
 /**
  * Converts a chemical symbol or an atomic number to an atomic number.
@@ -73,9 +178,7 @@ export function atomicNumber(symbolOrNumber: string | number): number {
     }
     return z;
   }
-  throw new TypeError(
-    `atomicNumber: species must be a string symbol or a number, got ${describeType(symbolOrNumber)}`,
-  );
+  throw new TypeError(`atomicNumber: species must be a string symbol or a number, got ${describeType(symbolOrNumber)}`);
 }
 
 /**
@@ -93,9 +196,7 @@ export function chemicalSymbol(z: number): string {
     );
   }
   if (z < 1 || z > MAX_ATOMIC_NUMBER) {
-    throw new RangeError(
-      `chemicalSymbol: atomic number ${z} is out of range; allowed are 1..${MAX_ATOMIC_NUMBER}`,
-    );
+    throw new RangeError(`chemicalSymbol: atomic number ${z} is out of range; allowed are 1..${MAX_ATOMIC_NUMBER}`);
   }
   return ELEMENT_SYMBOLS[z - 1] as string;
 }

@@ -58,7 +58,8 @@ export class FileOutputError extends Error {
  */
 export function fileOutputError(action: string, filePath: string, err: unknown): Error {
   if (err instanceof FileOutputError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
   const words = code !== undefined ? ERRNO_WORDS[code] : undefined;
   let reason: string;
   if (words !== undefined) reason = `${words} (${code})`;

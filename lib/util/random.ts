@@ -57,9 +57,7 @@ export class Rng {
    */
   constructor(seed = 0) {
     if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-      throw new TypeError(
-        `Rng: seed must be a safe integer (|seed| <= 2^53 - 1), got ${String(seed)}`,
-      );
+      throw new TypeError(`Rng: seed must be a safe integer (|seed| <= 2^53 - 1), got ${String(seed)}`);
     }
     // Split the seed into two 32-bit halves (two's complement for negatives).
     const lo = seed >>> 0;

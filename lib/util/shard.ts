@@ -38,7 +38,9 @@ function isValidShard({ index, count }: ShardSpec): boolean {
 /** Throws a RangeError unless `shard` is i/n with integers 1 <= i <= n. */
 export function checkShard(shard: ShardSpec): void {
   if (!isValidShard(shard)) {
-    throw new RangeError(`shard must be i/n with integers 1 <= i <= n, got ${String(shard.index)}/${String(shard.count)}`);
+    throw new RangeError(
+      `shard must be i/n with integers 1 <= i <= n, got ${String(shard.index)}/${String(shard.count)}`,
+    );
   }
 }
 

@@ -20,7 +20,8 @@ import { compareWithReference, jobsFor, runChild, writeJobFile } from '../helper
 const node = process.env.SOAPIX_ARM64_NODE;
 const pkg = process.env.SOAPIX_ARM64_PACKAGE;
 const qemu = (process.env.SOAPIX_QEMU ?? 'qemu-aarch64 -L /usr/aarch64-linux-gnu').split(' ').filter(Boolean);
-if (!node || !pkg) throw new Error('SOAPIX_ARM64_NODE and SOAPIX_ARM64_PACKAGE must be set (run scripts/check-arm64.sh)');
+if (!node || !pkg)
+  throw new Error('SOAPIX_ARM64_NODE and SOAPIX_ARM64_PACKAGE must be set (run scripts/check-arm64.sh)');
 
 // A small subset (emulation is slow): one case of each kind, every basis and compression path.
 const WANT = [
@@ -50,5 +51,7 @@ it('the arm64 binary loads under qemu and equals DScribe on a subset of the refe
   expect(r.binary).toBe(path.join('prebuilds', 'linux-arm64', 'soapix.glibc.node'));
   expect(r.ran).toBe('baseline'); // the portable kernels: no x86 paths on arm64
   const w = compareWithReference(jobs, r.values, (rel, tol, what) => expect(rel, what).toBeLessThanOrEqual(tol));
-  console.log(`arm64 under qemu (${files.length} cases): injected ${w.injected.toExponential(2)}, own ${w.own.toExponential(2)}, float32 vs float64 ${w.float32.toExponential(2)}`);
+  console.log(
+    `arm64 under qemu (${files.length} cases): injected ${w.injected.toExponential(2)}, own ${w.own.toExponential(2)}, float32 vs float64 ${w.float32.toExponential(2)}`,
+  );
 }, 1_600_000);

@@ -30,7 +30,11 @@ export function staleSource(dir = path.join(root, 'lib')): string | undefined {
  */
 export function buildIfStale(): void {
   if (staleSource() !== undefined) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: root, stdio: 'pipe' },
+    );
   }
 }
 
@@ -43,8 +47,17 @@ export interface CliResult {
 /** Runs `node dist/cli.js ...args` (with `env` added to this process's environment) and collects its exit status and output (never rejects). */
 export function runCli(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: root, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }

@@ -23,10 +23,16 @@ const { jobs } = JSON.parse(readFileSync(jobFile, 'utf8'));
 const parts = [];
 for (const job of jobs) {
   const basis = job.basis
-    ? { betas: Float64Array.from(job.basis.betas), ...(job.basis.alphas ? { alphas: Float64Array.from(job.basis.alphas) } : {}) }
+    ? {
+        betas: Float64Array.from(job.basis.betas),
+        ...(job.basis.alphas ? { alphas: Float64Array.from(job.basis.alphas) } : {}),
+      }
     : undefined;
   const soap = new Soap(basis ? { ...job.options, basis } : job.options);
-  const m = soap.createSync({ positions: Float64Array.from(job.positions), species: job.species }, { dtype: job.dtype });
+  const m = soap.createSync(
+    { positions: Float64Array.from(job.positions), species: job.species },
+    { dtype: job.dtype },
+  );
   parts.push(Float64Array.from(m.data));
 }
 const total = parts.reduce((n, p) => n + p.length, 0);
@@ -38,4 +44,6 @@ for (const p of parts) {
 }
 writeFileSync(outFile, Buffer.from(all.buffer));
 const binary = path.relative(root, require('node-gyp-build').path(root));
-process.stdout.write(`${JSON.stringify({ simdPath: native().simdPath, binary, lengths: parts.map((p) => p.length) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ simdPath: native().simdPath, binary, lengths: parts.map((p) => p.length) })}\n`,
+);

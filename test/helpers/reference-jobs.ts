@@ -36,7 +36,9 @@ export function writeJobFile(jobs: Job[], file: string): void {
         const basis = kind === 'injected64' ? dscribeBasis(ref) : undefined;
         return {
           options: soapOptionsFor(ref),
-          basis: basis ? { betas: [...basis.betas], ...(basis.alphas ? { alphas: [...basis.alphas] } : {}) } : undefined,
+          basis: basis
+            ? { betas: [...basis.betas], ...(basis.alphas ? { alphas: [...basis.alphas] } : {}) }
+            : undefined,
           positions: [...flatPoints(ref)],
           species: ref.species,
           dtype: kind === 'own32' ? 'float32' : 'float64',
@@ -99,7 +101,11 @@ export interface Worst {
  * per case letter), float32 with the same child's own-basis float64 (<= 1e-5 of the largest value).
  * `check(rel, tol, what)` asserts one comparison (the caller's expect).
  */
-export function compareWithReference(jobs: Job[], values: Float64Array[], check: (rel: number, tol: number, what: string) => void): Worst {
+export function compareWithReference(
+  jobs: Job[],
+  values: Float64Array[],
+  check: (rel: number, tol: number, what: string) => void,
+): Worst {
   const worst: Worst = { injected: 0, own: 0, float32: 0 };
   jobs.forEach(({ file, kind }, i) => {
     const ref = readReference(file);

@@ -45,7 +45,12 @@ module.exports.toyExperiment = defineExperiment({
     }
     return { v: u.v, y: u.v * env.spec.factor, worker: env.state.worker };
   },
-  merge: async (units, spec) => ({ experiment: 'toy', factor: spec.factor, sum: units.reduce((s, u) => s + u.result.y, 0), ids: units.map((u) => u.id) }),
+  merge: async (units, spec) => ({
+    experiment: 'toy',
+    factor: spec.factor,
+    sum: units.reduce((s, u) => s + u.result.y, 0),
+    ids: units.map((u) => u.id),
+  }),
   report: async (summary, spec) => {
     fs.writeFileSync(path.join(spec.dir, 'report.txt'), `sum ${summary.sum}\n`);
   },

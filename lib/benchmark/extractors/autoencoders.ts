@@ -17,30 +17,54 @@ import type { GroupName } from '../../ml/groups/dihedral';
 import { gramPool } from '../../ml/layers/gram-pooling';
 import { meanPool, type CodeMatrix, type EquivariantCodes } from '../../ml/layers/mean-pooling';
 import { ConvAutoencoder } from '../../ml/models/conv-autoencoder';
-import { EquivariantAutoencoder, type EquivariantAutoencoderOptions, type PoolingName } from '../../ml/models/equivariant-autoencoder';
+import {
+  EquivariantAutoencoder,
+  type EquivariantAutoencoderOptions,
+  type PoolingName,
+} from '../../ml/models/equivariant-autoencoder';
 import type { ImageAutoencoder, ImageFitHistory } from '../../ml/models/image-autoencoder';
 import type { ExtractorContext, ExtractorTrainingData } from '../extractor';
-import { firstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache, type ModelRecipe } from './learned';
+import {
+  firstImages,
+  LearnedExtractor,
+  SharedModel,
+  type LearnedTraining,
+  type ModelCache,
+  type ModelRecipe,
+} from './learned';
 
 /** Trains an image autoencoder on the first `t.images` training images; returns what to record. */
-async function trainAutoencoder(model: ImageAutoencoder, t: LearnedTraining, label: string, data: ExtractorTrainingData, ctx: ExtractorContext): Promise<Record<string, unknown>> {
+async function trainAutoencoder(
+  model: ImageAutoencoder,
+  t: LearnedTraining,
+  label: string,
+  data: ExtractorTrainingData,
+  ctx: ExtractorContext,
+): Promise<Record<string, unknown>> {
   const train = firstImages(data.train, t.images);
   const h: ImageFitHistory = await model.fit(train, {
     epochs: t.epochs,
     validation: data.validation,
     earlyStopping: { patience: 3 },
     signal: ctx.signal,
-    onEpoch: (e) => ctx.log(`${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'} (${e.seconds.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      ctx.log(
+        `${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'} (${e.seconds.toFixed(0)} s)`,
+      ),
   });
-  return { images: train.count, validationImages: data.validation.count, epochs: h.epochs.length, bestEpoch: h.bestEpoch, bestValidationMse: h.bestValLoss, parameters: model.parameterCount };
+  return {
+    images: train.count,
+    validationImages: data.validation.count,
+    epochs: h.epochs.length,
+    bestEpoch: h.bestEpoch,
+    bestValidationMse: h.bestValLoss,
+    parameters: model.parameterCount,
+  };
 }
 
-function recipe<M extends ImageAutoencoder & { save(dir: string, meta: { extra: Record<string, unknown> }): Promise<unknown> }>(
-  label: string,
-  t: LearnedTraining,
-  create: () => M,
-  load: (dir: string) => Promise<M>,
-): ModelRecipe<M> {
+function recipe<
+  M extends ImageAutoencoder & { save(dir: string, meta: { extra: Record<string, unknown> }): Promise<unknown> },
+>(label: string, t: LearnedTraining, create: () => M, load: (dir: string) => Promise<M>): ModelRecipe<M> {
   return {
     label,
     create,
@@ -55,8 +79,20 @@ function recipe<M extends ImageAutoencoder & { save(dir: string, meta: { extra: 
 }
 
 /** The plain convolutional autoencoder's code. */
-export function convAutoencoderExtractors(t: LearnedTraining, seed: number, cache?: ModelCache): LearnedExtractor<ConvAutoencoder>[] {
-  const shared = new SharedModel(recipe('convae', t, () => new ConvAutoencoder({ seed }), (dir) => ConvAutoencoder.load(dir)), cache);
+export function convAutoencoderExtractors(
+  t: LearnedTraining,
+  seed: number,
+  cache?: ModelCache,
+): LearnedExtractor<ConvAutoencoder>[] {
+  const shared = new SharedModel(
+    recipe(
+      'convae',
+      t,
+      () => new ConvAutoencoder({ seed }),
+      (dir) => ConvAutoencoder.load(dir),
+    ),
+    cache,
+  );
   return [
     new LearnedExtractor({
       name: 'convae',
@@ -99,12 +135,18 @@ export function equivariantExtractors(
   model: Omit<EquivariantAutoencoderOptions, 'group' | 'pooling' | 'seed'> = {},
 ): LearnedExtractor<EquivariantAutoencoder>[] {
   const attention = poolings.includes('attention');
-  if (attention && poolings.length > 1) throw new RangeError("equivariantExtractors: 'attention' trains its own model; ask for it alone");
+  if (attention && poolings.length > 1)
+    throw new RangeError("equivariantExtractors: 'attention' trains its own model; ask for it alone");
   const trainedAs: PoolingName = attention ? 'attention' : 'mean';
   const g = group.toLowerCase();
   const label = attention ? `eqae-attention-${g}` : `eqae-${g}`;
   const shared = new SharedModel(
-    recipe(label, t, () => new EquivariantAutoencoder({ ...model, group, pooling: trainedAs, seed }), (dir) => EquivariantAutoencoder.load(dir)),
+    recipe(
+      label,
+      t,
+      () => new EquivariantAutoencoder({ ...model, group, pooling: trainedAs, seed }),
+      (dir) => EquivariantAutoencoder.load(dir),
+    ),
     cache,
   );
   const codes = new CodeCache();

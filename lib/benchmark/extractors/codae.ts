@@ -33,25 +33,52 @@ export const CODAE_BENCHMARK_NETWORK: Readonly<CodaeOptions> = Object.freeze({
   momentWeight: 1,
 });
 
-async function trainCodae(model: Codae, t: LearnedTraining, data: ExtractorTrainingData, ctx: ExtractorContext): Promise<Record<string, unknown>> {
+async function trainCodae(
+  model: Codae,
+  t: LearnedTraining,
+  data: ExtractorTrainingData,
+  ctx: ExtractorContext,
+): Promise<Record<string, unknown>> {
   const train = firstImages(data.train, t.images);
   const h = await model.fit(train, {
     epochs: t.epochs,
     validation: data.validation,
     earlyStopping: { patience: 3 },
     signal: ctx.signal,
-    onEpoch: (e) => ctx.log(`codae: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'}, beta ${e.beta.toFixed(2)} (${e.seconds.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      ctx.log(
+        `codae: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'}, beta ${e.beta.toFixed(2)} (${e.seconds.toFixed(0)} s)`,
+      ),
   });
   const best = h.bestEpoch === null ? null : (h.epochs[h.bestEpoch - 1]?.valLoss ?? null);
-  return { images: train.count, validationImages: data.validation.count, epochs: h.epochs.length, bestEpoch: h.bestEpoch, bestValidationMse: best, parameters: model.parameterCount };
+  return {
+    images: train.count,
+    validationImages: data.validation.count,
+    epochs: h.epochs.length,
+    bestEpoch: h.bestEpoch,
+    bestValidationMse: best,
+    parameters: model.parameterCount,
+  };
 }
 
 /**
  * CODAE's invariant latents (`latentDim` of them). `network` overrides sizes of
  * {@link CODAE_BENCHMARK_NETWORK} (the tests use a smaller one).
  */
-export function codaeExtractors(latentDim: number, t: LearnedTraining, seed: number, cache?: ModelCache, network: Partial<CodaeOptions> = {}): LearnedExtractor<Codae>[] {
-  const options: CodaeOptions = { ...CODAE_BENCHMARK_NETWORK, widths: [...CODAE_BENCHMARK_NETWORK.widths!], ...network, latentDim, seed };
+export function codaeExtractors(
+  latentDim: number,
+  t: LearnedTraining,
+  seed: number,
+  cache?: ModelCache,
+  network: Partial<CodaeOptions> = {},
+): LearnedExtractor<Codae>[] {
+  const options: CodaeOptions = {
+    ...CODAE_BENCHMARK_NETWORK,
+    widths: [...CODAE_BENCHMARK_NETWORK.widths!],
+    ...network,
+    latentDim,
+    seed,
+  };
   const shared = new SharedModel(
     {
       label: 'codae',
@@ -74,7 +101,8 @@ export function codaeExtractors(latentDim: number, t: LearnedTraining, seed: num
       labels: 'none',
       exactD4Invariant: false,
       shared,
-      encode: async (m, images: ImageBatch) => (await m.encode({ data: images.data, count: images.count, height: images.height, width: images.width })).z,
+      encode: async (m, images: ImageBatch) =>
+        (await m.encode({ data: images.data, count: images.count, height: images.height, width: images.width })).z,
     }),
   ];
 }

@@ -11,7 +11,13 @@ import { rm } from 'node:fs/promises';
 
 import type { ImageBatch } from '../../data/augment';
 import type { CodeMatrix } from '../../ml/layers/mean-pooling';
-import { withCoreSeconds, type Extractor, type ExtractorContext, type ExtractorFamily, type ExtractorTrainingData } from '../extractor';
+import {
+  withCoreSeconds,
+  type Extractor,
+  type ExtractorContext,
+  type ExtractorFamily,
+  type ExtractorTrainingData,
+} from '../extractor';
 
 /** How much a learned extractor trains. */
 export interface LearnedTraining {
@@ -22,10 +28,19 @@ export interface LearnedTraining {
 }
 
 /** The first `n` images of an augmented set (a view, no copy of the pixels). */
-export function firstImages<T extends ImageBatch & { labels?: Int32Array }>(set: T, n: number): ImageBatch & { labels?: Int32Array } {
+export function firstImages<T extends ImageBatch & { labels?: Int32Array }>(
+  set: T,
+  n: number,
+): ImageBatch & { labels?: Int32Array } {
   const k = Math.min(n, set.count);
   const px = set.height * set.width;
-  return { data: set.data.subarray(0, k * px), count: k, height: set.height, width: set.width, ...(set.labels ? { labels: set.labels.subarray(0, k) } : {}) };
+  return {
+    data: set.data.subarray(0, k * px),
+    count: k,
+    height: set.height,
+    width: set.width,
+    ...(set.labels ? { labels: set.labels.subarray(0, k) } : {}),
+  };
 }
 
 /** How to build, train, save and load one kind of model. */
@@ -97,7 +112,8 @@ export class SharedModel<M> {
       const r = await withCoreSeconds(() => this.recipe.train(model, data, ctx));
       this.coreSeconds = r.coreSeconds;
       this.info = r.value;
-      if (cache) await this.recipe.save(model, cache.dir, { key: cache.key, coreSeconds: r.coreSeconds, info: r.value });
+      if (cache)
+        await this.recipe.save(model, cache.dir, { key: cache.key, coreSeconds: r.coreSeconds, info: r.value });
     } catch (err) {
       this.recipe.dispose(model);
       throw err;

@@ -34,7 +34,8 @@ export class PixelPca implements Extractor {
   private pca: Pca | null = null;
 
   constructor(readonly components: number) {
-    if (!Number.isInteger(components) || components < 1) throw new RangeError(`PixelPca: components must be a positive integer, got ${String(components)}`);
+    if (!Number.isInteger(components) || components < 1)
+      throw new RangeError(`PixelPca: components must be a positive integer, got ${String(components)}`);
     this.name = `pixels-pca${components}`;
     this.description = `the first ${components} principal components of the pixels (fitted on the training split)`;
   }
@@ -42,16 +43,24 @@ export class PixelPca implements Extractor {
   async fit(data: ExtractorTrainingData): Promise<void> {
     const { train } = data;
     const px = train.height * train.width;
-    if (this.components > px) throw new RangeError(`PixelPca: ${this.components} components asked of ${px}-pixel images`);
+    if (this.components > px)
+      throw new RangeError(`PixelPca: ${this.components} components asked of ${px}-pixel images`);
     const r = await withCoreSeconds(async () => Pca.fit(train.data, train.count, px));
     this.pca = r.value;
     this.trainingCoreSeconds = r.coreSeconds;
-    const explained = this.pca.explainedVarianceRatio().subarray(0, this.components).reduce((a, b) => a + b, 0);
+    const explained = this.pca
+      .explainedVarianceRatio()
+      .subarray(0, this.components)
+      .reduce((a, b) => a + b, 0);
     this.trainingInfo = { images: train.count, explainedVariance: explained };
   }
 
   async encode(images: ImageBatch): Promise<CodeMatrix> {
     if (!this.pca) throw new Error(`${this.name}: encode before fit`);
-    return { data: this.pca.transform(images.data, images.count, this.components), rows: images.count, cols: this.components };
+    return {
+      data: this.pca.transform(images.data, images.count, this.components),
+      rows: images.count,
+      cols: this.components,
+    };
   }
 }

@@ -25,22 +25,50 @@ export type RvaeKind = 'rvae' | 'crvae';
 /** Pixels per training step (docs/RVAE.md: 256 of 784 keeps the estimate unbiased at a third of the cost). */
 const PIXELS_PER_STEP = 256;
 
-async function trainRvae(model: Rvae, t: LearnedTraining, label: string, data: ExtractorTrainingData, ctx: ExtractorContext): Promise<Record<string, unknown>> {
+async function trainRvae(
+  model: Rvae,
+  t: LearnedTraining,
+  label: string,
+  data: ExtractorTrainingData,
+  ctx: ExtractorContext,
+): Promise<Record<string, unknown>> {
   const train = firstImages(data.train, t.images);
   const h = await model.fit(train, {
     epochs: t.epochs,
     validation: data.validation,
     earlyStopping: { patience: 3 },
     signal: ctx.signal,
-    onEpoch: (e) => ctx.log(`${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(2)}, validation ${e.valLoss?.toFixed(2) ?? '-'} (${e.seconds.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      ctx.log(
+        `${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(2)}, validation ${e.valLoss?.toFixed(2) ?? '-'} (${e.seconds.toFixed(0)} s)`,
+      ),
   });
   const best = h.bestEpoch === null ? null : (h.epochs[h.bestEpoch - 1]?.valLoss ?? null);
-  return { images: train.count, validationImages: data.validation.count, epochs: h.epochs.length, bestEpoch: h.bestEpoch, bestValidationObjective: best, parameters: model.parameterCount };
+  return {
+    images: train.count,
+    validationImages: data.validation.count,
+    epochs: h.epochs.length,
+    bestEpoch: h.bestEpoch,
+    bestValidationObjective: best,
+    parameters: model.parameterCount,
+  };
 }
 
 /** The content latents of an rVAE or crVAE with `latentDim` content latents. */
-export function rvaeExtractors(kind: RvaeKind, latentDim: number, t: LearnedTraining, seed: number, cache?: ModelCache): LearnedExtractor<Rvae>[] {
-  const options = { ...RVAE_MODELS[kind], ...(kind === 'crvae' ? { conditionEncoder: false } : {}), latentDim, pixelSubsample: PIXELS_PER_STEP, seed };
+export function rvaeExtractors(
+  kind: RvaeKind,
+  latentDim: number,
+  t: LearnedTraining,
+  seed: number,
+  cache?: ModelCache,
+): LearnedExtractor<Rvae>[] {
+  const options = {
+    ...RVAE_MODELS[kind],
+    ...(kind === 'crvae' ? { conditionEncoder: false } : {}),
+    latentDim,
+    pixelSubsample: PIXELS_PER_STEP,
+    seed,
+  };
   const shared = new SharedModel(
     {
       label: kind,
@@ -67,7 +95,8 @@ export function rvaeExtractors(kind: RvaeKind, latentDim: number, t: LearnedTrai
       labels: kind === 'crvae' ? 'train' : 'none',
       exactD4Invariant: false,
       shared,
-      encode: async (m, images: ImageBatch) => (await m.encode({ data: images.data, count: images.count, height: images.height, width: images.width })).z,
+      encode: async (m, images: ImageBatch) =>
+        (await m.encode({ data: images.data, count: images.count, height: images.height, width: images.width })).z,
     }),
   ];
 }

@@ -67,7 +67,10 @@ export function imageBytes(images: ImageBatch, i: number): Uint8Array {
 }
 
 /** The point cloud of each image (Algorithm 1) and its intensity-weighted centroid. */
-function cloud(images: ImageBatch, i: number): { positions: Float64Array; count: number; centroid: [number, number, number] } {
+function cloud(
+  images: ImageBatch,
+  i: number,
+): { positions: Float64Array; count: number; centroid: [number, number, number] } {
   const pixels = imageBytes(images, i);
   const p = imageToPoints({ pixels, rows: images.height, cols: images.width });
   let w = 0;
@@ -96,7 +99,8 @@ export class SoapExtractor implements Extractor {
     readonly settingName: string,
     readonly setting: SoapSetting,
   ) {
-    if (!SOAP_VARIANTS.includes(variant)) throw new RangeError(`SoapExtractor: unknown variant '${String(variant)}'; known: ${SOAP_VARIANTS.join(', ')}`);
+    if (!SOAP_VARIANTS.includes(variant))
+      throw new RangeError(`SoapExtractor: unknown variant '${String(variant)}'; known: ${SOAP_VARIANTS.join(', ')}`);
     const average = variant === 'inner' || variant === 'outer' ? variant : 'off';
     this.soap = new Soap({ species: ['H'], rbf: 'gto', ...setting, average });
     this.name = `soap-${variant}-${settingName}`;
@@ -125,7 +129,11 @@ export class SoapExtractor implements Extractor {
         centers.push(this.variant === 'centroid' ? { positions: Float64Array.from(c.centroid) } : undefined);
         which.push(i);
       }
-      const mats = await this.soap.createMany(structures, { centers: this.variant === 'centroid' ? centers : undefined, threads: ctx.threads, signal: ctx.signal });
+      const mats = await this.soap.createMany(structures, {
+        centers: this.variant === 'centroid' ? centers : undefined,
+        threads: ctx.threads,
+        signal: ctx.signal,
+      });
       mats.forEach((m, j) => {
         const row = out.subarray(which[j]! * cols, (which[j]! + 1) * cols);
         if (this.variant !== 'meanstd') {
@@ -148,6 +156,10 @@ export class SoapExtractor implements Extractor {
 }
 
 /** The four SOAP image descriptors at one setting. */
-export function soapExtractors(settingName: string, setting: SoapSetting, variants: readonly SoapVariant[] = SOAP_VARIANTS): SoapExtractor[] {
+export function soapExtractors(
+  settingName: string,
+  setting: SoapSetting,
+  variants: readonly SoapVariant[] = SOAP_VARIANTS,
+): SoapExtractor[] {
   return variants.map((v) => new SoapExtractor(v, settingName, setting));
 }

@@ -75,7 +75,8 @@ export function groupElement(g: FiniteGroup, k: number, s: 0 | 1 = 0): number {
 
 /** The turn k and mirror s of element `i` (i = s n + k). */
 export function elementParts(g: FiniteGroup, i: number): { k: number; s: 0 | 1 } {
-  if (!Number.isInteger(i) || i < 0 || i >= g.order) throw new RangeError(`${g.name} has elements 0..${g.order - 1}, got ${String(i)}`);
+  if (!Number.isInteger(i) || i < 0 || i >= g.order)
+    throw new RangeError(`${g.name} has elements 0..${g.order - 1}, got ${String(i)}`);
   return { k: i % g.rotations, s: i >= g.rotations ? 1 : 0 };
 }
 

@@ -15,7 +15,8 @@ import { elementName, type FiniteGroup } from './dihedral';
 
 /** max |actual - expected| / max |expected| (0 when both are all zero). */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new RangeError(`relativeError: ${actual.length} values against ${expected.length}`);
+  if (actual.length !== expected.length)
+    throw new RangeError(`relativeError: ${actual.length} values against ${expected.length}`);
   let d = 0;
   let s = 0;
   for (let i = 0; i < actual.length; i++) {
@@ -52,7 +53,11 @@ export interface EquivarianceCheck<X> {
 export function equivarianceErrors<X>(c: EquivarianceCheck<X>): EquivarianceError[] {
   const y = Array.from(c.f(c.x));
   const elements = c.elements ?? Array.from({ length: c.group.order }, (_, i) => i);
-  return elements.map((t) => ({ element: t, name: elementName(c.group, t), error: relativeError(c.f(c.actIn(t, c.x)), c.actOut(t, y)) }));
+  return elements.map((t) => ({
+    element: t,
+    name: elementName(c.group, t),
+    error: relativeError(c.f(c.actIn(t, c.x)), c.actOut(t, y)),
+  }));
 }
 
 /** Feature maps [B, H, W, C] (H = W) turned by `quarterTurns` x 90° counter-clockwise as displayed. */
@@ -78,7 +83,13 @@ export function shiftSlots(x: tf.Tensor4D, by: number, slots = 4): tf.Tensor4D {
   const k = ((by % slots) + slots) % slots;
   if (k === 0) return x;
   const g = tf.reshape(x, [b, h, w, c / slots, slots]);
-  const rolled = tf.concat([tf.slice(g, [0, 0, 0, 0, slots - k], [-1, -1, -1, -1, k]), tf.slice(g, [0, 0, 0, 0, 0], [-1, -1, -1, -1, slots - k])], 4);
+  const rolled = tf.concat(
+    [
+      tf.slice(g, [0, 0, 0, 0, slots - k], [-1, -1, -1, -1, k]),
+      tf.slice(g, [0, 0, 0, 0, 0], [-1, -1, -1, -1, slots - k]),
+    ],
+    4,
+  );
   return tf.reshape(rolled, [b, h, w, c]);
 }
 

@@ -28,7 +28,8 @@ export function rightRegular(g: FiniteGroup, h: number): Int32Array {
 
 /** The permutation "apply p, then q": r[i] = p[q[i]]. */
 export function composePermutations(p: Int32Array, q: Int32Array): Int32Array {
-  if (p.length !== q.length) throw new RangeError(`permutations of ${p.length} and ${q.length} rows cannot be composed`);
+  if (p.length !== q.length)
+    throw new RangeError(`permutations of ${p.length} and ${q.length} rows cannot be composed`);
   const r = new Int32Array(p.length);
   for (let i = 0; i < p.length; i++) r[i] = p[q[i]!]!;
   return r;
@@ -47,7 +48,8 @@ export function invertPermutation(p: Int32Array): Int32Array {
  */
 export function permuteRows(v: Float32Array, p: Int32Array, cols: number): Float32Array {
   const rows = p.length;
-  if (v.length % (rows * cols) !== 0) throw new RangeError(`permuteRows: ${v.length} values are not whole ${rows} x ${cols} matrices`);
+  if (v.length % (rows * cols) !== 0)
+    throw new RangeError(`permuteRows: ${v.length} values are not whole ${rows} x ${cols} matrices`);
   const out = new Float32Array(v.length);
   for (let b = 0; b < v.length; b += rows * cols) {
     for (let i = 0; i < rows; i++) out.set(v.subarray(b + p[i]! * cols, b + (p[i]! + 1) * cols), b + i * cols);
@@ -63,7 +65,8 @@ export function selectionMatrix(src: Int32Array, sources: number): Float32Array 
   const s = new Float32Array(src.length * sources);
   for (let i = 0; i < src.length; i++) {
     const j = src[i]!;
-    if (!(j >= 0 && j < sources)) throw new RangeError(`selectionMatrix: source ${j} of row ${i} is outside 0..${sources - 1}`);
+    if (!(j >= 0 && j < sources))
+      throw new RangeError(`selectionMatrix: source ${j} of row ${i} is outside 0..${sources - 1}`);
     s[i * sources + j] = 1;
   }
   return s;

@@ -24,7 +24,11 @@ interface Conv2DBackpropFilterAttrs extends Conv2DGradAttrs {
 }
 
 /** The forward convolution's geometry (dilation 1), as TensorFlow.js computes it. */
-function conv2DGradInfo(inputShape: readonly number[], filterShape: readonly number[], attrs: Conv2DGradAttrs): tf.backend_util.Conv2DInfo {
+function conv2DGradInfo(
+  inputShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Conv2DGradAttrs,
+): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     inputShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -155,7 +159,8 @@ export function conv2DBackpropInputWasm(original: KernelFunc): KernelFunc {
     const { backend } = args;
     const inputs = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-    if (inputs.dy.dtype !== 'float32' || inputs.filter.dtype !== 'float32' || !dilationIsOne(attrs.dilations)) return original(args);
+    if (inputs.dy.dtype !== 'float32' || inputs.filter.dtype !== 'float32' || !dilationIsOne(attrs.dilations))
+      return original(args);
     const info = conv2DGradInfo(attrs.inputShape, inputs.filter.shape, attrs);
     const { batchSize: n, inHeight, inWidth, inChannels: cin, outChannels: cout, outHeight, outWidth } = info;
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
@@ -212,4 +217,3 @@ export function conv2DBackpropInputWasm(original: KernelFunc): KernelFunc {
   };
   return fn as KernelFunc;
 }
-

@@ -36,7 +36,8 @@ const FIXES: readonly KernelFix[] = [
   {
     kernelName: '_FusedMatMul',
     make: (k) => explicitTransposeMatMul(k!, true),
-    description: '_FusedMatMul: transposed operands transposed explicitly, then the fast path; batched bias added separately',
+    description:
+      '_FusedMatMul: transposed operands transposed explicitly, then the fast path; batched bias added separately',
   },
   {
     kernelName: 'Conv2DBackpropFilter',
@@ -62,12 +63,14 @@ const FIXES: readonly KernelFix[] = [
   {
     kernelName: 'Transpose',
     make: (k) => transposeWasm(k!),
-    description: 'Transpose: swaps of the last two axes into rows of a multiple of 256 floats as a blocked copy (the shipped kernel slows 5-13x there)',
+    description:
+      'Transpose: swaps of the last two axes into rows of a multiple of 256 floats as a blocked copy (the shipped kernel slows 5-13x there)',
   },
   {
     kernelName: 'Identity',
     make: (k) => identityWasm(k!),
-    description: 'Identity: shares the buffer (reference counted) instead of copying it (the tensors saved for back-propagation)',
+    description:
+      'Identity: shares the buffer (reference counted) instead of copying it (the tensors saved for back-propagation)',
   },
 ];
 
@@ -90,7 +93,9 @@ let installedFixes: InstalledFix[] | null = null;
 export function installWasmKernelFixes(): string[] {
   if (installedFixes) return installedFixes.map((f) => f.description);
   if (!tf.getKernel('BatchMatMul', 'wasm')) {
-    throw new Error('the wasm backend has no kernels registered: load @tensorflow/tfjs-backend-wasm before installing the kernel fixes');
+    throw new Error(
+      'the wasm backend has no kernels registered: load @tensorflow/tfjs-backend-wasm before installing the kernel fixes',
+    );
   }
   const fixes: InstalledFix[] = [];
   for (const fix of FIXES) {

@@ -127,7 +127,12 @@ export function explicitTransposeMatMul(original: KernelFunc, fused: boolean): K
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
     if (fused && batchOf(a, b) > 1 && (inputs.bias || inputs.preluActivationWeights)) {
       if (!attrs.transposeA && !attrs.transposeB) {
-        return fusedInParts(original, args.inputs as unknown as FusedInputs, args.attrs as unknown as FusedAttrs, args.backend);
+        return fusedInParts(
+          original,
+          args.inputs as unknown as FusedInputs,
+          args.attrs as unknown as FusedAttrs,
+          args.backend,
+        );
       }
     } else if (!attrs.transposeA && !attrs.transposeB) {
       return original(args);
@@ -141,7 +146,11 @@ export function explicitTransposeMatMul(original: KernelFunc, fused: boolean): K
         const aT = attrs.transposeA ? a : keepIn(temps, swapLastTwo(a, args.backend));
         const cT = keepIn(
           temps,
-          original({ inputs: { a: bT, b: aT } as KernelArgs['inputs'], backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo,
+          original({
+            inputs: { a: bT, b: aT } as KernelArgs['inputs'],
+            backend: args.backend,
+            attrs: { transposeA: false, transposeB: false },
+          }) as TensorInfo,
         );
         return swapLastTwo(cT, args.backend);
       }
@@ -150,7 +159,12 @@ export function explicitTransposeMatMul(original: KernelFunc, fused: boolean): K
       if (attrs.transposeA) temps.push((a2 = swapLastTwo(a, args.backend)));
       if (attrs.transposeB) temps.push((b2 = swapLastTwo(b, args.backend)));
       if (fused && batchOf(a2, b2) > 1 && (inputs.bias || inputs.preluActivationWeights)) {
-        return fusedInParts(original, { ...args.inputs, a: a2, b: b2 } as FusedInputs, args.attrs as unknown as FusedAttrs, args.backend);
+        return fusedInParts(
+          original,
+          { ...args.inputs, a: a2, b: b2 } as FusedInputs,
+          args.attrs as unknown as FusedAttrs,
+          args.backend,
+        );
       }
       return original({
         inputs: { ...args.inputs, a: a2, b: b2 } as KernelArgs['inputs'],
@@ -163,4 +177,3 @@ export function explicitTransposeMatMul(original: KernelFunc, fused: boolean): K
   };
   return fn as KernelFunc;
 }
-

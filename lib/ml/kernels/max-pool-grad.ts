@@ -103,4 +103,3 @@ export function maxPoolGradWasm(original: KernelFunc): KernelFunc {
   };
   return fn as KernelFunc;
 }
-

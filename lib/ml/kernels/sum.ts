@@ -53,4 +53,3 @@ export function sumWasm(original: KernelFunc): KernelFunc {
   };
   return fn as KernelFunc;
 }
-

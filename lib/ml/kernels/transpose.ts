@@ -24,7 +24,13 @@ const TILE_ROWS = 64;
 const TILE_COLS = 8;
 
 /** Copies the transpose of each `rows` x `cols` matrix of `src` (matrix after matrix) into `dst`. */
-export function transposeBlocked(src: Float32Array, dst: Float32Array, batch: number, rows: number, cols: number): void {
+export function transposeBlocked(
+  src: Float32Array,
+  dst: Float32Array,
+  batch: number,
+  rows: number,
+  cols: number,
+): void {
   const size = rows * cols;
   for (let b = 0; b < batch; b++) {
     const base = b * size;
@@ -44,13 +50,19 @@ export function transposeBlocked(src: Float32Array, dst: Float32Array, batch: nu
 
 /** Wraps the shipped wasm `Transpose`: swaps of the last two axes into rows of a multiple of 256 floats run blocked. */
 export function transposeWasm(original: KernelFunc): KernelFunc {
-  const fn = (args: { inputs: { x: TensorInfo }; attrs: { perm: number[] }; backend: unknown }): TensorInfo | TensorInfo[] => {
+  const fn = (args: {
+    inputs: { x: TensorInfo };
+    attrs: { perm: number[] };
+    backend: unknown;
+  }): TensorInfo | TensorInfo[] => {
     const { x } = args.inputs;
     const perm = args.attrs.perm;
     const n = x.shape.length;
-    const swapsLastTwo = n >= 2 && perm.length === n && perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 2 ? n - 1 : n - 2)));
+    const swapsLastTwo =
+      n >= 2 && perm.length === n && perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 2 ? n - 1 : n - 2)));
     const rows = x.shape[n - 2];
-    if (x.dtype !== 'float32' || !swapsLastTwo || rows % 256 !== 0 || rows === 0) return original(args as unknown as Parameters<KernelFunc>[0]);
+    if (x.dtype !== 'float32' || !swapsLastTwo || rows % 256 !== 0 || rows === 0)
+      return original(args as unknown as Parameters<KernelFunc>[0]);
     const cols = x.shape[n - 1];
     const batch = x.shape.slice(0, n - 2).reduce((a, d) => a * d, 1);
     const backend = args.backend as HeapBackend;

@@ -29,8 +29,17 @@ export function wasmKernel(name: string): KernelFunc {
 }
 
 /** Runs a wasm kernel that returns one tensor. */
-export function run1(name: string, backend: unknown, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: NamedAttrMap = {}): TensorInfo {
-  const out = wasmKernel(name)({ inputs: inputs as KernelArgs['inputs'], backend: backend as KernelArgs['backend'], attrs });
+export function run1(
+  name: string,
+  backend: unknown,
+  inputs: Record<string, TensorInfo> | TensorInfo[],
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const out = wasmKernel(name)({
+    inputs: inputs as KernelArgs['inputs'],
+    backend: backend as KernelArgs['backend'],
+    attrs,
+  });
   if (Array.isArray(out)) throw new Error(`soapix: wasm ${name} returned ${out.length} tensors, expected 1`);
   return out;
 }
@@ -55,4 +64,3 @@ export function keepIn(list: TensorInfo[], t: TensorInfo): TensorInfo {
   list.push(t);
   return t;
 }
-

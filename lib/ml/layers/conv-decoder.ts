@@ -32,13 +32,20 @@ export class ConvDecoder {
   private readonly outBias: tf.Variable;
   readonly startSize: number;
 
-  constructor(params: ParameterSet, name: string, readonly options: ConvDecoderOptions) {
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly options: ConvDecoderOptions,
+  ) {
     const { inputDim, imageSize, widths, kernelSize: k } = options;
     if (!Array.isArray(widths) || widths.length < 1 || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
       throw new RangeError(`${name}: widths must be a non-empty list of positive integers`);
     }
     const steps = widths.length - 1;
-    if (imageSize % 2 ** steps !== 0) throw new RangeError(`${name}: ${steps} doublings cannot reach side ${imageSize} (not divisible by ${2 ** steps})`);
+    if (imageSize % 2 ** steps !== 0)
+      throw new RangeError(
+        `${name}: ${steps} doublings cannot reach side ${imageSize} (not divisible by ${2 ** steps})`,
+      );
     const s0 = (this.startSize = imageSize / 2 ** steps);
     const w0 = widths[0]!;
     this.dense = params.add(`${name}/dense/kernel`, [inputDim, s0 * s0 * w0], { glorot: [inputDim, s0 * s0 * w0] });
@@ -61,7 +68,12 @@ export class ConvDecoder {
     const b = z.shape[0];
     const { widths, imageSize } = this.options;
     let side = this.startSize;
-    let h = tf.reshape(tf.relu(tf.add(tf.matMul(z, this.dense), this.denseBias)), [b, side, side, widths[0]!]) as tf.Tensor4D;
+    let h = tf.reshape(tf.relu(tf.add(tf.matMul(z, this.dense), this.denseBias)), [
+      b,
+      side,
+      side,
+      widths[0]!,
+    ]) as tf.Tensor4D;
     this.up.forEach(({ kernel, bias }, i) => {
       side *= 2;
       const y = tf.conv2dTranspose(h, kernel as tf.Tensor4D, [b, side, side, widths[i + 1]!], 2, 'same');

@@ -28,8 +28,12 @@ export function gridStep(height: number, width: number): { x: number; y: number 
 }
 
 function checkSize(height: number, width: number, where: string): void {
-  for (const [name, v] of [['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 4096) throw new RangeError(`${where}: ${name} must be an integer in [1, 4096], got ${String(v)}`);
+  for (const [name, v] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 4096)
+      throw new RangeError(`${where}: ${name} must be an integer in [1, 4096], got ${String(v)}`);
   }
 }
 
@@ -82,7 +86,12 @@ export function gridShiftToPixels(shift: Float32Array, height: number, width: nu
  * float64 arithmetic (the reference the tests hold the decoder to): count x P x 2 values, image
  * after image. `angle` has one value per image (radians), `shift` two (grid units), or null for 0.
  */
-export function transformGrid(grid: Float32Array, angle: Float32Array | null, shift: Float32Array | null, count: number): Float32Array {
+export function transformGrid(
+  grid: Float32Array,
+  angle: Float32Array | null,
+  shift: Float32Array | null,
+  count: number,
+): Float32Array {
   const pixels = grid.length / 2;
   const out = new Float32Array(count * pixels * 2);
   for (let b = 0; b < count; b++) {

@@ -42,9 +42,12 @@ export class Dense {
   readonly bias: tf.Variable<tf.Rank.R1> | null;
 
   constructor(spec: DenseSpec, rng: Rng) {
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(spec.name)) throw new RangeError(`Dense: layer name '${spec.name}' must be letters, digits and underscores`);
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(spec.name))
+      throw new RangeError(`Dense: layer name '${spec.name}' must be letters, digits and underscores`);
     if (!Number.isInteger(spec.inputs) || spec.inputs < 1 || !Number.isInteger(spec.units) || spec.units < 1) {
-      throw new RangeError(`Dense ${spec.name}: inputs and units must be positive integers, got ${spec.inputs} x ${spec.units}`);
+      throw new RangeError(
+        `Dense ${spec.name}: inputs and units must be positive integers, got ${spec.inputs} x ${spec.units}`,
+      );
     }
     this.name = spec.name;
     this.inputs = spec.inputs;
@@ -56,7 +59,9 @@ export class Dense {
 
   /** act(x W + b) for x [rows, inputs]. */
   apply(x: tf.Tensor2D, activation: DenseActivation = 'linear'): tf.Tensor2D {
-    const y = (this.bias ? tf.fused.matMul({ a: x, b: this.kernel, bias: this.bias }) : tf.matMul(x, this.kernel)) as tf.Tensor2D;
+    const y = (
+      this.bias ? tf.fused.matMul({ a: x, b: this.kernel, bias: this.bias }) : tf.matMul(x, this.kernel)
+    ) as tf.Tensor2D;
     return activation === 'tanh' ? tf.tanh(y) : y;
   }
 
@@ -71,7 +76,11 @@ export class Dense {
 }
 
 /** x through `layers` in turn, tanh after every layer but the last (`lastActivation` there). */
-export function denseStack(x: tf.Tensor2D, layers: readonly Dense[], lastActivation: DenseActivation = 'linear'): tf.Tensor2D {
+export function denseStack(
+  x: tf.Tensor2D,
+  layers: readonly Dense[],
+  lastActivation: DenseActivation = 'linear',
+): tf.Tensor2D {
   let h = x;
   layers.forEach((layer, i) => {
     h = layer.apply(h, i === layers.length - 1 ? lastActivation : 'tanh');
@@ -89,7 +98,13 @@ export function holderModel(layers: readonly Dense[], name: string): tf.LayersMo
   const made: tf.layers.Layer[] = [];
   for (const l of layers) {
     const input = tf.input({ shape: [l.inputs], name: `${l.name}_in` });
-    const layer = tf.layers.dense({ units: l.units, useBias: l.bias !== null, name: l.name, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
+    const layer = tf.layers.dense({
+      units: l.units,
+      useBias: l.bias !== null,
+      name: l.name,
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    });
     inputs.push(input);
     outputs.push(layer.apply(input) as tf.SymbolicTensor);
     made.push(layer);
@@ -115,7 +130,9 @@ export function copyFromHolder(model: tf.LayersModel, layers: readonly Dense[]):
     const want = l.variables();
     if (ws.length !== want.length || ws.some((w, k) => w.shape.join(',') !== want[k]!.shape.join(','))) {
       const shapes = (t: tf.Tensor[]): string => t.map((w) => `[${w.shape.join(',')}]`).join(' ');
-      throw new Error(`layer '${l.name}' has weights ${shapes(ws)} in the folder, but this model needs ${shapes(want)}`);
+      throw new Error(
+        `layer '${l.name}' has weights ${shapes(ws)} in the folder, but this model needs ${shapes(want)}`,
+      );
     }
     ws.forEach((w, k) => want[k]!.assign(w));
   }

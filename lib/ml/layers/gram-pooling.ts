@@ -69,10 +69,15 @@ export function bandSize(cols: number, diagonals: number): number {
 export function gramLayout(g: FiniteGroup, cols: number, options: GramPoolingOptions = {}): GramLayout {
   const order = gramPermutationOrder(g);
   const p = options.permutations ?? Math.min(g.order, 8);
-  if (!Number.isInteger(p) || p < 1 || p > g.order) throw new RangeError(`gram pooling: permutations must be an integer in 1..${g.order} for ${g.name}, got ${String(p)}`);
+  if (!Number.isInteger(p) || p < 1 || p > g.order)
+    throw new RangeError(
+      `gram pooling: permutations must be an integer in 1..${g.order} for ${g.name}, got ${String(p)}`,
+    );
   const diagonals = options.diagonals ?? g.order;
-  if (!Number.isInteger(diagonals) || diagonals < 1) throw new RangeError(`gram pooling: diagonals must be a positive integer, got ${String(diagonals)}`);
-  if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`gram pooling: codes need at least one column, got ${String(cols)}`);
+  if (!Number.isInteger(diagonals) || diagonals < 1)
+    throw new RangeError(`gram pooling: diagonals must be a positive integer, got ${String(diagonals)}`);
+  if (!Number.isInteger(cols) || cols < 1)
+    throw new RangeError(`gram pooling: codes need at least one column, got ${String(cols)}`);
   const elements = order.slice(0, p);
   const extraTurns: number[] = [];
   if (options.extras ?? true) {
@@ -80,7 +85,13 @@ export function gramLayout(g: FiniteGroup, cols: number, options: GramPoolingOpt
       if (!elements.includes(groupElement(g, k)) && !elements.includes(groupElement(g, -k))) extraTurns.push(k);
     }
   }
-  return { elements, extraTurns, diagonals, cols, featureCount: elements.length * bandSize(cols, diagonals) + extraTurns.length * cols };
+  return {
+    elements,
+    extraTurns,
+    diagonals,
+    cols,
+    featureCount: elements.length * bandSize(cols, diagonals) + extraTurns.length * cols,
+  };
 }
 
 /**
@@ -88,7 +99,15 @@ export function gramLayout(g: FiniteGroup, cols: number, options: GramPoolingOpt
  * cols at `at`), π given by source indices (π u)[g] = u[perm[g]], into `out` from `o`; returns
  * the next free position. Float64 sums.
  */
-export function bandFeatures(v: Float32Array, at: number, perm: Int32Array, cols: number, diagonals: number, out: Float32Array, o: number): number {
+export function bandFeatures(
+  v: Float32Array,
+  at: number,
+  perm: Int32Array,
+  cols: number,
+  diagonals: number,
+  out: Float32Array,
+  o: number,
+): number {
   const rows = perm.length;
   for (let i = 0; i < cols; i++) {
     const end = Math.min(cols, i + diagonals);
@@ -102,9 +121,14 @@ export function bandFeatures(v: Float32Array, at: number, perm: Int32Array, cols
 }
 
 /** Gram-pooled invariant codes of `v` (rows = |G|) under `g`: count x featureCount. */
-export function gramPool(v: EquivariantCodes, g: FiniteGroup, options: GramPoolingOptions = {}): CodeMatrix & { layout: GramLayout } {
+export function gramPool(
+  v: EquivariantCodes,
+  g: FiniteGroup,
+  options: GramPoolingOptions = {},
+): CodeMatrix & { layout: GramLayout } {
   checkEquivariantCodes(v, 'gramPool');
-  if (v.rows !== g.order) throw new RangeError(`gramPool: codes have ${v.rows} rows, but ${g.name} has ${g.order} elements`);
+  if (v.rows !== g.order)
+    throw new RangeError(`gramPool: codes have ${v.rows} rows, but ${g.name} has ${g.order} elements`);
   const layout = gramLayout(g, v.cols, options);
   const perms = layout.elements.map((h) => rightRegular(g, h));
   const extras = layout.extraTurns.map((k) => leftRegular(g, groupElement(g, k)));

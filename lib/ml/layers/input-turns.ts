@@ -24,7 +24,11 @@ import type { FiniteGroup } from '../groups/dihedral';
 import { P4_SLOTS } from './p4-filter-bank';
 
 /** Mᵀ of the turn by `degrees` of a side x side image: [side², side²], row j = transform of e_j. */
-export function turnMatrixTransposed(side: number, degrees: number, interpolation: Interpolation = 'bilinear'): Float32Array {
+export function turnMatrixTransposed(
+  side: number,
+  degrees: number,
+  interpolation: Interpolation = 'bilinear',
+): Float32Array {
   const n = side * side;
   const out = new Float32Array(n * n);
   const unit = new Float32Array(n);
@@ -89,7 +93,8 @@ export class BranchInputs {
     const { side } = this;
     const copies = (y: tf.Tensor2D): tf.Tensor2D[] => [y, ...this.turns.map((m) => tf.matMul(y, m) as tf.Tensor2D)];
     const all = copies(x);
-    if (this.group.reflections) all.push(...copies(tf.reshape(tf.reverse(tf.reshape(x, [b, side, side]), 2), [b, side * side]) as tf.Tensor2D));
+    if (this.group.reflections)
+      all.push(...copies(tf.reshape(tf.reverse(tf.reshape(x, [b, side, side]), 2), [b, side * side]) as tf.Tensor2D));
     return tf.reshape(all.length === 1 ? all[0]! : tf.concat(all, 0), [all.length * b, side, side, 1]);
   }
 

@@ -37,11 +37,17 @@ export class LatentGroupConv {
     readonly outChannels: number,
     useBias = true,
   ) {
-    for (const [v, what] of [[inChannels, 'inChannels'], [outChannels, 'outChannels']] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}: ${what} must be a positive integer, got ${String(v)}`);
+    for (const [v, what] of [
+      [inChannels, 'inChannels'],
+      [outChannels, 'outChannels'],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new RangeError(`${name}: ${what} must be a positive integer, got ${String(v)}`);
     }
     const n = group.order;
-    this.kernel = params.add(`${name}/kernel`, [n, inChannels, outChannels], { glorot: [n * inChannels, n * outChannels] });
+    this.kernel = params.add(`${name}/kernel`, [n, inChannels, outChannels], {
+      glorot: [n * inChannels, n * outChannels],
+    });
     this.bias = useBias ? params.add(`${name}/bias`, [outChannels], 'zeros') : null;
     this.selection = tf.tensor2d(groupConvSelection(group), [n * n, n]);
   }
@@ -57,8 +63,13 @@ export class LatentGroupConv {
   apply(v: tf.Tensor3D): tf.Tensor3D {
     const n = this.group.order;
     const [b, rows, c] = v.shape;
-    if (rows !== n || c !== this.inChannels) throw new RangeError(`latent group conv: input is [${v.shape}], expected [batch, ${n}, ${this.inChannels}]`);
-    const out = tf.reshape(tf.matMul(tf.reshape(v, [b, n * c]), this.bigKernel()), [b, n, this.outChannels]) as tf.Tensor3D;
+    if (rows !== n || c !== this.inChannels)
+      throw new RangeError(`latent group conv: input is [${v.shape}], expected [batch, ${n}, ${this.inChannels}]`);
+    const out = tf.reshape(tf.matMul(tf.reshape(v, [b, n * c]), this.bigKernel()), [
+      b,
+      n,
+      this.outChannels,
+    ]) as tf.Tensor3D;
     return this.bias ? (tf.add(out, this.bias) as tf.Tensor3D) : out;
   }
 

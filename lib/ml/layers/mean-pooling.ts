@@ -22,10 +22,13 @@ export interface CodeMatrix {
 export function checkEquivariantCodes(v: EquivariantCodes, where: string): void {
   if (!v || !(v.data instanceof Float32Array)) throw new TypeError(`${where}: codes must have a Float32Array data`);
   for (const k of ['count', 'rows', 'cols'] as const) {
-    if (!Number.isInteger(v[k]) || v[k] < 0) throw new RangeError(`${where}: ${k} must be a whole number >= 0, got ${String(v[k])}`);
+    if (!Number.isInteger(v[k]) || v[k] < 0)
+      throw new RangeError(`${where}: ${k} must be a whole number >= 0, got ${String(v[k])}`);
   }
   if (v.data.length !== v.count * v.rows * v.cols) {
-    throw new RangeError(`${where}: data has ${v.data.length} values, expected count * rows * cols = ${v.count} * ${v.rows} * ${v.cols}`);
+    throw new RangeError(
+      `${where}: data has ${v.data.length} values, expected count * rows * cols = ${v.count} * ${v.rows} * ${v.cols}`,
+    );
   }
 }
 

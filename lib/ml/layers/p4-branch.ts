@@ -43,7 +43,9 @@ export interface P4BranchOptions extends P4TrunkOptions {
 
 function checkOddKernel(k: unknown, name: string, what: string): void {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k % 2 === 0) {
-    throw new RangeError(`${name}: ${what} must be an odd positive integer (even kernels pad 'same' unevenly, breaking exact equivariance), got ${String(k)}`);
+    throw new RangeError(
+      `${name}: ${what} must be an odd positive integer (even kernels pad 'same' unevenly, breaking exact equivariance), got ${String(k)}`,
+    );
   }
 }
 
@@ -54,10 +56,15 @@ export class P4Trunk {
   /** Side of the last maps. */
   readonly outSize: number;
 
-  constructor(params: ParameterSet, name: string, readonly options: P4TrunkOptions) {
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly options: P4TrunkOptions,
+  ) {
     const { imageSize, widths, kernelSize } = options;
     const liftKernel = options.liftKernelSize ?? kernelSize;
-    if (!Array.isArray(widths) || widths.length < 1) throw new RangeError(`${name}: widths must list at least one G-channel count`);
+    if (!Array.isArray(widths) || widths.length < 1)
+      throw new RangeError(`${name}: widths must list at least one G-channel count`);
     checkOddKernel(kernelSize, name, 'kernelSize');
     checkOddKernel(liftKernel, name, 'liftKernelSize');
     let size = imageSize;
@@ -71,9 +78,15 @@ export class P4Trunk {
       size = pool.outSize;
     }
     this.outSize = size;
-    this.lifting = new P4LiftingConv(params, `${name}/lift`, { inChannels: 1, outChannels: widths[0]!, kernelSize: liftKernel });
+    this.lifting = new P4LiftingConv(params, `${name}/lift`, {
+      inChannels: 1,
+      outChannels: widths[0]!,
+      kernelSize: liftKernel,
+    });
     for (let i = 1; i < widths.length; i++) {
-      this.blocks.push(new P4GroupConv(params, `${name}/p4_${i}`, { inChannels: widths[i - 1]!, outChannels: widths[i]!, kernelSize }));
+      this.blocks.push(
+        new P4GroupConv(params, `${name}/p4_${i}`, { inChannels: widths[i - 1]!, outChannels: widths[i]!, kernelSize }),
+      );
     }
   }
 
@@ -112,11 +125,20 @@ export class P4Branch {
   /** Side of the map the last layer reduces to 1 x 1. */
   readonly finalSize: number;
 
-  constructor(params: ParameterSet, name: string, readonly options: P4BranchOptions) {
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly options: P4BranchOptions,
+  ) {
     // The trunk's parameters are created first, under the same names as before the split.
     this.trunk = new P4Trunk(params, name, options);
     const size = (this.finalSize = this.trunk.outSize);
-    this.final = new P4GroupConv(params, `${name}/full`, { inChannels: this.trunk.outChannels, outChannels: options.outChannels, kernelSize: size, padding: 'valid' });
+    this.final = new P4GroupConv(params, `${name}/full`, {
+      inChannels: this.trunk.outChannels,
+      outChannels: options.outChannels,
+      kernelSize: size,
+      padding: 'valid',
+    });
   }
 
   get lifting(): P4LiftingConv {

@@ -37,14 +37,21 @@ export interface P4ConvOptions {
 }
 
 function positiveInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new RangeError(`${what} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
 function resolve(o: P4ConvOptions, where: string): Required<P4ConvOptions> {
   const padding = o.padding ?? 'same';
-  if (padding !== 'same' && padding !== 'valid' && !(typeof padding === 'number' && Number.isInteger(padding) && padding >= 0)) {
-    throw new RangeError(`${where}: padding must be 'same', 'valid' or a whole number of pixels >= 0, got ${String(padding)}`);
+  if (
+    padding !== 'same' &&
+    padding !== 'valid' &&
+    !(typeof padding === 'number' && Number.isInteger(padding) && padding >= 0)
+  ) {
+    throw new RangeError(
+      `${where}: padding must be 'same', 'valid' or a whole number of pixels >= 0, got ${String(padding)}`,
+    );
   }
   return {
     inChannels: positiveInt(o.inChannels, `${where}: inChannels`),
@@ -63,7 +70,12 @@ function resolve(o: P4ConvOptions, where: string): Required<P4ConvOptions> {
  * The window over output o covers input rows o stride - top ... + kernel - 1: exact when the
  * padding is the same on both sides and (size + 2 pad - kernel) is a multiple of the stride.
  */
-export function quarterTurnExact(size: number, kernel: number, stride: number, padding: P4Padding): { exact: boolean; outSize: number; reason?: string } {
+export function quarterTurnExact(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: P4Padding,
+): { exact: boolean; outSize: number; reason?: string } {
   let before: number;
   let after: number;
   let outSize: number;
@@ -76,12 +88,21 @@ export function quarterTurnExact(size: number, kernel: number, stride: number, p
     before = after = padding === 'valid' ? 0 : padding;
     outSize = Math.floor((size + 2 * before - kernel) / stride) + 1;
   }
-  if (outSize < 1) return { exact: false, outSize, reason: `a ${kernel}x${kernel} window does not fit a ${size}x${size} input` };
+  if (outSize < 1)
+    return { exact: false, outSize, reason: `a ${kernel}x${kernel} window does not fit a ${size}x${size} input` };
   if (before !== after) {
-    return { exact: false, outSize, reason: `'same' padding of a ${kernel}x${kernel} window at stride ${stride} on ${size} pixels pads ${before} before and ${after} after` };
+    return {
+      exact: false,
+      outSize,
+      reason: `'same' padding of a ${kernel}x${kernel} window at stride ${stride} on ${size} pixels pads ${before} before and ${after} after`,
+    };
   }
   if ((size + before + after - kernel) % stride !== 0) {
-    return { exact: false, outSize, reason: `(size ${size} + padding ${before + after} - window ${kernel}) is not a multiple of the stride ${stride}, so the last rows and columns are dropped on one side only` };
+    return {
+      exact: false,
+      outSize,
+      reason: `(size ${size} + padding ${before + after} - window ${kernel}) is not a multiple of the stride ${stride}, so the last rows and columns are dropped on one side only`,
+    };
   }
   return { exact: true, outSize };
 }
@@ -95,12 +116,19 @@ abstract class P4Conv {
   readonly turns: QuarterTurns;
 
   /** `slotsIn`: maps per input channel (1 for lifting, 4 for p4 -> p4). */
-  protected constructor(params: ParameterSet, name: string, options: P4ConvOptions, private readonly slotsIn: number) {
+  protected constructor(
+    params: ParameterSet,
+    name: string,
+    options: P4ConvOptions,
+    private readonly slotsIn: number,
+  ) {
     const o = (this.options = resolve(options, name));
     const k = o.kernelSize;
     this.turns = new QuarterTurns(k);
     const cin = o.inChannels * slotsIn;
-    this.kernel = params.add(`${name}/kernel`, [k, k, cin, o.outChannels], { glorot: [k * k * cin, k * k * o.outChannels * P4_SLOTS] });
+    this.kernel = params.add(`${name}/kernel`, [k, k, cin, o.outChannels], {
+      glorot: [k * k * cin, k * k * o.outChannels * P4_SLOTS],
+    });
     this.bias = o.useBias ? params.add(`${name}/bias`, [o.outChannels], 'zeros') : null;
   }
 
@@ -110,7 +138,9 @@ abstract class P4Conv {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const { stride, padding, inChannels } = this.options;
     if (x.shape[3] !== inChannels * this.slotsIn) {
-      throw new RangeError(`p4 layer: input has ${x.shape[3]} channels, expected ${inChannels}${this.slotsIn > 1 ? ` G-channels x ${this.slotsIn} turns` : ''}`);
+      throw new RangeError(
+        `p4 layer: input has ${x.shape[3]} channels, expected ${inChannels}${this.slotsIn > 1 ? ` G-channels x ${this.slotsIn} turns` : ''}`,
+      );
     }
     const y = tf.conv2d(x, this.bank(), stride, padding);
     return this.bias ? tf.add(y, groupBias(this.bias as tf.Tensor1D)) : y;

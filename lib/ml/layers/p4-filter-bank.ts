@@ -47,7 +47,8 @@ export class QuarterTurns {
   readonly roll: tf.Tensor2D;
 
   constructor(readonly k: number) {
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`QuarterTurns: kernel side must be a positive integer, got ${String(k)}`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new RangeError(`QuarterTurns: kernel side must be a positive integer, got ${String(k)}`);
     const n = k * k;
     const flip = new Float32Array(k * k);
     for (let i = 0; i < k; i++) flip[i * k + (k - 1 - i)] = 1;
@@ -75,7 +76,8 @@ export class QuarterTurns {
  */
 export function rot90Kernel<T extends tf.Tensor>(w: T, quarterTurns: number, turns: QuarterTurns): T {
   const [k, k2, ...rest] = w.shape;
-  if (k !== turns.k || k2 !== turns.k) throw new RangeError(`rot90Kernel: the kernel is ${k} x ${k2}, expected ${turns.k} x ${turns.k}`);
+  if (k !== turns.k || k2 !== turns.k)
+    throw new RangeError(`rot90Kernel: the kernel is ${k} x ${k2}, expected ${turns.k} x ${turns.k}`);
   const inner = rest.reduce((p, d) => p * d, 1);
   let x = tf.reshape(w, [k, k, inner]) as tf.Tensor3D;
   for (let q = ((quarterTurns % 4) + 4) % 4; q > 0; q--) {
@@ -85,7 +87,8 @@ export function rot90Kernel<T extends tf.Tensor>(w: T, quarterTurns: number, tur
 }
 
 function checkKernel(w: tf.Tensor4D, turns: QuarterTurns, where: string): void {
-  if (w.shape[0] !== turns.k || w.shape[1] !== turns.k) throw new RangeError(`${where}: the kernel is ${w.shape[0]} x ${w.shape[1]}, expected ${turns.k} x ${turns.k}`);
+  if (w.shape[0] !== turns.k || w.shape[1] !== turns.k)
+    throw new RangeError(`${where}: the kernel is ${w.shape[0]} x ${w.shape[1]}, expected ${turns.k} x ${turns.k}`);
 }
 
 /** The lifting bank of W [k, k, Cin, Cout]: [k, k, Cin, 4 Cout]. */
@@ -106,12 +109,16 @@ export function liftingBank(w: tf.Tensor4D, turns: QuarterTurns): tf.Tensor4D {
 export function p4Bank(w: tf.Tensor4D, turns: QuarterTurns): tf.Tensor4D {
   checkKernel(w, turns, 'p4Bank');
   const [k, , cin4, cout] = w.shape;
-  if (cin4 % P4_SLOTS !== 0) throw new RangeError(`p4Bank: ${cin4} input channels are not whole groups of ${P4_SLOTS} turns`);
+  if (cin4 % P4_SLOTS !== 0)
+    throw new RangeError(`p4Bank: ${cin4} input channels are not whole groups of ${P4_SLOTS} turns`);
   const n = k * k;
   const cells = n * (cin4 / P4_SLOTS); // (pos, c)
   // Turned: [(r, pos), (c, s0, o)] = [r, (pos, c), s0, o] -> [(r, s0), (pos, c, o)].
   const turned = tf.matMul(turns.stacked, tf.reshape(w, [n, cin4 * cout]));
-  const bySlot = tf.reshape(tf.transpose(tf.reshape(turned, [P4_SLOTS, cells, P4_SLOTS, cout]), [0, 2, 1, 3]), [16, cells * cout]);
+  const bySlot = tf.reshape(tf.transpose(tf.reshape(turned, [P4_SLOTS, cells, P4_SLOTS, cout]), [0, 2, 1, 3]), [
+    16,
+    cells * cout,
+  ]);
   // Rolled: [(r, s), (pos, c, o)] -> [(pos, c), s, o, r].
   const rolled = tf.reshape(tf.matMul(turns.roll, bySlot), [P4_SLOTS, P4_SLOTS, cells, cout]);
   return tf.reshape(tf.transpose(rolled, [2, 1, 3, 0]), [k, k, cin4, cout * P4_SLOTS]);

@@ -62,10 +62,15 @@ export class P4PoseHead {
   /** [s², 2]: cell centres (x, y) in input pixels. */
   private readonly centres: tf.Tensor2D;
 
-  constructor(params: ParameterSet, name: string, readonly options: P4PoseHeadOptions) {
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly options: P4PoseHeadOptions,
+  ) {
     const { channels: C, mapSize: s, cellPixels: T, hidden: h } = options;
     for (const [k, v] of Object.entries(options)) {
-      if (!Number.isInteger(v) || (v as number) < 1) throw new RangeError(`P4PoseHead: ${k} must be a positive integer, got ${String(v)}`);
+      if (!Number.isInteger(v) || (v as number) < 1)
+        throw new RangeError(`P4PoseHead: ${k} must be a positive integer, got ${String(v)}`);
     }
     this.heat = [
       params.add(`${name}/heat1/kernel`, [C, h], { glorot: [C, h] }),
@@ -85,7 +90,8 @@ export class P4PoseHead {
     this.slotSum = constant(sum, [n, C]);
     const rolls = new Float32Array(n * P4_SLOTS * n);
     for (let r = 0; r < P4_SLOTS; r++) {
-      for (let c = 0; c < C; c++) for (let t = 0; t < P4_SLOTS; t++) rolls[(4 * c + ((t + r) % 4)) * (P4_SLOTS * n) + r * n + 4 * c + t] = 1;
+      for (let c = 0; c < C; c++)
+        for (let t = 0; t < P4_SLOTS; t++) rolls[(4 * c + ((t + r) % 4)) * (P4_SLOTS * n) + r * n + 4 * c + t] = 1;
     }
     this.rolls = constant(rolls, [n, P4_SLOTS * n]);
     const turn = new Float32Array(16 * 4);
@@ -117,7 +123,9 @@ export class P4PoseHead {
     const { channels: C, mapSize: s } = this.options;
     const B = maps.shape[0];
     if (maps.shape[1] !== s || maps.shape[2] !== s || maps.shape[3] !== P4_SLOTS * C) {
-      throw new RangeError(`P4PoseHead: maps are [${maps.shape.join(', ')}], expected [B, ${s}, ${s}, ${P4_SLOTS * C}]`);
+      throw new RangeError(
+        `P4PoseHead: maps are [${maps.shape.join(', ')}], expected [B, ${s}, ${s}, ${P4_SLOTS * C}]`,
+      );
     }
     return tf.tidy(() => {
       const sums = tf.matMul(tf.reshape(maps, [B * s * s, P4_SLOTS * C]) as tf.Tensor2D, this.slotSum);
@@ -146,7 +154,10 @@ export class P4PoseHead {
       const xy = tf.add(centroid, tf.mul(offset, tf.tensor2d([1, -1], [1, 2])));
       const x = tf.reshape(tf.slice(xy, [0, 0], [B, 1]), [B]) as tf.Tensor1D;
       const y = tf.reshape(tf.slice(xy, [0, 1], [B, 1]), [B]) as tf.Tensor1D;
-      const angle = tf.atan2(tf.reshape(tf.slice(vector, [0, 1], [B, 1]), [B]), tf.reshape(tf.slice(vector, [0, 0], [B, 1]), [B])) as tf.Tensor1D;
+      const angle = tf.atan2(
+        tf.reshape(tf.slice(vector, [0, 1], [B, 1]), [B]),
+        tf.reshape(tf.slice(vector, [0, 0], [B, 1]), [B]),
+      ) as tf.Tensor1D;
       return { x, y, vector, angle };
     });
   }
@@ -159,7 +170,8 @@ export class P4PoseHead {
 /** B_inv's group max-pool: the maximum of F [B, s, s, 4C] over the four slots and all cells, [B, C]. */
 export function p4GlobalMaxPool(maps: tf.Tensor4D): tf.Tensor2D {
   const [B, h, w, n] = maps.shape;
-  if (n % P4_SLOTS !== 0) throw new RangeError(`p4GlobalMaxPool: ${n} channels are not whole groups of ${P4_SLOTS} turns`);
+  if (n % P4_SLOTS !== 0)
+    throw new RangeError(`p4GlobalMaxPool: ${n} channels are not whole groups of ${P4_SLOTS} turns`);
   const C = n / P4_SLOTS;
   return tf.tidy(() => {
     const slotMax = tf.max(tf.reshape(maps, [B * h * w * C, P4_SLOTS]), 1);

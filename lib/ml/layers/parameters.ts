@@ -74,7 +74,8 @@ export class ParameterSet {
 
   /** Assigns values in order (same shapes). */
   setWeights(ws: tf.Tensor[]): void {
-    if (ws.length !== this.entries.length) throw new Error(`setWeights: ${ws.length} tensors for ${this.entries.length} parameters`);
+    if (ws.length !== this.entries.length)
+      throw new Error(`setWeights: ${ws.length} tensors for ${this.entries.length} parameters`);
     this.entries.forEach((e, i) => e.variable.assign(ws[i]!));
   }
 
@@ -87,9 +88,11 @@ export class ParameterSet {
     for (const e of this.entries) {
       const t = map[e.name];
       if (!t) problems.push(`'${e.name}' is missing`);
-      else if (t.shape.join(',') !== e.variable.shape.join(',')) problems.push(`'${e.name}' has shape [${t.shape}], expected [${e.variable.shape}]`);
+      else if (t.shape.join(',') !== e.variable.shape.join(','))
+        problems.push(`'${e.name}' has shape [${t.shape}], expected [${e.variable.shape}]`);
     }
-    for (const name of Object.keys(map)) if (!this.entries.some((e) => e.name === name)) problems.push(`'${name}' is not a parameter of this model`);
+    for (const name of Object.keys(map))
+      if (!this.entries.some((e) => e.name === name)) problems.push(`'${name}' is not a parameter of this model`);
     if (problems.length) throw new Error(`the weights do not fit the model: ${problems.join('; ')}`);
     for (const e of this.entries) e.variable.assign(map[e.name]!);
   }

@@ -46,7 +46,8 @@ export function homogeneousGrid(height: number, width: number, pixels?: Int32Arr
   const out = new Float32Array(n * 3);
   for (let k = 0; k < n; k++) {
     const p = pixels ? pixels[k] : k;
-    if (!(p >= 0 && p < height * width)) throw new RangeError(`homogeneousGrid: pixel index ${p} outside the ${height}x${width} image`);
+    if (!(p >= 0 && p < height * width))
+      throw new RangeError(`homogeneousGrid: pixel index ${p} outside the ${height}x${width} image`);
     out[3 * k] = grid[2 * p];
     out[3 * k + 1] = grid[2 * p + 1];
     out[3 * k + 2] = 1;
@@ -66,7 +67,9 @@ interface CustomResult {
 }
 
 /** tf.customGrad with typed inputs; `save` keeps tensors for the backward pass. */
-function customOp<A extends tf.Tensor[]>(f: (save: tf.GradSaveFunc, ...inputs: A) => CustomResult): (...inputs: A) => tf.Tensor2D {
+function customOp<A extends tf.Tensor[]>(
+  f: (save: tf.GradSaveFunc, ...inputs: A) => CustomResult,
+): (...inputs: A) => tf.Tensor2D {
   const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return f(save, ...(args.slice(0, -1) as A));
@@ -137,16 +140,20 @@ export class SpatialDecoder {
 
   constructor(options: SpatialDecoderOptions, rng: Rng) {
     const { latentInputs, width = 128, hiddenLayers = 2, name = 'sdec' } = options;
-    if (!Number.isInteger(latentInputs) || latentInputs < 1) throw new RangeError(`SpatialDecoder: latentInputs must be a positive integer, got ${String(latentInputs)}`);
-    if (!Number.isInteger(width) || width < 1) throw new RangeError(`SpatialDecoder: width must be a positive integer, got ${String(width)}`);
-    if (!Number.isInteger(hiddenLayers) || hiddenLayers < 0) throw new RangeError(`SpatialDecoder: hiddenLayers must be an integer >= 0, got ${String(hiddenLayers)}`);
+    if (!Number.isInteger(latentInputs) || latentInputs < 1)
+      throw new RangeError(`SpatialDecoder: latentInputs must be a positive integer, got ${String(latentInputs)}`);
+    if (!Number.isInteger(width) || width < 1)
+      throw new RangeError(`SpatialDecoder: width must be a positive integer, got ${String(width)}`);
+    if (!Number.isInteger(hiddenLayers) || hiddenLayers < 0)
+      throw new RangeError(`SpatialDecoder: hiddenLayers must be an integer >= 0, got ${String(hiddenLayers)}`);
     this.latentInputs = latentInputs;
     this.width = width;
     this.hiddenLayers = hiddenLayers;
     this.coord = new Dense({ name: `${name}_coord`, inputs: 2, units: width }, rng);
     this.latent = new Dense({ name: `${name}_latent`, inputs: latentInputs, units: width, bias: false }, rng);
     this.hidden = [];
-    for (let l = 0; l < hiddenLayers; l++) this.hidden.push(new Dense({ name: `${name}_hidden${l + 1}`, inputs: width, units: width }, rng));
+    for (let l = 0; l < hiddenLayers; l++)
+      this.hidden.push(new Dense({ name: `${name}_hidden${l + 1}`, inputs: width, units: width }, rng));
     this.out = new Dense({ name: `${name}_out`, inputs: width, units: 1 }, rng);
   }
 
@@ -178,8 +185,12 @@ export class SpatialDecoder {
   logits(latent: tf.Tensor2D, pose: Pose, grid: tf.Tensor2D): tf.Tensor2D {
     const batch = latent.shape[0];
     const n = this.width;
-    if (latent.shape[1] !== this.latentInputs) throw new RangeError(`SpatialDecoder: latent input has ${latent.shape[1]} columns, expected ${this.latentInputs}`);
-    if (grid.shape[1] !== 3) throw new RangeError(`SpatialDecoder: the grid must be [pixels, 3] (x, y, 1), got [${grid.shape.join(', ')}]`);
+    if (latent.shape[1] !== this.latentInputs)
+      throw new RangeError(
+        `SpatialDecoder: latent input has ${latent.shape[1]} columns, expected ${this.latentInputs}`,
+      );
+    if (grid.shape[1] !== 3)
+      throw new RangeError(`SpatialDecoder: the grid must be [pixels, 3] (x, y, 1), got [${grid.shape.join(', ')}]`);
     const pixels = grid.shape[0];
     return tf.tidy(() => {
       const k = poseCoefficients(this.coord.kernel, pose, batch);

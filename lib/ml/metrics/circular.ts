@@ -21,7 +21,8 @@ function checkPair(a: ArrayLike<number>, b: ArrayLike<number>, what: string): vo
   if (a.length !== b.length) throw new RangeError(`${what}: ${a.length} values against ${b.length}`);
   if (a.length < 3) throw new RangeError(`${what}: need at least 3 values, got ${a.length}`);
   for (const arr of [a, b]) {
-    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new RangeError(`${what}: value ${arr[i]} at index ${i} is not finite`);
+    for (let i = 0; i < arr.length; i++)
+      if (!Number.isFinite(arr[i])) throw new RangeError(`${what}: value ${arr[i]} at index ${i} is not finite`);
   }
 }
 
@@ -48,8 +49,16 @@ export function circularLinearCorrelation(x: ArrayLike<number>, psi: ArrayLike<n
 
 /** The polar angle (radians, in (-pi, pi]) of every row of a 2-column code matrix about the rows' mean. */
 export function polarAngles(z: PointMatrix): Float64Array {
-  if (z === null || typeof z !== 'object' || z.cols !== 2 || !Number.isInteger(z.rows) || z.data.length !== z.rows * 2) {
-    throw new RangeError(`polarAngles: need a matrix of 2-D codes { data, rows, cols: 2 }, got cols ${String(z?.cols)}`);
+  if (
+    z === null ||
+    typeof z !== 'object' ||
+    z.cols !== 2 ||
+    !Number.isInteger(z.rows) ||
+    z.data.length !== z.rows * 2
+  ) {
+    throw new RangeError(
+      `polarAngles: need a matrix of 2-D codes { data, rows, cols: 2 }, got cols ${String(z?.cols)}`,
+    );
   }
   let m0 = 0;
   let m1 = 0;
@@ -90,5 +99,7 @@ export function angleAgreement(encoded: ArrayLike<number>, truth: ArrayLike<numb
   };
   const plus = resultant(1);
   const minus = resultant(-1);
-  return plus.r >= minus.r ? { resultant: plus.r, direction: 1, offset: plus.offset } : { resultant: minus.r, direction: -1, offset: minus.offset };
+  return plus.r >= minus.r
+    ? { resultant: plus.r, direction: 1, offset: plus.offset }
+    : { resultant: minus.r, direction: -1, offset: minus.offset };
 }

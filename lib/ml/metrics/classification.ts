@@ -16,7 +16,8 @@
  */
 
 /** Integer class labels. */
-export type ClassLabels = Int32Array | Uint8Array | Uint16Array | Int16Array | Int8Array | Uint32Array | readonly number[];
+export type ClassLabels =
+  Int32Array | Uint8Array | Uint16Array | Int16Array | Int8Array | Uint32Array | readonly number[];
 
 /** Per-class precision, recall, F1 and support (number of true rows). */
 export interface PerClassMetrics {
@@ -55,7 +56,8 @@ function checkLabels(name: string, y: ClassLabels, classes: number): void {
 }
 
 function checkPair(yTrue: ClassLabels, yPred: ClassLabels, classes: number): void {
-  if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`classes must be a positive integer, got ${String(classes)}`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new RangeError(`classes must be a positive integer, got ${String(classes)}`);
   if (yTrue.length !== yPred.length) {
     throw new RangeError(`yTrue has ${yTrue.length} labels but yPred has ${yPred.length}`);
   }
@@ -65,7 +67,8 @@ function checkPair(yTrue: ClassLabels, yPred: ClassLabels, classes: number): voi
 
 /** Fraction of rows whose predicted class equals the true class (NaN for no rows). */
 export function accuracy(yTrue: ClassLabels, yPred: ClassLabels): number {
-  if (yTrue.length !== yPred.length) throw new RangeError(`yTrue has ${yTrue.length} labels but yPred has ${yPred.length}`);
+  if (yTrue.length !== yPred.length)
+    throw new RangeError(`yTrue has ${yTrue.length} labels but yPred has ${yPred.length}`);
   if (yTrue.length === 0) return Number.NaN;
   let ok = 0;
   for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) ok++;

@@ -46,7 +46,13 @@ function checkPoints(p: PointMatrix, what: string): void {
   if (p === null || typeof p !== 'object' || !(p.data instanceof Float32Array || p.data instanceof Float64Array)) {
     throw new TypeError(`${what} must be a matrix { data: Float32Array | Float64Array, rows, cols }`);
   }
-  if (!Number.isInteger(p.rows) || !Number.isInteger(p.cols) || p.rows < 1 || p.cols < 1 || p.data.length !== p.rows * p.cols) {
+  if (
+    !Number.isInteger(p.rows) ||
+    !Number.isInteger(p.cols) ||
+    p.rows < 1 ||
+    p.cols < 1 ||
+    p.data.length !== p.rows * p.cols
+  ) {
     throw new RangeError(`${what}: data has ${p.data.length} values for ${String(p.rows)} x ${String(p.cols)}`);
   }
   const i = p.data.findIndex((v) => !Number.isFinite(v));
@@ -54,8 +60,10 @@ function checkPoints(p: PointMatrix, what: string): void {
 }
 
 function checkLabelPair(a: Int32Array, b: Int32Array): void {
-  if (!(a instanceof Int32Array) || !(b instanceof Int32Array)) throw new TypeError('clustering metrics: labels must be Int32Arrays');
-  if (a.length !== b.length) throw new RangeError(`clustering metrics: ${a.length} true labels but ${b.length} predicted`);
+  if (!(a instanceof Int32Array) || !(b instanceof Int32Array))
+    throw new TypeError('clustering metrics: labels must be Int32Arrays');
+  if (a.length !== b.length)
+    throw new RangeError(`clustering metrics: ${a.length} true labels but ${b.length} predicted`);
   if (a.length === 0) throw new RangeError('clustering metrics: no points');
 }
 
@@ -63,12 +71,18 @@ function checkLabelPair(a: Int32Array, b: Int32Array): void {
 export function kmeansClusters(points: PointMatrix, options: KMeansOptions): Int32Array {
   checkPoints(points, 'kmeans: points');
   const { k, seed, restarts = 10, maxIterations = 300 } = options;
-  if (!Number.isInteger(k) || k < 1 || k > points.rows) throw new RangeError(`kmeans: k must be an integer in [1, ${points.rows}] (the number of points), got ${String(k)}`);
+  if (!Number.isInteger(k) || k < 1 || k > points.rows)
+    throw new RangeError(
+      `kmeans: k must be an integer in [1, ${points.rows}] (the number of points), got ${String(k)}`,
+    );
   if (!Number.isSafeInteger(seed)) throw new RangeError(`kmeans: seed must be a safe integer, got ${String(seed)}`);
-  if (!Number.isInteger(restarts) || restarts < 1) throw new RangeError(`kmeans: restarts must be a positive integer, got ${String(restarts)}`);
-  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new RangeError(`kmeans: maxIterations must be a positive integer, got ${String(maxIterations)}`);
+  if (!Number.isInteger(restarts) || restarts < 1)
+    throw new RangeError(`kmeans: restarts must be a positive integer, got ${String(restarts)}`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 1)
+    throw new RangeError(`kmeans: maxIterations must be a positive integer, got ${String(maxIterations)}`);
   const rows: number[][] = [];
-  for (let i = 0; i < points.rows; i++) rows.push(Array.from(points.data.subarray(i * points.cols, (i + 1) * points.cols)));
+  for (let i = 0; i < points.rows; i++)
+    rows.push(Array.from(points.data.subarray(i * points.cols, (i + 1) * points.cols)));
   const seeds = new Rng(seed);
   let best: Int32Array | null = null;
   let bestInertia = Infinity;
@@ -89,7 +103,10 @@ export function kmeansClusters(points: PointMatrix, options: KMeansOptions): Int
 }
 
 /** Contingency table of two labelings: counts[i][j] = points with the i-th value of `a` and the j-th of `b`. */
-export function contingencyTable(a: Int32Array, b: Int32Array): { counts: number[][]; aValues: number[]; bValues: number[] } {
+export function contingencyTable(
+  a: Int32Array,
+  b: Int32Array,
+): { counts: number[][]; aValues: number[]; bValues: number[] } {
   checkLabelPair(a, b);
   const aValues = [...new Set(a)].sort((x, y) => x - y);
   const bValues = [...new Set(b)].sort((x, y) => x - y);
@@ -162,13 +179,23 @@ export interface ClusteringScores {
 }
 
 export function clusteringScores(truth: Int32Array, clusters: Int32Array): ClusteringScores {
-  return { accuracy: matchedAccuracy(truth, clusters), nmi: normalizedMutualInformation(truth, clusters), ari: adjustedRandIndex(truth, clusters) };
+  return {
+    accuracy: matchedAccuracy(truth, clusters),
+    nmi: normalizedMutualInformation(truth, clusters),
+    ari: adjustedRandIndex(truth, clusters),
+  };
 }
 
 /** k-means on `points` (k defaults to the number of classes), scored against `labels`. */
-export function kmeansScores(points: PointMatrix, labels: Int32Array, options: Omit<KMeansOptions, 'k'> & { k?: number }): ClusteringScores & { clusters: Int32Array } {
+export function kmeansScores(
+  points: PointMatrix,
+  labels: Int32Array,
+  options: Omit<KMeansOptions, 'k'> & { k?: number },
+): ClusteringScores & { clusters: Int32Array } {
   if (!(labels instanceof Int32Array) || labels.length !== points.rows) {
-    throw new RangeError(`kmeansScores: need one Int32Array label per point (${points.rows}), got ${labels instanceof Int32Array ? labels.length : typeof labels}`);
+    throw new RangeError(
+      `kmeansScores: need one Int32Array label per point (${points.rows}), got ${labels instanceof Int32Array ? labels.length : typeof labels}`,
+    );
   }
   const k = options.k ?? new Set(labels).size;
   const clusters = kmeansClusters(points, { ...options, k });

@@ -78,8 +78,10 @@ export function codeMetrics(input: CodeMetricsInput): CodeMetrics {
   if (codes === null || typeof codes !== 'object' || !Number.isInteger(codes.rows) || codes.rows < 3) {
     throw new RangeError('codeMetrics: need a code matrix with at least 3 rows');
   }
-  if (angles.length !== codes.rows) throw new RangeError(`codeMetrics: ${angles.length} true angles for ${codes.rows} codes`);
-  if (!(labels instanceof Int32Array) || labels.length !== codes.rows) throw new RangeError(`codeMetrics: need one Int32Array label per code (${codes.rows})`);
+  if (angles.length !== codes.rows)
+    throw new RangeError(`codeMetrics: ${angles.length} true angles for ${codes.rows} codes`);
+  if (!(labels instanceof Int32Array) || labels.length !== codes.rows)
+    throw new RangeError(`codeMetrics: need one Int32Array label per code (${codes.rows})`);
   let angle: AngleMetrics | null = null;
   if (input.encodedAngles) {
     const enc = input.encodedAngles;
@@ -93,7 +95,11 @@ export function codeMetrics(input: CodeMetricsInput): CodeMetrics {
     }
     mean /= res.length;
     for (const v of res) ss += (v - mean) ** 2;
-    angle = { ...rec, residualStdDegrees: (Math.sqrt(ss / res.length) * 180) / Math.PI, agreement: angleAgreement(enc, angles) };
+    angle = {
+      ...rec,
+      residualStdDegrees: (Math.sqrt(ss / res.length) * 180) / Math.PI,
+      agreement: angleAgreement(enc, angles),
+    };
   }
   const circular: number[] = [];
   for (let j = 0; j < codes.cols; j++) circular.push(circularLinearCorrelation(column(codes, j), angles));

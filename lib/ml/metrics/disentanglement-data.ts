@@ -21,15 +21,24 @@ export function columnsOf(m: ScoreMatrix, what: string): Float64Array[] {
   if (m === null || typeof m !== 'object' || !(m.data instanceof Float32Array || m.data instanceof Float64Array)) {
     throw new TypeError(`disentanglementScores: ${what} must be a matrix { data: Float32Array, rows, cols }`);
   }
-  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 1 || m.data.length !== m.rows * m.cols) {
-    throw new RangeError(`disentanglementScores: ${what} has ${m.data.length} values for ${String(m.rows)} rows x ${String(m.cols)} columns (rows >= 0 and cols >= 1 are needed)`);
+  if (
+    !Number.isInteger(m.rows) ||
+    !Number.isInteger(m.cols) ||
+    m.rows < 0 ||
+    m.cols < 1 ||
+    m.data.length !== m.rows * m.cols
+  ) {
+    throw new RangeError(
+      `disentanglementScores: ${what} has ${m.data.length} values for ${String(m.rows)} rows x ${String(m.cols)} columns (rows >= 0 and cols >= 1 are needed)`,
+    );
   }
   const cols: Float64Array[] = [];
   for (let j = 0; j < m.cols; j++) {
     const c = new Float64Array(m.rows);
     for (let i = 0; i < m.rows; i++) {
       const v = m.data[i * m.cols + j];
-      if (!Number.isFinite(v)) throw new RangeError(`disentanglementScores: ${what} value ${v} at row ${i}, column ${j} is not finite`);
+      if (!Number.isFinite(v))
+        throw new RangeError(`disentanglementScores: ${what} value ${v} at row ${i}, column ${j} is not finite`);
       c[i] = v;
     }
     cols.push(c);
@@ -60,7 +69,8 @@ export function asBins(x: Float64Array, bins: number): Discrete {
   }
   const span = hi - lo;
   const classes = new Int32Array(x.length);
-  if (span > 0) for (let i = 0; i < x.length; i++) classes[i] = Math.min(bins - 1, Math.floor(((x[i] - lo) / span) * bins));
+  if (span > 0)
+    for (let i = 0; i < x.length; i++) classes[i] = Math.min(bins - 1, Math.floor(((x[i] - lo) / span) * bins));
   return { classes, count: span > 0 ? bins : 1 };
 }
 

@@ -145,7 +145,13 @@ export function forestImportance(x: Float64Array[], y: Float64Array[], options: 
   for (let t = 0; t < trees; t++) {
     const rows = new Int32Array(n);
     for (let i = 0; i < n; i++) rows[i] = rng.nextInt(n);
-    const f: Fit = { x, y, importance: new Float64Array(x.length), maxDepth: options.maxDepth ?? 8, minLeaf: options.minLeaf ?? 2 };
+    const f: Fit = {
+      x,
+      y,
+      importance: new Float64Array(x.length),
+      maxDepth: options.maxDepth ?? 8,
+      minLeaf: options.minLeaf ?? 2,
+    };
     grow(f, rows, 0, sse(y, rows));
     const total = f.importance.reduce((a, b) => a + b, 0);
     if (total > 0) for (let j = 0; j < x.length; j++) mean[j] += f.importance[j] / total / trees;

@@ -72,7 +72,9 @@ export function sap(codes: Float64Array[], factors: FactorColumn[], bins: number
   for (let i = 0; i < n / 2; i++) half[order[i]] = 1;
   let sum = 0;
   for (const f of factors) {
-    const scores = codes.map((z) => (f.discrete ? binClassifierScore(z, f.classes, bins, half) : correlation(z, f.values) ** 2));
+    const scores = codes.map((z) =>
+      f.discrete ? binClassifierScore(z, f.classes, bins, half) : correlation(z, f.values) ** 2,
+    );
     const t = topTwo(scores);
     sum += t.first - t.second;
   }
@@ -85,7 +87,9 @@ export function importanceMatrix(codes: Float64Array[], factors: FactorColumn[],
   factors.forEach((f, k) => {
     let targets: Float64Array[];
     if (f.discrete) {
-      targets = Array.from({ length: f.classes.count }, (_, c) => Float64Array.from(f.classes.classes, (v) => (v === c ? 1 : 0)));
+      targets = Array.from({ length: f.classes.count }, (_, c) =>
+        Float64Array.from(f.classes.classes, (v) => (v === c ? 1 : 0)),
+      );
     } else {
       let lo = Infinity;
       let hi = -Infinity;

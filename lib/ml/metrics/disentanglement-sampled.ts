@@ -42,7 +42,10 @@ function classRows(factors: Discrete[]): Int32Array[][] {
 function draws(factors: Discrete[], points: number, rng: Rng): { factor: number; rows: Int32Array }[] {
   const usable = classRows(factors);
   const bad = usable.findIndex((l) => l.length === 0);
-  if (bad >= 0) throw new RangeError(`disentanglementScores: factor ${bad} has no class with two rows or more (too few rows, or every value distinct: mark it continuous so that it is binned)`);
+  if (bad >= 0)
+    throw new RangeError(
+      `disentanglementScores: factor ${bad} has no class with two rows or more (too few rows, or every value distinct: mark it continuous so that it is binned)`,
+    );
   const out: { factor: number; rows: Int32Array }[] = [];
   for (let p = 0; p < points; p++) {
     const k = rng.nextInt(factors.length);
@@ -109,7 +112,7 @@ function softmaxRegression(x: Float64Array[], y: Int32Array, K: number): (v: Flo
       max = Math.max(max, s);
     }
     let z = 0;
-    for (let k = 0; k < K; k++) z += (out[k] = Math.exp(out[k] - max));
+    for (let k = 0; k < K; k++) z += out[k] = Math.exp(out[k] - max);
     for (let k = 0; k < K; k++) out[k] /= z;
   };
   for (let step = 0; step < 500; step++) {

@@ -52,10 +52,20 @@ export interface DisentanglementScores {
 }
 
 /** The metric names in the order of the paper's Fig. 3 legend (and of reports). */
-export const DISENTANGLEMENT_METRICS: readonly (keyof DisentanglementScores)[] = Object.freeze(['zDiff', 'zMinVar', 'mig', 'sap', 'dci', 'irs', 'jemmig', 'modularity']);
+export const DISENTANGLEMENT_METRICS: readonly (keyof DisentanglementScores)[] = Object.freeze([
+  'zDiff',
+  'zMinVar',
+  'mig',
+  'sap',
+  'dci',
+  'irs',
+  'jemmig',
+  'modularity',
+]);
 
 function count(v: unknown, name: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`disentanglementScores: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`disentanglementScores: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -66,28 +76,46 @@ function count(v: unknown, name: string, min: number, max: number): number {
  * @throws RangeError/TypeError for mismatched or non-finite matrices, too few rows (at least 10),
  *   a `discrete` list of the wrong length, or bad sizes.
  */
-export function disentanglementScores(codes: ScoreMatrix, factors: ScoreMatrix, options: DisentanglementOptions = {}): DisentanglementScores {
+export function disentanglementScores(
+  codes: ScoreMatrix,
+  factors: ScoreMatrix,
+  options: DisentanglementOptions = {},
+): DisentanglementScores {
   const z = columnsOf(codes, 'codes');
   const v = columnsOf(factors, 'factors');
-  if (codes.rows !== factors.rows) throw new RangeError(`disentanglementScores: codes have ${codes.rows} rows, factors ${factors.rows}; they must describe the same samples`);
+  if (codes.rows !== factors.rows)
+    throw new RangeError(
+      `disentanglementScores: codes have ${codes.rows} rows, factors ${factors.rows}; they must describe the same samples`,
+    );
   if (codes.rows < 10) throw new RangeError(`disentanglementScores: at least 10 rows are needed, got ${codes.rows}`);
   const discrete = options.discrete ?? v.map(() => false);
   if (!Array.isArray(discrete) || discrete.length !== v.length || !discrete.every((d) => typeof d === 'boolean')) {
-    throw new RangeError(`disentanglementScores: discrete must list one boolean per factor column (${v.length}), got ${JSON.stringify(options.discrete)}`);
+    throw new RangeError(
+      `disentanglementScores: discrete must list one boolean per factor column (${v.length}), got ${JSON.stringify(options.discrete)}`,
+    );
   }
   const bins = count(options.bins ?? 10, 'bins', 2, 1000);
   const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`disentanglementScores: seed must be a safe integer, got ${String(seed)}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`disentanglementScores: seed must be a safe integer, got ${String(seed)}`);
   const sampled = {
     batch: count(options.batch ?? 64, 'batch', 2, 100000),
     train: count(options.trainPoints ?? 500, 'trainPoints', 1, 1000000),
     evaluate: count(options.evalPoints ?? 300, 'evalPoints', 1, 1000000),
     seed,
   };
-  const forest = { trees: count(options.trees ?? 10, 'trees', 1, 1000), maxDepth: count(options.maxDepth ?? 8, 'maxDepth', 1, 64), seed };
+  const forest = {
+    trees: count(options.trees ?? 10, 'trees', 1, 1000),
+    maxDepth: count(options.maxDepth ?? 8, 'maxDepth', 1, 64),
+    seed,
+  };
   const factorClasses: Discrete[] = v.map((col, k) => (discrete[k] ? asClasses(col) : asBins(col, bins)));
   const codeBins = z.map((col) => asBins(col, bins));
-  const columns: FactorColumn[] = v.map((values, k) => ({ values, classes: factorClasses[k]!, discrete: discrete[k]! }));
+  const columns: FactorColumn[] = v.map((values, k) => ({
+    values,
+    classes: factorClasses[k]!,
+    discrete: discrete[k]!,
+  }));
   const info = informationMatrix(codeBins, factorClasses);
   return {
     zDiff: zDiff(z, factorClasses, { ...sampled, seed: seed + 1 }),

@@ -17,7 +17,8 @@ function checkSeries(a: ArrayLike<number>, b: ArrayLike<number>, what: string): 
   if (a.length !== b.length) throw new RangeError(`${what}: ${a.length} values against ${b.length}`);
   if (a.length < 2) throw new RangeError(`${what}: need at least 2 values, got ${a.length}`);
   for (const arr of [a, b]) {
-    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new RangeError(`${what}: value ${arr[i]} at index ${i} is not finite`);
+    for (let i = 0; i < arr.length; i++)
+      if (!Number.isFinite(arr[i])) throw new RangeError(`${what}: value ${arr[i]} at index ${i} is not finite`);
   }
 }
 
@@ -128,9 +129,12 @@ export interface InvarianceRatio {
 export function invarianceRatio(z: PointMatrix, groupSize: number, reference: PointMatrix = z): InvarianceRatio {
   checkMatrix(z, 'invarianceRatio: z');
   checkMatrix(reference, 'invarianceRatio: reference');
-  if (!Number.isInteger(groupSize) || groupSize < 2) throw new RangeError(`invarianceRatio: groupSize must be an integer >= 2, got ${String(groupSize)}`);
-  if (z.rows === 0 || z.rows % groupSize !== 0) throw new RangeError(`invarianceRatio: ${z.rows} codes do not form whole groups of ${groupSize}`);
-  if (reference.cols !== z.cols || reference.rows < 2) throw new RangeError(`invarianceRatio: the reference needs >= 2 rows of ${z.cols} latents`);
+  if (!Number.isInteger(groupSize) || groupSize < 2)
+    throw new RangeError(`invarianceRatio: groupSize must be an integer >= 2, got ${String(groupSize)}`);
+  if (z.rows === 0 || z.rows % groupSize !== 0)
+    throw new RangeError(`invarianceRatio: ${z.rows} codes do not form whole groups of ${groupSize}`);
+  if (reference.cols !== z.cols || reference.rows < 2)
+    throw new RangeError(`invarianceRatio: the reference needs >= 2 rows of ${z.cols} latents`);
   const groups = z.rows / groupSize;
   const perLatent: number[] = [];
   for (let j = 0; j < z.cols; j++) {

@@ -78,7 +78,9 @@ export interface OrientationSpread {
 export function orientationSpread(images: ImageBatch): OrientationSpread {
   const { count, height, width, data } = images;
   if (!Number.isInteger(count) || count < 1 || data.length !== count * height * width) {
-    throw new RangeError(`orientationSpread: need at least one image with ${height}x${width} values each, got ${data.length} values for ${count} images`);
+    throw new RangeError(
+      `orientationSpread: need at least one image with ${height}x${width} values each, got ${data.length} values for ${count} images`,
+    );
   }
   let c = 0;
   let s = 0;
@@ -92,9 +94,10 @@ export function orientationSpread(images: ImageBatch): OrientationSpread {
   }
   const resultant = wsum > 0 ? Math.min(1, Math.hypot(c, s) / wsum) : 0;
   // No image with an axis, or axes cancelling exactly: no mean direction and no finite spread.
-  if (!(resultant > 0)) return { spreadDegrees: null, meanDegrees: null, resultant: 0, meanElongation: wsum / count, images: count };
+  if (!(resultant > 0))
+    return { spreadDegrees: null, meanDegrees: null, resultant: 0, meanElongation: wsum / count, images: count };
   const spread = (Math.sqrt(-2 * Math.log(resultant)) / 2) * (180 / Math.PI);
-  let mean = ((0.5 * Math.atan2(s, c)) * 180) / Math.PI;
+  let mean = (0.5 * Math.atan2(s, c) * 180) / Math.PI;
   if (mean <= -90) mean += 180;
   return { spreadDegrees: spread, meanDegrees: mean, resultant, meanElongation: wsum / count, images: count };
 }

@@ -19,7 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../util/random';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import {
+  loadModelFolder,
+  saveModelFolder,
+  savedModelFields,
+  type SaveMeta,
+  type SoapixSavedModelFields,
+} from '../model-folder';
 import { fitModel } from '../train/fit';
 import { iota, isPositiveInt } from '../train/training';
 
@@ -94,7 +100,6 @@ export interface AutoencoderHistory {
   seconds: number;
 }
 
-
 /** Fills in and checks an {@link AutoencoderConfig}. */
 export function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAutoencoderConfig {
   if (config === null || typeof config !== 'object') throw new TypeError('AutoencoderConfig must be an object');
@@ -106,25 +111,32 @@ export function resolveAutoencoderConfig(config: AutoencoderConfig): ResolvedAut
     learningRate: config.learningRate ?? 1e-4,
     seed: config.seed ?? 0,
   };
-  if (!isPositiveInt(r.inputDim)) throw new RangeError(`AutoencoderConfig.inputDim must be a positive integer, got ${String(r.inputDim)}`);
-  if (!isPositiveInt(r.codeDim)) throw new RangeError(`AutoencoderConfig.codeDim must be a positive integer, got ${String(r.codeDim)}`);
-  if (r.kind !== 'linear' && r.kind !== 'deep') throw new RangeError(`AutoencoderConfig.kind must be 'linear' or 'deep', got ${String(r.kind)}`);
-  if (!isPositiveInt(r.hiddenMultiplier)) throw new RangeError(`AutoencoderConfig.hiddenMultiplier must be a positive integer, got ${String(r.hiddenMultiplier)}`);
+  if (!isPositiveInt(r.inputDim))
+    throw new RangeError(`AutoencoderConfig.inputDim must be a positive integer, got ${String(r.inputDim)}`);
+  if (!isPositiveInt(r.codeDim))
+    throw new RangeError(`AutoencoderConfig.codeDim must be a positive integer, got ${String(r.codeDim)}`);
+  if (r.kind !== 'linear' && r.kind !== 'deep')
+    throw new RangeError(`AutoencoderConfig.kind must be 'linear' or 'deep', got ${String(r.kind)}`);
+  if (!isPositiveInt(r.hiddenMultiplier))
+    throw new RangeError(
+      `AutoencoderConfig.hiddenMultiplier must be a positive integer, got ${String(r.hiddenMultiplier)}`,
+    );
   if (typeof r.learningRate !== 'number' || !(r.learningRate > 0) || !Number.isFinite(r.learningRate)) {
     throw new RangeError(`AutoencoderConfig.learningRate must be a positive number, got ${String(r.learningRate)}`);
   }
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`AutoencoderConfig.seed must be a safe integer, got ${String(r.seed)}`);
+  if (!Number.isSafeInteger(r.seed))
+    throw new RangeError(`AutoencoderConfig.seed must be a safe integer, got ${String(r.seed)}`);
   return r;
 }
 
 function checkRows(data: FeatureRows, cols: number, what: string): void {
   if (!data || !(data.x instanceof Float32Array)) throw new TypeError(`${what}.x must be a Float32Array`);
-  if (data.cols !== cols) throw new RangeError(`${what}.cols is ${String(data.cols)} but the autoencoder takes ${cols} features`);
+  if (data.cols !== cols)
+    throw new RangeError(`${what}.cols is ${String(data.cols)} but the autoencoder takes ${cols} features`);
   if (!Number.isInteger(data.rows) || data.rows < 0 || data.x.length !== data.rows * data.cols) {
     throw new RangeError(`${what}: x has ${data.x.length} values, expected rows * cols = ${data.rows} * ${data.cols}`);
   }
 }
-
 
 /** The `soapix.json` of a saved autoencoder folder ({@link Autoencoder.save}). */
 export interface SoapixAutoencoderJSON<Soap = unknown, Scaler = unknown> extends SoapixSavedModelFields<Soap, Scaler> {
@@ -225,7 +237,9 @@ export class Autoencoder {
 
   /** Copies of the weights (encoder then decoder, layer by layer). */
   getWeights(): Float32Array[] {
-    return [...this.encoder.getWeights(), ...this.decoder.getWeights()].map((w) => (w.dataSync() as Float32Array).slice());
+    return [...this.encoder.getWeights(), ...this.decoder.getWeights()].map((w) =>
+      (w.dataSync() as Float32Array).slice(),
+    );
   }
 
   private allWeights(): tf.Tensor[] {
@@ -248,7 +262,8 @@ export class Autoencoder {
     if (!this.optimizer) this.optimizer = tf.train.adam(cfg.learningRate);
     const h = await fitModel<FeatureRows>(
       {
-        trainableVariables: () => [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable),
+        trainableVariables: () =>
+          [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable),
         getWeights: () => this.allWeights(),
         setWeights: (w) => this.setAllWeights(w),
         batchLoss: (x) => ({ loss: tf.losses.meanSquaredError(x, this.forward(x)) as tf.Scalar }),
@@ -304,15 +319,26 @@ export class Autoencoder {
     return this.mseRows(data, iota(data.rows), batchSize);
   }
 
-  private run(model: tf.Sequential, x: Float32Array, inCols: number, outCols: number, batchSize: number, where: string): Float32Array {
+  private run(
+    model: tf.Sequential,
+    x: Float32Array,
+    inCols: number,
+    outCols: number,
+    batchSize: number,
+    where: string,
+  ): Float32Array {
     if (!(x instanceof Float32Array)) throw new TypeError(`${where}: x must be a Float32Array`);
-    if (x.length % inCols !== 0) throw new RangeError(`${where}: x has ${x.length} values, not a multiple of ${inCols}`);
-    if (!isPositiveInt(batchSize)) throw new RangeError(`${where}: batchSize must be a positive integer, got ${String(batchSize)}`);
+    if (x.length % inCols !== 0)
+      throw new RangeError(`${where}: x has ${x.length} values, not a multiple of ${inCols}`);
+    if (!isPositiveInt(batchSize))
+      throw new RangeError(`${where}: batchSize must be a positive integer, got ${String(batchSize)}`);
     const rows = x.length / inCols;
     const out = new Float32Array(rows * outCols);
     for (let b0 = 0; b0 < rows; b0 += batchSize) {
       const bs = Math.min(batchSize, rows - b0);
-      const y = tf.tidy(() => (model.apply(tf.tensor2d(x.subarray(b0 * inCols, (b0 + bs) * inCols), [bs, inCols])) as tf.Tensor).dataSync());
+      const y = tf.tidy(() =>
+        (model.apply(tf.tensor2d(x.subarray(b0 * inCols, (b0 + bs) * inCols), [bs, inCols])) as tf.Tensor).dataSync(),
+      );
       out.set(y, b0 * outCols);
     }
     return out;
@@ -334,7 +360,10 @@ export class Autoencoder {
    * 'autoencoder', the configuration, `meta.soap`, `meta.scaler`, `meta.extra`, file checksums),
    * as {@link MlpClassifier.save}. The optimiser state is not saved.
    */
-  async save<Soap = unknown, Scaler = unknown>(dir: string, meta: SaveMeta<Soap, Scaler> = {}): Promise<SoapixAutoencoderJSON<Soap, Scaler>> {
+  async save<Soap = unknown, Scaler = unknown>(
+    dir: string,
+    meta: SaveMeta<Soap, Scaler> = {},
+  ): Promise<SoapixAutoencoderJSON<Soap, Scaler>> {
     const combined = buildCombined(this.config);
     try {
       combined.setWeights(this.allWeights());
@@ -354,8 +383,14 @@ export class Autoencoder {
    *   mismatch, a folder holding another kind of model (e.g. an MLP classifier), or weights that
    *   do not fit the architecture in `soapix.json`.
    */
-  static async load<Soap = unknown, Scaler = unknown>(dir: string): Promise<{ autoencoder: Autoencoder; info: SoapixAutoencoderJSON<Soap, Scaler> }> {
-    const { info, prepared: cfg, model } = await loadModelFolder(dir, 'autoencoder', (i: SoapixAutoencoderJSON<Soap, Scaler>) =>
+  static async load<Soap = unknown, Scaler = unknown>(
+    dir: string,
+  ): Promise<{ autoencoder: Autoencoder; info: SoapixAutoencoderJSON<Soap, Scaler> }> {
+    const {
+      info,
+      prepared: cfg,
+      model,
+    } = await loadModelFolder(dir, 'autoencoder', (i: SoapixAutoencoderJSON<Soap, Scaler>) =>
       resolveAutoencoderConfig(i.autoencoder),
     );
     try {

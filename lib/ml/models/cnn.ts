@@ -11,7 +11,14 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
-import { argmaxRows, evaluateSoftmaxModel, allRows, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
+import {
+  argmaxRows,
+  evaluateSoftmaxModel,
+  allRows,
+  fitSoftmaxModel,
+  predictSoftmaxModel,
+  type SoftmaxModel,
+} from '../train/fit';
 import { checkLabeledData, isPositiveInt } from '../train/training';
 import type { LabeledData, TrainHistory, TrainOptions } from '../train/types';
 
@@ -65,14 +72,19 @@ export function resolveCnnConfig(config: CnnConfig = {}): ResolvedCnnConfig {
     if (!isPositiveInt(r[k])) throw new RangeError(`CnnConfig.${k} must be a positive integer, got ${String(r[k])}`);
   }
   if (!Array.isArray(r.filters) || r.filters.length === 0 || !r.filters.every(isPositiveInt)) {
-    throw new RangeError(`CnnConfig.filters must be a non-empty array of positive integers, got ${JSON.stringify(config.filters)}`);
+    throw new RangeError(
+      `CnnConfig.filters must be a non-empty array of positive integers, got ${JSON.stringify(config.filters)}`,
+    );
   }
-  if (r.padding !== 'valid' && r.padding !== 'same') throw new RangeError(`CnnConfig.padding must be 'valid' or 'same', got ${String(r.padding)}`);
-  if (!isPositiveInt(r.classes) || r.classes < 2) throw new RangeError(`CnnConfig.classes must be an integer >= 2, got ${String(r.classes)}`);
+  if (r.padding !== 'valid' && r.padding !== 'same')
+    throw new RangeError(`CnnConfig.padding must be 'valid' or 'same', got ${String(r.padding)}`);
+  if (!isPositiveInt(r.classes) || r.classes < 2)
+    throw new RangeError(`CnnConfig.classes must be an integer >= 2, got ${String(r.classes)}`);
   if (typeof r.learningRate !== 'number' || !(r.learningRate > 0) || !Number.isFinite(r.learningRate)) {
     throw new RangeError(`CnnConfig.learningRate must be a positive number, got ${String(r.learningRate)}`);
   }
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`CnnConfig.seed must be a safe integer, got ${String(r.seed)}`);
+  if (!Number.isSafeInteger(r.seed))
+    throw new RangeError(`CnnConfig.seed must be a safe integer, got ${String(r.seed)}`);
   const [h, w] = cnnFeatureMapSize(r);
   if (h < 1 || w < 1) {
     throw new RangeError(
@@ -84,7 +96,9 @@ export function resolveCnnConfig(config: CnnConfig = {}): ResolvedCnnConfig {
 }
 
 /** Height and width of the last feature map (before flattening). */
-export function cnnFeatureMapSize(c: Pick<ResolvedCnnConfig, 'height' | 'width' | 'filters' | 'kernelSize' | 'padding'>): [number, number] {
+export function cnnFeatureMapSize(
+  c: Pick<ResolvedCnnConfig, 'height' | 'width' | 'filters' | 'kernelSize' | 'padding'>,
+): [number, number] {
   let h = c.height;
   let w = c.width;
   for (let i = 0; i < c.filters.length; i++) {
@@ -100,7 +114,8 @@ export function cnnFeatureMapSize(c: Pick<ResolvedCnnConfig, 'height' | 'width' 
 
 function buildModel(cfg: ResolvedCnnConfig): tf.Sequential {
   const seeds = new Rng(cfg.seed);
-  const init = (): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seeds.nextUint32() });
+  const init = (): ReturnType<typeof tf.initializers.glorotUniform> =>
+    tf.initializers.glorotUniform({ seed: seeds.nextUint32() });
   const model = tf.sequential({ name: 'soapix_cnn' });
   cfg.filters.forEach((filters, i) => {
     model.add(
@@ -118,8 +133,24 @@ function buildModel(cfg: ResolvedCnnConfig): tf.Sequential {
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i + 1}` }));
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ units: cfg.dense, activation: 'relu', kernelInitializer: init(), biasInitializer: 'zeros', name: 'dense' }));
-  model.add(tf.layers.dense({ units: cfg.classes, activation: 'linear', kernelInitializer: init(), biasInitializer: 'zeros', name: 'logits' }));
+  model.add(
+    tf.layers.dense({
+      units: cfg.dense,
+      activation: 'relu',
+      kernelInitializer: init(),
+      biasInitializer: 'zeros',
+      name: 'dense',
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      units: cfg.classes,
+      activation: 'linear',
+      kernelInitializer: init(),
+      biasInitializer: 'zeros',
+      name: 'logits',
+    }),
+  );
   model.add(tf.layers.activation({ activation: 'softmax', name: 'softmax' }));
   return model;
 }

@@ -52,12 +52,27 @@ export type ResolvedCodaeOptions = Required<CodaeOptions>;
 export const CODAE_OUTPUTS: readonly ('linear' | 'sigmoid')[] = Object.freeze(['linear', 'sigmoid']);
 
 const KEYS: readonly (keyof CodaeOptions)[] = [
-  'latentDim', 'imageSize', 'inputPool', 'widths', 'kernelSize', 'liftKernelSize', 'hidden', 'decoderWidth', 'decoderLayers',
-  'output', 'momentWeight', 'momentFade', 'pixelSubsample', 'learningRate', 'batchSize', 'seed',
+  'latentDim',
+  'imageSize',
+  'inputPool',
+  'widths',
+  'kernelSize',
+  'liftKernelSize',
+  'hidden',
+  'decoderWidth',
+  'decoderLayers',
+  'output',
+  'momentWeight',
+  'momentFade',
+  'pixelSubsample',
+  'learningRate',
+  'batchSize',
+  'seed',
 ];
 
 function int(v: unknown, name: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`Codae: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`Codae: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -72,9 +87,17 @@ function num(v: unknown, name: string, min: number, max: number, minOpen = false
 export function resolveCodaeOptions(options: CodaeOptions = {}): ResolvedCodaeOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('Codae: options must be an object');
   const unknown = Object.keys(options).filter((k) => !KEYS.includes(k as keyof CodaeOptions));
-  if (unknown.length) throw new RangeError(`Codae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`);
+  if (unknown.length)
+    throw new RangeError(
+      `Codae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`,
+    );
   const widths = options.widths ?? [8, 16, 32];
-  if (!Array.isArray(widths) || widths.length < 1 || widths.length > 6 || !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= 1024)) {
+  if (
+    !Array.isArray(widths) ||
+    widths.length < 1 ||
+    widths.length > 6 ||
+    !widths.every((w) => Number.isInteger(w) && w >= 1 && w <= 1024)
+  ) {
     throw new RangeError(`Codae: widths must list 1 to 6 integers in [1, 1024], got ${JSON.stringify(widths)}`);
   }
   const r: ResolvedCodaeOptions = {
@@ -95,14 +118,21 @@ export function resolveCodaeOptions(options: CodaeOptions = {}): ResolvedCodaeOp
     batchSize: int(options.batchSize ?? 64, 'batchSize', 1, 1 << 16),
     seed: options.seed ?? 0,
   };
-  if (!CODAE_OUTPUTS.includes(r.output)) throw new RangeError(`Codae: output must be 'linear' or 'sigmoid', got ${String(r.output)}`);
+  if (!CODAE_OUTPUTS.includes(r.output))
+    throw new RangeError(`Codae: output must be 'linear' or 'sigmoid', got ${String(r.output)}`);
   if (!Number.isSafeInteger(r.seed)) throw new RangeError(`Codae: seed must be a safe integer, got ${String(r.seed)}`);
   for (const k of ['kernelSize', 'liftKernelSize'] as const) {
-    if (r[k] % 2 === 0) throw new RangeError(`Codae: ${k} must be odd (even kernels pad 'same' unevenly, breaking exact equivariance), got ${r[k]}`);
+    if (r[k] % 2 === 0)
+      throw new RangeError(
+        `Codae: ${k} must be odd (even kernels pad 'same' unevenly, breaking exact equivariance), got ${r[k]}`,
+      );
   }
   const pixels = r.imageSize * r.imageSize;
   const sub = options.pixelSubsample ?? 0;
-  if (!Number.isInteger(sub) || sub < 0 || sub > pixels) throw new RangeError(`Codae: pixelSubsample must be an integer in [0, ${pixels}] (0 = all pixels), got ${String(sub)}`);
+  if (!Number.isInteger(sub) || sub < 0 || sub > pixels)
+    throw new RangeError(
+      `Codae: pixelSubsample must be an integer in [0, ${pixels}] (0 = all pixels), got ${String(sub)}`,
+    );
   r.pixelSubsample = sub === pixels ? 0 : sub;
   const e = codaeGeometry(r);
   if (!e.exact) throw new RangeError(`Codae: ${e.reason}`);
@@ -116,17 +146,30 @@ export function resolveCodaeOptions(options: CodaeOptions = {}): ResolvedCodaeOp
  * 'same' convolutions with odd kernels at stride 1 are exact at any size). With the side of the
  * maps and the input pixels per cell side.
  */
-export function codaeGeometry(o: Pick<ResolvedCodaeOptions, 'imageSize' | 'inputPool' | 'widths'>): { exact: boolean; mapSize: number; cellPixels: number; reason?: string } {
+export function codaeGeometry(o: Pick<ResolvedCodaeOptions, 'imageSize' | 'inputPool' | 'widths'>): {
+  exact: boolean;
+  mapSize: number;
+  cellPixels: number;
+  reason?: string;
+} {
   let size = o.imageSize;
   if (o.inputPool > 1) {
     const p = quarterTurnExact(size, o.inputPool, o.inputPool, 'valid');
-    if (!p.exact) return { exact: false, mapSize: 0, cellPixels: 0, reason: `inputPool ${o.inputPool} does not divide the image side ${size} (${p.reason})` };
+    if (!p.exact)
+      return {
+        exact: false,
+        mapSize: 0,
+        cellPixels: 0,
+        reason: `inputPool ${o.inputPool} does not divide the image side ${size} (${p.reason})`,
+      };
     size = p.outSize;
   }
   for (let i = 0; i < o.widths.length - 1; i++) {
     if (size % 2 !== 0) {
       return {
-        exact: false, mapSize: 0, cellPixels: 0,
+        exact: false,
+        mapSize: 0,
+        cellPixels: 0,
         reason: `${o.widths.length - 1} 2x2 poolings after an input pool of ${o.inputPool} need an image side divisible by ${o.inputPool * 2 ** (o.widths.length - 1)}, got ${o.imageSize}`,
       };
     }

@@ -19,7 +19,8 @@ import { ISOTROPY_TOLERANCE } from '../../data/moments';
 
 /** β of the moment loss at training progress t in [0, 1]: β_0 max(0, 1 - t / fade). */
 export function momentBeta(progress: number, weight: number, fade = 0.5): number {
-  if (!(progress >= 0 && progress <= 1)) throw new RangeError(`momentBeta: progress must be in [0, 1], got ${String(progress)}`);
+  if (!(progress >= 0 && progress <= 1))
+    throw new RangeError(`momentBeta: progress must be in [0, 1], got ${String(progress)}`);
   if (!(fade > 0 && fade <= 1)) throw new RangeError(`momentBeta: fade must be in (0, 1], got ${String(fade)}`);
   return weight * Math.max(0, 1 - progress / fade);
 }
@@ -56,7 +57,13 @@ export function momentBasis(height: number, width: number): tf.Tensor2D {
 }
 
 /** Moment targets of images x [B, P] of size height x width, with `basis` = momentBasis(height, width). */
-export function momentTargets(x: tf.Tensor2D, basis: tf.Tensor2D, height: number, width: number, tolerance = ISOTROPY_TOLERANCE): MomentTargets {
+export function momentTargets(
+  x: tf.Tensor2D,
+  basis: tf.Tensor2D,
+  height: number,
+  width: number,
+  tolerance = ISOTROPY_TOLERANCE,
+): MomentTargets {
   return tf.tidy(() => {
     const B = x.shape[0];
     const m = tf.matMul(x, basis); // [B, 6]
@@ -72,8 +79,14 @@ export function momentTargets(x: tf.Tensor2D, basis: tf.Tensor2D, height: number
     const a = tf.sub(mu20, mu02);
     const b = tf.mul(mu11, 2);
     const norm = tf.sqrt(tf.add(tf.add(tf.square(a), tf.square(b)), 1e-30));
-    const hasAngle = tf.mul(hasMass, tf.cast(tf.greater(norm, tf.mul(tf.add(mu20, mu02), tolerance)), 'float32')) as tf.Tensor1D;
-    const doubled = tf.mul(tf.stack([tf.div(a, norm), tf.div(b, norm)], 1), tf.reshape(hasAngle, [B, 1])) as tf.Tensor2D;
+    const hasAngle = tf.mul(
+      hasMass,
+      tf.cast(tf.greater(norm, tf.mul(tf.add(mu20, mu02), tolerance)), 'float32'),
+    ) as tf.Tensor1D;
+    const doubled = tf.mul(
+      tf.stack([tf.div(a, norm), tf.div(b, norm)], 1),
+      tf.reshape(hasAngle, [B, 1]),
+    ) as tf.Tensor2D;
     const sx = width > 1 ? 2 / (width - 1) : 0;
     const sy = height > 1 ? 2 / (height - 1) : 0;
     const centroid = tf.stack([tf.mul(mx, sx), tf.mul(my, sy)], 1) as tf.Tensor2D;
@@ -96,7 +109,10 @@ export function momentLoss(centroid: tf.Tensor2D, vector: tf.Tensor2D, targets: 
     const cos2 = tf.div(tf.sub(tf.square(c), tf.square(s)), n2);
     const sin2 = tf.div(tf.mul(tf.mul(c, s), 2), n2);
     const t = targets.doubled;
-    const agree = tf.add(tf.mul(cos2, tf.reshape(tf.slice(t, [0, 0], [B, 1]), [B])), tf.mul(sin2, tf.reshape(tf.slice(t, [0, 1], [B, 1]), [B])));
+    const agree = tf.add(
+      tf.mul(cos2, tf.reshape(tf.slice(t, [0, 0], [B, 1]), [B])),
+      tf.mul(sin2, tf.reshape(tf.slice(t, [0, 1], [B, 1]), [B])),
+    );
     const angle = tf.mul(tf.mul(tf.sub(1, agree), 0.5), targets.hasAngle);
     return tf.div(tf.sum(tf.add(position, angle)), Math.max(B, 1)) as tf.Scalar;
   });

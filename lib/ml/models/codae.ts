@@ -32,7 +32,13 @@ import { P4Trunk } from '../layers/p4-branch';
 import { P4PoseHead, p4GlobalMaxPool } from '../layers/p4-heads';
 import { ParameterSet } from '../layers/parameters';
 import { homogeneousGrid, SpatialDecoder } from '../layers/spatial-decoder';
-import { loadTensorFolder, saveTensorFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import {
+  loadTensorFolder,
+  saveTensorFolder,
+  savedModelFields,
+  type SaveMeta,
+  type SoapixSavedModelFields,
+} from '../model-folder';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import type { EarlyStoppingOptions } from '../train/types';
 import { codaeGeometry, resolveCodaeOptions, type CodaeOptions, type ResolvedCodaeOptions } from './codae-config';
@@ -125,9 +131,19 @@ export class Codae {
     const g = codaeGeometry(o);
     const params = (this.params = new ParameterSet(o.seed));
     const encoderSize = o.imageSize / o.inputPool;
-    this.trunk = new P4Trunk(params, 'encoder', { imageSize: encoderSize, widths: o.widths, kernelSize: o.kernelSize, liftKernelSize: o.liftKernelSize });
+    this.trunk = new P4Trunk(params, 'encoder', {
+      imageSize: encoderSize,
+      widths: o.widths,
+      kernelSize: o.kernelSize,
+      liftKernelSize: o.liftKernelSize,
+    });
     const C = this.trunk.outChannels;
-    this.pose = new P4PoseHead(params, 'equi', { channels: C, mapSize: g.mapSize, cellPixels: g.cellPixels, hidden: o.hidden });
+    this.pose = new P4PoseHead(params, 'equi', {
+      channels: C,
+      mapSize: g.mapSize,
+      cellPixels: g.cellPixels,
+      hidden: o.hidden,
+    });
     this.inv = [
       params.add('inv/fc1/kernel', [C, o.hidden], { glorot: [C, o.hidden] }),
       params.add('inv/fc1/bias', [o.hidden], 'zeros'),
@@ -135,7 +151,10 @@ export class Codae {
       params.add('inv/fc2/bias', [o.latentDim], 'zeros'),
     ];
     // The decoder's Dense layers draw from their own generator, seeded from the model's seed.
-    this.decoder = new SpatialDecoder({ latentInputs: 2 * o.latentDim, width: o.decoderWidth, hiddenLayers: o.decoderLayers, name: 'decoder' }, new Rng(new Rng(o.seed).nextUint32() ^ 0x0c0dae));
+    this.decoder = new SpatialDecoder(
+      { latentInputs: 2 * o.latentDim, width: o.decoderWidth, hiddenLayers: o.decoderLayers, name: 'decoder' },
+      new Rng(new Rng(o.seed).nextUint32() ^ 0x0c0dae),
+    );
     this.basis = momentBasis(o.imageSize, o.imageSize);
   }
 
@@ -159,7 +178,9 @@ export class Codae {
     return (
       `CODAE: C4 trunk ${o.widths.join('-')} (lift ${o.liftKernelSize}x${o.liftKernelSize}, p4 ${o.kernelSize}x${o.kernelSize}${o.inputPool > 1 ? `, input pooled by ${o.inputPool}` : ''}), ` +
       `${o.latentDim} invariant latents (Euler encoded), coordinate decoder width ${o.decoderWidth} x ${o.decoderLayers} hidden, ` +
-      (o.momentWeight > 0 ? `moment loss ${o.momentWeight} -> 0 over the first ${Math.round(o.momentFade * 100)} % of training` : 'no moment loss (ablation)')
+      (o.momentWeight > 0
+        ? `moment loss ${o.momentWeight} -> 0 over the first ${Math.round(o.momentFade * 100)} % of training`
+        : 'no moment loss (ablation)')
     );
   }
 
@@ -173,7 +194,13 @@ export class Codae {
   }
 
   /** Encoder outputs of images x [B, P]: centroid in pixels, orientation vector and angle, latents z. */
-  private encodeTensors(x: tf.Tensor2D): { x: tf.Tensor1D; y: tf.Tensor1D; vector: tf.Tensor2D; angle: tf.Tensor1D; z: tf.Tensor2D } {
+  private encodeTensors(x: tf.Tensor2D): {
+    x: tf.Tensor1D;
+    y: tf.Tensor1D;
+    vector: tf.Tensor2D;
+    angle: tf.Tensor1D;
+    z: tf.Tensor2D;
+  } {
     const o = this.options;
     const B = x.shape[0];
     let img = tf.reshape(x, [B, o.imageSize, o.imageSize, 1]) as tf.Tensor4D;
@@ -210,7 +237,9 @@ export class Codae {
     const o = this.options;
     const e = this.encodeTensors(x);
     const shift = this.gridShift(e.x, e.y);
-    const grid = pixels ? homogeneousGrid(o.imageSize, o.imageSize, pixels) : this.decoder.grid(o.imageSize, o.imageSize);
+    const grid = pixels
+      ? homogeneousGrid(o.imageSize, o.imageSize, pixels)
+      : this.decoder.grid(o.imageSize, o.imageSize);
     const out = this.output(e.z, e.angle, shift, grid); // [pixels, B]
     const xt = tf.transpose(x);
     const target = pixels ? tf.gather(xt, tf.tensor1d(pixels, 'int32')) : xt;
@@ -228,7 +257,8 @@ export class Codae {
    */
   async fit(images: ImageBatch, options: CodaeFitOptions): Promise<CodaeHistory> {
     const o = this.options;
-    if (options === null || typeof options !== 'object') throw new TypeError('Codae.fit: options must be an object { epochs, ... }');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('Codae.fit: options must be an object { epochs, ... }');
     this.checkImages(images, 'Codae.fit: images');
     const P = o.imageSize * o.imageSize;
     const rows = (im: ImageBatch): FitRows => ({ x: im.data, rows: im.count, cols: P });
@@ -239,10 +269,12 @@ export class Codae {
       validation = rows(options.validation);
     } else {
       validation = options.validation;
-      if (typeof validation === 'number' && validation > 0 && validation < 1) nTrain = images.count - Math.round(images.count * validation);
+      if (typeof validation === 'number' && validation > 0 && validation < 1)
+        nTrain = images.count - Math.round(images.count * validation);
     }
     const batchSize = options.batchSize ?? o.batchSize;
-    if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new RangeError(`Codae.fit: epochs must be a positive integer, got ${String(options.epochs)}`);
+    if (!Number.isInteger(options.epochs) || options.epochs < 1)
+      throw new RangeError(`Codae.fit: epochs must be a positive integer, got ${String(options.epochs)}`);
     const totalSteps = options.epochs * Math.max(1, Math.ceil(nTrain / Math.max(1, Math.min(batchSize, nTrain))));
     let step = 0;
     let beta = momentBeta(0, o.momentWeight, o.momentFade);
@@ -285,7 +317,10 @@ export class Codae {
           pixelRng = new Rng(rng.nextUint32());
         },
         check: (d, what) => {
-          if (d.cols !== P) throw new RangeError(`Codae.fit: ${what} has ${d.cols} pixels per image, the model reads ${o.imageSize}x${o.imageSize}`);
+          if (d.cols !== P)
+            throw new RangeError(
+              `Codae.fit: ${what} has ${d.cols} pixels per image, the model reads ${o.imageSize}x${o.imageSize}`,
+            );
         },
       },
     );
@@ -300,7 +335,8 @@ export class Codae {
     for (let b0 = 0; b0 < idx.length; b0 += CHUNK) {
       const bs = Math.min(CHUNK, idx.length - b0);
       for (let i = 0; i < bs; i++) buf.set(d.x.subarray(idx[b0 + i]! * P, (idx[b0 + i]! + 1) * P), i * P);
-      sum += tf.tidy(() => this.objective(tf.tensor2d(buf.subarray(0, bs * P), [bs, P]), 0, null).mse.dataSync()[0]!) * bs;
+      sum +=
+        tf.tidy(() => this.objective(tf.tensor2d(buf.subarray(0, bs * P), [bs, P]), 0, null).mse.dataSync()[0]!) * bs;
     }
     return idx.length ? sum / idx.length : Number.NaN;
   }
@@ -323,7 +359,13 @@ export class Codae {
     const parts: Float32Array[][] = [];
     for (let b0 = 0; b0 < images.count; b0 += CHUNK) {
       const bs = Math.min(CHUNK, images.count - b0);
-      parts.push(tf.tidy(() => fn(tf.tensor2d(images.data.subarray(b0 * P, (b0 + bs) * P), [bs, P])).map((t) => t.dataSync() as Float32Array)));
+      parts.push(
+        tf.tidy(() =>
+          fn(tf.tensor2d(images.data.subarray(b0 * P, (b0 + bs) * P), [bs, P])).map(
+            (t) => t.dataSync() as Float32Array,
+          ),
+        ),
+      );
     }
     const outs = parts[0]?.length ?? 0;
     const result: Float32Array[] = [];
@@ -345,7 +387,13 @@ export class Codae {
     this.checkImages(images, 'Codae.encode: images');
     const n = images.count;
     const d = this.options.latentDim;
-    if (n === 0) return { x: new Float32Array(0), y: new Float32Array(0), angle: new Float32Array(0), z: { data: new Float32Array(0), rows: 0, cols: d } };
+    if (n === 0)
+      return {
+        x: new Float32Array(0),
+        y: new Float32Array(0),
+        angle: new Float32Array(0),
+        z: { data: new Float32Array(0), rows: 0, cols: d },
+      };
     const [x, y, angle, z] = this.mapChunks(images, (t) => {
       const e = this.encodeTensors(t);
       return [e.x, e.y, e.angle, e.z];
@@ -359,11 +407,17 @@ export class Codae {
     const s = this.options.imageSize;
     const grid = this.decoder.grid(s, s);
     const n = images.count;
-    const [aligned, sameView] = n === 0 ? [new Float32Array(0), new Float32Array(0)] : this.mapChunks(images, (t) => {
-      const e = this.encodeTensors(t);
-      return [this.draw(e.z, null, null, grid), this.draw(e.z, e.angle, this.gridShift(e.x, e.y), grid)];
-    });
-    return { aligned: { data: aligned!, count: n, height: s, width: s }, sameView: { data: sameView!, count: n, height: s, width: s } };
+    const [aligned, sameView] =
+      n === 0
+        ? [new Float32Array(0), new Float32Array(0)]
+        : this.mapChunks(images, (t) => {
+            const e = this.encodeTensors(t);
+            return [this.draw(e.z, null, null, grid), this.draw(e.z, e.angle, this.gridShift(e.x, e.y), grid)];
+          });
+    return {
+      aligned: { data: aligned!, count: n, height: s, width: s },
+      sameView: { data: sameView!, count: n, height: s, width: s },
+    };
   }
 
   /**
@@ -411,7 +465,15 @@ export class Codae {
   /** Saves options and weights as a model folder (kind 'codae'). The optimiser state is not saved. */
   async save(dir: string, meta: SaveMeta = {}): Promise<SoapixCodaeJSON> {
     return saveTensorFolder(dir, this.namedWeights(), (files) =>
-      savedModelFields({ kind: 'codae' as const, codae: { ...this.options, widths: [...this.options.widths] }, trainedEpochs: this.trained }, meta, files),
+      savedModelFields(
+        {
+          kind: 'codae' as const,
+          codae: { ...this.options, widths: [...this.options.widths] },
+          trainedEpochs: this.trained,
+        },
+        meta,
+        files,
+      ),
     );
   }
 
@@ -424,7 +486,8 @@ export class Codae {
   static async load(dir: string): Promise<Codae> {
     const { info, prepared, tensors } = await loadTensorFolder(dir, 'codae', (i: SoapixCodaeJSON) => {
       if (i.codae === null || typeof i.codae !== 'object') throw new Error('it has no codae options');
-      if (!Number.isInteger(i.trainedEpochs) || i.trainedEpochs < 0) throw new Error(`trainedEpochs must be an integer >= 0, got ${String(i.trainedEpochs)}`);
+      if (!Number.isInteger(i.trainedEpochs) || i.trainedEpochs < 0)
+        throw new Error(`trainedEpochs must be an integer >= 0, got ${String(i.trainedEpochs)}`);
       return resolveCodaeOptions(i.codae);
     });
     const model = new Codae(prepared);
@@ -434,10 +497,13 @@ export class Codae {
       for (const [name, v] of Object.entries(mine)) {
         const t = tensors[name];
         if (!t) problems.push(`'${name}' is missing`);
-        else if (t.shape.join(',') !== v.shape.join(',')) problems.push(`'${name}' has shape [${t.shape}], expected [${v.shape}]`);
+        else if (t.shape.join(',') !== v.shape.join(','))
+          problems.push(`'${name}' has shape [${t.shape}], expected [${v.shape}]`);
       }
-      for (const name of Object.keys(tensors)) if (!(name in mine)) problems.push(`'${name}' is not a weight of this model`);
-      if (problems.length) throw new Error(`load: ${dir}: the weights do not fit the model soapix.json describes: ${problems.join('; ')}`);
+      for (const name of Object.keys(tensors))
+        if (!(name in mine)) problems.push(`'${name}' is not a weight of this model`);
+      if (problems.length)
+        throw new Error(`load: ${dir}: the weights do not fit the model soapix.json describes: ${problems.join('; ')}`);
       for (const [name, v] of Object.entries(mine)) (v as tf.Variable).assign(tensors[name]!);
     } catch (err) {
       model.dispose();

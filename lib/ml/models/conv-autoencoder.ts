@@ -40,13 +40,16 @@ export interface ConvAutoencoderOptions {
 export type ResolvedConvAutoencoderOptions = Required<ConvAutoencoderOptions>;
 
 function int(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`ConvAutoencoder: ${what} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new RangeError(`ConvAutoencoder: ${what} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
 function ints(v: unknown, what: string): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((w) => Number.isInteger(w) && w >= 1)) {
-    throw new RangeError(`ConvAutoencoder: ${what} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+    throw new RangeError(
+      `ConvAutoencoder: ${what} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`,
+    );
   }
   return [...v];
 }
@@ -65,15 +68,20 @@ export function resolveConvAutoencoderOptions(o: ConvAutoencoderOptions = {}): R
     seed: o.seed ?? 0,
   };
   if (r.imageSize % 2 ** (widths.length - 1) !== 0) {
-    throw new RangeError(`ConvAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${2 ** (widths.length - 1)}, got ${r.imageSize}`);
+    throw new RangeError(
+      `ConvAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${2 ** (widths.length - 1)}, got ${r.imageSize}`,
+    );
   }
   if (r.imageSize % 2 ** (r.decoderWidths.length - 1) !== 0) {
-    throw new RangeError(`ConvAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`);
+    throw new RangeError(
+      `ConvAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`,
+    );
   }
   if (!(typeof r.learningRate === 'number' && r.learningRate > 0 && Number.isFinite(r.learningRate))) {
     throw new RangeError(`ConvAutoencoder: learningRate must be a positive number, got ${String(r.learningRate)}`);
   }
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`ConvAutoencoder: seed must be a safe integer, got ${String(r.seed)}`);
+  if (!Number.isSafeInteger(r.seed))
+    throw new RangeError(`ConvAutoencoder: seed must be a safe integer, got ${String(r.seed)}`);
   return r;
 }
 
@@ -98,7 +106,9 @@ export class ConvAutoencoder extends ImageAutoencoder {
     const chans = [1, ...o.widths];
     for (let i = 1; i < chans.length; i++) {
       this.convs.push({
-        kernel: params.add(`encoder/conv_${i}/kernel`, [k, k, chans[i - 1]!, chans[i]!], { glorot: [k * k * chans[i - 1]!, k * k * chans[i]!] }),
+        kernel: params.add(`encoder/conv_${i}/kernel`, [k, k, chans[i - 1]!, chans[i]!], {
+          glorot: [k * k * chans[i - 1]!, k * k * chans[i]!],
+        }),
         bias: params.add(`encoder/conv_${i}/bias`, [chans[i]!], 'zeros'),
       });
     }
@@ -108,7 +118,12 @@ export class ConvAutoencoder extends ImageAutoencoder {
       kernel: params.add('encoder/full/kernel', [f, f, last, o.codeSize], { glorot: [f * f * last, o.codeSize] }),
       bias: params.add('encoder/full/bias', [o.codeSize], 'zeros'),
     });
-    this.decoder = new ConvDecoder(params, 'decoder', { inputDim: o.codeSize, imageSize: o.imageSize, widths: o.decoderWidths, kernelSize: k });
+    this.decoder = new ConvDecoder(params, 'decoder', {
+      inputDim: o.codeSize,
+      imageSize: o.imageSize,
+      widths: o.decoderWidths,
+      kernelSize: k,
+    });
   }
 
   /** Width of the code. */
@@ -123,10 +138,15 @@ export class ConvAutoencoder extends ImageAutoencoder {
     const blocks = this.convs.length - 1;
     for (let i = 0; i < blocks; i++) {
       if (i > 0) h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.relu(tf.add(tf.conv2d(h, this.convs[i]!.kernel as tf.Tensor4D, 1, 'same'), this.convs[i]!.bias)) as tf.Tensor4D;
+      h = tf.relu(
+        tf.add(tf.conv2d(h, this.convs[i]!.kernel as tf.Tensor4D, 1, 'same'), this.convs[i]!.bias),
+      ) as tf.Tensor4D;
     }
     const full = this.convs[blocks]!;
-    return tf.reshape(tf.add(tf.conv2d(h, full.kernel as tf.Tensor4D, 1, 'valid'), full.bias), [b, this.options.codeSize]);
+    return tf.reshape(tf.add(tf.conv2d(h, full.kernel as tf.Tensor4D, 1, 'valid'), full.bias), [
+      b,
+      this.options.codeSize,
+    ]);
   }
 
   protected trainingLoss(x: tf.Tensor2D): tf.Scalar {
@@ -140,7 +160,11 @@ export class ConvAutoencoder extends ImageAutoencoder {
   /** The codes: rows = images, cols = codeSize. */
   async encode(images: ImageBatch, options: { batchSize?: number } = {}): Promise<CodeMatrix> {
     const c = this.options.codeSize;
-    return { data: this.mapBatches(images, options.batchSize ?? 256, c, (x) => this.encodeTensor(x)), rows: images.count, cols: c };
+    return {
+      data: this.mapBatches(images, options.batchSize ?? 256, c, (x) => this.encodeTensor(x)),
+      rows: images.count,
+      cols: c,
+    };
   }
 
   /** Multiply-adds of one forward pass of one image (encoder and decoder). */
@@ -160,12 +184,24 @@ export class ConvAutoencoder extends ImageAutoencoder {
   /** Saves weights and options as a model folder (kind 'conv-autoencoder'). */
   async save(dir: string, meta: SaveMeta = {}): Promise<SoapixConvAutoencoderJSON> {
     return saveTensorFolder(dir, this.params.named(), (files) =>
-      savedModelFields({ kind: 'conv-autoencoder' as const, conv: { ...this.options, widths: [...this.options.widths], decoderWidths: [...this.options.decoderWidths] } }, meta, files),
+      savedModelFields(
+        {
+          kind: 'conv-autoencoder' as const,
+          conv: { ...this.options, widths: [...this.options.widths], decoderWidths: [...this.options.decoderWidths] },
+        },
+        meta,
+        files,
+      ),
     );
   }
 
   /** Loads a folder written by {@link save} (errors as EquivariantAutoencoder.load). */
   static async load(dir: string): Promise<ConvAutoencoder> {
-    return ImageAutoencoder.loadFolder(dir, 'conv-autoencoder', (i: SoapixConvAutoencoderJSON) => resolveConvAutoencoderOptions(i.conv), (o) => new ConvAutoencoder(o));
+    return ImageAutoencoder.loadFolder(
+      dir,
+      'conv-autoencoder',
+      (i: SoapixConvAutoencoderJSON) => resolveConvAutoencoderOptions(i.conv),
+      (o) => new ConvAutoencoder(o),
+    );
   }
 }

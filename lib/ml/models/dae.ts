@@ -17,7 +17,13 @@ import type { ImageBatch } from '../../data/augment';
 import { Rng } from '../../util/random';
 import { copyFromHolder, Dense, denseStack, holderModel } from '../layers/dense';
 import { eulerEncode } from '../layers/euler';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import {
+  loadModelFolder,
+  saveModelFolder,
+  savedModelFields,
+  type SaveMeta,
+  type SoapixSavedModelFields,
+} from '../model-folder';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import type { EarlyStoppingOptions } from '../train/types';
 import { checkImageBatch } from './image-autoencoder';
@@ -58,19 +64,34 @@ export interface DaeFitOptions {
   onEpoch?: (log: FitEpochLog) => void | Promise<void>;
 }
 
-const KEYS: readonly (keyof DaeOptions)[] = ['latentDim', 'imageSize', 'encoderWidth', 'encoderLayers', 'decoderWidth', 'decoderLayers', 'learningRate', 'batchSize', 'seed'];
+const KEYS: readonly (keyof DaeOptions)[] = [
+  'latentDim',
+  'imageSize',
+  'encoderWidth',
+  'encoderLayers',
+  'decoderWidth',
+  'decoderLayers',
+  'learningRate',
+  'batchSize',
+  'seed',
+];
 
 /** Fills in and checks the options. */
 export function resolveDaeOptions(options: DaeOptions = {}): ResolvedDaeOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('Dae: options must be an object');
   const unknown = Object.keys(options).filter((k) => !KEYS.includes(k as keyof DaeOptions));
-  if (unknown.length) throw new RangeError(`Dae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`);
+  if (unknown.length)
+    throw new RangeError(
+      `Dae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`,
+    );
   const int = (v: unknown, name: string, min: number, max: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`Dae: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      throw new RangeError(`Dae: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
     return v;
   };
   const lr = options.learningRate ?? 1e-3;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new RangeError(`Dae: learningRate must be a finite number > 0, got ${String(lr)}`);
+  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0))
+    throw new RangeError(`Dae: learningRate must be a finite number > 0, got ${String(lr)}`);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`Dae: seed must be a safe integer, got ${String(seed)}`);
   return {
@@ -101,9 +122,18 @@ export class Dae {
     const o = (this.options = resolveDaeOptions(options));
     const rng = new Rng(o.seed);
     const P = o.imageSize * o.imageSize;
-    for (let l = 0; l < o.encoderLayers; l++) this.encoder.push(new Dense({ name: `dae_enc${l + 1}`, inputs: l === 0 ? P : o.encoderWidth, units: o.encoderWidth }, rng));
+    for (let l = 0; l < o.encoderLayers; l++)
+      this.encoder.push(
+        new Dense({ name: `dae_enc${l + 1}`, inputs: l === 0 ? P : o.encoderWidth, units: o.encoderWidth }, rng),
+      );
     this.encoder.push(new Dense({ name: 'dae_latent', inputs: o.encoderWidth, units: o.latentDim }, rng));
-    for (let l = 0; l < o.decoderLayers; l++) this.decoder.push(new Dense({ name: `dae_dec${l + 1}`, inputs: l === 0 ? 2 * o.latentDim : o.decoderWidth, units: o.decoderWidth }, rng));
+    for (let l = 0; l < o.decoderLayers; l++)
+      this.decoder.push(
+        new Dense(
+          { name: `dae_dec${l + 1}`, inputs: l === 0 ? 2 * o.latentDim : o.decoderWidth, units: o.decoderWidth },
+          rng,
+        ),
+      );
     this.decoder.push(new Dense({ name: 'dae_out', inputs: o.decoderWidth, units: P }, rng));
   }
 
@@ -150,7 +180,8 @@ export class Dae {
 
   /** Trains with Adam on the reconstruction MSE through the shared loop; calling it again continues. */
   async fit(images: ImageBatch, options: DaeFitOptions): Promise<FitHistory> {
-    if (options === null || typeof options !== 'object') throw new TypeError('Dae.fit: options must be an object { epochs, ... }');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('Dae.fit: options must be an object { epochs, ... }');
     const o = this.options;
     this.checkImages(images, 'Dae.fit: images');
     const P = o.imageSize * o.imageSize;
@@ -184,7 +215,14 @@ export class Dae {
           if (options.onEpoch) await options.onEpoch(log);
         },
       },
-      { check: (d, what) => checkImageBatch({ data: d.x, count: d.rows, height: o.imageSize, width: d.cols / o.imageSize }, o.imageSize, `Dae.fit: ${what}`) },
+      {
+        check: (d, what) =>
+          checkImageBatch(
+            { data: d.x, count: d.rows, height: o.imageSize, width: d.cols / o.imageSize },
+            o.imageSize,
+            `Dae.fit: ${what}`,
+          ),
+      },
     );
   }
 
@@ -206,7 +244,10 @@ export class Dae {
   /** Mean squared reconstruction error over all pixels. */
   reconstructionMse(images: ImageBatch): number {
     this.checkImages(images, 'Dae.reconstructionMse: images');
-    return this.mseRows({ x: images.data, rows: images.count, cols: this.options.imageSize ** 2 }, Int32Array.from({ length: images.count }, (_, i) => i));
+    return this.mseRows(
+      { x: images.data, rows: images.count, cols: this.options.imageSize ** 2 },
+      Int32Array.from({ length: images.count }, (_, i) => i),
+    );
   }
 
   private map(images: ImageBatch, cols: number, fn: (x: tf.Tensor2D) => tf.Tensor): Float32Array {
@@ -214,7 +255,10 @@ export class Dae {
     const out = new Float32Array(images.count * cols);
     for (let b0 = 0; b0 < images.count; b0 += CHUNK) {
       const bs = Math.min(CHUNK, images.count - b0);
-      out.set(tf.tidy(() => fn(tf.tensor2d(images.data.subarray(b0 * P, (b0 + bs) * P), [bs, P])).dataSync()), b0 * cols);
+      out.set(
+        tf.tidy(() => fn(tf.tensor2d(images.data.subarray(b0 * P, (b0 + bs) * P), [bs, P])).dataSync()),
+        b0 * cols,
+      );
     }
     return out;
   }
@@ -222,14 +266,23 @@ export class Dae {
   /** The latents z (before the Euler encoding), count x latentDim. */
   async encode(images: ImageBatch): Promise<{ data: Float32Array; rows: number; cols: number }> {
     this.checkImages(images, 'Dae.encode: images');
-    return { data: this.map(images, this.options.latentDim, (x) => this.latents(x)), rows: images.count, cols: this.options.latentDim };
+    return {
+      data: this.map(images, this.options.latentDim, (x) => this.latents(x)),
+      rows: images.count,
+      cols: this.options.latentDim,
+    };
   }
 
   /** Reconstructions (values in [0, 1]). */
   async reconstruct(images: ImageBatch): Promise<ImageBatch> {
     this.checkImages(images, 'Dae.reconstruct: images');
     const s = this.options.imageSize;
-    return { data: this.map(images, s * s, (x) => this.images(this.latents(x))), count: images.count, height: s, width: s };
+    return {
+      data: this.map(images, s * s, (x) => this.images(this.latents(x))),
+      count: images.count,
+      height: s,
+      width: s,
+    };
   }
 
   /** Images of latents z (count x latentDim). */
@@ -240,7 +293,14 @@ export class Dae {
     const out = new Float32Array(z.rows * s * s);
     for (let b0 = 0; b0 < z.rows; b0 += CHUNK) {
       const bs = Math.min(CHUNK, z.rows - b0);
-      out.set(tf.tidy(() => this.images(tf.tensor2d(z.data.subarray(b0 * o.latentDim, (b0 + bs) * o.latentDim), [bs, o.latentDim])).dataSync()), b0 * s * s);
+      out.set(
+        tf.tidy(() =>
+          this.images(
+            tf.tensor2d(z.data.subarray(b0 * o.latentDim, (b0 + bs) * o.latentDim), [bs, o.latentDim]),
+          ).dataSync(),
+        ),
+        b0 * s * s,
+      );
     }
     return { data: out, count: z.rows, height: s, width: s };
   }
@@ -249,7 +309,9 @@ export class Dae {
   async save(dir: string, meta: SaveMeta = {}): Promise<SoapixDaeJSON> {
     const holder = holderModel(this.layers(), 'soapix_dae');
     try {
-      return await saveModelFolder(dir, holder, (files) => savedModelFields({ kind: 'dae' as const, dae: { ...this.options }, trainedEpochs: this.trained }, meta, files));
+      return await saveModelFolder(dir, holder, (files) =>
+        savedModelFields({ kind: 'dae' as const, dae: { ...this.options }, trainedEpochs: this.trained }, meta, files),
+      );
     } finally {
       holder.dispose();
     }
@@ -259,7 +321,8 @@ export class Dae {
   static async load(dir: string): Promise<Dae> {
     const { info, prepared, model } = await loadModelFolder(dir, 'dae', (i: SoapixDaeJSON) => {
       if (i.dae === null || typeof i.dae !== 'object') throw new Error('it has no dae options');
-      if (!Number.isInteger(i.trainedEpochs) || i.trainedEpochs < 0) throw new Error(`trainedEpochs must be an integer >= 0, got ${String(i.trainedEpochs)}`);
+      if (!Number.isInteger(i.trainedEpochs) || i.trainedEpochs < 0)
+        throw new Error(`trainedEpochs must be an integer >= 0, got ${String(i.trainedEpochs)}`);
       return resolveDaeOptions(i.dae);
     });
     const dae = new Dae(prepared);
@@ -267,7 +330,9 @@ export class Dae {
       copyFromHolder(model, dae.layers());
     } catch (err) {
       dae.dispose();
-      throw new Error(`load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`);
+      throw new Error(
+        `load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`,
+      );
     } finally {
       model.dispose();
     }

@@ -19,7 +19,14 @@ import type { ImageBatch } from '../../data/augment';
 import { INTERPOLATIONS, type Interpolation } from '../../data/transform';
 import { checkGroupName, finiteGroup, type FiniteGroup, type GroupName } from '../groups/dihedral';
 import { ConvDecoder } from '../layers/conv-decoder';
-import { AttentionSelections, AttentionWeights, attentionEntropy, attentionPool, attentionUnpool, entropyOfLogits } from '../layers/equivariant-attention';
+import {
+  AttentionSelections,
+  AttentionWeights,
+  attentionEntropy,
+  attentionPool,
+  attentionUnpool,
+  entropyOfLogits,
+} from '../layers/equivariant-attention';
 import { gramLayout, gramPool, type GramPoolingOptions } from '../layers/gram-pooling';
 import { meanPool, type CodeMatrix, type EquivariantCodes } from '../layers/mean-pooling';
 import { ParameterSet } from '../layers/parameters';
@@ -69,22 +76,29 @@ export type ResolvedEquivariantAutoencoderOptions = Required<EquivariantAutoenco
 export type EquivariantCodeSet = EquivariantCodes;
 
 function int(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`EquivariantAutoencoder: ${what} must be an integer >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new RangeError(`EquivariantAutoencoder: ${what} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 
 function intList(v: unknown, what: string): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((w) => Number.isInteger(w) && w >= 1)) {
-    throw new RangeError(`EquivariantAutoencoder: ${what} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+    throw new RangeError(
+      `EquivariantAutoencoder: ${what} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`,
+    );
   }
   return [...v];
 }
 
 /** Fills in and checks the options; throws a RangeError naming the bad one. */
 export function resolveEquivariantOptions(o: EquivariantAutoencoderOptions): ResolvedEquivariantAutoencoderOptions {
-  if (!o || typeof o !== 'object') throw new TypeError('EquivariantAutoencoder: options { group, pooling, ... } are required');
+  if (!o || typeof o !== 'object')
+    throw new TypeError('EquivariantAutoencoder: options { group, pooling, ... } are required');
   checkGroupName(o.group);
-  if (!POOLING_NAMES.includes(o.pooling)) throw new RangeError(`EquivariantAutoencoder: unknown pooling '${String(o.pooling)}'; known: ${POOLING_NAMES.join(', ')}`);
+  if (!POOLING_NAMES.includes(o.pooling))
+    throw new RangeError(
+      `EquivariantAutoencoder: unknown pooling '${String(o.pooling)}'; known: ${POOLING_NAMES.join(', ')}`,
+    );
   const widths = intList(o.widths ?? [8, 16, 32], 'widths');
   const r: ResolvedEquivariantAutoencoderOptions = {
     group: o.group,
@@ -103,19 +117,35 @@ export function resolveEquivariantOptions(o: EquivariantAutoencoderOptions): Res
     learningRate: o.learningRate ?? 1e-3,
     seed: o.seed ?? 0,
   };
-  if (!INTERPOLATIONS.includes(r.turnInterpolation)) throw new RangeError(`EquivariantAutoencoder: unknown turnInterpolation '${String(r.turnInterpolation)}'; known: ${INTERPOLATIONS.join(', ')}`);
+  if (!INTERPOLATIONS.includes(r.turnInterpolation))
+    throw new RangeError(
+      `EquivariantAutoencoder: unknown turnInterpolation '${String(r.turnInterpolation)}'; known: ${INTERPOLATIONS.join(', ')}`,
+    );
   if (!(typeof r.entropyWeight === 'number' && r.entropyWeight >= 0 && Number.isFinite(r.entropyWeight))) {
-    throw new RangeError(`EquivariantAutoencoder: entropyWeight must be a finite number >= 0, got ${String(r.entropyWeight)}`);
+    throw new RangeError(
+      `EquivariantAutoencoder: entropyWeight must be a finite number >= 0, got ${String(r.entropyWeight)}`,
+    );
   }
   if (!(typeof r.learningRate === 'number' && r.learningRate > 0 && Number.isFinite(r.learningRate))) {
-    throw new RangeError(`EquivariantAutoencoder: learningRate must be a positive number, got ${String(r.learningRate)}`);
+    throw new RangeError(
+      `EquivariantAutoencoder: learningRate must be a positive number, got ${String(r.learningRate)}`,
+    );
   }
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`EquivariantAutoencoder: seed must be a safe integer, got ${String(r.seed)}`);
-  if (r.kernelSize % 2 === 0) throw new RangeError(`EquivariantAutoencoder: kernelSize must be odd (even kernels pad 'same' unevenly, breaking exact equivariance), got ${r.kernelSize}`);
+  if (!Number.isSafeInteger(r.seed))
+    throw new RangeError(`EquivariantAutoencoder: seed must be a safe integer, got ${String(r.seed)}`);
+  if (r.kernelSize % 2 === 0)
+    throw new RangeError(
+      `EquivariantAutoencoder: kernelSize must be odd (even kernels pad 'same' unevenly, breaking exact equivariance), got ${r.kernelSize}`,
+    );
   const pools = 2 ** (widths.length - 1);
-  if (r.imageSize % pools !== 0) throw new RangeError(`EquivariantAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${pools}, got ${r.imageSize}`);
+  if (r.imageSize % pools !== 0)
+    throw new RangeError(
+      `EquivariantAutoencoder: ${widths.length - 1} 2x2 poolings need an image side divisible by ${pools}, got ${r.imageSize}`,
+    );
   if (r.imageSize % 2 ** (r.decoderWidths.length - 1) !== 0) {
-    throw new RangeError(`EquivariantAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`);
+    throw new RangeError(
+      `EquivariantAutoencoder: ${r.decoderWidths.length - 1} decoder doublings cannot reach side ${r.imageSize}`,
+    );
   }
   gramLayout(finiteGroup(r.group), r.latentChannels, { permutations: r.gramPermutations });
   return r;
@@ -141,7 +171,12 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
   readonly group: FiniteGroup;
   readonly encoder: EquivariantEncoder;
   private readonly decoder: ConvDecoder;
-  private readonly attention: { weights: AttentionWeights; selections: AttentionSelections; toCode: tf.Variable[]; fromCode: tf.Variable[] } | null = null;
+  private readonly attention: {
+    weights: AttentionWeights;
+    selections: AttentionSelections;
+    toCode: tf.Variable[];
+    fromCode: tf.Variable[];
+  } | null = null;
 
   constructor(options: EquivariantAutoencoderOptions) {
     const o = resolveEquivariantOptions(options);
@@ -165,12 +200,23 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
       this.attention = {
         weights: new AttentionWeights(params, 'attention', this.group, m, o.attentionHidden),
         selections: new AttentionSelections(this.group),
-        toCode: [params.add('attention/code/kernel', [n * m, code], { glorot: [n * m, code] }), params.add('attention/code/bias', [code], 'zeros')],
-        fromCode: [params.add('attention/uncode/kernel', [code, n * m], { glorot: [code, n * m] }), params.add('attention/uncode/bias', [n * m], 'zeros')],
+        toCode: [
+          params.add('attention/code/kernel', [n * m, code], { glorot: [n * m, code] }),
+          params.add('attention/code/bias', [code], 'zeros'),
+        ],
+        fromCode: [
+          params.add('attention/uncode/kernel', [code, n * m], { glorot: [code, n * m] }),
+          params.add('attention/uncode/bias', [n * m], 'zeros'),
+        ],
       };
     }
     // The decoder reads V (or, with attention, V̂), flattened.
-    this.decoder = new ConvDecoder(params, 'decoder', { inputDim: n * m, imageSize: o.imageSize, widths: o.decoderWidths, kernelSize: o.kernelSize });
+    this.decoder = new ConvDecoder(params, 'decoder', {
+      inputDim: n * m,
+      imageSize: o.imageSize,
+      widths: o.decoderWidths,
+      kernelSize: o.kernelSize,
+    });
   }
 
   /** Width of the invariant code of `pooling` (default: the model's). */
@@ -203,7 +249,11 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
     const m = this.options.latentChannels;
     if (!this.attention) return { xHat: this.decoder.apply(tf.reshape(v, [b, n * m])), logits: null };
     const { logits, w, code } = this.attend(v);
-    const qHat = tf.reshape(tf.add(tf.matMul(code, this.attention.fromCode[0]!), this.attention.fromCode[1]!), [b, n, m]) as tf.Tensor3D;
+    const qHat = tf.reshape(tf.add(tf.matMul(code, this.attention.fromCode[0]!), this.attention.fromCode[1]!), [
+      b,
+      n,
+      m,
+    ]) as tf.Tensor3D;
     const vHat = attentionUnpool(qHat, w, this.attention.selections);
     return { xHat: this.decoder.apply(tf.reshape(vHat, [b, n * m])), logits };
   }
@@ -234,7 +284,8 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
   async encode(images: ImageBatch, options: EncodeOptions = {}): Promise<CodeMatrix> {
     const pooling = options.pooling ?? this.options.pooling;
     const batchSize = options.batchSize ?? 256;
-    if (!POOLING_NAMES.includes(pooling)) throw new RangeError(`encode: unknown pooling '${String(pooling)}'; known: ${POOLING_NAMES.join(', ')}`);
+    if (!POOLING_NAMES.includes(pooling))
+      throw new RangeError(`encode: unknown pooling '${String(pooling)}'; known: ${POOLING_NAMES.join(', ')}`);
     if ((pooling === 'attention') !== (this.options.pooling === 'attention')) {
       throw new RangeError(
         `encode: pooling '${pooling}' needs a model trained with ${pooling === 'attention' ? "pooling 'attention'" : "pooling 'mean' or 'gram'"}; this one was trained with '${this.options.pooling}'`,
@@ -242,7 +293,11 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
     }
     if (pooling === 'attention') {
       const code = this.options.codeSize;
-      return { data: this.mapBatches(images, batchSize, code, (x) => this.attend(this.encoder.apply(x)).code), rows: images.count, cols: code };
+      return {
+        data: this.mapBatches(images, batchSize, code, (x) => this.attend(this.encoder.apply(x)).code),
+        rows: images.count,
+        cols: code,
+      };
     }
     const v = await this.encodeEquivariant(images, batchSize);
     return pooling === 'mean' ? meanPool(v) : gramPool(v, this.group, this.gramOptions());
@@ -250,9 +305,16 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
 
   /** Attention: the weights w (count x |G|) of the images, rows summing to 1. */
   async attentionWeights(images: ImageBatch, batchSize = 256): Promise<CodeMatrix> {
-    if (!this.attention) throw new Error(`attentionWeights: this model pools with '${this.options.pooling}', not attention`);
+    if (!this.attention)
+      throw new Error(`attentionWeights: this model pools with '${this.options.pooling}', not attention`);
     const n = this.group.order;
-    return { data: this.mapBatches(images, batchSize, n, (x) => tf.softmax(this.attention!.weights.logits(this.encoder.apply(x)))), rows: images.count, cols: n };
+    return {
+      data: this.mapBatches(images, batchSize, n, (x) =>
+        tf.softmax(this.attention!.weights.logits(this.encoder.apply(x))),
+      ),
+      rows: images.count,
+      cols: n,
+    };
   }
 
   /** Attention: the mean entropy H(w) over the images (0 for one-hot weights, log |G| for uniform). */
@@ -277,7 +339,18 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
   /** Saves weights and options as a model folder (kind 'equivariant-autoencoder'). */
   async save(dir: string, meta: SaveMeta = {}): Promise<SoapixEquivariantAutoencoderJSON> {
     return saveTensorFolder(dir, this.params.named(), (files) =>
-      savedModelFields({ kind: 'equivariant-autoencoder' as const, equivariant: { ...this.options, widths: [...this.options.widths], decoderWidths: [...this.options.decoderWidths] } }, meta, files),
+      savedModelFields(
+        {
+          kind: 'equivariant-autoencoder' as const,
+          equivariant: {
+            ...this.options,
+            widths: [...this.options.widths],
+            decoderWidths: [...this.options.decoderWidths],
+          },
+        },
+        meta,
+        files,
+      ),
     );
   }
 
@@ -287,7 +360,12 @@ export class EquivariantAutoencoder extends ImageAutoencoder {
    *   that do not fit the options in soapix.json).
    */
   static async load(dir: string): Promise<EquivariantAutoencoder> {
-    return ImageAutoencoder.loadFolder(dir, 'equivariant-autoencoder', (i: SoapixEquivariantAutoencoderJSON) => resolveEquivariantOptions(i.equivariant), (o) => new EquivariantAutoencoder(o));
+    return ImageAutoencoder.loadFolder(
+      dir,
+      'equivariant-autoencoder',
+      (i: SoapixEquivariantAutoencoderJSON) => resolveEquivariantOptions(i.equivariant),
+      (o) => new EquivariantAutoencoder(o),
+    );
   }
 
   override dispose(): void {

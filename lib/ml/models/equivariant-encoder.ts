@@ -37,7 +37,11 @@ export class EquivariantEncoder {
   readonly latent: LatentGroupConv[] = [];
   private readonly interleave: tf.Tensor2D;
 
-  constructor(params: ParameterSet, name: string, readonly options: EquivariantEncoderOptions) {
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly options: EquivariantEncoderOptions,
+  ) {
     const { group, imageSize, widths, latentChannels, kernelSize, latentLayers, turnInterpolation } = options;
     this.branch = new P4Branch(params, `${name}/p4`, { imageSize, widths, outChannels: latentChannels, kernelSize });
     for (let i = 0; i < latentLayers; i++) {
@@ -53,7 +57,10 @@ export class EquivariantEncoder {
     const m = this.options.latentChannels;
     const rows = branches * P4_SLOTS;
     // stacked: [branches B, 4, m], branch-major -> [(branch, k), (b, c)], then rows permuted.
-    const byRow = tf.reshape(tf.transpose(tf.reshape(stacked, [branches, batch, P4_SLOTS, m]), [0, 2, 1, 3]), [rows, batch * m]);
+    const byRow = tf.reshape(tf.transpose(tf.reshape(stacked, [branches, batch, P4_SLOTS, m]), [0, 2, 1, 3]), [
+      rows,
+      batch * m,
+    ]);
     const v = tf.reshape(tf.matMul(this.interleave, byRow), [rows, batch, m]);
     return tf.transpose(v, [1, 0, 2]) as tf.Tensor3D;
   }
@@ -71,7 +78,9 @@ export class EquivariantEncoder {
     const { group, imageSize, latentChannels: m } = this.options;
     const px = imageSize * imageSize;
     const turns = branchCount(group) - (group.reflections ? 2 : 1);
-    return branchCount(group) * this.branch.macs() + turns * px * px + this.latent.length * group.order * m * group.order * m;
+    return (
+      branchCount(group) * this.branch.macs() + turns * px * px + this.latent.length * group.order * m * group.order * m
+    );
   }
 
   dispose(): void {

@@ -45,15 +45,22 @@ export function checkImageBatch(images: ImageBatch, side: number, what = 'images
     throw new TypeError(`${what}: expected an ImageBatch { data: Float32Array, count, height, width }`);
   }
   const { count, height, width, data } = images;
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`${what}: count must be a whole number >= 0, got ${String(count)}`);
-  if (height !== side || width !== side) throw new RangeError(`${what}: images are ${String(height)}x${String(width)}, this model takes ${side}x${side}`);
-  if (data.length !== count * side * side) throw new RangeError(`${what}: data has ${data.length} values, expected count * height * width = ${count} * ${side} * ${side}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`${what}: count must be a whole number >= 0, got ${String(count)}`);
+  if (height !== side || width !== side)
+    throw new RangeError(`${what}: images are ${String(height)}x${String(width)}, this model takes ${side}x${side}`);
+  if (data.length !== count * side * side)
+    throw new RangeError(
+      `${what}: data has ${data.length} values, expected count * height * width = ${count} * ${side} * ${side}`,
+    );
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     // A little slack above 1: resampled images may round just past it.
     if (!(v >= 0 && v <= 1 + 1e-4)) {
       const img = Math.floor(i / (side * side));
-      throw new RangeError(`${what}: pixel ${i % (side * side)} of image ${img} is ${v}; pixels must be finite values in [0, 1] (bytes: divide by 255)`);
+      throw new RangeError(
+        `${what}: pixel ${i % (side * side)} of image ${img} is ${v}; pixels must be finite values in [0, 1] (bytes: divide by 255)`,
+      );
     }
   }
 }
@@ -63,7 +70,8 @@ function rows(images: ImageBatch): FitRows {
 }
 
 function checkPositive(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new RangeError(`${what} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
@@ -105,7 +113,10 @@ export abstract class ImageAutoencoder {
     this.checkImages(images);
     const { validation, signal } = options;
     if (validation !== undefined && typeof validation !== 'number') this.checkImages(validation, 'validation images');
-    const earlyStopping = options.earlyStopping === false ? undefined : (options.earlyStopping ?? (validation !== undefined ? { patience: 3 } : undefined));
+    const earlyStopping =
+      options.earlyStopping === false
+        ? undefined
+        : (options.earlyStopping ?? (validation !== undefined ? { patience: 3 } : undefined));
     signal?.throwIfAborted();
     if (!this.optimizer) this.optimizer = tf.train.adam(this.learningRate);
     const h = await fitModel<FitRows>(
@@ -130,7 +141,10 @@ export abstract class ImageAutoencoder {
         onEpoch: options.onEpoch,
         evalBatchSize: options.evalBatchSize ?? 256,
       },
-      { check: (d, what) => checkImageBatch({ data: d.x, count: d.rows, height: side, width: d.cols / side }, side, what) },
+      {
+        check: (d, what) =>
+          checkImageBatch({ data: d.x, count: d.rows, height: side, width: d.cols / side }, side, what),
+      },
     );
     const best = h.bestEpoch === null ? Number.NaN : (h.epochs[h.bestEpoch - 1]?.valLoss ?? Number.NaN);
     return { ...h, bestValLoss: Number.isNaN(best) ? null : best };
@@ -178,7 +192,12 @@ export abstract class ImageAutoencoder {
    * Runs `fn` on batches of the images and concatenates its outputs (`outCols` values per image).
    * The output of `fn` is read inside a tidy scope.
    */
-  protected mapBatches(images: ImageBatch, batchSize: number, outCols: number, fn: (x: tf.Tensor2D) => tf.Tensor): Float32Array {
+  protected mapBatches(
+    images: ImageBatch,
+    batchSize: number,
+    outCols: number,
+    fn: (x: tf.Tensor2D) => tf.Tensor,
+  ): Float32Array {
     this.checkImages(images);
     checkPositive(batchSize, 'batchSize');
     const px = this.imageSize * this.imageSize;
@@ -186,7 +205,8 @@ export abstract class ImageAutoencoder {
     for (let b0 = 0; b0 < images.count; b0 += batchSize) {
       const bs = Math.min(batchSize, images.count - b0);
       const y = tf.tidy(() => fn(tf.tensor2d(images.data.subarray(b0 * px, (b0 + bs) * px), [bs, px])).dataSync());
-      if (y.length !== bs * outCols) throw new Error(`internal: a batch of ${bs} gave ${y.length} values, expected ${bs * outCols}`);
+      if (y.length !== bs * outCols)
+        throw new Error(`internal: a batch of ${bs} gave ${y.length} values, expected ${bs * outCols}`);
       out.set(y, b0 * outCols);
     }
     return out;
@@ -212,12 +232,11 @@ export abstract class ImageAutoencoder {
    * Reads a tensor folder of `kind`, builds the model from the options `optionsOf(soapix.json)`
    * and assigns the saved weights; errors name the folder and what does not fit.
    */
-  protected static async loadFolder<Info extends SoapixModelHeader & { extra: Record<string, unknown> | null }, O, M extends ImageAutoencoder>(
-    dir: string,
-    kind: SoapixModelKind,
-    optionsOf: (info: Info) => O,
-    make: (options: O) => M,
-  ): Promise<M> {
+  protected static async loadFolder<
+    Info extends SoapixModelHeader & { extra: Record<string, unknown> | null },
+    O,
+    M extends ImageAutoencoder,
+  >(dir: string, kind: SoapixModelKind, optionsOf: (info: Info) => O, make: (options: O) => M): Promise<M> {
     const { info, prepared, tensors } = await loadTensorFolder(dir, kind, optionsOf);
     try {
       const model = make(prepared);

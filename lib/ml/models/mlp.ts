@@ -18,8 +18,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../util/random';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
-import { argmaxRows, evaluateSoftmaxModel, fitSoftmaxModel, predictSoftmaxModel, type SoftmaxModel } from '../train/fit';
+import {
+  loadModelFolder,
+  saveModelFolder,
+  savedModelFields,
+  type SaveMeta,
+  type SoapixSavedModelFields,
+} from '../model-folder';
+import {
+  argmaxRows,
+  evaluateSoftmaxModel,
+  fitSoftmaxModel,
+  predictSoftmaxModel,
+  type SoftmaxModel,
+} from '../train/fit';
 import { checkLabeledData, iota, isPositiveInt } from '../train/training';
 import type { LabeledData, TrainHistory, TrainOptions } from '../train/types';
 import { MaskGenerator } from '../layers/dropout-masks';
@@ -62,18 +74,23 @@ export function resolveMlpConfig(config: MlpConfig): ResolvedMlpConfig {
     learningRate: config.learningRate ?? DEFAULTS.learningRate,
     seed: config.seed ?? DEFAULTS.seed,
   };
-  if (!isPositiveInt(r.inputDim)) throw new RangeError(`MlpConfig.inputDim must be a positive integer, got ${String(r.inputDim)}`);
+  if (!isPositiveInt(r.inputDim))
+    throw new RangeError(`MlpConfig.inputDim must be a positive integer, got ${String(r.inputDim)}`);
   if (!Array.isArray(r.hidden) || !r.hidden.every(isPositiveInt)) {
-    throw new RangeError(`MlpConfig.hidden must be an array of positive integers, got ${JSON.stringify(config.hidden)}`);
+    throw new RangeError(
+      `MlpConfig.hidden must be an array of positive integers, got ${JSON.stringify(config.hidden)}`,
+    );
   }
   if (typeof r.dropout !== 'number' || !(r.dropout >= 0 && r.dropout < 1)) {
     throw new RangeError(`MlpConfig.dropout must be in [0, 1), got ${String(r.dropout)}`);
   }
-  if (!isPositiveInt(r.classes) || r.classes < 2) throw new RangeError(`MlpConfig.classes must be an integer >= 2, got ${String(r.classes)}`);
+  if (!isPositiveInt(r.classes) || r.classes < 2)
+    throw new RangeError(`MlpConfig.classes must be an integer >= 2, got ${String(r.classes)}`);
   if (typeof r.learningRate !== 'number' || !(r.learningRate > 0) || !Number.isFinite(r.learningRate)) {
     throw new RangeError(`MlpConfig.learningRate must be a positive number, got ${String(r.learningRate)}`);
   }
-  if (!Number.isSafeInteger(r.seed)) throw new RangeError(`MlpConfig.seed must be a safe integer, got ${String(r.seed)}`);
+  if (!Number.isSafeInteger(r.seed))
+    throw new RangeError(`MlpConfig.seed must be a safe integer, got ${String(r.seed)}`);
   return r;
 }
 
@@ -234,9 +251,16 @@ export class MlpClassifier {
    * folder is created if needed; an existing `soapix.json` is removed first and written last, so a
    * folder with a `soapix.json` always holds a complete model.
    */
-  async save<Soap = unknown, Scaler = unknown>(dir: string, meta: SaveMeta<Soap, Scaler> = {}): Promise<SoapixModelJSON<Soap, Scaler>> {
+  async save<Soap = unknown, Scaler = unknown>(
+    dir: string,
+    meta: SaveMeta<Soap, Scaler> = {},
+  ): Promise<SoapixModelJSON<Soap, Scaler>> {
     return saveModelFolder(dir, this.model, (files) =>
-      savedModelFields({ kind: 'mlp-classifier' as const, mlp: { ...this.config, hidden: [...this.config.hidden] } }, meta, files),
+      savedModelFields(
+        { kind: 'mlp-classifier' as const, mlp: { ...this.config, hidden: [...this.config.hidden] } },
+        meta,
+        files,
+      ),
     );
   }
 
@@ -248,13 +272,21 @@ export class MlpClassifier {
    * @throws Error saying what is wrong: no such folder, a missing or corrupt file, a checksum
    *   mismatch, or a folder holding another kind of model (e.g. an autoencoder).
    */
-  static async load<Soap = unknown, Scaler = unknown>(dir: string): Promise<{ classifier: MlpClassifier; info: SoapixModelJSON<Soap, Scaler> }> {
-    const { info, prepared: cfg, model } = await loadModelFolder(dir, 'mlp-classifier', (i: SoapixModelJSON<Soap, Scaler>) => resolveMlpConfig(i.mlp));
+  static async load<Soap = unknown, Scaler = unknown>(
+    dir: string,
+  ): Promise<{ classifier: MlpClassifier; info: SoapixModelJSON<Soap, Scaler> }> {
+    const {
+      info,
+      prepared: cfg,
+      model,
+    } = await loadModelFolder(dir, 'mlp-classifier', (i: SoapixModelJSON<Soap, Scaler>) => resolveMlpConfig(i.mlp));
     const inShape = model.inputs[0].shape;
     const outShape = model.outputs[0].shape;
     if (inShape[1] !== cfg.inputDim || outShape[1] !== cfg.classes) {
       model.dispose();
-      throw new Error(`load: the model takes ${String(inShape[1])} features to ${String(outShape[1])} classes, but soapix.json says ${cfg.inputDim} to ${cfg.classes}`);
+      throw new Error(
+        `load: the model takes ${String(inShape[1])} features to ${String(outShape[1])} classes, but soapix.json says ${cfg.inputDim} to ${cfg.classes}`,
+      );
     }
     return { classifier: new MlpClassifier(cfg, model), info };
   }

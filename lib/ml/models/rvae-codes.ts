@@ -34,9 +34,20 @@ export interface RvaeCodeEvaluation {
 }
 
 /** Encodes `images` (and the series) with `model` and scores the content codes against the true angles and classes. */
-export async function evaluateRvaeCodes(model: Rvae, images: LabelledAngleImages, options: RvaeCodeEvaluationOptions): Promise<RvaeCodeEvaluation> {
-  if (images === null || typeof images !== 'object' || !(images.labels instanceof Int32Array) || !(images.angles instanceof Float32Array)) {
-    throw new TypeError('evaluateRvaeCodes: images need labels (Int32Array) and true angles (Float32Array, radians), as augmentImages gives');
+export async function evaluateRvaeCodes(
+  model: Rvae,
+  images: LabelledAngleImages,
+  options: RvaeCodeEvaluationOptions,
+): Promise<RvaeCodeEvaluation> {
+  if (
+    images === null ||
+    typeof images !== 'object' ||
+    !(images.labels instanceof Int32Array) ||
+    !(images.angles instanceof Float32Array)
+  ) {
+    throw new TypeError(
+      'evaluateRvaeCodes: images need labels (Int32Array) and true angles (Float32Array, radians), as augmentImages gives',
+    );
   }
   const encoding = await model.encode(images, { labels: images.labels });
   const series = options.series ?? null;

@@ -82,18 +82,38 @@ export const RVAE_MODELS = Object.freeze({
 export type RvaeModelName = keyof typeof RVAE_MODELS;
 
 const KEYS: readonly (keyof RvaeOptions)[] = [
-  'latentDim', 'rotation', 'translation', 'classes', 'conditionEncoder', 'height', 'width', 'decoder', 'encoderWidth', 'encoderLayers',
-  'decoderWidth', 'decoderLayers', 'beta', 'klAnnealing', 'anglePrior', 'angleKl', 'translationPrior', 'learningRate', 'batchSize',
-  'pixelSubsample', 'seed',
+  'latentDim',
+  'rotation',
+  'translation',
+  'classes',
+  'conditionEncoder',
+  'height',
+  'width',
+  'decoder',
+  'encoderWidth',
+  'encoderLayers',
+  'decoderWidth',
+  'decoderLayers',
+  'beta',
+  'klAnnealing',
+  'anglePrior',
+  'angleKl',
+  'translationPrior',
+  'learningRate',
+  'batchSize',
+  'pixelSubsample',
+  'seed',
 ];
 
 function positiveInt(v: unknown, name: string, max = 1 << 20): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`Rvae: ${name} must be an integer in [1, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw new RangeError(`Rvae: ${name} must be an integer in [1, ${max}], got ${String(v)}`);
   return v;
 }
 
 function positive(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new RangeError(`Rvae: ${name} must be a finite number > 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0))
+    throw new RangeError(`Rvae: ${name} must be a finite number > 0, got ${String(v)}`);
   return v;
 }
 
@@ -101,22 +121,34 @@ function positive(v: unknown, name: string): number {
 export function resolveRvaeOptions(options: RvaeOptions = {}): ResolvedRvaeOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('Rvae: options must be an object');
   const unknown = Object.keys(options).filter((k) => !KEYS.includes(k as keyof RvaeOptions));
-  if (unknown.length) throw new RangeError(`Rvae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`);
+  if (unknown.length)
+    throw new RangeError(
+      `Rvae: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${KEYS.join(', ')}`,
+    );
   for (const k of ['rotation', 'translation', 'conditionEncoder'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new TypeError(`Rvae: ${k} must be true or false, got ${String(options[k])}`);
+    if (options[k] !== undefined && typeof options[k] !== 'boolean')
+      throw new TypeError(`Rvae: ${k} must be true or false, got ${String(options[k])}`);
   }
   const rotation = options.rotation ?? false;
   const translation = options.translation ?? false;
   const decoder = options.decoder ?? (rotation || translation ? 'spatial' : 'dense');
-  if (decoder !== 'spatial' && decoder !== 'dense') throw new RangeError(`Rvae: decoder must be 'spatial' or 'dense', got ${String(decoder)}`);
-  if (decoder === 'dense' && (rotation || translation)) throw new RangeError('Rvae: rotation and translation need the spatial decoder (a dense decoder cannot turn or move its image)');
+  if (decoder !== 'spatial' && decoder !== 'dense')
+    throw new RangeError(`Rvae: decoder must be 'spatial' or 'dense', got ${String(decoder)}`);
+  if (decoder === 'dense' && (rotation || translation))
+    throw new RangeError(
+      'Rvae: rotation and translation need the spatial decoder (a dense decoder cannot turn or move its image)',
+    );
   const classes = options.classes ?? 0;
-  if (!Number.isInteger(classes) || classes < 0 || classes > 1000) throw new RangeError(`Rvae: classes must be an integer in [0, 1000] (0 = unconditional), got ${String(classes)}`);
-  if (classes === 1) throw new RangeError('Rvae: classes = 1 conditions on nothing; use 0 (unconditional) or at least 2');
+  if (!Number.isInteger(classes) || classes < 0 || classes > 1000)
+    throw new RangeError(`Rvae: classes must be an integer in [0, 1000] (0 = unconditional), got ${String(classes)}`);
+  if (classes === 1)
+    throw new RangeError('Rvae: classes = 1 conditions on nothing; use 0 (unconditional) or at least 2');
   const angleKl = options.angleKl ?? 'normal';
-  if (angleKl !== 'normal' && angleKl !== 'width') throw new RangeError(`Rvae: angleKl must be 'normal' or 'width', got ${String(angleKl)}`);
+  if (angleKl !== 'normal' && angleKl !== 'width')
+    throw new RangeError(`Rvae: angleKl must be 'normal' or 'width', got ${String(angleKl)}`);
   const beta = options.beta ?? (rotation ? 3 : 1);
-  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw new RangeError(`Rvae: beta must be a finite number >= 0, got ${String(beta)}`);
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0)
+    throw new RangeError(`Rvae: beta must be a finite number >= 0, got ${String(beta)}`);
   const klAnnealing = options.klAnnealing ?? null;
   if (klAnnealing) checkKlAnnealing(klAnnealing, 'Rvae: klAnnealing');
   const r: ResolvedRvaeOptions = {
@@ -145,19 +177,29 @@ export function resolveRvaeOptions(options: RvaeOptions = {}): ResolvedRvaeOptio
   const layers = options.decoderLayers ?? 2;
   // The spatial decoder may have no hidden layer after its coordinate-latent layer; the dense one needs one.
   if (!Number.isInteger(layers) || layers < (decoder === 'dense' ? 1 : 0) || layers > 64) {
-    throw new RangeError(`Rvae: decoderLayers must be an integer in [${decoder === 'dense' ? 1 : 0}, 64] for the ${decoder} decoder, got ${String(layers)}`);
+    throw new RangeError(
+      `Rvae: decoderLayers must be an integer in [${decoder === 'dense' ? 1 : 0}, 64] for the ${decoder} decoder, got ${String(layers)}`,
+    );
   }
   r.decoderLayers = layers;
   const pixels = r.height * r.width;
   const sub = options.pixelSubsample ?? 0;
-  if (!Number.isInteger(sub) || sub < 0 || sub > pixels) throw new RangeError(`Rvae: pixelSubsample must be an integer in [0, ${pixels}] (0 = all pixels), got ${String(sub)}`);
+  if (!Number.isInteger(sub) || sub < 0 || sub > pixels)
+    throw new RangeError(
+      `Rvae: pixelSubsample must be an integer in [0, ${pixels}] (0 = all pixels), got ${String(sub)}`,
+    );
   r.pixelSubsample = sub === pixels ? 0 : sub;
   if (!Number.isSafeInteger(r.seed)) throw new RangeError(`Rvae: seed must be a safe integer, got ${String(r.seed)}`);
   return r;
 }
 
 /** Latents the encoder produces: the angle (rotation), two shifts (translation), then the content. */
-export function latentLayout(o: Pick<ResolvedRvaeOptions, 'rotation' | 'translation' | 'latentDim'>): { angle: number; shift: number; content: number; total: number } {
+export function latentLayout(o: Pick<ResolvedRvaeOptions, 'rotation' | 'translation' | 'latentDim'>): {
+  angle: number;
+  shift: number;
+  content: number;
+  total: number;
+} {
   const angle = o.rotation ? 0 : -1;
   const shift = o.translation ? (o.rotation ? 1 : 0) : -1;
   const content = (o.rotation ? 1 : 0) + (o.translation ? 2 : 0);

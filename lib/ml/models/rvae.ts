@@ -26,15 +26,47 @@ import { Rng } from '../../util/random';
 import { gridShiftToPixels, pixelShiftToGrid, type Pose } from '../layers/coordinates';
 import { copyFromHolder, Dense, denseStack, holderModel } from '../layers/dense';
 import { homogeneousGrid, SpatialDecoder } from '../layers/spatial-decoder';
-import { loadModelFolder, saveModelFolder, savedModelFields, type SaveMeta, type SoapixSavedModelFields } from '../model-folder';
+import {
+  loadModelFolder,
+  saveModelFolder,
+  savedModelFields,
+  type SaveMeta,
+  type SoapixSavedModelFields,
+} from '../model-folder';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import { iota } from '../train/training';
-import { describeRvae, latentLayout, resolveRvaeOptions, type Float32Matrix, type ResolvedRvaeOptions, type RvaeImages, type RvaeOptions } from './rvae-config';
+import {
+  describeRvae,
+  latentLayout,
+  resolveRvaeOptions,
+  type Float32Matrix,
+  type ResolvedRvaeOptions,
+  type RvaeImages,
+  type RvaeOptions,
+} from './rvae-config';
 import { checkImages, checkMatrix, checkVector, resolveLabels } from './rvae-inputs';
 import { bernoulliNll, betaAt, gaussianKl, pixelSubset } from './vae-loss';
-import type { RvaeEncoding, RvaeEncodeOptions, RvaeDecodeOptions, RvaeEpochLog, RvaeFitOptions, RvaeHistory, RvaeEvaluation, SoapixRvaeJSON } from './rvae-types';
+import type {
+  RvaeEncoding,
+  RvaeEncodeOptions,
+  RvaeDecodeOptions,
+  RvaeEpochLog,
+  RvaeFitOptions,
+  RvaeHistory,
+  RvaeEvaluation,
+  SoapixRvaeJSON,
+} from './rvae-types';
 
-export type { RvaeEncoding, RvaeEncodeOptions, RvaeDecodeOptions, RvaeEpochLog, RvaeFitOptions, RvaeHistory, RvaeEvaluation, SoapixRvaeJSON } from './rvae-types';
+export type {
+  RvaeEncoding,
+  RvaeEncodeOptions,
+  RvaeDecodeOptions,
+  RvaeEpochLog,
+  RvaeFitOptions,
+  RvaeHistory,
+  RvaeEvaluation,
+  SoapixRvaeJSON,
+} from './rvae-types';
 
 /** Pixel-activations per inference chunk of the spatial decoder (bounds memory: ~64 MB per layer). */
 const INFER_ELEMENTS = 1 << 24;
@@ -69,19 +101,29 @@ export class Rvae {
     const encIn = pixels + (o.classes && o.conditionEncoder ? o.classes : 0);
     this.encoder = [];
     for (let l = 0; l < o.encoderLayers; l++) {
-      this.encoder.push(new Dense({ name: `enc_hidden${l + 1}`, inputs: l === 0 ? encIn : o.encoderWidth, units: o.encoderWidth }, rng));
+      this.encoder.push(
+        new Dense({ name: `enc_hidden${l + 1}`, inputs: l === 0 ? encIn : o.encoderWidth, units: o.encoderWidth }, rng),
+      );
     }
     this.meanHead = new Dense({ name: 'enc_mean', inputs: o.encoderWidth, units: this.layout.total }, rng);
     this.stdHead = new Dense({ name: 'enc_std', inputs: o.encoderWidth, units: this.layout.total }, rng);
     const decIn = o.latentDim + o.classes;
     if (o.decoder === 'spatial') {
-      this.spatial = new SpatialDecoder({ latentInputs: decIn, width: o.decoderWidth, hiddenLayers: o.decoderLayers }, rng);
+      this.spatial = new SpatialDecoder(
+        { latentInputs: decIn, width: o.decoderWidth, hiddenLayers: o.decoderLayers },
+        rng,
+      );
       this.dense = null;
     } else {
       this.spatial = null;
       this.dense = [];
       for (let l = 0; l < o.decoderLayers; l++) {
-        this.dense.push(new Dense({ name: `ddec_hidden${l + 1}`, inputs: l === 0 ? decIn : o.decoderWidth, units: o.decoderWidth }, rng));
+        this.dense.push(
+          new Dense(
+            { name: `ddec_hidden${l + 1}`, inputs: l === 0 ? decIn : o.decoderWidth, units: o.decoderWidth },
+            rng,
+          ),
+        );
       }
       this.dense.push(new Dense({ name: 'ddec_out', inputs: o.decoderWidth, units: pixels }, rng));
     }
@@ -156,7 +198,12 @@ export class Rvae {
    * Summed over the batch: the reconstruction term (BCE over all pixels, or over `pixels` rescaled
    * to all) and the KL, for one reparameterised sample with noise `eps` [batch, total latents].
    */
-  lossTerms(x: tf.Tensor2D, y: tf.Tensor1D | null, eps: tf.Tensor2D, pixels: Int32Array | null = null): { reconstruction: tf.Scalar; kl: tf.Scalar } {
+  lossTerms(
+    x: tf.Tensor2D,
+    y: tf.Tensor1D | null,
+    eps: tf.Tensor2D,
+    pixels: Int32Array | null = null,
+  ): { reconstruction: tf.Scalar; kl: tf.Scalar } {
     const o = this.options;
     const P = o.height * o.width;
     const { mu, std } = this.posterior(x, y);
@@ -192,7 +239,9 @@ export class Rvae {
     const a = this.layout.angle;
     if (a < 0 || (o.anglePrior === 1 && o.angleKl === 'normal')) return tf.sum(gaussianKl(mu, std));
     const rest = this.layout.total - 1;
-    const angleKl: tf.Scalar = tf.sum(gaussianKl(tf.slice(mu, [0, 0], [b, 1]), tf.slice(std, [0, 0], [b, 1]), o.anglePrior, o.angleKl));
+    const angleKl: tf.Scalar = tf.sum(
+      gaussianKl(tf.slice(mu, [0, 0], [b, 1]), tf.slice(std, [0, 0], [b, 1]), o.anglePrior, o.angleKl),
+    );
     if (rest === 0) return angleKl;
     return tf.add(angleKl, tf.sum(gaussianKl(tf.slice(mu, [0, 1], [b, rest]), tf.slice(std, [0, 1], [b, rest]))));
   }
@@ -212,14 +261,29 @@ export class Rvae {
    */
   async fit(images: RvaeImages, options: RvaeFitOptions): Promise<RvaeHistory> {
     const o = this.options;
-    if (options === null || typeof options !== 'object') throw new TypeError('Rvae.fit: options must be an object { epochs, ... }');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('Rvae.fit: options must be an object { epochs, ... }');
     checkImages(images, o, 'Rvae.fit: images');
     const labels = resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.fit');
-    const rows = (im: RvaeImages, l: Int32Array | null): FitRows => ({ x: im.data, rows: im.count, cols: o.height * o.width, ...(l ? { y: l } : {}) });
+    const rows = (im: RvaeImages, l: Int32Array | null): FitRows => ({
+      x: im.data,
+      rows: im.count,
+      cols: o.height * o.width,
+      ...(l ? { y: l } : {}),
+    });
     let validation: number | FitRows | undefined;
     if (typeof options.validation === 'object' && options.validation !== null) {
       checkImages(options.validation, o, 'Rvae.fit: validation images');
-      validation = rows(options.validation, resolveLabels(undefined, options.validation.labels, options.validation.count, o.classes, 'Rvae.fit: validation'));
+      validation = rows(
+        options.validation,
+        resolveLabels(
+          undefined,
+          options.validation.labels,
+          options.validation.count,
+          o.classes,
+          'Rvae.fit: validation',
+        ),
+      );
     } else {
       validation = options.validation;
     }
@@ -276,7 +340,8 @@ export class Rvae {
           noise = new Rng(rng.nextUint32());
         },
         check: (d, what) => {
-          if (d.cols !== P) throw new RangeError(`Rvae.fit: ${what} has ${d.cols} pixels per image, the model reads ${P}`);
+          if (d.cols !== P)
+            throw new RangeError(`Rvae.fit: ${what} has ${d.cols} pixels per image, the model reads ${P}`);
         },
       },
     );
@@ -311,7 +376,14 @@ export class Rvae {
       kl += v[1];
     }
     const images = Math.max(n, 1);
-    return { reconstruction: rec / images, kl: kl / images, negativeElbo: (rec + kl) / images, objective: (rec + beta * kl) / images, beta, images: n };
+    return {
+      reconstruction: rec / images,
+      kl: kl / images,
+      negativeElbo: (rec + kl) / images,
+      objective: (rec + beta * kl) / images,
+      beta,
+      images: n,
+    };
   }
 
   /** Images per forward chunk at inference. */
@@ -329,7 +401,12 @@ export class Rvae {
     checkImages(images, o, 'Rvae.evaluate: images');
     const labels = resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.evaluate');
     const beta = options.beta ?? betaAt(this.trained + 1, o.beta, o.klAnnealing);
-    const d: FitRows = { x: images.data, rows: images.count, cols: o.height * o.width, ...(labels ? { y: labels } : {}) };
+    const d: FitRows = {
+      x: images.data,
+      rows: images.count,
+      cols: o.height * o.width,
+      ...(labels ? { y: labels } : {}),
+    };
     return this.evaluateRows(d, iota(images.count), beta, options.seed ?? o.seed);
   }
 
@@ -338,7 +415,9 @@ export class Rvae {
     const o = this.options;
     checkImages(images, o, 'Rvae.encode: images');
     // Only a conditioned encoder reads the class: a model with `conditionEncoder: false` encodes images alone.
-    const labels = o.conditionEncoder ? resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.encode') : null;
+    const labels = o.conditionEncoder
+      ? resolveLabels(options.labels, images.labels, images.count, o.classes, 'Rvae.encode')
+      : null;
     const n = images.count;
     const P = o.height * o.width;
     const D = this.layout.total;
@@ -386,12 +465,20 @@ export class Rvae {
     const n = z.rows;
     const height = options.height ?? o.height;
     const width = options.width ?? o.width;
-    for (const [k, v] of [['height', height], ['width', width]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096) throw new RangeError(`Rvae.decode: ${k} must be an integer in [1, 4096], got ${String(v)}`);
+    for (const [k, v] of [
+      ['height', height],
+      ['width', width],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096)
+        throw new RangeError(`Rvae.decode: ${k} must be an integer in [1, 4096], got ${String(v)}`);
     }
     if (!this.spatial) {
-      if (height !== o.height || width !== o.width) throw new RangeError(`Rvae.decode: the dense decoder draws ${o.height}x${o.width} images only, not ${height}x${width}`);
-      if (options.angle || options.shift) throw new RangeError('Rvae.decode: angle and shift need the spatial decoder (this model has a dense one)');
+      if (height !== o.height || width !== o.width)
+        throw new RangeError(
+          `Rvae.decode: the dense decoder draws ${o.height}x${o.width} images only, not ${height}x${width}`,
+        );
+      if (options.angle || options.shift)
+        throw new RangeError('Rvae.decode: angle and shift need the spatial decoder (this model has a dense one)');
     }
     if (options.angle) checkVector(options.angle, n, 'Rvae.decode: angle');
     if (options.shift) checkVector(options.shift, 2 * n, 'Rvae.decode: shift');
@@ -405,7 +492,9 @@ export class Rvae {
       const bs = Math.min(chunk, n - b0);
       const probs = tf.tidy(() => {
         const content = tf.tensor2d(z.data.subarray(b0 * o.latentDim, (b0 + bs) * o.latentDim), [bs, o.latentDim]);
-        const input = labels ? tf.concat([content, this.oneHot(tf.tensor1d(labels.subarray(b0, b0 + bs), 'int32'))], 1) : content;
+        const input = labels
+          ? tf.concat([content, this.oneHot(tf.tensor1d(labels.subarray(b0, b0 + bs), 'int32'))], 1)
+          : content;
         const pose: Pose = {};
         if (options.angle) pose.angle = tf.tensor1d(options.angle.subarray(b0, b0 + bs));
         if (gridShift) pose.shift = tf.tensor2d(gridShift.subarray(2 * b0, 2 * (b0 + bs)), [bs, 2]);
@@ -426,7 +515,11 @@ export class Rvae {
     const holder = holderModel(this.layers(), 'soapix_rvae');
     try {
       return await saveModelFolder(dir, holder, (files) =>
-        savedModelFields({ kind: 'rvae' as const, rvae: { ...this.options }, trainedEpochs: this.trained }, meta, files),
+        savedModelFields(
+          { kind: 'rvae' as const, rvae: { ...this.options }, trainedEpochs: this.trained },
+          meta,
+          files,
+        ),
       );
     } finally {
       holder.dispose();
@@ -444,7 +537,8 @@ export class Rvae {
     const { info, prepared, model } = await loadModelFolder(dir, 'rvae', (i: SoapixRvaeJSON) => {
       if (i.rvae === null || typeof i.rvae !== 'object') throw new Error('it has no rvae options');
       const trained = i.trainedEpochs;
-      if (!Number.isInteger(trained) || trained < 0) throw new Error(`trainedEpochs must be an integer >= 0, got ${String(trained)}`);
+      if (!Number.isInteger(trained) || trained < 0)
+        throw new Error(`trainedEpochs must be an integer >= 0, got ${String(trained)}`);
       return resolveRvaeOptions(i.rvae);
     });
     const rvae = new Rvae(prepared);
@@ -452,7 +546,9 @@ export class Rvae {
       copyFromHolder(model, rvae.layers());
     } catch (err) {
       rvae.dispose();
-      throw new Error(`load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`);
+      throw new Error(
+        `load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`,
+      );
     } finally {
       model.dispose();
     }

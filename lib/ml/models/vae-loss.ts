@@ -48,7 +48,8 @@ export function gaussianKlValue(mu: number, std: number, prior = 1, kind: KlKind
  * from `rng`), in increasing order.
  */
 export function pixelSubset(rng: Rng, total: number, count: number): Int32Array {
-  if (!Number.isInteger(count) || count < 1 || count > total) throw new RangeError(`pixelSubset: count must be an integer in [1, ${total}], got ${String(count)}`);
+  if (!Number.isInteger(count) || count < 1 || count > total)
+    throw new RangeError(`pixelSubset: count must be an integer in [1, ${total}], got ${String(count)}`);
   const idx = new Int32Array(total);
   for (let i = 0; i < total; i++) idx[i] = i;
   for (let i = 0; i < count; i++) {
@@ -81,9 +82,13 @@ export function betaAt(epoch: number, beta: number, annealing: KlAnnealing | nul
 
 /** Throws a RangeError naming the bad field of a {@link KlAnnealing}. */
 export function checkKlAnnealing(a: KlAnnealing, where: string): void {
-  if (a === null || typeof a !== 'object') throw new TypeError(`${where} must be an object { from, startEpoch?, endEpoch }`);
-  if (typeof a.from !== 'number' || !Number.isFinite(a.from) || a.from < 0) throw new RangeError(`${where}.from must be a finite number >= 0, got ${String(a.from)}`);
+  if (a === null || typeof a !== 'object')
+    throw new TypeError(`${where} must be an object { from, startEpoch?, endEpoch }`);
+  if (typeof a.from !== 'number' || !Number.isFinite(a.from) || a.from < 0)
+    throw new RangeError(`${where}.from must be a finite number >= 0, got ${String(a.from)}`);
   const start = a.startEpoch ?? 0;
-  if (!Number.isInteger(start) || start < 0) throw new RangeError(`${where}.startEpoch must be an integer >= 0, got ${String(a.startEpoch)}`);
-  if (!Number.isInteger(a.endEpoch) || a.endEpoch <= start) throw new RangeError(`${where}.endEpoch must be an integer > startEpoch (${start}), got ${String(a.endEpoch)}`);
+  if (!Number.isInteger(start) || start < 0)
+    throw new RangeError(`${where}.startEpoch must be an integer >= 0, got ${String(a.startEpoch)}`);
+  if (!Number.isInteger(a.endEpoch) || a.endEpoch <= start)
+    throw new RangeError(`${where}.endEpoch must be an integer > startEpoch (${start}), got ${String(a.endEpoch)}`);
 }

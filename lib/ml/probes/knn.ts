@@ -39,14 +39,27 @@ export interface KnnResult {
 }
 
 function check(points: PointMatrix, labels: Int32Array, what: string): void {
-  if (points === null || typeof points !== 'object' || !(points.data instanceof Float32Array || points.data instanceof Float64Array)) {
+  if (
+    points === null ||
+    typeof points !== 'object' ||
+    !(points.data instanceof Float32Array || points.data instanceof Float64Array)
+  ) {
     throw new TypeError(`${what}: points must be a matrix { data: Float32Array | Float64Array, rows, cols }`);
   }
-  if (!Number.isInteger(points.rows) || !Number.isInteger(points.cols) || points.cols < 1 || points.rows < 0 || points.data.length !== points.rows * points.cols) {
-    throw new RangeError(`${what}: data has ${points.data.length} values for ${String(points.rows)} x ${String(points.cols)}`);
+  if (
+    !Number.isInteger(points.rows) ||
+    !Number.isInteger(points.cols) ||
+    points.cols < 1 ||
+    points.rows < 0 ||
+    points.data.length !== points.rows * points.cols
+  ) {
+    throw new RangeError(
+      `${what}: data has ${points.data.length} values for ${String(points.rows)} x ${String(points.cols)}`,
+    );
   }
   const bad = points.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new RangeError(`${what}: value ${points.data[bad]} of point ${Math.floor(bad / points.cols)} is not finite`);
+  if (bad >= 0)
+    throw new RangeError(`${what}: value ${points.data[bad]} of point ${Math.floor(bad / points.cols)} is not finite`);
   if (!(labels instanceof Int32Array)) throw new TypeError(`${what}: labels must be an Int32Array`);
   if (labels.length !== points.rows) throw new RangeError(`${what}: ${labels.length} labels for ${points.rows} points`);
 }
@@ -55,12 +68,22 @@ function check(points: PointMatrix, labels: Int32Array, what: string): void {
  * The predicted label of every query point from its k nearest training points (rows `trainRows` of
  * `train` when given, else all).
  */
-export function knnPredict(train: PointMatrix, labels: Int32Array, queries: PointMatrix, k = 10, trainRows?: Int32Array): Int32Array {
+export function knnPredict(
+  train: PointMatrix,
+  labels: Int32Array,
+  queries: PointMatrix,
+  k = 10,
+  trainRows?: Int32Array,
+): Int32Array {
   check(train, labels, 'knnPredict: training set');
   check(queries, new Int32Array(queries.rows), 'knnPredict: queries');
-  if (queries.cols !== train.cols) throw new RangeError(`knnPredict: queries have ${queries.cols} columns, the training points ${train.cols}`);
+  if (queries.cols !== train.cols)
+    throw new RangeError(`knnPredict: queries have ${queries.cols} columns, the training points ${train.cols}`);
   const rows = trainRows ?? Int32Array.from({ length: train.rows }, (_, i) => i);
-  if (!Number.isInteger(k) || k < 1 || k > rows.length) throw new RangeError(`knnPredict: k must be an integer in [1, ${rows.length}] (the training points), got ${String(k)}`);
+  if (!Number.isInteger(k) || k < 1 || k > rows.length)
+    throw new RangeError(
+      `knnPredict: k must be an integer in [1, ${rows.length}] (the training points), got ${String(k)}`,
+    );
   const d = train.cols;
   // The training rows sorted by their first coordinate: a query scans outwards from its own place
   // in that order and stops on each side once the first coordinate alone is farther than its k-th
@@ -141,8 +164,12 @@ export function knnCrossValidation(points: PointMatrix, labels: Int32Array, opti
   check(points, labels, 'knnCrossValidation');
   const { k = 10, folds = 5, seed } = options;
   const n = points.rows;
-  if (!Number.isInteger(folds) || folds < 2 || folds > n) throw new RangeError(`knnCrossValidation: folds must be an integer in [2, ${n}] (the points), got ${String(folds)}`);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`knnCrossValidation: seed must be a safe integer, got ${String(seed)}`);
+  if (!Number.isInteger(folds) || folds < 2 || folds > n)
+    throw new RangeError(
+      `knnCrossValidation: folds must be an integer in [2, ${n}] (the points), got ${String(folds)}`,
+    );
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`knnCrossValidation: seed must be a safe integer, got ${String(seed)}`);
   const order = new Rng(seed).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const predictions = new Int32Array(n);
   const foldAccuracies: number[] = [];

@@ -58,11 +58,13 @@ export interface ProbeResult {
 }
 
 function labelsOf(labels: ArrayLike<number>, rows: number, what: string): Int32Array {
-  if (!labels || labels.length !== rows) throw new RangeError(`${what}: ${labels?.length ?? 0} labels for ${rows} codes`);
+  if (!labels || labels.length !== rows)
+    throw new RangeError(`${what}: ${labels?.length ?? 0} labels for ${rows} codes`);
   const out = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const v = labels[i]!;
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${what}: label ${i} is ${v}; labels must be whole numbers >= 0`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`${what}: label ${i} is ${v}; labels must be whole numbers >= 0`);
     out[i] = v;
   }
   return out;
@@ -80,18 +82,23 @@ export async function probeAccuracy(
   options: ProbeOptions,
 ): Promise<ProbeResult> {
   const t0 = performance.now();
-  if (!options || !PROBE_KINDS.includes(options.kind)) throw new RangeError(`probeAccuracy: unknown kind '${String(options?.kind)}'; known: ${PROBE_KINDS.join(', ')}`);
-  if (!Number.isSafeInteger(options.seed)) throw new RangeError(`probeAccuracy: seed must be a safe integer, got ${String(options.seed)}`);
+  if (!options || !PROBE_KINDS.includes(options.kind))
+    throw new RangeError(`probeAccuracy: unknown kind '${String(options?.kind)}'; known: ${PROBE_KINDS.join(', ')}`);
+  if (!Number.isSafeInteger(options.seed))
+    throw new RangeError(`probeAccuracy: seed must be a safe integer, got ${String(options.seed)}`);
   checkCodeMatrix(trainCodes, 'probeAccuracy: train codes');
   checkCodeMatrix(testCodes, 'probeAccuracy: test codes');
-  if (testCodes.cols !== trainCodes.cols) throw new RangeError(`probeAccuracy: test codes have ${testCodes.cols} columns, train codes ${trainCodes.cols}`);
+  if (testCodes.cols !== trainCodes.cols)
+    throw new RangeError(`probeAccuracy: test codes have ${testCodes.cols} columns, train codes ${trainCodes.cols}`);
   const yTrain = labelsOf(trainLabels, trainCodes.rows, 'probeAccuracy: train');
   const yTest = labelsOf(testLabels, testCodes.rows, 'probeAccuracy: test');
   let maxLabel = 0;
   for (const y of [yTrain, yTest]) for (let i = 0; i < y.length; i++) maxLabel = Math.max(maxLabel, y[i]!);
   const classes = options.classes ?? Math.max(2, maxLabel + 1);
   if (!Number.isInteger(classes) || classes < 2 || classes <= maxLabel) {
-    throw new RangeError(`probeAccuracy: classes must be an integer >= 2 above every label (largest ${maxLabel}), got ${String(classes)}`);
+    throw new RangeError(
+      `probeAccuracy: classes must be an integer >= 2 above every label (largest ${maxLabel}), got ${String(classes)}`,
+    );
   }
   const hidden = options.hidden ?? 256;
   const standardizer = fitStandardizer(trainCodes);

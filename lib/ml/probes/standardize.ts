@@ -14,13 +14,20 @@ export interface Standardizer {
 }
 
 export function checkCodeMatrix(x: CodeMatrix, what: string): void {
-  if (!x || !(x.data instanceof Float32Array)) throw new TypeError(`${what}: expected { data: Float32Array, rows, cols }`);
+  if (!x || !(x.data instanceof Float32Array))
+    throw new TypeError(`${what}: expected { data: Float32Array, rows, cols }`);
   if (!Number.isInteger(x.rows) || x.rows < 0 || !Number.isInteger(x.cols) || x.cols < 1) {
-    throw new RangeError(`${what}: rows must be a whole number and cols a positive one, got ${String(x.rows)} x ${String(x.cols)}`);
+    throw new RangeError(
+      `${what}: rows must be a whole number and cols a positive one, got ${String(x.rows)} x ${String(x.cols)}`,
+    );
   }
-  if (x.data.length !== x.rows * x.cols) throw new RangeError(`${what}: data has ${x.data.length} values, expected rows * cols = ${x.rows} * ${x.cols}`);
+  if (x.data.length !== x.rows * x.cols)
+    throw new RangeError(`${what}: data has ${x.data.length} values, expected rows * cols = ${x.rows} * ${x.cols}`);
   for (let i = 0; i < x.data.length; i++) {
-    if (!Number.isFinite(x.data[i]!)) throw new RangeError(`${what}: value ${i % x.cols} of row ${Math.floor(i / x.cols)} is ${x.data[i]}; codes must be finite`);
+    if (!Number.isFinite(x.data[i]!))
+      throw new RangeError(
+        `${what}: value ${i % x.cols} of row ${Math.floor(i / x.cols)} is ${x.data[i]}; codes must be finite`,
+      );
   }
 }
 
@@ -50,7 +57,8 @@ export function fitStandardizer(x: CodeMatrix): Standardizer {
 /** (x - mean) / scale, as a new matrix. */
 export function applyStandardizer(s: Standardizer, x: CodeMatrix): CodeMatrix {
   checkCodeMatrix(x, 'applyStandardizer');
-  if (x.cols !== s.cols) throw new RangeError(`applyStandardizer: codes have ${x.cols} columns, the standardiser was fitted on ${s.cols}`);
+  if (x.cols !== s.cols)
+    throw new RangeError(`applyStandardizer: codes have ${x.cols} columns, the standardiser was fitted on ${s.cols}`);
   const out = new Float32Array(x.data.length);
   for (let i = 0; i < out.length; i++) {
     const c = i % s.cols;
@@ -60,7 +68,14 @@ export function applyStandardizer(s: Standardizer, x: CodeMatrix): CodeMatrix {
 }
 
 /** Fits on `train` and applies to both. */
-export function standardize(train: CodeMatrix, test?: CodeMatrix): { train: CodeMatrix; test: CodeMatrix | null; standardizer: Standardizer } {
+export function standardize(
+  train: CodeMatrix,
+  test?: CodeMatrix,
+): { train: CodeMatrix; test: CodeMatrix | null; standardizer: Standardizer } {
   const standardizer = fitStandardizer(train);
-  return { train: applyStandardizer(standardizer, train), test: test ? applyStandardizer(standardizer, test) : null, standardizer };
+  return {
+    train: applyStandardizer(standardizer, train),
+    test: test ? applyStandardizer(standardizer, test) : null,
+    standardizer,
+  };
 }

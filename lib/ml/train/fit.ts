@@ -237,12 +237,23 @@ export async function fitSoftmaxModel(
     evaluate: (d, idx, batchSize) => evaluateSoftmaxModel(model, d, idx, batchSize),
   };
   // Every batch reports its number correct, so every log has an accuracy.
-  const history = await fitModel(trainable, optimizer, data, { ...options, onEpoch: onEpoch && ((log) => onEpoch(log as EpochLog)) }, hooks);
+  const history = await fitModel(
+    trainable,
+    optimizer,
+    data,
+    { ...options, onEpoch: onEpoch && ((log) => onEpoch(log as EpochLog)) },
+    hooks,
+  );
   return history as TrainHistory;
 }
 
 /** Mean loss and accuracy over the rows `idx` of `data` (inference mode). */
-export function evaluateSoftmaxModel(model: SoftmaxModel, data: LabeledData, idx: Int32Array, batchSize: number): { loss: number; accuracy: number } {
+export function evaluateSoftmaxModel(
+  model: SoftmaxModel,
+  data: LabeledData,
+  idx: Int32Array,
+  batchSize: number,
+): { loss: number; accuracy: number } {
   const cols = data.cols;
   const n = idx.length;
   if (n === 0) return { loss: Number.NaN, accuracy: Number.NaN };
@@ -282,13 +293,17 @@ export function predictSoftmaxModel(model: SoftmaxModel, x: Float32Array, batchS
   const cols = model.inputCols;
   const k = model.classes;
   if (!(x instanceof Float32Array)) throw new TypeError('predict: x must be a Float32Array');
-  if (x.length % cols !== 0) throw new RangeError(`predict: x has ${x.length} values, not a multiple of the ${cols} features`);
-  if (!isPositiveInt(batchSize)) throw new RangeError(`predict: batchSize must be a positive integer, got ${String(batchSize)}`);
+  if (x.length % cols !== 0)
+    throw new RangeError(`predict: x has ${x.length} values, not a multiple of the ${cols} features`);
+  if (!isPositiveInt(batchSize))
+    throw new RangeError(`predict: batchSize must be a positive integer, got ${String(batchSize)}`);
   const rows = x.length / cols;
   const out = new Float32Array(rows * k);
   for (let b0 = 0; b0 < rows; b0 += batchSize) {
     const bs = Math.min(batchSize, rows - b0);
-    const p = tf.tidy(() => tf.softmax(model.logits(tf.tensor2d(x.subarray(b0 * cols, (b0 + bs) * cols), [bs, cols]), false)).dataSync());
+    const p = tf.tidy(() =>
+      tf.softmax(model.logits(tf.tensor2d(x.subarray(b0 * cols, (b0 + bs) * cols), [bs, cols]), false)).dataSync(),
+    );
     out.set(p, b0 * k);
   }
   return out;

@@ -30,14 +30,19 @@ export interface CommonTrainOptions<D> {
 
 /** Throws a RangeError naming the first bad option. */
 export function checkTrainOptions<D>(o: CommonTrainOptions<D>): void {
-  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError(`train: epochs must be an integer >= 0, got ${String(o.epochs)}`);
-  if (!isPositiveInt(o.batchSize)) throw new RangeError(`train: batchSize must be a positive integer, got ${String(o.batchSize)}`);
-  if (!isPositiveInt(o.evalBatchSize)) throw new RangeError(`train: evalBatchSize must be a positive integer, got ${String(o.evalBatchSize)}`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 0)
+    throw new RangeError(`train: epochs must be an integer >= 0, got ${String(o.epochs)}`);
+  if (!isPositiveInt(o.batchSize))
+    throw new RangeError(`train: batchSize must be a positive integer, got ${String(o.batchSize)}`);
+  if (!isPositiveInt(o.evalBatchSize))
+    throw new RangeError(`train: evalBatchSize must be a positive integer, got ${String(o.evalBatchSize)}`);
   if (!Number.isSafeInteger(o.seed)) throw new RangeError(`train: seed must be a safe integer, got ${String(o.seed)}`);
   if (o.earlyStopping) {
     if (o.validation === undefined) throw new RangeError('train: earlyStopping needs validation data');
     if (!Number.isInteger(o.earlyStopping.patience) || o.earlyStopping.patience < 0) {
-      throw new RangeError(`train: earlyStopping.patience must be an integer >= 0, got ${String(o.earlyStopping.patience)}`);
+      throw new RangeError(
+        `train: earlyStopping.patience must be an integer >= 0, got ${String(o.earlyStopping.patience)}`,
+      );
     }
   }
 }
@@ -53,10 +58,14 @@ export function splitValidation<D extends { rows: number }>(
   checkValidation: (v: D) => void,
 ): { trainIdx: Int32Array; val: { data: D; idx: Int32Array } | null } {
   if (typeof validation === 'number') {
-    if (!(validation > 0 && validation < 1)) throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
+    if (!(validation > 0 && validation < 1))
+      throw new RangeError(`train: a validation fraction must be in (0, 1), got ${validation}`);
     const perm = rng.shuffle(iota(data.rows));
     const nVal = Math.round(data.rows * validation);
-    if (nVal < 1 || nVal >= data.rows) throw new RangeError(`train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`);
+    if (nVal < 1 || nVal >= data.rows)
+      throw new RangeError(
+        `train: validation ${validation} of ${data.rows} rows leaves no training or no validation rows`,
+      );
     return { trainIdx: perm.slice(0, data.rows - nVal), val: { data, idx: perm.slice(data.rows - nVal) } };
   }
   if (validation === undefined) return { trainIdx: iota(data.rows), val: null };
@@ -129,9 +138,12 @@ export class BestEpochTracker {
 /** Checks a {@link LabeledData} against the model's input width and class count. */
 export function checkLabeledData(data: LabeledData, cols: number, classes: number, what = 'data'): void {
   if (!data || !(data.x instanceof Float32Array)) throw new TypeError(`${what}.x must be a Float32Array`);
-  if (!(data.y instanceof Int32Array || data.y instanceof Uint8Array)) throw new TypeError(`${what}.y must be an Int32Array or Uint8Array`);
-  if (!Number.isInteger(data.rows) || data.rows < 0) throw new RangeError(`${what}.rows must be an integer >= 0, got ${String(data.rows)}`);
-  if (data.cols !== cols) throw new RangeError(`${what}.cols is ${String(data.cols)} but the model takes ${cols} features`);
+  if (!(data.y instanceof Int32Array || data.y instanceof Uint8Array))
+    throw new TypeError(`${what}.y must be an Int32Array or Uint8Array`);
+  if (!Number.isInteger(data.rows) || data.rows < 0)
+    throw new RangeError(`${what}.rows must be an integer >= 0, got ${String(data.rows)}`);
+  if (data.cols !== cols)
+    throw new RangeError(`${what}.cols is ${String(data.cols)} but the model takes ${cols} features`);
   if (data.x.length !== data.rows * data.cols) {
     throw new RangeError(`${what}.x has ${data.x.length} values, expected rows * cols = ${data.rows * data.cols}`);
   }
@@ -142,6 +154,7 @@ export function checkLabeledData(data: LabeledData, cols: number, classes: numbe
   }
   const x = data.x;
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new RangeError(`${what}.x[${i}] (row ${Math.floor(i / cols)}) is ${x[i]}; features must be finite`);
+    if (!Number.isFinite(x[i]))
+      throw new RangeError(`${what}.x[${i}] (row ${Math.floor(i / cols)}) is ${x[i]}; features must be finite`);
   }
 }
