@@ -8,6 +8,7 @@
  *   default). A constant column falls in one bin.
  * - Entropies and mutual information are the plug-in estimates from the counts, in nats.
  */
+import { pearson } from './latent-angle';
 
 /** A row-major matrix (rows = samples). */
 export interface ScoreMatrix {
@@ -94,28 +95,9 @@ export function jointInformation(a: Discrete, b: Discrete): { joint: number; mut
   return { joint, mutual: Math.max(0, entropy(a) + entropy(b) - joint) };
 }
 
-/** Pearson correlation of two columns (0 when either is constant). */
+/** Pearson correlation of two columns (0 when either is constant): latent-angle.ts's {@link pearson}. */
 export function correlation(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - ma;
-    const y = b[i] - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+  return pearson(a, b);
 }
 
 /** The largest and second largest entries of a list, with the index of the largest. */
