@@ -1,4 +1,4 @@
-// The GTO coefficient kernel (CONVENTIONS.md §3). For one centre,
+// The GTO coefficient kernel (docs/CONVENTIONS.md §3). For one centre,
 //   c_nlm = sum_j G_nl(r_j^2) w_j r_j^l Y_lm(d_j),   G_nl(r^2) = sum_k coef[l][n][k] e^{aOa[l][k] r^2},
 // is, for each l, a small matrix product (neighbours x radial functions) x (neighbours x harmonics)
 // (contraction.h). On integer grids (MNIST pixels with integer heights) squared distances are
