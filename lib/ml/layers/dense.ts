@@ -137,3 +137,26 @@ export function copyFromHolder(model: tf.LayersModel, layers: readonly Dense[]):
     ws.forEach((w, k) => want[k]!.assign(w));
   }
 }
+
+/**
+ * The last step of a model's `load`: copies the saved `holder`'s weights into `layers`
+ * ({@link copyFromHolder}) and always frees the holder; on a mismatch it frees the half-built
+ * model (`disposeTarget`) and throws a `load:` error naming the folder.
+ */
+export function restoreFromHolder(
+  holder: tf.LayersModel,
+  layers: readonly Dense[],
+  dir: string,
+  disposeTarget: () => void,
+): void {
+  try {
+    copyFromHolder(holder, layers);
+  } catch (err) {
+    disposeTarget();
+    throw new Error(
+      `load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`,
+    );
+  } finally {
+    holder.dispose();
+  }
+}

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { ImageBatch } from '../../data/augment';
 import { Rng } from '../../util/random';
-import { copyFromHolder, Dense, denseStack, holderModel } from '../layers/dense';
+import { Dense, denseStack, holderModel, restoreFromHolder } from '../layers/dense';
 import { eulerEncode } from '../layers/euler';
 import {
   loadModelFolder,
@@ -326,16 +326,7 @@ export class Dae {
       return resolveDaeOptions(i.dae);
     });
     const dae = new Dae(prepared);
-    try {
-      copyFromHolder(model, dae.layers());
-    } catch (err) {
-      dae.dispose();
-      throw new Error(
-        `load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`,
-      );
-    } finally {
-      model.dispose();
-    }
+    restoreFromHolder(model, dae.layers(), dir, () => dae.dispose());
     dae.trained = info.trainedEpochs;
     dae.loaded = info;
     return dae;

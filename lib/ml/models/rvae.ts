@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../../data/augment';
 import { Rng } from '../../util/random';
 import { gridShiftToPixels, pixelShiftToGrid, type Pose } from '../layers/coordinates';
-import { copyFromHolder, Dense, denseStack, holderModel } from '../layers/dense';
+import { Dense, denseStack, holderModel, restoreFromHolder } from '../layers/dense';
 import { homogeneousGrid, SpatialDecoder } from '../layers/spatial-decoder';
 import {
   loadModelFolder,
@@ -542,16 +542,7 @@ export class Rvae {
       return resolveRvaeOptions(i.rvae);
     });
     const rvae = new Rvae(prepared);
-    try {
-      copyFromHolder(model, rvae.layers());
-    } catch (err) {
-      rvae.dispose();
-      throw new Error(
-        `load: the weights in ${dir} do not fit the model that soapix.json describes: ${(err as Error).message}`,
-      );
-    } finally {
-      model.dispose();
-    }
+    restoreFromHolder(model, rvae.layers(), dir, () => rvae.dispose());
     rvae.trained = info.trainedEpochs;
     rvae.loaded = info;
     return rvae;
