@@ -28,6 +28,7 @@ export {
   type WeightingOptions,
 } from './soap/soap';
 export { atomicNumber, chemicalSymbol } from './soap/species';
+export { simdPath, type SimdPath } from './soap/simd-path';
 
 export type { Dataset, ImageRecord, IndexedImage } from './data/dataset';
 export {

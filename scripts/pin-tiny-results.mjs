@@ -28,6 +28,7 @@ const EXCLUDED = new Set([
   'cpuSeconds',
   'trainingCpuSeconds',
   'imagesPerCpuSecond',
+  'simdPath',
 ]);
 const content = (v) =>
   Array.isArray(v)

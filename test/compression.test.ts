@@ -137,13 +137,20 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
   beforeAll(buildIfStale, 120_000);
 
   it('compression --tiny writes results, figures and the report', async () => {
-    const out = path.join(dir, 'compression');
-    const r = await run(['experiment', 'compression', '--tiny', '--out', out, '-q']);
+    const out = path.join(dir, 'compression-baseline');
+    // The kernel path is capped to the portable one, so results.json must say so.
+    const r = await runCli(['experiment', 'compression', '--tiny', '--out', out, '-q'], 120_000, {
+      SOAPIX_SIMD: 'baseline',
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/baseline test accuracy/);
     const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
     expect(res.experiment).toBe('compression');
+    expect(res.simdPath).toBe('baseline');
+    // --tiny keeps the constant learning rate (no schedule settings, no final rates).
+    expect(res.settings['lrPatience']).toBeUndefined();
+    expect(res.points.every((p) => p.aeFinalLearningRate === undefined)).toBe(true);
     expect(res.points.map((p) => `${p.method}/${p.he}`)).toEqual([
       'pca/5',
       'linear-ae/5',
@@ -163,6 +170,23 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
       expect(existsSync(path.join(out, f))).toBe(true);
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/correlation_matrix\.png/);
   }, 60_000);
+
+  it("compression --lr-patience cuts the autoencoders' learning rate and records the final rate; bad values are usage errors", async () => {
+    const out = path.join(dir, 'compression-lr');
+    const args = ['experiment', 'compression', '--tiny', '--he', '5', '--methods', 'linear-ae'];
+    const r = await run([...args, '--out', out, '-q', '--epochs', '6', '--learning-rate', '0.5', '--lr-patience', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as CompressionResults;
+    expect(res.settings).toMatchObject({ learningRate: 0.5, lrPatience: 1, lrFactor: 0.5, minLearningRate: 1e-6 });
+    const p = res.points[0];
+    expect(p.method).toBe('linear-ae');
+    // A rate of 0.5 cannot improve the validation MSE six epochs in a row, so at least one cut.
+    expect(p.aeFinalLearningRate).toBeLessThan(0.5);
+    const bad = await run([...args, '--out', path.join(dir, 'compression-bad'), '--lr-factor', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--lr-factor/);
+  }, 120_000);
 
   it('compression --tiny gives the same points with --workers 2 and with --shard 1/2, 2/2 then a merge', async () => {
     const strip = (r: CompressionResults) => ({

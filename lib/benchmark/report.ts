@@ -25,12 +25,15 @@ import {
   type Headline,
 } from './results';
 import { recordedCommand } from '../experiments/command-line';
+import { simdPath } from '../soap/simd-path';
 
 /** results.json of a benchmark run. */
 export interface InvarianceBenchmarkResults {
   benchmark: 'invariance';
   /** The command line that produced it (the last merging run's). */
   command: string;
+  /** The native engine's SIMD kernel path that computed the SOAP features (docs/DETERMINISM.md). */
+  simdPath: string;
   dataset: string;
   scale: string;
   settings: InvarianceBenchmarkSpec;
@@ -91,6 +94,7 @@ export async function mergeBenchmark(
   return {
     benchmark: 'invariance',
     command: recordedCommand(),
+    simdPath: simdPath(),
     dataset: s.dataset,
     scale: s.scale,
     settings: s,

@@ -169,10 +169,26 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .option('--methods <list>', 'subset of pca,linear-ae,deep-ae (default all)')
     .option(
       '--epochs <n>',
-      'maximum autoencoder epochs, early stopping on validation MSE (default 300; paper 10000)',
+      'maximum autoencoder epochs, early stopping on validation MSE (default 1000; paper 10000)',
       integerParser(1),
     )
-    .option('--patience <n>', 'autoencoder early-stopping patience (default 10)', integerParser(1))
+    .option('--patience <n>', 'autoencoder early-stopping patience (default 30)', integerParser(1))
+    .option(
+      '--learning-rate <lr>',
+      "autoencoders' initial Adam learning rate (default 1e-3; paper 1e-4 at constant rate)",
+      numberParser({ min: 0, minExclusive: true, max: 1 }),
+    )
+    .option(
+      '--lr-patience <n>',
+      'halve the learning rate after n epochs without a lower validation MSE; 0 keeps it constant (default 10)',
+      integerParser(0),
+    )
+    .option(
+      '--lr-factor <f>',
+      'multiplier of each learning-rate cut (default 0.5)',
+      numberParser({ min: 0, minExclusive: true, max: 1 }),
+    )
+    .option('--min-learning-rate <lr>', 'floor of the learning-rate cuts (default 1e-6)', numberParser({ min: 0 }))
     .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
     .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
@@ -185,6 +201,10 @@ const registerCompression: RegisterExperiment = (parent, io) => {
           methods?: string;
           classifierEpochs?: number;
           classifierPatience?: number;
+          learningRate?: number;
+          lrPatience?: number;
+          lrFactor?: number;
+          minLearningRate?: number;
         },
     ) => {
       const { compressionExperiment, compressionSpec, TINY_SOAP } = await import('../experiments/compression.js');
@@ -205,6 +225,10 @@ const registerCompression: RegisterExperiment = (parent, io) => {
         methods: methods as ('pca' | 'linear-ae' | 'deep-ae')[] | undefined,
         epochs: o.epochs,
         patience: o.patience,
+        learningRate: o.learningRate,
+        lrPatience: o.lrPatience,
+        lrFactor: o.lrFactor,
+        minLearningRate: o.minLearningRate,
         classifierEpochs: o.classifierEpochs,
         classifierPatience: o.classifierPatience,
         backend: o.backend === 'auto' ? undefined : o.backend,

@@ -41,6 +41,7 @@ import {
   type SoapParams,
 } from './common';
 import { mirrorImage, rotateImage } from '../data/transform';
+import { simdPath } from '../soap/simd-path';
 
 /** Options of {@link runClassify}. */
 export interface ClassifyOptions extends SoapParams {
@@ -113,6 +114,8 @@ export interface ClassifyResults {
     history: TrainHistory['epochs'];
   };
   backend: { name: string; summary: string; threads: number; tfjsVersion: string };
+  /** The native engine's SIMD kernel path that computed the SOAP features (docs/DETERMINISM.md). */
+  simdPath: string;
   test: {
     accuracy: number;
     precision: number;
@@ -244,6 +247,7 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
       threads: backend.threads,
       tfjsVersion: backend.tfjsVersion,
     },
+    simdPath: simdPath(),
     test: {
       accuracy: m.accuracy,
       precision: m.precision,

@@ -21,6 +21,8 @@ export interface CompressionPoint {
   aeEpochs?: number;
   aeBestEpoch?: number | null;
   aeStoppedEarly?: boolean;
+  /** The learning rate the plateau schedule had reached (only when it ran). */
+  aeFinalLearningRate?: number;
   classifierEpochs: number;
   classifierBestEpoch: number | null;
   seconds: number;
@@ -29,6 +31,8 @@ export interface CompressionPoint {
 export interface CompressionResults {
   experiment: 'compression';
   command: string;
+  /** The native engine's SIMD kernel path that computed the SOAP features (docs/DETERMINISM.md). */
+  simdPath: string;
   soap: SoapParams;
   features: number;
   trainRows: number;
@@ -60,10 +64,10 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
       (h) => `h_e ${h}: PCA ${fmt(by('pca', h)!.valMse)} vs linear AE ${fmt(by('linear-ae', h)!.valMse)}`,
     );
     const eq = below.every(
-      (h) => Math.abs(by('linear-ae', h)!.valMse - by('pca', h)!.valMse) <= 0.1 * by('pca', h)!.valMse,
+      (h) => Math.abs(by('linear-ae', h)!.valMse - by('pca', h)!.valMse) <= 0.05 * by('pca', h)!.valMse,
     );
     claims.push({
-      claim: 'PCA and the linear AE reach the same reconstruction MSE for h_e < 200 (within 10 %)',
+      claim: 'PCA and the linear AE reach the same reconstruction MSE for h_e < 200 (within 5 %)',
       holds: below.length ? eq : null,
       detail: below.length ? d1.join('; ') : 'no h_e < 200 with both methods',
     });
@@ -234,7 +238,11 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
           `SOAP r_cut ${r.soap.rCut}, n_max ${r.soap.nMax}, l_max ${r.soap.lMax}, sigma ${r.soap.sigma} (${r.features} features). ` +
           `${r.trainRows + r.valRows} spectra sampled from the MNIST training images (Algorithm 3), split 80:20 (${r.trainRows} train, ${r.valRows} validation), ` +
           `RobustScaler fitted on the training part; ${r.testRows} test spectra from the MNIST test images. Backend: ${r.backend}.\n\n` +
-          `Autoencoders: Adam lr ${String(r.settings['learningRate'])}, batch ${String(r.settings['batchSize'])}, at most ${String(r.settings['epochs'])} epochs with early stopping on the validation MSE (patience ${String(r.settings['patience'])}); the paper ran 10,000 epochs. ` +
+          `Autoencoders: Adam lr ${String(r.settings['learningRate'])}` +
+          (r.settings['lrPatience'] !== undefined
+            ? ` (multiplied by ${String(r.settings['lrFactor'])} after ${String(r.settings['lrPatience'])} epochs without a lower validation MSE, down to ${String(r.settings['minLearningRate'])})`
+            : '') +
+          `, batch ${String(r.settings['batchSize'])}, at most ${String(r.settings['epochs'])} epochs with early stopping on the validation MSE (patience ${String(r.settings['patience'])}); the paper ran 10,000 epochs. ` +
           `Classifier: the Experiment-1 MLP (512-256-128) retrained on the codes, at most ${String(r.settings['classifierEpochs'])} epochs, early stopping on validation loss. ` +
           `Baseline test accuracy on the full features: ${r.baseline.accuracy.toFixed(4)}. Wall time ${r.seconds.toFixed(0)} s.` +
           budget,
@@ -243,7 +251,16 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
         heading: 'Results',
         figures: r.figures,
         table: {
-          columns: ['method', 'h_e', 'val MSE', 'test accuracy', 'relative accuracy', 'AE epochs', 'classifier epochs'],
+          columns: [
+            'method',
+            'h_e',
+            'val MSE',
+            'test accuracy',
+            'relative accuracy',
+            'AE epochs',
+            'AE final learning rate',
+            'classifier epochs',
+          ],
           rows: r.points.map((p) => [
             p.method,
             p.he,
@@ -251,6 +268,7 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
             p.accuracy,
             p.relativeAccuracy,
             p.aeEpochs ?? '-',
+            p.aeFinalLearningRate ?? '-',
             p.classifierEpochs,
           ]),
         },

@@ -53,6 +53,8 @@ export interface NoiseRetrainSettings {
 export interface NoiseResults {
   experiment: 'noise';
   command: string;
+  /** The native engine's SIMD kernel path that computed the SOAP features (docs/DETERMINISM.md). */
+  simdPath: string;
   /** Absent in results written before protocols existed: 'fixed-model'. */
   protocol: NoiseProtocol;
   /** The classifier's folder (fixed-model); null with retrain. */

@@ -31,6 +31,7 @@ import {
   type NoiseResults,
   type NoiseRetrainSettings,
 } from './noise-results';
+import { simdPath } from '../soap/simd-path';
 
 /**
  * The 80:20 split by image of protocol 'retrain': per image 1 (validation) with probability
@@ -288,6 +289,7 @@ export const noiseRetrainExperiment = defineExperiment({
     const results: NoiseResults = {
       experiment: 'noise',
       command: recordedCommand(),
+      simdPath: simdPath(),
       protocol: 'retrain',
       model: null,
       modelTrainedHere: false,

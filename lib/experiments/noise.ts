@@ -36,6 +36,7 @@ import {
   type NoiseResults,
 } from './noise-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
+import { simdPath } from '../soap/simd-path';
 
 export {
   checkNoiseClaims,
@@ -218,6 +219,7 @@ export async function runNoiseExperiment(options: NoiseExperimentOptions): Promi
     const results: NoiseResults = {
       experiment: 'noise',
       command: recordedCommand(),
+      simdPath: simdPath(),
       protocol: 'fixed-model',
       model: modelDir,
       modelTrainedHere: trainedHere,

@@ -108,6 +108,8 @@ export interface RotationCurvePoint {
 export interface RotationResults {
   experiment: 'rotation';
   command: string;
+  /** The native engine's SIMD kernel path that computed the SOAP features (docs/DETERMINISM.md). */
+  simdPath: string;
   dataset: string;
   soap: SoapParams;
   settings: Omit<RotationSpec, 'soap'>;

@@ -56,6 +56,7 @@ import {
   type RotationTask,
 } from './rotation-results';
 import { runToSummary, type ExperimentRunOptions } from './runner';
+import { simdPath } from '../soap/simd-path';
 
 export {
   checkRotationClaims,
@@ -325,6 +326,7 @@ export const rotationExperiment = defineExperiment({
     return {
       experiment: 'rotation',
       command: recordedCommand(),
+      simdPath: simdPath(),
       dataset: o.dataset,
       soap,
       settings,

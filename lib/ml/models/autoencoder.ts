@@ -27,6 +27,7 @@ import {
   type SoapixSavedModelFields,
 } from '../model-folder';
 import { fitModel } from '../train/fit';
+import { optimizerLearningRate, type ReduceLrOnPlateauOptions } from '../train/lr-schedule';
 import { iota, isPositiveInt } from '../train/training';
 
 /** Which autoencoder. */
@@ -65,6 +66,8 @@ export interface AutoencoderEpochLog {
   valLoss?: number;
   seconds: number;
   samplesPerSecond: number;
+  /** Adam's learning rate during the epoch (only with `reduceLrOnPlateau`). */
+  learningRate?: number;
 }
 
 /** Options of {@link Autoencoder.train}. */
@@ -77,6 +80,12 @@ export interface AutoencoderTrainOptions {
   validation?: number | FeatureRows;
   /** Stop after `patience` epochs without a validation-MSE improvement larger than minDelta. */
   earlyStopping?: { patience: number; minDelta?: number; restoreBestWeights?: boolean };
+  /**
+   * Cut Adam's learning rate by `factor` (default 0.5) after `patience` epochs without a lower
+   * validation MSE, down to `minLearningRate` (default 1e-6). The cut rate stays with the model
+   * for a later `train` call. Default none (constant rate).
+   */
+  reduceLrOnPlateau?: ReduceLrOnPlateauOptions;
   /** Seed of shuffling and the validation split. Default: the config's seed. */
   seed?: number;
   onEpoch?: (log: AutoencoderEpochLog) => void | Promise<void>;
@@ -92,6 +101,8 @@ export interface AutoencoderHistory {
   bestValLoss: number | null;
   stoppedEarly: boolean;
   restoredBestWeights: boolean;
+  /** The learning rate reached at the end (the config's without `reduceLrOnPlateau`). */
+  finalLearningRate: number;
   backend: string;
   trainRows: number;
   valRows: number;
@@ -282,6 +293,7 @@ export class Autoencoder {
       bestValLoss: Number.isNaN(best) ? null : best,
       stoppedEarly: h.stoppedEarly,
       restoredBestWeights: h.restoredBestWeights,
+      finalLearningRate: h.finalLearningRate ?? optimizerLearningRate(this.optimizer),
       backend: h.backend,
       trainRows: h.trainRows,
       valRows: h.valRows,

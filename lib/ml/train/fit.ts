@@ -8,6 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
+import {
+  checkReduceLrOnPlateau,
+  optimizerLearningRate,
+  PlateauSchedule,
+  setOptimizerLearningRate,
+  type ReduceLrOnPlateauOptions,
+} from './lr-schedule';
 import type { EarlyStoppingOptions, EpochLog, LabeledData, TrainHistory, TrainOptions } from './types';
 import { BestEpochTracker, checkTrainOptions, iota, isPositiveInt, splitValidation } from './training';
 
@@ -30,10 +37,16 @@ export interface FitEpochLog {
   /** Wall time of the epoch's training steps (validation excluded), seconds. */
   seconds: number;
   samplesPerSecond: number;
+  /** The optimizer's learning rate during the epoch (only with a learning-rate schedule). */
+  learningRate?: number;
 }
 
 /** Result of {@link fitModel}: {@link TrainHistory} with its epoch logs. */
-export type FitHistory = Omit<TrainHistory, 'epochs'> & { epochs: FitEpochLog[] };
+export type FitHistory = Omit<TrainHistory, 'epochs'> & {
+  epochs: FitEpochLog[];
+  /** The rate the schedule had reached when training ended (only with a learning-rate schedule). */
+  finalLearningRate?: number;
+};
 
 /** What {@link fitModel} needs from a model. */
 export interface TrainableModel<D extends FitRows> {
@@ -59,6 +72,8 @@ export interface FitOptions<D> {
   seed: number;
   validation?: number | D;
   earlyStopping?: EarlyStoppingOptions;
+  /** Cut the learning rate when the validation loss stalls (needs `validation`; ./lr-schedule.ts). */
+  reduceLrOnPlateau?: ReduceLrOnPlateauOptions;
   onEpoch?: (log: FitEpochLog) => void | Promise<void>;
   /** Rows per forward pass when evaluating the validation set. Default 4096. */
   evalBatchSize?: number;
@@ -88,6 +103,12 @@ export async function fitModel<D extends FitRows>(
   hooks.check(data, 'train data');
   const { epochs, batchSize, seed, validation, earlyStopping, onEpoch, evalBatchSize = 4096, signal } = options;
   checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
+  const plateau = options.reduceLrOnPlateau;
+  if (plateau) {
+    checkReduceLrOnPlateau(plateau);
+    if (validation === undefined) throw new RangeError('train: reduceLrOnPlateau needs validation data');
+  }
+  const schedule = plateau ? new PlateauSchedule(optimizerLearningRate(optimizer), plateau) : null;
   signal?.throwIfAborted();
   const rng = new Rng(seed);
   const start = performance.now();
@@ -163,12 +184,14 @@ export async function fitModel<D extends FitRows>(
         ...(counted ? { accuracy: correct / nTrain } : {}),
         seconds,
         samplesPerSecond: nTrain / seconds,
+        ...(schedule ? { learningRate: schedule.learningRate } : {}),
       };
       if (val) {
         const ev = model.evaluate(val.data, val.idx, evalBatchSize);
         log.valLoss = ev.loss;
         if (ev.accuracy !== undefined) log.valAccuracy = ev.accuracy;
         tracker.update(epoch, monitor === 'valLoss' ? ev.loss : (ev.accuracy ?? Number.NaN), () => model.getWeights());
+        if (schedule) setOptimizerLearningRate(optimizer, schedule.update(ev.loss));
       }
       logs.push(log);
       if (onEpoch) await onEpoch(log);
@@ -192,6 +215,7 @@ export async function fitModel<D extends FitRows>(
       batchSize,
       seed,
       seconds: (performance.now() - start) / 1000,
+      ...(schedule ? { finalLearningRate: schedule.learningRate } : {}),
     };
   } finally {
     tracker.dispose();
