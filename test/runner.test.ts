@@ -193,6 +193,18 @@ describe('runner, one process', () => {
     expect(noMerge.summary).toBeNull();
   });
 
+  it('shards started at the same moment on a fresh folder (a Slurm job array) all succeed', async () => {
+    // Each writes settings.json at its start; they once shared one temporary name, and the second
+    // rename failed (ENOENT). Repeated, because the interleaving that broke it is a race.
+    for (let round = 0; round < 5; round++) {
+      const { out, dir } = folders();
+      const runs = await Promise.all([1, 2, 3, 4].map((index) => run(spec(dir), out, { shard: { index, count: 4 } })));
+      expect(runs.flatMap((r) => r.computed).sort()).toEqual(ALL);
+      expect(JSON.parse(readFileSync(path.join(out, 'settings.json'), 'utf8'))).toMatchObject({ experiment: 'toy' });
+      expect(readdirSync(out).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    }
+  });
+
   it('rejects unit ids that cannot name files, repeated ids and results that are not plain JSON', async () => {
     const { out, dir } = folders();
     await expect(runExperiment({ ...toy, unitId: (u) => `v/${u.v}` }, spec(dir), { out })).rejects.toThrow(

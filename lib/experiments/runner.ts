@@ -256,7 +256,10 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   }
   const mctx: MergeContext = { out, threads, log, signal, startedAt };
   const summary = await def.merge(done, spec, mctx);
-  await writeFileAtomic(path.join(out, def.resultsFile ?? 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+  // Two shards that finish together may both find every unit done and both merge.
+  await writeFileAtomic(path.join(out, def.resultsFile ?? 'results.json'), JSON.stringify(summary, null, 2) + '\n', {
+    unique: true,
+  });
   await def.report?.(summary, spec, mctx);
   outcome.summary = summary;
   return outcome;

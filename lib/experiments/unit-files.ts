@@ -225,5 +225,6 @@ export async function checkSettingsFile(
 /** Records `settings` in `out`/settings.json (atomically). */
 export async function writeSettingsFile(out: string, experiment: string, settings: object): Promise<void> {
   const f: SettingsFile = { experiment, settingsHash: settingsHash(settings), settings };
-  await writeFileAtomic(path.join(out, SETTINGS_FILE), JSON.stringify(f, null, 2) + '\n');
+  // Every shard of a job array writes it at its start, often at the same moment.
+  await writeFileAtomic(path.join(out, SETTINGS_FILE), JSON.stringify(f, null, 2) + '\n', { unique: true });
 }

@@ -9,6 +9,7 @@
  * names the path and says what went wrong in words ("no space left on
  * device"), and the temporary file is removed.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 
@@ -116,6 +117,13 @@ export async function commitFile(tempPath: string, finalPath: string): Promise<v
 export interface WriteFileAtomicOptions {
   /** File mode of a newly created file. Default 0o666 (before the umask). */
   mode?: number;
+  /**
+   * Give the temporary file a name of this writer's own (`<filePath>.<pid>-<random>.partial`)
+   * instead of `<filePath>.partial`, for files that several processes may write at the same
+   * moment (the runner's settings.json and results file, written by every shard of a job array).
+   * Default false.
+   */
+  unique?: boolean;
 }
 
 /**
@@ -134,7 +142,9 @@ export async function writeFileAtomic(
   if (typeof filePath !== 'string' || filePath.length === 0) {
     throw new TypeError(`writeFileAtomic: path must be a non-empty string, got ${String(filePath)}`);
   }
-  const tmp = partialPathFor(filePath);
+  const tmp = options.unique
+    ? `${filePath}.${process.pid}-${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`
+    : partialPathFor(filePath);
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(tmp, 'w', options.mode ?? 0o666);
