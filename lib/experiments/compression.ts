@@ -425,7 +425,8 @@ async function compressionUnit(
         },
       });
       const valMse = ae.reconstructionMse(val);
-      const pcaRatio = pca ? `, ${(valMse / pca.reconstructionMse(val.x, val.rows, h)).toFixed(4)} x PCA` : '';
+      const pcaMse = points.find((p) => p.method === 'pca')?.valMse;
+      const pcaRatio = pcaMse !== undefined ? `, ${(valMse / pcaMse).toFixed(4)} x PCA` : '';
       log(
         `compression: ${a.method} h_e ${h}: val MSE ${valMse.toPrecision(4)}${pcaRatio} (${hist.epochs.length} epochs, best ${hist.bestEpoch}, final learning rate ${hist.finalLearningRate}, ${hist.seconds.toFixed(1)} s)`,
       );

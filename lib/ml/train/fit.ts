@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
 import {
-  checkReduceLrOnPlateau,
   optimizerLearningRate,
   PlateauSchedule,
   setOptimizerLearningRate,
@@ -104,10 +103,8 @@ export async function fitModel<D extends FitRows>(
   const { epochs, batchSize, seed, validation, earlyStopping, onEpoch, evalBatchSize = 4096, signal } = options;
   checkTrainOptions({ epochs, batchSize, evalBatchSize, seed, validation, earlyStopping });
   const plateau = options.reduceLrOnPlateau;
-  if (plateau) {
-    checkReduceLrOnPlateau(plateau);
-    if (validation === undefined) throw new RangeError('train: reduceLrOnPlateau needs validation data');
-  }
+  if (plateau && validation === undefined) throw new RangeError('train: reduceLrOnPlateau needs validation data');
+  // The schedule's constructor checks the options.
   const schedule = plateau ? new PlateauSchedule(optimizerLearningRate(optimizer), plateau) : null;
   signal?.throwIfAborted();
   const rng = new Rng(seed);

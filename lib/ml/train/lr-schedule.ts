@@ -24,7 +24,7 @@ export interface ReduceLrOnPlateauOptions {
 }
 
 /** Throws a RangeError naming the first bad option. */
-export function checkReduceLrOnPlateau(o: ReduceLrOnPlateauOptions): void {
+function checkReduceLrOnPlateau(o: ReduceLrOnPlateauOptions): void {
   if (o === null || typeof o !== 'object') throw new TypeError('train: reduceLrOnPlateau must be an object');
   if (!Number.isInteger(o.patience) || o.patience < 1)
     throw new RangeError(`train: reduceLrOnPlateau.patience must be an integer >= 1, got ${String(o.patience)}`);
