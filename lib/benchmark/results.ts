@@ -165,7 +165,7 @@ export function markdownTable(t: { columns: string[]; rows: string[][] }): strin
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   // Numeric columns (every cell a number, a mean ± std or '–') are right-aligned.
   const numeric = t.columns.map(
-    (_, c) => t.rows.length > 0 && t.rows.every((r) => /^(-?[\d.,]+(e[+-]?\d+)?( ± [\d.]+)?|–)$/.test(r[c] ?? '')),
+    (_, c) => t.rows.length > 0 && t.rows.every((r) => /^([-+]?[\d.,]+(e[+-]?\d+)?( ± [\d.]+)?|–)$/.test(r[c] ?? '')),
   );
   const lines = [
     `| ${t.columns.map(esc).join(' | ')} |`,

@@ -1,8 +1,9 @@
 /**
- * `soapix benchmark <name>`: benchmarks across models. One so far, `invariance`: every invariant
- * extractor (pixels, PCA, SOAP image descriptors, autoencoders, equivariant autoencoders, rVAEs)
- * under one protocol on rotated and mirrored MNIST or Fashion-MNIST (lib/benchmark/,
- * docs/BENCHMARK.md). The command parses, resolves the scale and calls the library.
+ * `soapix benchmark <name>`: benchmarks across models. `invariance`: every invariant extractor
+ * (pixels, PCA, SOAP image descriptors, autoencoders, equivariant autoencoders, rVAEs, CODAE) under
+ * one protocol on rotated and mirrored MNIST or Fashion-MNIST (lib/benchmark/, docs/BENCHMARK.md);
+ * `compare`: finished runs side by side (lib/benchmark/compare.ts). The commands parse, resolve the
+ * scale and call the library.
  */
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -224,11 +225,65 @@ function registerInvariance(
   });
 }
 
+interface CompareOpts {
+  out: string;
+  probe?: 'logistic' | 'mlp' | 'knn';
+  budget?: number;
+  labels?: string[];
+  title?: string;
+}
+
+function registerCompare(parent: Command, io: ExperimentIO): void {
+  parent
+    .command('compare')
+    .description(
+      'Side by side: the accuracy of every extractor in two or more finished `benchmark invariance` runs (e.g. the bilinear and nearest ' +
+        'resamplings, or MNIST and Fashion-MNIST) for one probe at one label budget. Writes compare.md, compare.json and a figure ' +
+        '(compare.png, compare.svg) into --out.',
+    )
+    .argument('<runs...>', 'folders of finished runs (or their results.json files)')
+    .requiredOption('--out <dir>', 'output folder, created if missing (required)')
+    .addOption(
+      new Option('--probe <name>', "probe to compare (default: the first run's headline probe)").choices([
+        'logistic',
+        'mlp',
+        'knn',
+      ]),
+    )
+    .option('--budget <n>', 'label budget (default: the largest one every run has)', integerParser(1, 1_000_000))
+    .option('--labels <list>', 'column labels, one per run (default "<dataset>, <resampling>")', (v: string) =>
+      v.split(',').map((x) => x.trim()),
+    )
+    .option('--title <text>', 'figure title')
+    .action(async (dirs: string[], o: CompareOpts) => {
+      const { compareBenchmarks, readBenchmarkResults, runLabel, writeComparison } =
+        await import('../benchmark/compare.js');
+      if (o.labels && o.labels.length !== dirs.length) {
+        throw new UsageError(`--labels needs one label per run (${dirs.length}), got ${o.labels.length}`);
+      }
+      const results = await Promise.all(dirs.map((d) => readBenchmarkResults(d)));
+      const runs = results.map((r, i) => ({ label: o.labels?.[i] ?? runLabel(r), results: r }));
+      if (new Set(runs.map((r) => r.label)).size !== runs.length) {
+        throw new UsageError(
+          `two runs have the same label (${runs.map((r) => r.label).join(' / ')}); name them with --labels`,
+        );
+      }
+      const c = compareBenchmarks(runs, {
+        ...(o.probe ? { probe: o.probe } : {}),
+        ...(o.budget !== undefined ? { budget: o.budget } : {}),
+      });
+      const title = o.title ?? `Invariance benchmark: ${runs.map((r) => r.label).join(' vs ')}`;
+      const files = await writeComparison(o.out, c, title);
+      io.stdout.write(`${c.rows.length} rows, ${c.probe} probe at ${c.budget} labels; wrote ${files.join(', ')}\n`);
+    });
+}
+
 /** Adds `soapix benchmark <name>`. */
 export function registerBenchmarkCommand(program: Command, io: ExperimentIO): Command {
   const cmd = program
     .command('benchmark')
     .description('Benchmarks across models (see `soapix benchmark <name> --help`).');
   registerInvariance(cmd, io, MEMBER_NAMES, LEARNED_MEMBERS);
+  registerCompare(cmd, io);
   return cmd;
 }
