@@ -10,6 +10,11 @@
  *   resid       the std of the encoded angle around that line, degrees;
  *   far         the share of images whose encoded angle is more than 45 degrees off the line (a
  *               digit encoded in another orientation, e.g. a 6 read as a turned 9);
+ *   R+, R-, off circular agreement (full turns, --angles 180): the mean resultant length of
+ *               encoded - true (R+) and of encoded + true (R-, the angle learned with the other
+ *               sense), 1 when the encoded angle equals the true one up to a constant offset, 0 when
+ *               unrelated; off is that offset in degrees for the larger of the two. Per digit, this
+ *               separates "angle not learned" from "learned, but each digit with its own upright";
  *   leak        the largest |r| of a content latent with the true angle;
  *   n           test images of the digit.
  *
@@ -50,7 +55,29 @@ function stats(encoded, truth) {
     ss += (v - m) ** 2;
     if (Math.abs(v - m) > Math.PI / 4) far++;
   }
-  return { absR: rec.absR, slope: rec.slope, resid: deg(Math.sqrt(ss / res.length)), far: far / res.length };
+  return {
+    absR: rec.absR,
+    slope: rec.slope,
+    resid: deg(Math.sqrt(ss / res.length)),
+    far: far / res.length,
+    ...circular(encoded, truth),
+  };
+}
+
+/** Mean resultant length and direction of encoded - true and of encoded + true. */
+function circular(encoded, truth) {
+  const resultant = (sign) => {
+    let c = 0;
+    let s = 0;
+    for (let i = 0; i < truth.length; i++) {
+      c += Math.cos(encoded[i] - sign * truth[i]);
+      s += Math.sin(encoded[i] - sign * truth[i]);
+    }
+    return { R: Math.hypot(c, s) / truth.length, off: deg(Math.atan2(s, c)) };
+  };
+  const p = resultant(1);
+  const m = resultant(-1);
+  return { rPlus: p.R, rMinus: m.R, off: p.R >= m.R ? p.off : m.off };
 }
 
 const modelsDir = path.join(a.dir, 'models');
@@ -84,13 +111,25 @@ for (const id of readdirSync(modelsDir).sort()) {
   console.log(`\n${id}: ${model.describe()}`);
   const angle = model.options.rotation;
   console.log(
-    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far'] : []), 'leak'].map((h) => h.padStart(7)).join(' '),
+    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R+', 'R-', 'off'] : []), 'leak']
+      .map((h) => h.padStart(7))
+      .join(' '),
   );
   for (const r of rows) {
     const cells = [
       r.digit,
       String(r.n),
-      ...(angle ? [r.absR.toFixed(3), r.slope.toFixed(3), `${r.resid.toFixed(1)}°`, r.far.toFixed(3)] : []),
+      ...(angle
+        ? [
+            r.absR.toFixed(3),
+            r.slope.toFixed(3),
+            `${r.resid.toFixed(1)}°`,
+            r.far.toFixed(3),
+            r.rPlus.toFixed(3),
+            r.rMinus.toFixed(3),
+            `${r.off.toFixed(0)}°`,
+          ]
+        : []),
       r.leak.toFixed(3),
     ];
     console.log(cells.map((c) => c.padStart(7)).join(' '));

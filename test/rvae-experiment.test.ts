@@ -280,7 +280,24 @@ describe('soapix experiment rvae --tiny', () => {
     const mixed = await runCli(args(out, '--models', 'rvae', '--angles', '60'));
     expect(mixed.code).not.toBe(0);
     expect(mixed.stderr).toMatch(/holds units of other settings \(--angles 180 there, 60 in this run\)/);
-  }, 120_000);
+
+    // The angle prior reaches the model and the settings; a folder trained with it refuses a run without it.
+    const prior = path.join(work, 'prior');
+    const c = await runCli(
+      args(prior, '--models', 'rvae', '--angles', '180', '--angle-kl', 'width', '--angle-prior', '0.5'),
+    );
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    const pres = JSON.parse(readFileSync(path.join(prior, 'results.json'), 'utf8'));
+    expect(pres.settings).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
+    expect((pres.records[0] as RvaeRecord).options).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
+    const saved = await Rvae.load(path.join(prior, 'models', 'rvae-seed1'));
+    expect(saved.options).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
+    saved.dispose();
+    const without = await runCli(args(prior, '--models', 'rvae', '--angles', '180'));
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toMatch(/holds units of other settings \(.*--angle-(prior|kl)/);
+  }, 180_000);
 
   it('rejects bad flags with the allowed values', async () => {
     const out = path.join(work, 'bad');
@@ -299,6 +316,8 @@ describe('soapix experiment rvae --tiny', () => {
         /--batch 500 x 784 pixels x --width 128 .*use --batch 400 or less/,
       ],
       [['--learning-rate', '0'], /--learning-rate.*> 0/],
+      [['--angle-kl', 'cauchy'], /--angle-kl.*Allowed choices are normal, width/],
+      [['--angle-prior', '0'], /--angle-prior.*> 0/],
     ];
     for (const [flags, msg] of cases) {
       const r = await runCli(args(out, ...flags));

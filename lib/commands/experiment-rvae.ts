@@ -85,6 +85,17 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       'Adam learning rate (default 0.001)',
       numberParser({ min: 0, minExclusive: true, max: 1 }),
     )
+    .option(
+      '--angle-prior <radians>',
+      "prior std of the angle latent (default 1: pyroVED's N(0, 1), the notebook)",
+      numberParser({ min: 0, minExclusive: true, max: 100 }),
+    )
+    .addOption(
+      new Option(
+        '--angle-kl <kind>',
+        "KL of the angle latent: normal (default, pyroVED) or width (AtomAI's, no penalty on the mean angle)",
+      ).choices(['normal', 'width']),
+    )
     .option('--latent-dim <n>', 'content latents (default 2, the essay)', integerParser(2, 64))
     .option(
       '--series-digits <n>',
@@ -114,6 +125,8 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
           pixels?: number;
           batch?: number;
           learningRate?: number;
+          anglePrior?: number;
+          angleKl?: 'normal' | 'width';
           latentDim?: number;
           seriesDigits?: number;
           seriesAngles?: number;
@@ -142,6 +155,8 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
         pixels: o.pixels ?? d.pixels,
         batch: o.batch ?? d.batch,
         learningRate: o.learningRate ?? d.learningRate,
+        ...(o.anglePrior !== undefined ? { anglePrior: o.anglePrior } : {}),
+        ...(o.angleKl !== undefined ? { angleKl: o.angleKl } : {}),
         latentDim: o.latentDim ?? d.latentDim,
         seriesDigits: o.seriesDigits ?? d.seriesDigits,
         seriesAngles: o.seriesAngles ?? d.seriesAngles,

@@ -56,6 +56,14 @@ export interface RvaeSpec {
   pixels: number;
   batch: number;
   learningRate: number;
+  /**
+   * Prior std of the angle latent in radians, for the models with one (default 1: pyroVED's
+   * N(0, 1) on every latent, the notebook). Absent = the default; recorded in the settings only
+   * when given, so that folders of earlier runs resume.
+   */
+  anglePrior?: number;
+  /** KL of the angle latent: 'normal' (default, pyroVED) or 'width' (AtomAI: the mean angle is free). */
+  angleKl?: 'normal' | 'width';
   latentDim: number;
   /** Test digits turned through `seriesAngles` angles for the invariance ratio. */
   seriesDigits: number;

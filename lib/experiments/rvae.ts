@@ -72,6 +72,8 @@ export function rvaeUnitOptions(spec: RvaeSpec, u: RvaeUnit): RvaeOptions {
     learningRate: spec.learningRate,
     // The dense decoder computes every pixel anyway: subsampling would only add noise there.
     pixelSubsample: spatial ? spec.pixels : 0,
+    ...(spec.anglePrior !== undefined ? { anglePrior: spec.anglePrior } : {}),
+    ...(spec.angleKl !== undefined ? { angleKl: spec.angleKl } : {}),
     seed: u.seed,
   };
 }
@@ -458,6 +460,8 @@ export const rvaeExperiment = defineExperiment({
     pixels: '--pixels',
     batch: '--batch',
     learningRate: '--learning-rate',
+    anglePrior: '--angle-prior',
+    angleKl: '--angle-kl',
     latentDim: '--latent-dim',
     seriesDigits: '--series-digits',
     seriesAngles: '--series-angles',
@@ -476,6 +480,8 @@ export const rvaeExperiment = defineExperiment({
     pixels: s.pixels,
     batch: s.batch,
     learningRate: s.learningRate,
+    ...(s.anglePrior !== undefined ? { anglePrior: s.anglePrior } : {}),
+    ...(s.angleKl !== undefined ? { angleKl: s.angleKl } : {}),
     latentDim: s.latentDim,
     seriesDigits: s.seriesDigits,
     seriesAngles: s.seriesAngles,
