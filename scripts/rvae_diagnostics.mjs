@@ -15,6 +15,9 @@
  *               sense), 1 when the encoded angle equals the true one up to a constant offset, 0 when
  *               unrelated; off is that offset in degrees for the larger of the two. Per digit, this
  *               separates "angle not learned" from "learned, but each digit with its own upright";
+ *   R2          the same for twice the angles, max over the sense: 1 when the encoded angle equals
+ *               the true one up to a constant and up to half turns (a digit and its upside-down
+ *               copy given the same angle, the content latents telling them apart);
  *   leak        the largest |r| of a content latent with the true angle;
  *   n           test images of the digit.
  *
@@ -66,18 +69,19 @@ function stats(encoded, truth) {
 
 /** Mean resultant length and direction of encoded - true and of encoded + true. */
 function circular(encoded, truth) {
-  const resultant = (sign) => {
+  const resultant = (sign, k = 1) => {
     let c = 0;
     let s = 0;
     for (let i = 0; i < truth.length; i++) {
-      c += Math.cos(encoded[i] - sign * truth[i]);
-      s += Math.sin(encoded[i] - sign * truth[i]);
+      c += Math.cos(k * (encoded[i] - sign * truth[i]));
+      s += Math.sin(k * (encoded[i] - sign * truth[i]));
     }
     return { R: Math.hypot(c, s) / truth.length, off: deg(Math.atan2(s, c)) };
   };
   const p = resultant(1);
   const m = resultant(-1);
-  return { rPlus: p.R, rMinus: m.R, off: p.R >= m.R ? p.off : m.off };
+  const r2 = Math.max(resultant(1, 2).R, resultant(-1, 2).R);
+  return { rPlus: p.R, rMinus: m.R, off: p.R >= m.R ? p.off : m.off, r2 };
 }
 
 const modelsDir = path.join(a.dir, 'models');
@@ -111,7 +115,7 @@ for (const id of readdirSync(modelsDir).sort()) {
   console.log(`\n${id}: ${model.describe()}`);
   const angle = model.options.rotation;
   console.log(
-    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R+', 'R-', 'off'] : []), 'leak']
+    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R+', 'R-', 'off', 'R2'] : []), 'leak']
       .map((h) => h.padStart(7))
       .join(' '),
   );
@@ -128,6 +132,7 @@ for (const id of readdirSync(modelsDir).sort()) {
             r.rPlus.toFixed(3),
             r.rMinus.toFixed(3),
             `${r.off.toFixed(0)}°`,
+            r.r2.toFixed(3),
           ]
         : []),
       r.leak.toFixed(3),
