@@ -10,14 +10,14 @@
  *   resid       the std of the encoded angle around that line, degrees;
  *   far         the share of images whose encoded angle is more than 45 degrees off the line (a
  *               digit encoded in another orientation, e.g. a 6 read as a turned 9);
- *   R+, R-, off circular agreement (full turns, --angles 180): the mean resultant length of
- *               encoded - true (R+) and of encoded + true (R-, the angle learned with the other
- *               sense), 1 when the encoded angle equals the true one up to a constant offset, 0 when
- *               unrelated; off is that offset in degrees for the larger of the two. Per digit, this
- *               separates "angle not learned" from "learned, but each digit with its own upright";
- *   R2          the same for twice the angles, max over the sense: 1 when the encoded angle equals
- *               the true one up to a constant and up to half turns (a digit and its upside-down
- *               copy given the same angle, the content latents telling them apart);
+ *   R, dir, off circular agreement (full turns, --angles 180; `angleAgreement` of soapix/ml): the
+ *               mean resultant length of encoded - dir * true, maximised over the sense dir = +1 / -1,
+ *               1 when the encoded angle equals the true one up to a constant offset, 0 when
+ *               unrelated; off is that offset in degrees. Per digit, this separates "angle not
+ *               learned" from "learned, but each digit with its own upright";
+ *   R2          the same for twice the angles: 1 when the encoded angle equals the true one up to a
+ *               constant and up to half turns (a digit and its upside-down copy given the same
+ *               angle, the content latents telling them apart);
  *   leak        the largest |r| of a content latent with the true angle;
  *   n           test images of the digit.
  *
@@ -67,21 +67,12 @@ function stats(encoded, truth) {
   };
 }
 
-/** Mean resultant length and direction of encoded - true and of encoded + true. */
+/** Full-turn agreement (R, sense, offset) and half-turn agreement R2 (the same on doubled angles). */
 function circular(encoded, truth) {
-  const resultant = (sign, k = 1) => {
-    let c = 0;
-    let s = 0;
-    for (let i = 0; i < truth.length; i++) {
-      c += Math.cos(k * (encoded[i] - sign * truth[i]));
-      s += Math.sin(k * (encoded[i] - sign * truth[i]));
-    }
-    return { R: Math.hypot(c, s) / truth.length, off: deg(Math.atan2(s, c)) };
-  };
-  const p = resultant(1);
-  const m = resultant(-1);
-  const r2 = Math.max(resultant(1, 2).R, resultant(-1, 2).R);
-  return { rPlus: p.R, rMinus: m.R, off: p.R >= m.R ? p.off : m.off, r2 };
+  const full = ml.angleAgreement(encoded, truth);
+  const twice = (v) => Float64Array.from(v, (x) => 2 * x);
+  const r2 = ml.angleAgreement(twice(encoded), twice(truth)).resultant;
+  return { r: full.resultant, dir: full.direction, off: deg(full.offset), r2 };
 }
 
 const modelsDir = path.join(a.dir, 'models');
@@ -115,7 +106,7 @@ for (const id of readdirSync(modelsDir).sort()) {
   console.log(`\n${id}: ${model.describe()}`);
   const angle = model.options.rotation;
   console.log(
-    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R+', 'R-', 'off', 'R2'] : []), 'leak']
+    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R', 'dir', 'off', 'R2'] : []), 'leak']
       .map((h) => h.padStart(7))
       .join(' '),
   );
@@ -129,8 +120,8 @@ for (const id of readdirSync(modelsDir).sort()) {
             r.slope.toFixed(3),
             `${r.resid.toFixed(1)}°`,
             r.far.toFixed(3),
-            r.rPlus.toFixed(3),
-            r.rMinus.toFixed(3),
+            r.r.toFixed(3),
+            r.dir > 0 ? '+1' : '-1',
             `${r.off.toFixed(0)}°`,
             r.r2.toFixed(3),
           ]

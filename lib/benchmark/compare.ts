@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../util/atomic-file';
 import { UsageError } from '../util/usage-error';
 import type { BenchmarkProbe } from './probes';
 import type { InvarianceBenchmarkResults } from './report';
-import { markdownTable } from './results';
+import { formatPercent, markdownTable, REF_LABEL } from './results';
 
 /** One run of a comparison and the label its column carries. */
 export interface ComparedRun {
@@ -113,8 +113,7 @@ export function compareBenchmarks(runs: readonly ComparedRun[], options: Compare
       const c = r.results.reference.summary.find((x) => x.condition === condition && x.budget === budget);
       return c ? { mean: c.mean, std: c.std, seeds: c.seeds } : null;
     });
-    if (values.some((v) => v !== null))
-      rows.push({ name: `CNN (supervised, ${condition})`, family: 'reference', values });
+    if (values.some((v) => v !== null)) rows.push({ name: REF_LABEL[condition], family: 'reference', values });
   }
   const first = (r: { values: (ComparedValue | null)[] }): number => r.values[0]?.mean ?? -1;
   rows.sort((a, b) => first(b) - first(a) || a.name.localeCompare(b.name));
@@ -132,8 +131,7 @@ export function compareBenchmarks(runs: readonly ComparedRun[], options: Compare
   };
 }
 
-const pct = (v: ComparedValue | null): string =>
-  v === null ? '–' : `${(100 * v.mean).toFixed(1)} ± ${(100 * v.std).toFixed(1)}`;
+const pct = (v: ComparedValue | null): string => (v === null ? '–' : formatPercent(v.mean, v.std));
 
 /** The comparison as Markdown: accuracy in % per run; with two runs also their difference in points. */
 export function comparisonMarkdown(c: BenchmarkComparison): string {

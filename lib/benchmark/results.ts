@@ -66,7 +66,8 @@ export function summarizeCnn(records: readonly CnnRecord[]): CnnSummary[] {
   return out.sort((a, b) => a.condition.localeCompare(b.condition) || a.budget - b.budget);
 }
 
-const pct = (m: number, s?: number): string =>
+/** An accuracy fraction as a percentage for a table: `66.2 ± 1.0`, `66.2` without a std, '–' for NaN. */
+export const formatPercent = (m: number, s?: number): string =>
   Number.isNaN(m) ? '–' : s === undefined ? (100 * m).toFixed(1) : `${(100 * m).toFixed(1)} ± ${(100 * s).toFixed(1)}`;
 
 /** An invariance error for a table: 2 significant digits, exponent form below 1e-3. */
@@ -112,7 +113,7 @@ export function resultTables(
       ...probes.flatMap((p) =>
         b.map((n) => {
           const s = r.summary.find((x) => x.probe === p && x.budget === n);
-          return s ? pct(s.mean, s.std) : '–';
+          return s ? formatPercent(s.mean, s.std) : '–';
         }),
       ),
       r.clustering.nmi.toFixed(3),
@@ -152,7 +153,7 @@ export function resultTables(
       c === 'augmented' ? 'with rotation augmentation' : 'without (upright images)',
       ...b.map((n) => {
         const s = cnn.find((x) => x.condition === c && x.budget === n);
-        return s ? pct(s.mean, s.std) : '–';
+        return s ? formatPercent(s.mean, s.std) : '–';
       }),
       formatAmount(cnn.filter((x) => x.condition === c).reduce((s, x) => s + x.coreSeconds, 0)),
     ]),
@@ -175,7 +176,8 @@ export function markdownTable(t: { columns: string[]; rows: string[][] }): strin
   return lines.join('\n');
 }
 
-const REF_LABEL: Record<CnnCondition, string> = {
+/** The name of the CNN reference's rows and lines, by condition. */
+export const REF_LABEL: Readonly<Record<CnnCondition, string>> = {
   augmented: 'CNN (supervised, augmented)',
   upright: 'CNN (supervised, upright)',
 };
