@@ -281,22 +281,34 @@ describe('soapix experiment rvae --tiny', () => {
     expect(mixed.code).not.toBe(0);
     expect(mixed.stderr).toMatch(/holds units of other settings \(--angles 180 there, 60 in this run\)/);
 
-    // The angle prior reaches the model and the settings; a folder trained with it refuses a run without it.
+    // The angle prior and beta reach the model and the settings; a folder trained with them refuses a run without them.
     const prior = path.join(work, 'prior');
     const c = await runCli(
-      args(prior, '--models', 'rvae', '--angles', '180', '--angle-kl', 'width', '--angle-prior', '0.5'),
+      args(
+        prior,
+        '--models',
+        'rvae',
+        '--angles',
+        '180',
+        '--angle-kl',
+        'width',
+        '--angle-prior',
+        '0.5',
+        '--beta',
+        '1.5',
+      ),
     );
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     const pres = JSON.parse(readFileSync(path.join(prior, 'results.json'), 'utf8'));
-    expect(pres.settings).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
-    expect((pres.records[0] as RvaeRecord).options).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
+    expect(pres.settings).toMatchObject({ anglePrior: 0.5, angleKl: 'width', beta: 1.5 });
+    expect((pres.records[0] as RvaeRecord).options).toMatchObject({ anglePrior: 0.5, angleKl: 'width', beta: 1.5 });
     const saved = await Rvae.load(path.join(prior, 'models', 'rvae-seed1'));
-    expect(saved.options).toMatchObject({ anglePrior: 0.5, angleKl: 'width' });
+    expect(saved.options).toMatchObject({ anglePrior: 0.5, angleKl: 'width', beta: 1.5 });
     saved.dispose();
     const without = await runCli(args(prior, '--models', 'rvae', '--angles', '180'));
     expect(without.code).not.toBe(0);
-    expect(without.stderr).toMatch(/holds units of other settings \(.*--angle-(prior|kl)/);
+    expect(without.stderr).toMatch(/holds units of other settings \(.*--(angle-prior|angle-kl|beta)/);
   }, 180_000);
 
   it('rejects bad flags with the allowed values', async () => {
@@ -318,6 +330,7 @@ describe('soapix experiment rvae --tiny', () => {
       [['--learning-rate', '0'], /--learning-rate.*> 0/],
       [['--angle-kl', 'cauchy'], /--angle-kl.*Allowed choices are normal, width/],
       [['--angle-prior', '0'], /--angle-prior.*> 0/],
+      [['--beta', '-1'], /--beta.*>= 0/],
     ];
     for (const [flags, msg] of cases) {
       const r = await runCli(args(out, ...flags));

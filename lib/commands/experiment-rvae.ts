@@ -86,6 +86,11 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       numberParser({ min: 0, minExclusive: true, max: 1 }),
     )
     .option(
+      '--beta <b>',
+      "KL weight of every model in the run (default: the notebook's, 1 for vae and cvae, 3 for rvae, trvae and crvae)",
+      numberParser({ min: 0, max: 1000 }),
+    )
+    .option(
       '--angle-prior <radians>',
       "prior std of the angle latent (default 1: pyroVED's N(0, 1), the notebook)",
       numberParser({ min: 0, minExclusive: true, max: 100 }),
@@ -125,6 +130,7 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
           pixels?: number;
           batch?: number;
           learningRate?: number;
+          beta?: number;
           anglePrior?: number;
           angleKl?: 'normal' | 'width';
           latentDim?: number;
@@ -155,6 +161,7 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
         pixels: o.pixels ?? d.pixels,
         batch: o.batch ?? d.batch,
         learningRate: o.learningRate ?? d.learningRate,
+        ...(o.beta !== undefined ? { beta: o.beta } : {}),
         ...(o.anglePrior !== undefined ? { anglePrior: o.anglePrior } : {}),
         ...(o.angleKl !== undefined ? { angleKl: o.angleKl } : {}),
         latentDim: o.latentDim ?? d.latentDim,

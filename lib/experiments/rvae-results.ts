@@ -57,6 +57,11 @@ export interface RvaeSpec {
   batch: number;
   learningRate: number;
   /**
+   * KL weight of every model (default: the notebook's, 1 for the VAE and cVAE, 3 for the models with
+   * the coordinate decoder). Absent = the default; recorded in the settings only when given.
+   */
+  beta?: number;
+  /**
    * Prior std of the angle latent in radians, for the models with one (default 1: pyroVED's
    * N(0, 1) on every latent, the notebook). Absent = the default; recorded in the settings only
    * when given, so that folders of earlier runs resume.

@@ -72,6 +72,7 @@ export function rvaeUnitOptions(spec: RvaeSpec, u: RvaeUnit): RvaeOptions {
     learningRate: spec.learningRate,
     // The dense decoder computes every pixel anyway: subsampling would only add noise there.
     pixelSubsample: spatial ? spec.pixels : 0,
+    ...(spec.beta !== undefined ? { beta: spec.beta } : {}),
     ...(spec.anglePrior !== undefined ? { anglePrior: spec.anglePrior } : {}),
     ...(spec.angleKl !== undefined ? { angleKl: spec.angleKl } : {}),
     seed: u.seed,
@@ -460,6 +461,7 @@ export const rvaeExperiment = defineExperiment({
     pixels: '--pixels',
     batch: '--batch',
     learningRate: '--learning-rate',
+    beta: '--beta',
     anglePrior: '--angle-prior',
     angleKl: '--angle-kl',
     latentDim: '--latent-dim',
@@ -480,6 +482,7 @@ export const rvaeExperiment = defineExperiment({
     pixels: s.pixels,
     batch: s.batch,
     learningRate: s.learningRate,
+    ...(s.beta !== undefined ? { beta: s.beta } : {}),
     ...(s.anglePrior !== undefined ? { anglePrior: s.anglePrior } : {}),
     ...(s.angleKl !== undefined ? { angleKl: s.angleKl } : {}),
     latentDim: s.latentDim,
