@@ -10,6 +10,7 @@
  *   resid       the std of the encoded angle around that line, degrees;
  *   far         the share of images whose encoded angle is more than 45 degrees off the line (a
  *               digit encoded in another orientation, e.g. a 6 read as a turned 9);
+ *   |r|near     |r| of the other images (those within 45 degrees of the line);
  *   R, dir, off circular agreement (full turns, --angles 180; `angleAgreement` of soapix/ml): the
  *               mean resultant length of encoded - dir * true, maximised over the sense dir = +1 / -1,
  *               1 when the encoded angle equals the true one up to a constant offset, 0 when
@@ -107,12 +108,22 @@ function stats(encoded, truth) {
   const res = Array.from(truth, (t, i) => encoded[i] - (rec.intercept + rec.slope * t));
   for (const v of res) m += v / res.length;
   let ss = 0;
-  for (const v of res) {
+  const near = [];
+  res.forEach((v, i) => {
     ss += (v - m) ** 2;
     if (Math.abs(v - m) > Math.PI / 4) far++;
-  }
+    else near.push(i);
+  });
+  const nearR =
+    near.length > 2
+      ? ml.angleRecovery(
+          Float64Array.from(near, (i) => encoded[i]),
+          Float64Array.from(near, (i) => truth[i]),
+        ).absR
+      : NaN;
   return {
     absR: rec.absR,
+    nearR,
     slope: rec.slope,
     resid: deg(Math.sqrt(ss / res.length)),
     far: far / res.length,
@@ -159,7 +170,7 @@ for (const id of readdirSync(modelsDir).sort()) {
   console.log(`\n${id}: ${model.describe()}`);
   const angle = model.options.rotation;
   console.log(
-    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', 'R', 'dir', 'off', 'R2'] : []), 'leak']
+    ['digit', 'n', ...(angle ? ['|r|', 'slope', 'resid', 'far', '|r|near', 'R', 'dir', 'off', 'R2'] : []), 'leak']
       .map((h) => h.padStart(7))
       .join(' '),
   );
@@ -173,6 +184,7 @@ for (const id of readdirSync(modelsDir).sort()) {
             r.slope.toFixed(3),
             `${r.resid.toFixed(1)}°`,
             r.far.toFixed(3),
+            r.nearR.toFixed(3),
             r.r.toFixed(3),
             r.dir > 0 ? '+1' : '-1',
             `${r.off.toFixed(0)}°`,
