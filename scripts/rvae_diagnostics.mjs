@@ -196,22 +196,19 @@ for (const id of readdirSync(modelsDir).sort()) {
     console.log(cells.map((c) => c.padStart(7)).join(' '));
   }
   if (angle) {
-    const knn = (cols, fill) => {
-      const data = new Float64Array(test.count * cols);
-      for (let i = 0; i < test.count; i++) fill(i, data.subarray(i * cols, (i + 1) * cols));
-      return ml.knnCrossValidation({ data, rows: test.count, cols }, test.labels, { seed: 1 }).accuracy;
-    };
+    const knn = (m) => ml.knnCrossValidation(m, test.labels, { seed: 1 }).accuracy;
     const zc = enc.z.cols;
-    const withAngle = knn(zc + 2, (i, o) => {
-      o.set(enc.z.data.subarray(i * zc, (i + 1) * zc));
-      o[zc] = Math.cos(enc.angle[i]);
-      o[zc + 1] = Math.sin(enc.angle[i]);
-    });
-    const angleOnly = knn(2, (i, o) => {
-      o[0] = Math.cos(enc.angle[i]);
-      o[1] = Math.sin(enc.angle[i]);
-    });
-    const zOnly = knn(zc, (i, o) => o.set(enc.z.data.subarray(i * zc, (i + 1) * zc)));
+    const angleCols = Float64Array.from({ length: 2 * test.count }, (_, k) =>
+      (k % 2 ? Math.sin : Math.cos)(enc.angle[k >> 1]),
+    );
+    const both = new Float64Array(test.count * (zc + 2));
+    for (let i = 0; i < test.count; i++) {
+      both.set(enc.z.data.subarray(i * zc, (i + 1) * zc), i * (zc + 2));
+      both.set(angleCols.subarray(2 * i, 2 * i + 2), i * (zc + 2) + zc);
+    }
+    const zOnly = knn({ data: enc.z.data, rows: test.count, cols: zc });
+    const withAngle = knn({ data: both, rows: test.count, cols: zc + 2 });
+    const angleOnly = knn({ data: angleCols, rows: test.count, cols: 2 });
     const up = await model.encode(upright, { labels: upright.labels });
     const slant = uprightSlant(up.angle);
     console.log(

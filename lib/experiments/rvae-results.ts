@@ -35,6 +35,21 @@ export const RVAE_MODEL_LABEL: Readonly<Record<RvaeModelName, string>> = Object.
 /** Angle ranges: 60 = the notebook's integer angles in [-60°, 60°]; 180 = integer angles in [-180°, 180°] (full turns). */
 export type RvaeAngles = 60 | 180;
 
+/** The optional loss settings of a run. */
+export type RvaeLossOverrides = Pick<RvaeSpec, 'beta' | 'anglePrior' | 'angleKl'>;
+
+/**
+ * The loss settings that were given, and only those: an absent one keeps the model's default and
+ * stays out of the recorded settings, so that folders of runs made before the option resume.
+ */
+export function lossOverrides(s: RvaeLossOverrides): RvaeLossOverrides {
+  return {
+    ...(s.beta !== undefined ? { beta: s.beta } : {}),
+    ...(s.anglePrior !== undefined ? { anglePrior: s.anglePrior } : {}),
+    ...(s.angleKl !== undefined ? { angleKl: s.angleKl } : {}),
+  };
+}
+
 /** Everything a run depends on (JSON: it travels to the workers). */
 export interface RvaeSpec {
   models: readonly RvaeModelName[];

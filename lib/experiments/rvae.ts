@@ -40,6 +40,7 @@ import {
 import {
   checkRvaeAims,
   checkRvaeClaims,
+  lossOverrides,
   RVAE_EXPERIMENT_MODELS,
   RVAE_MODEL_LABEL,
   summarizeRvae,
@@ -72,9 +73,7 @@ export function rvaeUnitOptions(spec: RvaeSpec, u: RvaeUnit): RvaeOptions {
     learningRate: spec.learningRate,
     // The dense decoder computes every pixel anyway: subsampling would only add noise there.
     pixelSubsample: spatial ? spec.pixels : 0,
-    ...(spec.beta !== undefined ? { beta: spec.beta } : {}),
-    ...(spec.anglePrior !== undefined ? { anglePrior: spec.anglePrior } : {}),
-    ...(spec.angleKl !== undefined ? { angleKl: spec.angleKl } : {}),
+    ...lossOverrides(spec),
     seed: u.seed,
   };
 }
@@ -482,9 +481,7 @@ export const rvaeExperiment = defineExperiment({
     pixels: s.pixels,
     batch: s.batch,
     learningRate: s.learningRate,
-    ...(s.beta !== undefined ? { beta: s.beta } : {}),
-    ...(s.anglePrior !== undefined ? { anglePrior: s.anglePrior } : {}),
-    ...(s.angleKl !== undefined ? { angleKl: s.angleKl } : {}),
+    ...lossOverrides(s),
     latentDim: s.latentDim,
     seriesDigits: s.seriesDigits,
     seriesAngles: s.seriesAngles,
