@@ -241,7 +241,7 @@ describe('reference case f vs case a image 0', () => {
 
 describe('float32 output', () => {
   // GTO on an integer grid (MNIST) is computed in float32: within 1e-5 of the largest float64 value
-  // (test/float32.test.ts checks every reference case on every SIMD path). Elsewhere (off-grid
+  // (test/kernel-paths.test.ts checks every reference case on every SIMD path). Elsewhere (off-grid
   // points, the polynomial basis) float32 output is the float64 result rounded.
   const cases: [Cloud, 'float32' | 'rounded'][] = [
     [mnistClouds[0]!, 'float32'],
