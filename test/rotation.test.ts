@@ -22,6 +22,7 @@ import {
 } from '../lib/experiments/patches';
 import {
   checkRotationClaims,
+  learningCurveSpec,
   rotationCurves,
   rotationTasks,
   taskId,
@@ -341,6 +342,26 @@ describe('task bookkeeping', () => {
       ]),
     );
     expect(worse[1]!.holds).toBe(false);
+  });
+
+  it('draws the learning curves on a log size axis when the sizes span more than a decade', () => {
+    const point = (size: number) => ({
+      condition: 'rotated' as const,
+      model: 'soap' as const,
+      size,
+      runs: 2,
+      mean: 0.2,
+      std: 0.01,
+      meanEpochs: 10,
+    });
+    const xScales = (sizes: number[]): unknown[] => {
+      const text = JSON.stringify(learningCurveSpec(sizes.map(point), 'mnist'));
+      return [...text.matchAll(/"x":\{"field":"size"[^}]*"scale":(\{[^}]*\})/g)].map((m) => JSON.parse(m[1]!));
+    };
+    // The band layer and the line layer of the one panel both carry the size scale.
+    const log = { type: 'log', domain: [100, 6000], nice: false };
+    expect(xScales([100, 400, 6000])).toEqual([log, log]);
+    expect(xScales([100, 1000, 1999])).toEqual([{ type: 'linear' }, { type: 'linear' }]);
   });
 });
 

@@ -223,6 +223,13 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
   // same in both panels, so that differences of a few points stay visible.
   const top = Math.max(0.2, ...values.map((v) => v.hi));
   const yScale = { domain: [0, Math.min(1, Math.ceil((top + 0.02) / 0.05) * 0.05)] };
+  // Sizes spread over more than a decade (the 10-run protocol's log-spaced 100..6,000) get a log
+  // axis, so the small sizes, where the models differ most, are not squeezed into the left edge.
+  const sizes = values.map((v) => v.size);
+  const logX = sizes.length > 0 && Math.max(...sizes) >= 20 * Math.min(...sizes);
+  const xScale = logX
+    ? { type: 'log', domain: [Math.min(...sizes), Math.max(...sizes)], nice: false }
+    : { type: 'linear' };
   const panel = (condition: RotationCondition): VegaLiteSpec => ({
     title: CONDITION_LABEL[condition],
     width: 380,
@@ -234,7 +241,7 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
         transform: [{ filter: { field: 'model', equal: m } }],
         mark: { type: 'area', opacity: 0.18, color: MODEL_COLOR[m] },
         encoding: {
-          x: { field: 'size', type: 'quantitative' },
+          x: { field: 'size', type: 'quantitative', scale: xScale },
           y: { field: 'lo', type: 'quantitative' },
           y2: { field: 'hi' },
         },
@@ -242,7 +249,12 @@ export function learningCurveSpec(curves: readonly RotationCurvePoint[], dataset
       {
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'size', type: 'quantitative', title: 'training patches (train + validation)' },
+          x: {
+            field: 'size',
+            type: 'quantitative',
+            title: `training patches (train + validation${logX ? ', log scale' : ''})`,
+            scale: xScale,
+          },
           y: { field: 'mean', type: 'quantitative', title: 'test accuracy on rotated patches', scale: yScale },
           color,
           tooltip: [
