@@ -12,7 +12,7 @@ import { readNpy } from '../lib/io/npy';
 import { RobustScaler } from '../lib/features/scaler';
 import { Soap } from '../lib/soap/soap';
 import { buildIfStale, cli, root } from './helpers/cli';
-import { ARRAYS, bytes, ok, shardName, SMALL, soapix, testFolder } from './helpers/featurize-cli';
+import { ARRAYS, bytes, ok, shardName, SMALL, SMALL_SOAP, soapix, testFolder } from './helpers/featurize-cli';
 
 const { tmp, dirOf } = testFolder('soapix-cli-errors-');
 
@@ -55,21 +55,7 @@ describe('soapix featurize: bad input and output', () => {
       .png()
       .toFile(path.join(d, 'a', '2.png'));
     const out = dirOf('mixed-sizes-out');
-    const args = [
-      'featurize',
-      '--dataset',
-      'folder',
-      '--dir',
-      d,
-      '--r-cut',
-      '5',
-      '--n-max',
-      '4',
-      '--l-max',
-      '3',
-      '--sigma',
-      '1',
-    ];
+    const args = ['featurize', '--dataset', 'folder', '--dir', d, ...SMALL_SOAP];
     const r = await soapix([...args, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -107,23 +93,7 @@ describe('soapix featurize: bad input and output', () => {
     lh.writeUInt32BE(0x00000801, 0);
     lh.writeUInt32BE(3, 4);
     writeFileSync(labels, Buffer.concat([lh, Buffer.from([7, 8, 9])]));
-    const base = [
-      'featurize',
-      '--dataset',
-      'idx',
-      '--images',
-      images,
-      '--labels',
-      labels,
-      '--r-cut',
-      '5',
-      '--n-max',
-      '4',
-      '--l-max',
-      '3',
-      '--sigma',
-      '1',
-    ];
+    const base = ['featurize', '--dataset', 'idx', '--images', images, '--labels', labels, ...SMALL_SOAP];
     const a = dirOf('empty-all');
     await ok([...base, '--out', a, '-q']);
     const ma = JSON.parse(readFileSync(path.join(a, 'meta.json'), 'utf8'));

@@ -8,23 +8,10 @@ import * as path from 'node:path';
 import { afterAll } from 'vitest';
 import { runCli, type CliResult } from './cli';
 
-/** MNIST, first 40 training images, small SOAP parameters (5 / 4 / 3 / 1: 40 features). */
-export const SMALL = [
-  '--dataset',
-  'mnist',
-  '--split',
-  'train',
-  '--limit',
-  '40',
-  '--r-cut',
-  '5',
-  '--n-max',
-  '4',
-  '--l-max',
-  '3',
-  '--sigma',
-  '1',
-];
+/** Small SOAP parameters (5 / 4 / 3 / 1: 40 features for one species). */
+export const SMALL_SOAP = ['--r-cut', '5', '--n-max', '4', '--l-max', '3', '--sigma', '1'];
+/** MNIST, first 40 training images, small SOAP parameters. */
+export const SMALL = ['--dataset', 'mnist', '--split', 'train', '--limit', '40', ...SMALL_SOAP];
 export const ARRAYS = ['features', 'labels', 'centers'] as const;
 
 export type RunResult = CliResult;
