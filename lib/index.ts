@@ -122,4 +122,4 @@ export {
   type WriteNpyOptions,
 } from './io/npy';
 export { FileOutputError } from './util/atomic-file';
-export { Rng } from './util/random';
+export { Rng, type RngState } from './util/random';

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompressionResults } from '../lib/experiments/compression';
+import { runCompressionExperiment, type CompressionResults } from '../lib/experiments/compression';
 import { checkNoiseClaims, interpolateRelative, PAPER_SIGMAS, type NoiseResults } from '../lib/experiments/noise';
 import { Autoencoder } from '../lib/ml/models/autoencoder';
 import { selectBackend } from '../lib/ml/backend';
@@ -226,6 +226,43 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(strip(read(c))).toEqual(ref);
     expect(existsSync(path.join(c, 'correlation_matrix.png'))).toBe(true);
   }, 300_000);
+
+  it('an autoencoder interrupted mid-training continues from its checkpoint to the uninterrupted result', async () => {
+    const protocol = { tiny: true, he: [5], methods: ['deep-ae' as const], epochs: 60, patience: 60, noFigures: true };
+    const whole = await runCompressionExperiment({
+      ...protocol,
+      out: path.join(dir, 'ckpt-whole'),
+      checkpointMinutes: 0,
+      log: () => undefined,
+    });
+    expect(whole?.points[0]?.aeEpochs).toBe(60);
+    expect(existsSync(path.join(dir, 'ckpt-whole', 'checkpoints'))).toBe(false);
+
+    const out = path.join(dir, 'ckpt-resumed');
+    const ckpt = path.join(out, 'checkpoints', 'deep-ae-hm2-he5.ckpt');
+    const ac = new AbortController();
+    // A checkpoint after every epoch (1e-6 minutes); stop once the unit logs epoch 25.
+    const options = { ...protocol, out, checkpointMinutes: 1e-6 };
+    await expect(
+      runCompressionExperiment({
+        ...options,
+        signal: ac.signal,
+        log: (line) => {
+          if (/deep-ae-hm2 h_e 5: epoch 25,/.test(line)) ac.abort(new Error('stopped at epoch 25'));
+        },
+      }),
+    ).rejects.toThrow(/stopped at epoch 25/);
+    expect(existsSync(ckpt)).toBe(true);
+    expect(existsSync(path.join(out, 'units', 'he-5.json'))).toBe(false);
+    const lines: string[] = [];
+    const resumed = await runCompressionExperiment({ ...options, log: (l) => lines.push(l) });
+    // The rerun logged epochs 50 but not 25: it continued, and it ends where the whole run ends.
+    expect(lines.some((l) => /h_e 5: epoch 50,/.test(l))).toBe(true);
+    expect(lines.some((l) => /h_e 5: epoch 25,/.test(l))).toBe(false);
+    const key = (r: CompressionResults | null) => r?.points.map(({ seconds: _s, ...p }) => p);
+    expect(key(resumed)).toEqual(key(whole));
+    expect(existsSync(ckpt)).toBe(false);
+  }, 120_000);
 
   it('noise --tiny trains a classifier when no model is given and reports accuracy vs sigma', async () => {
     const out = path.join(dir, 'noise');

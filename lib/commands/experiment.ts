@@ -191,6 +191,11 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .option('--min-learning-rate <lr>', 'floor of the learning-rate cuts (default 1e-6)', numberParser({ min: 0 }))
     .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
     .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
+    .option(
+      '--checkpoint-minutes <m>',
+      "save each autoencoder's training state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
+      numberParser({ min: 0 }),
+    )
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
   addGridOptions(cmd, 'h_e grid points (ascending h_e)', false).action(
     async (
@@ -205,6 +210,7 @@ const registerCompression: RegisterExperiment = (parent, io) => {
           lrPatience?: number;
           lrFactor?: number;
           minLearningRate?: number;
+          checkpointMinutes?: number;
         },
     ) => {
       const { compressionExperiment, compressionSpec, TINY_SOAP } = await import('../experiments/compression.js');
@@ -231,6 +237,7 @@ const registerCompression: RegisterExperiment = (parent, io) => {
         minLearningRate: o.minLearningRate,
         classifierEpochs: o.classifierEpochs,
         classifierPatience: o.classifierPatience,
+        checkpointMinutes: o.checkpointMinutes,
         backend: o.backend === 'auto' ? undefined : o.backend,
         soap: soap
           ? { rCut: o.rCut ?? d.rCut, nMax: o.nMax ?? d.nMax, lMax: o.lMax ?? d.lMax, sigma: o.sigma ?? d.sigma }

@@ -33,6 +33,14 @@ export {
   type ResolvedAutoencoderConfig,
   type SoapixAutoencoderJSON,
 } from './models/autoencoder';
+// Training checkpoints: an interrupted Autoencoder.train continues to the same result.
+export {
+  CheckpointError,
+  fileCheckpoint,
+  type FileCheckpointOptions,
+  type FitCheckpoint,
+  type FitState,
+} from './train/checkpoint';
 export {
   MODEL_JSON,
   SOAPIX_JSON,

@@ -33,6 +33,12 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+/** The state of an {@link Rng}: its four 32-bit words and the pending second normal of a pair (null when none). */
+export interface RngState {
+  words: number[];
+  spareNormal: number | null;
+}
+
 /**
  * Seeded PRNG (xoshiro128**). Create with `new Rng(seed)` or {@link createRng}.
  *
@@ -77,6 +83,36 @@ export class Rng {
     this.s2 = next();
     this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /**
+   * The generator's whole state (the four words and a pending normal), as plain data: a generator
+   * given it by {@link setState} continues with exactly the draws this one would make next. Used
+   * by training checkpoints (lib/ml/train/checkpoint.ts).
+   */
+  getState(): RngState {
+    return {
+      words: [this.s0, this.s1, this.s2, this.s3],
+      spareNormal: Number.isNaN(this.spareNormal) ? null : this.spareNormal,
+    };
+  }
+
+  /**
+   * Continues from a state taken by {@link getState}.
+   *
+   * @throws TypeError if `state` is not four unsigned 32-bit words (not all zero) and a finite or null spare normal.
+   */
+  setState(state: RngState): void {
+    const w = state?.words;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x < TWO_POW_32))
+      throw new TypeError('Rng.setState: words must be four unsigned 32-bit integers');
+    if ((w[0]! | w[1]! | w[2]! | w[3]!) === 0)
+      throw new TypeError('Rng.setState: the state words must not all be zero');
+    const spare = state.spareNormal;
+    if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare)))
+      throw new TypeError('Rng.setState: spareNormal must be a finite number or null');
+    [this.s0, this.s1, this.s2, this.s3] = w as [number, number, number, number];
+    this.spareNormal = spare === null ? Number.NaN : spare;
   }
 
   /** Next raw output: a uniformly distributed unsigned 32-bit integer in 0..2^32-1. */

@@ -26,6 +26,7 @@ import {
   type SaveMeta,
   type SoapixSavedModelFields,
 } from '../model-folder';
+import type { FitCheckpoint } from '../train/checkpoint';
 import { fitModel } from '../train/fit';
 import { optimizerLearningRate, type ReduceLrOnPlateauOptions } from '../train/lr-schedule';
 import { iota, isPositiveInt } from '../train/training';
@@ -91,6 +92,14 @@ export interface AutoencoderTrainOptions {
   onEpoch?: (log: AutoencoderEpochLog) => void | Promise<void>;
   /** Rows per forward pass when evaluating. Default 4096. */
   evalBatchSize?: number;
+  /**
+   * Save the training's state now and then and continue from a saved one (e.g.
+   * `fileCheckpoint(file)`): an interrupted training resumed this way ends with the same weights,
+   * bit for bit (lib/ml/train/checkpoint.ts). Default none.
+   */
+  checkpoint?: FitCheckpoint;
+  /** Stops training before the next batch; train then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Result of {@link Autoencoder.train}. */

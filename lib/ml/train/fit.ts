@@ -9,6 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
 import {
+  captureOptimizer,
+  CheckpointError,
+  dataFingerprint,
+  restoreOptimizer,
+  type FitCheckpoint,
+  type FitState,
+} from './checkpoint';
+import {
   optimizerLearningRate,
   PlateauSchedule,
   setOptimizerLearningRate,
@@ -78,6 +86,12 @@ export interface FitOptions<D> {
   evalBatchSize?: number;
   /** Stops training before the next batch; fitModel then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Saves the training's state after an epoch (at most every `everySeconds`) and, when a state is
+   * there at the start, continues from it: the result equals the uninterrupted run's bit for bit
+   * (./checkpoint.ts). Removed when training ends. Adam only; not for models with hooks.onStart.
+   */
+  checkpoint?: FitCheckpoint;
 }
 
 /** Extra hooks of {@link fitModel}. */
@@ -113,6 +127,10 @@ export async function fitModel<D extends FitRows>(
   const { trainIdx, val } = splitValidation(data, validation, rng, (v) => hooks.check(v, 'validation data'));
   const nTrain = trainIdx.length;
   if (nTrain < 1) throw new RangeError('train: no training rows');
+  const checkpoint = options.checkpoint;
+  // A model's own random state (the MLP's dropout masks) is not part of a checkpoint.
+  if (checkpoint && hooks.onStart)
+    throw new TypeError('train: checkpoints are not supported for this model (it keeps random state of its own)');
   hooks.onStart?.(rng);
 
   const vars = model.trainableVariables();
@@ -127,9 +145,39 @@ export async function fitModel<D extends FitRows>(
   const tracker = BestEpochTracker.fromOptions(earlyStopping, monitor === 'valAccuracy');
   let stoppedEarly = false;
   const logs: FitEpochLog[] = [];
+  let firstEpoch = 1;
+  let priorSeconds = 0;
+  const fingerprint = checkpoint
+    ? JSON.stringify({
+        data: dataFingerprint(data.x, data.y),
+        validation: val && val.data !== data ? dataFingerprint(val.data.x, val.data.y) : null,
+        rows: nTrain,
+        valRows: val ? val.idx.length : 0,
+        batchSize,
+        seed,
+        shapes: vars.map((v) => v.shape),
+      })
+    : '';
 
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    const saved = checkpoint ? await checkpoint.load() : null;
+    if (saved) {
+      if (saved.fingerprint !== fingerprint)
+        throw new CheckpointError(
+          checkpoint!.location,
+          'it belongs to another training (other data, split, batch size, seed or model shape)',
+        );
+      resumeFrom(saved, checkpoint!.location, model, tracker, schedule, rng, order, logs);
+      await restoreOptimizer(
+        optimizer,
+        saved.optimizer,
+        vars.map((v) => v.shape),
+      );
+      firstEpoch = saved.epoch + 1;
+      priorSeconds = saved.seconds;
+    }
+    let lastSave = performance.now();
+    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       rng.shuffle(order);
       const t0 = performance.now();
       let lossSum = 0;
@@ -199,8 +247,24 @@ export async function fitModel<D extends FitRows>(
         stoppedEarly = epoch < epochs;
         break;
       }
+      if (checkpoint && epoch < epochs && performance.now() - lastSave >= 1000 * checkpoint.everySeconds) {
+        await checkpoint.save({
+          epoch,
+          fingerprint,
+          seconds: priorSeconds + (performance.now() - start) / 1000,
+          rng: rng.getState(),
+          order: Int32Array.from(order),
+          weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+          optimizer: await captureOptimizer(optimizer),
+          tracker: tracker.getState(),
+          schedule: schedule ? schedule.getState() : null,
+          logs: logs.map((l) => ({ ...l })),
+        });
+        lastSave = performance.now();
+      }
     }
     const restored = tracker.restore(logs.length, (w) => model.setWeights(w));
+    await checkpoint?.remove();
     return {
       epochs: logs,
       bestEpoch: tracker.bestEpoch,
@@ -211,12 +275,36 @@ export async function fitModel<D extends FitRows>(
       valRows: val ? val.idx.length : 0,
       batchSize,
       seed,
-      seconds: (performance.now() - start) / 1000,
+      seconds: priorSeconds + (performance.now() - start) / 1000,
       ...(schedule ? { finalLearningRate: schedule.learningRate } : {}),
     };
   } finally {
     tracker.dispose();
   }
+}
+
+/** Puts a checkpoint's weights, tracker, schedule, generator, row order and logs back (Adam: restoreOptimizer). */
+function resumeFrom<D extends FitRows>(
+  saved: FitState,
+  location: string,
+  model: TrainableModel<D>,
+  tracker: BestEpochTracker,
+  schedule: PlateauSchedule | null,
+  rng: Rng,
+  order: Int32Array,
+  logs: FitEpochLog[],
+): void {
+  const shapes = model.getWeights().map((w) => w.shape);
+  if (saved.weights.length !== shapes.length || saved.order.length !== order.length)
+    throw new CheckpointError(location, 'its weights or rows do not match this model and data');
+  const ws = saved.weights.map((w, i) => tf.tensor(w, shapes[i]));
+  model.setWeights(ws);
+  tf.dispose(ws);
+  tracker.setState(saved.tracker, shapes);
+  if (schedule && saved.schedule) schedule.setState(saved.schedule);
+  rng.setState(saved.rng);
+  order.set(saved.order);
+  logs.push(...(saved.logs as FitEpochLog[]));
 }
 
 /** What {@link fitSoftmaxModel} needs from a classifier. */

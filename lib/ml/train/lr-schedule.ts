@@ -11,6 +11,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
+import type { ScheduleState } from './checkpoint';
+
 /** Options of the plateau schedule. */
 export interface ReduceLrOnPlateauOptions {
   /** Epochs without improvement of the validation loss before the rate is cut. */
@@ -59,6 +61,18 @@ export class PlateauSchedule {
     this.factor = options.factor ?? 0.5;
     this.minLearningRate = options.minLearningRate ?? 1e-6;
     this.minDelta = options.minDelta ?? 0;
+  }
+
+  /** Its state for a training checkpoint (lib/ml/train/checkpoint.ts). */
+  getState(): ScheduleState {
+    return { learningRate: this.learningRate, best: this.best, wait: this.wait };
+  }
+
+  /** Continues from a checkpoint's state. */
+  setState(state: ScheduleState): void {
+    this.learningRate = state.learningRate;
+    this.best = state.best;
+    this.wait = state.wait;
   }
 
   /** Records an epoch's validation loss (NaN never improves); returns the rate for the next epoch. */

@@ -3,9 +3,10 @@
  * common options and the labelled rows, and split the rows into training and validation sets from
  * a seeded shuffle.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 import { Rng } from '../../util/random';
+import type { TrackerState } from './checkpoint';
 import type { LabeledData } from './types';
 
 export function isPositiveInt(v: unknown): v is number {
@@ -132,6 +133,30 @@ export class BestEpochTracker {
   dispose(): void {
     this.weights?.forEach((w) => w.dispose());
     this.weights = null;
+  }
+
+  /** Its state for a training checkpoint (lib/ml/train/checkpoint.ts). */
+  getState(): TrackerState {
+    return {
+      best: this.best,
+      bestEpoch: this.bestEpoch,
+      sinceBest: this.sinceBest,
+      weights: this.weights ? this.weights.map((w) => Float32Array.from(w.dataSync())) : null,
+    };
+  }
+
+  /** Continues from a checkpoint's state; `shapes` are the model's weight shapes. */
+  setState(state: TrackerState, shapes: readonly number[][]): void {
+    this.best = state.best;
+    this.bestEpoch = state.bestEpoch;
+    this.sinceBest = state.sinceBest;
+    this.weights?.forEach((w) => w.dispose());
+    this.weights = null;
+    if (state.weights && this.keepWeights) {
+      if (state.weights.length !== shapes.length)
+        throw new RangeError(`checkpoint: ${state.weights.length} best weights saved, the model has ${shapes.length}`);
+      this.weights = state.weights.map((w, i) => tf.tensor(w, shapes[i]));
+    }
   }
 }
 

@@ -1,0 +1,217 @@
+/**
+ * Training checkpoints (lib/ml/train/checkpoint.ts): a training stopped after an epoch and resumed
+ * from its checkpoint ends with the same weights and logs, bit for bit, as the uninterrupted run;
+ * damaged, foreign and unsupported states get clear errors. Also the generator state they rely on.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../lib/ml/backend';
+import { Autoencoder, type AutoencoderTrainOptions } from '../lib/ml/models/autoencoder';
+import { MlpClassifier } from '../lib/ml/models/mlp';
+import { captureOptimizer, CheckpointError, fileCheckpoint, restoreOptimizer } from '../lib/ml/train/checkpoint';
+import { Rng } from '../lib/util/random';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'soapix-ckpt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await selectBackend({ log: false });
+});
+
+describe('Rng state', () => {
+  it('a generator given another one`s state continues with the same draws, normals included', () => {
+    const a = new Rng(7);
+    for (let i = 0; i < 5; i++) a.nextFloat();
+    a.normal(); // leaves the pair's second value pending
+    const b = new Rng(123);
+    b.setState(a.getState());
+    const drawA = [a.normal(), a.nextInt(1000), a.nextFloat(), a.normal()];
+    const drawB = [b.normal(), b.nextInt(1000), b.nextFloat(), b.normal()];
+    expect(drawB).toEqual(drawA);
+    // The state is plain data: it survives JSON.
+    const c = new Rng(0);
+    c.setState(JSON.parse(JSON.stringify(a.getState())));
+    expect(c.nextUint32()).toBe(a.nextUint32());
+  });
+
+  it('rejects states that are not four 32-bit words', () => {
+    const r = new Rng(1);
+    expect(() => r.setState({ words: [1, 2, 3], spareNormal: null })).toThrow(/four unsigned 32-bit/);
+    expect(() => r.setState({ words: [0, 0, 0, 0], spareNormal: null })).toThrow(/not all be zero/);
+    expect(() => r.setState({ words: [1, 2, 3, 2 ** 32], spareNormal: null })).toThrow(/four unsigned/);
+    expect(() => r.setState({ words: [1, 2, 3, 4], spareNormal: Number.NaN })).toThrow(/spareNormal/);
+  });
+});
+
+/** Rows with a low-dimensional structure, so the deep autoencoder has something to learn. */
+function rowsOf(rows: number, cols: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const basis = Array.from({ length: 3 }, () => Array.from({ length: cols }, () => rng.normal()));
+  const x = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const c = [rng.normal(), rng.normal(), rng.normal()];
+    for (let j = 0; j < cols; j++) x[r * cols + j] = c[0]! * basis[0]![j]! + c[1]! * basis[1]![j]! + 0.1 * rng.normal();
+  }
+  return x;
+}
+
+describe('Autoencoder.train with a checkpoint', () => {
+  const cols = 10;
+  const data = { x: rowsOf(300, cols, 3), rows: 300, cols };
+  const config = {
+    inputDim: cols,
+    codeDim: 3,
+    kind: 'deep' as const,
+    hiddenMultiplier: 2,
+    learningRate: 0.01,
+    seed: 5,
+  };
+  // Early stopping, a plateau schedule (patience 1 and minDelta 0.01 cut the rate from epoch 5 on) and best-weight restore:
+  // every piece of state a checkpoint carries is exercised.
+  const options: AutoencoderTrainOptions = {
+    epochs: 9,
+    batchSize: 32,
+    validation: 0.2,
+    earlyStopping: { patience: 6 },
+    reduceLrOnPlateau: { patience: 1, factor: 0.5, minLearningRate: 1e-5, minDelta: 0.01 },
+  };
+  const strip = (h: { epochs: { seconds: number; samplesPerSecond: number }[] }) =>
+    h.epochs.map(({ seconds: _s, samplesPerSecond: _p, ...rest }) => rest);
+
+  it('stopped after epoch 4 and resumed, ends bit for bit where the uninterrupted run ends', async () => {
+    const whole = Autoencoder.create(config);
+    const hWhole = await whole.train(data, options);
+    const wWhole = whole.getWeights();
+    whole.dispose();
+    expect(hWhole.epochs.length).toBe(9);
+    expect(new Set(hWhole.epochs.map((e) => e.learningRate)).size).toBeGreaterThan(1);
+
+    const file = path.join(dir, 'ae.ckpt');
+    const ac = new AbortController();
+    const first = Autoencoder.create(config);
+    await expect(
+      first.train(data, {
+        ...options,
+        signal: ac.signal,
+        checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+        onEpoch: (e) => {
+          if (e.epoch === 4) ac.abort(new Error('stopped for the test'));
+        },
+      }),
+    ).rejects.toThrow(/stopped for the test/);
+    first.dispose();
+    const saved = await fileCheckpoint(file).load();
+    expect(saved?.epoch).toBe(4);
+
+    // A fresh model (other initial weights would not matter: they are replaced) continues.
+    const second = Autoencoder.create({ ...config });
+    const resumedEpochs: number[] = [];
+    const hResumed = await second.train(data, {
+      ...options,
+      checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+      onEpoch: (e) => {
+        resumedEpochs.push(e.epoch);
+      },
+    });
+    expect(resumedEpochs).toEqual([5, 6, 7, 8, 9]);
+    const wResumed = second.getWeights();
+    second.dispose();
+    expect(wResumed.length).toBe(wWhole.length);
+    wResumed.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(wWhole[i]!.buffer))).toBe(true));
+    expect(strip(hResumed)).toEqual(strip(hWhole));
+    expect(hResumed.bestEpoch).toBe(hWhole.bestEpoch);
+    expect(hResumed.finalLearningRate).toBe(hWhole.finalLearningRate);
+    // Training finished: the checkpoint is gone.
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a damaged, truncated or foreign checkpoint is refused with the file named; nothing is overwritten', async () => {
+    const file = path.join(dir, 'bad.ckpt');
+    const ac = new AbortController();
+    const ae = Autoencoder.create(config);
+    await expect(
+      ae.train(data, {
+        ...options,
+        signal: ac.signal,
+        checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+        onEpoch: (e) => {
+          if (e.epoch === 2) ac.abort(new Error('stop'));
+        },
+      }),
+    ).rejects.toThrow(/stop/);
+    ae.dispose();
+    const good = readFileSync(file);
+    const resume = async (opts: Partial<AutoencoderTrainOptions> = {}, cfg = config) => {
+      const m = Autoencoder.create(cfg);
+      try {
+        await m.train(data, { ...options, ...opts, checkpoint: fileCheckpoint(file) });
+      } finally {
+        m.dispose();
+      }
+    };
+
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3]! ^= 0x40;
+    writeFileSync(file, flipped);
+    await expect(resume()).rejects.toThrow(CheckpointError);
+    await expect(resume()).rejects.toThrow(/bad\.ckpt: checksum mismatch.*delete the file/);
+    writeFileSync(file, good.subarray(0, good.length - 8));
+    await expect(resume()).rejects.toThrow(/bytes of arrays/);
+    writeFileSync(file, good.subarray(0, 2));
+    await expect(resume()).rejects.toThrow(/truncated/);
+    writeFileSync(file, Buffer.from('{"not": "a checkpoint"}'));
+    await expect(resume()).rejects.toThrow(/bad\.ckpt/);
+
+    writeFileSync(file, good);
+    await expect(resume({ seed: 99 })).rejects.toThrow(/belongs to another training/);
+    await expect(resume({ batchSize: 16 })).rejects.toThrow(/belongs to another training/);
+    await expect(resume({}, { ...config, hiddenMultiplier: 3 })).rejects.toThrow(/belongs to another training/);
+    // The refused runs left the file as it was.
+    expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it('Adam restored from its captured state takes the same next step, after many steps too', async () => {
+    const start = tf.tensor1d([0.3, -1.2, 2.5]);
+    const grad = (v: tf.Variable) => tf.tidy(() => tf.add(tf.mul(v, 0.7), tf.sin(v)));
+    const a = tf.variable(start.clone());
+    const adam = tf.train.adam(0.01);
+    for (let t = 0; t < 3000; t++) adam.applyGradients([{ name: a.name, tensor: grad(a) }]);
+    const state = await captureOptimizer(adam);
+    expect(state.iterations).toBe(3000);
+    const b = tf.variable(a.clone());
+    const fresh = tf.train.adam(0.01);
+    await restoreOptimizer(fresh, state, [[3]]);
+    for (let t = 0; t < 5; t++) {
+      adam.applyGradients([{ name: a.name, tensor: grad(a) }]);
+      fresh.applyGradients([{ name: b.name, tensor: grad(b) }]);
+    }
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([start, a, b]);
+    adam.dispose();
+    fresh.dispose();
+  });
+
+  it('models with random state of their own, and optimizers other than Adam, are refused', async () => {
+    const mlp = MlpClassifier.create({ inputDim: 4, classes: 2, hidden: [4], seed: 1 });
+    const x = new Float32Array(40).map((_, i) => (i % 7) / 7);
+    const y = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+    await expect(
+      mlp.train({ x, y, rows: 10, cols: 4 }, {
+        epochs: 1,
+        checkpoint: fileCheckpoint(path.join(dir, 'mlp.ckpt')),
+      } as never),
+    ).rejects.toThrow(/checkpoints are not supported for this model/);
+    mlp.dispose();
+
+    const v = tf.variable(tf.zeros([2]));
+    const sgd = tf.train.sgd(0.1);
+    sgd.applyGradients({ [v.name]: tf.ones([2]) });
+    await expect(captureOptimizer(sgd)).rejects.toThrow(/only Adam's state can be saved, got SGD/);
+    sgd.dispose();
+    v.dispose();
+    expect(() => fileCheckpoint(path.join(dir, 'x.ckpt'), { everySeconds: -1 })).toThrow(/everySeconds/);
+  });
+});
