@@ -124,8 +124,67 @@ describe('Autoencoder.train with a checkpoint', () => {
     expect(strip(hResumed)).toEqual(strip(hWhole));
     expect(hResumed.bestEpoch).toBe(hWhole.bestEpoch);
     expect(hResumed.finalLearningRate).toBe(hWhole.finalLearningRate);
-    // Training finished: the checkpoint is gone.
+    // The finished training's end state stays: a rerun returns the same result without training.
+    const again = Autoencoder.create({ ...config });
+    let epochsRun = 0;
+    const hAgain = await again.train(data, {
+      ...options,
+      checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+      onEpoch: () => {
+        epochsRun++;
+      },
+    });
+    expect(epochsRun).toBe(0);
+    again
+      .getWeights()
+      .forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(wWhole[i]!.buffer))).toBe(true));
+    expect(strip(hAgain)).toEqual(strip(hWhole));
+    again.dispose();
+    await fileCheckpoint(file).remove();
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('a training that early stopping ended is not trained again; one with more epochs continues', async () => {
+    const file = path.join(dir, 'stopped.ckpt');
+    const stopping = { ...options, epochs: 40, earlyStopping: { patience: 2, minDelta: 0.05 } };
+    const first = Autoencoder.create(config);
+    const h1 = await first.train(data, { ...stopping, checkpoint: fileCheckpoint(file) });
+    const w1 = first.getWeights();
+    first.dispose();
+    expect(h1.stoppedEarly).toBe(true);
+    const second = Autoencoder.create(config);
+    let epochsRun = 0;
+    const h2 = await second.train(data, {
+      ...stopping,
+      epochs: 80,
+      checkpoint: fileCheckpoint(file),
+      onEpoch: () => {
+        epochsRun++;
+      },
+    });
+    expect(epochsRun).toBe(0);
+    expect(h2.stoppedEarly).toBe(true);
+    expect(h2.bestEpoch).toBe(h1.bestEpoch);
+    second.getWeights().forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(w1[i]!)));
+    second.dispose();
+
+    // 9 epochs, then 12 from the same checkpoint: equal to 12 in one go.
+    const more = path.join(dir, 'more.ckpt');
+    const plain = { ...options, earlyStopping: undefined };
+    const nine = Autoencoder.create(config);
+    await nine.train(data, { ...plain, epochs: 9, checkpoint: fileCheckpoint(more) });
+    nine.dispose();
+    const twelve = Autoencoder.create(config);
+    const hMore = await twelve.train(data, { ...plain, epochs: 12, checkpoint: fileCheckpoint(more) });
+    const wMore = twelve.getWeights();
+    twelve.dispose();
+    const straight = Autoencoder.create(config);
+    const hStraight = await straight.train(data, { ...plain, epochs: 12 });
+    const wStraight = straight.getWeights();
+    straight.dispose();
+    expect(hMore.epochs.length).toBe(12);
+    expect(strip(hMore)).toEqual(strip(hStraight));
+    wMore.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wStraight[i]!)));
   });
 
   it('a damaged, truncated or foreign checkpoint is refused with the file named; nothing is overwritten', async () => {

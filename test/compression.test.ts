@@ -228,27 +228,35 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
   }, 300_000);
 
   it('an autoencoder interrupted mid-training continues from its checkpoint to the uninterrupted result', async () => {
-    const protocol = { tiny: true, he: [5], methods: ['deep-ae' as const], epochs: 60, patience: 60, noFigures: true };
+    const protocol = {
+      tiny: true,
+      he: [5],
+      hm: [2, 4],
+      methods: ['deep-ae' as const],
+      epochs: 60,
+      patience: 60,
+      noFigures: true,
+    };
     const whole = await runCompressionExperiment({
       ...protocol,
       out: path.join(dir, 'ckpt-whole'),
       checkpointMinutes: 0,
       log: () => undefined,
     });
-    expect(whole?.points[0]?.aeEpochs).toBe(60);
+    expect(whole?.points.map((p) => p.aeEpochs)).toEqual([60, 60]);
     expect(existsSync(path.join(dir, 'ckpt-whole', 'checkpoints'))).toBe(false);
 
     const out = path.join(dir, 'ckpt-resumed');
-    const ckpt = path.join(out, 'checkpoints', 'deep-ae-hm2-he5.ckpt');
+    const ckpt = path.join(out, 'checkpoints', 'deep-ae-hm4-he5.ckpt');
     const ac = new AbortController();
-    // A checkpoint after every epoch (1e-6 minutes); stop once the unit logs epoch 25.
+    // A checkpoint after every epoch (1e-6 minutes); stop once the second autoencoder logs epoch 25.
     const options = { ...protocol, out, checkpointMinutes: 1e-6 };
     await expect(
       runCompressionExperiment({
         ...options,
         signal: ac.signal,
         log: (line) => {
-          if (/deep-ae-hm2 h_e 5: epoch 25,/.test(line)) ac.abort(new Error('stopped at epoch 25'));
+          if (/deep-ae-hm4 h_e 5: epoch 25,/.test(line)) ac.abort(new Error('stopped at epoch 25'));
         },
       }),
     ).rejects.toThrow(/stopped at epoch 25/);
@@ -256,9 +264,12 @@ describe('experiments compression and noise, --tiny, from the compiled CLI', () 
     expect(existsSync(path.join(out, 'units', 'he-5.json'))).toBe(false);
     const lines: string[] = [];
     const resumed = await runCompressionExperiment({ ...options, log: (l) => lines.push(l) });
-    // The rerun logged epochs 50 but not 25: it continued, and it ends where the whole run ends.
-    expect(lines.some((l) => /h_e 5: epoch 50,/.test(l))).toBe(true);
-    expect(lines.some((l) => /h_e 5: epoch 25,/.test(l))).toBe(false);
+    // The rerun took the finished first autoencoder as it was (no epochs logged) and continued the
+    // second (epoch 50 logged, not 25); both end where the whole run ends.
+    expect(lines.some((l) => /hm2 h_e 5: epoch/.test(l))).toBe(false);
+    expect(lines.some((l) => /hm4 h_e 5: epoch 50,/.test(l))).toBe(true);
+    expect(lines.some((l) => /hm4 h_e 5: epoch 25,/.test(l))).toBe(false);
+    expect(existsSync(path.join(out, 'checkpoints', 'deep-ae-hm2-he5.ckpt'))).toBe(false);
     const key = (r: CompressionResults | null) => r?.points.map(({ seconds: _s, ...p }) => p);
     expect(key(resumed)).toEqual(key(whole));
     expect(existsSync(ckpt)).toBe(false);

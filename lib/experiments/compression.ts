@@ -241,9 +241,14 @@ async function compressionUnit(
   if (spec.methods.includes('linear-ae')) aes.push({ method: 'linear-ae', kind: 'linear' });
   if (spec.methods.includes('deep-ae'))
     for (const m of spec.hm) aes.push({ method: `deep-ae-hm${m}`, kind: 'deep', hm: m });
+  // Each autoencoder's state, kept until the unit's file is about to be written: a rerun after an
+  // interruption continues the unfinished one and takes the finished ones' results at once.
+  const checkpoints: FitCheckpoint[] = [];
   for (const a of aes) {
     ctx.signal.throwIfAborted();
-    const t = performance.now();
+    const checkpoint =
+      spec.checkpointMinutes > 0 ? await aeCheckpoint(ctx.out, a.method, h, spec.checkpointMinutes) : null;
+    if (checkpoint) checkpoints.push(checkpoint);
     const ae = Autoencoder.create({
       inputDim: features,
       codeDim: h,
@@ -269,9 +274,7 @@ async function compressionUnit(
           : {}),
         seed: spec.seed,
         signal: ctx.signal,
-        ...(spec.checkpointMinutes > 0
-          ? { checkpoint: await aeCheckpoint(ctx.out, a.method, h, spec.checkpointMinutes) }
-          : {}),
+        ...(checkpoint ? { checkpoint } : {}),
         onEpoch: (e) => {
           if (e.epoch % 25 === 0)
             log(
@@ -279,6 +282,7 @@ async function compressionUnit(
             );
         },
       });
+      const tTrained = performance.now();
       const valMse = ae.reconstructionMse(val);
       const pcaMse = points.find((p) => p.method === 'pca')?.valMse;
       const pcaRatio = pcaMse !== undefined ? `, ${(valMse / pcaMse).toFixed(4)} x PCA` : '';
@@ -323,12 +327,14 @@ async function compressionUnit(
         ...(spec.lrPatience > 0 ? { aeFinalLearningRate: hist.finalLearningRate } : {}),
         classifierEpochs: c.epochs,
         classifierBestEpoch: c.bestEpoch,
-        seconds: (performance.now() - t) / 1000,
+        // Training time over every process that ran it (a resumed training counts its earlier part).
+        seconds: hist.seconds + (performance.now() - tTrained) / 1000,
       });
     } finally {
       ae.dispose();
     }
   }
+  for (const c of checkpoints) await c.remove();
   return {
     he: h,
     features,

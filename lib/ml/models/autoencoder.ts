@@ -95,7 +95,8 @@ export interface AutoencoderTrainOptions {
   /**
    * Save the training's state now and then and continue from a saved one (e.g.
    * `fileCheckpoint(file)`): an interrupted training resumed this way ends with the same weights,
-   * bit for bit (lib/ml/train/checkpoint.ts). Default none.
+   * bit for bit, and a finished one returns its result without training (lib/ml/train/checkpoint.ts).
+   * Default none.
    */
   checkpoint?: FitCheckpoint;
   /** Stops training before the next batch; train then rejects with the signal's reason. */

@@ -48,6 +48,10 @@ export interface FitState<L = unknown> {
   epoch: number;
   /** What must match for the state to belong to this training (rows, batch size, seed, ...). */
   fingerprint: string;
+  /** Early stopping ended the training: nothing is left to train. */
+  stopped: boolean;
+  /** Early stopping ended it before the last allowed epoch (the history's stoppedEarly). */
+  stoppedEarly: boolean;
   /** Seconds spent training before this checkpoint (summed over the processes that ran it). */
   seconds: number;
   rng: RngState;
@@ -64,7 +68,7 @@ export interface FitCheckpoint {
   /** The saved state, or null when there is none. */
   load(): Promise<FitState | null>;
   save(state: FitState): Promise<void>;
-  /** Forgets the state (called when the training has finished). */
+  /** Forgets the state (for the caller, once the finished training's result is stored elsewhere). */
   remove(): Promise<void>;
   /** Least seconds between two saves; 0 saves after every epoch. */
   readonly everySeconds: number;

@@ -89,7 +89,9 @@ export interface FitOptions<D> {
   /**
    * Saves the training's state after an epoch (at most every `everySeconds`) and, when a state is
    * there at the start, continues from it: the result equals the uninterrupted run's bit for bit
-   * (./checkpoint.ts). Removed when training ends. Adam only; not for models with hooks.onStart.
+   * (./checkpoint.ts). The end state is saved too: a rerun of a finished training returns its
+   * result without training (the caller removes the checkpoint when done with it). Adam only; not
+   * for models with hooks.onStart.
    */
   checkpoint?: FitCheckpoint;
 }
@@ -144,6 +146,8 @@ export async function fitModel<D extends FitRows>(
   const monitor = earlyStopping?.monitor ?? 'valLoss';
   const tracker = BestEpochTracker.fromOptions(earlyStopping, monitor === 'valAccuracy');
   let stoppedEarly = false;
+  /** Early stopping ended the training (at the last epoch too, where stoppedEarly stays false). */
+  let stopped = false;
   const logs: FitEpochLog[] = [];
   let firstEpoch = 1;
   let priorSeconds = 0;
@@ -173,11 +177,30 @@ export async function fitModel<D extends FitRows>(
         saved.optimizer,
         vars.map((v) => v.shape),
       );
-      firstEpoch = saved.epoch + 1;
+      // A training that early stopping ended is over: its state gives the result at once.
+      firstEpoch = saved.stopped ? Number.POSITIVE_INFINITY : saved.epoch + 1;
+      stopped = saved.stopped;
+      stoppedEarly = saved.stoppedEarly;
       priorSeconds = saved.seconds;
     }
+    const snapshot = async (epoch: number): Promise<FitState> => ({
+      epoch,
+      fingerprint,
+      stopped,
+      stoppedEarly,
+      seconds: priorSeconds + (performance.now() - start) / 1000,
+      rng: rng.getState(),
+      order: Int32Array.from(order),
+      weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+      optimizer: await captureOptimizer(optimizer),
+      tracker: tracker.getState(),
+      schedule: schedule ? schedule.getState() : null,
+      logs: logs.map((l) => ({ ...l })),
+    });
     let lastSave = performance.now();
+    let trained = false;
     for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+      trained = true;
       rng.shuffle(order);
       const t0 = performance.now();
       let lossSum = 0;
@@ -245,26 +268,18 @@ export async function fitModel<D extends FitRows>(
       // As Keras's EarlyStopping: stop after `patience` epochs in a row without improvement.
       if (earlyStopping && tracker.exhausted(earlyStopping.patience)) {
         stoppedEarly = epoch < epochs;
+        stopped = true;
         break;
       }
       if (checkpoint && epoch < epochs && performance.now() - lastSave >= 1000 * checkpoint.everySeconds) {
-        await checkpoint.save({
-          epoch,
-          fingerprint,
-          seconds: priorSeconds + (performance.now() - start) / 1000,
-          rng: rng.getState(),
-          order: Int32Array.from(order),
-          weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
-          optimizer: await captureOptimizer(optimizer),
-          tracker: tracker.getState(),
-          schedule: schedule ? schedule.getState() : null,
-          logs: logs.map((l) => ({ ...l })),
-        });
+        await checkpoint.save(await snapshot(epoch));
         lastSave = performance.now();
       }
     }
+    // The end state too (before the best weights are put back), so that a rerun of a finished
+    // training returns its result without training, and one with more epochs continues from it.
+    if (checkpoint && trained) await checkpoint.save(await snapshot(logs.length));
     const restored = tracker.restore(logs.length, (w) => model.setWeights(w));
-    await checkpoint?.remove();
     return {
       epochs: logs,
       bestEpoch: tracker.bestEpoch,
