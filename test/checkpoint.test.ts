@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../lib/ml/backend';
 import { Autoencoder, type AutoencoderTrainOptions } from '../lib/ml/models/autoencoder';
+import { ConvAutoencoder } from '../lib/ml/models/conv-autoencoder';
 import { MlpClassifier } from '../lib/ml/models/mlp';
 import { captureOptimizer, CheckpointError, fileCheckpoint, restoreOptimizer } from '../lib/ml/train/checkpoint';
 import { Rng } from '../lib/util/random';
@@ -230,6 +231,36 @@ describe('Autoencoder.train with a checkpoint', () => {
     await expect(resume({}, { ...config, hiddenMultiplier: 3 })).rejects.toThrow(/belongs to another training/);
     // The refused runs left the file as it was.
     expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it('an image autoencoder (the trainer of the equivariant experiment) resumes to the same weights', async () => {
+    const images = { data: new Float32Array(40 * 144), count: 40, height: 12, width: 12 };
+    const rng = new Rng(4);
+    for (let i = 0; i < images.data.length; i++) images.data[i] = rng.nextFloat();
+    const fitOptions = { epochs: 4, batchSize: 8, validation: 0.25, earlyStopping: false as const };
+    const make = () => new ConvAutoencoder({ imageSize: 12, widths: [2, 3], codeSize: 4, seed: 5 });
+    const whole = make();
+    const hWhole = await whole.fit(images, fitOptions);
+    const file = path.join(dir, 'conv.ckpt');
+    const ac = new AbortController();
+    const first = make();
+    await expect(
+      first.fit(images, {
+        ...fitOptions,
+        signal: ac.signal,
+        checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+        onEpoch: (e) => {
+          if (e.epoch === 2) ac.abort(new Error('stop'));
+        },
+      }),
+    ).rejects.toThrow(/stop/);
+    const second = make();
+    const hResumed = await second.fit(images, { ...fitOptions, checkpoint: fileCheckpoint(file) });
+    expect(strip(hResumed)).toEqual(strip(hWhole));
+    const a = await whole.encode(images);
+    const b = await second.encode(images);
+    expect(Buffer.from(b.data.buffer).equals(Buffer.from(a.data.buffer))).toBe(true);
+    for (const m of [whole, first, second]) m.dispose();
   });
 
   it('Adam restored from its captured state takes the same next step, after many steps too', async () => {

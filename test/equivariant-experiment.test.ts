@@ -333,6 +333,8 @@ describe('soapix experiment equivariant --tiny', () => {
     expect(res.table.map((t: TableEntry) => t.row)).toEqual([...TABLE_ROWS]);
     expect(res.claims.length).toBe(4);
     expect(res.records.length).toBe(5);
+    // Every training saved its end state (checkpoints on by default) and the finished unit removed it.
+    expect(readdirSync(path.join(one, 'checkpoints'))).toEqual([]);
     for (const rec of res.records as TrainingRecord[]) {
       // The loss fell over the two epochs; the model folder was written.
       expect(rec.epochs[1]!.loss).toBeLessThan(rec.epochs[0]!.loss);

@@ -94,6 +94,7 @@ interface EquivariantOpts extends GridOpts {
   probePatience?: number;
   probeHidden?: number;
   invarianceImages?: number;
+  checkpointMinutes?: number;
 }
 
 /** Adds `soapix experiment equivariant` to the `experiment` command. */
@@ -175,7 +176,12 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
     .option('--probe-epochs <n>', 'maximum probe epochs (default 200)', integerParser(1))
     .option('--probe-patience <n>', 'probe early stopping (default 10)', integerParser(1))
     .option('--probe-hidden <n>', 'hidden units of the NN probe (default 256)', integerParser(1, 65536))
-    .option('--invariance-images <n>', 'test images for the invariance errors (default 300)', integerParser(1));
+    .option('--invariance-images <n>', 'test images for the invariance errors (default 300)', integerParser(1))
+    .option(
+      '--checkpoint-minutes <m>',
+      "save each training's state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
+      numberParser({ min: 0 }),
+    );
   addGridOptions(cmd, 'trainings', true).action(async (o: EquivariantOpts) => {
     const eq = await import('../experiments/equivariant.js');
     const d = o.tiny ? eq.TINY_EQUIVARIANT : eq.EQUIVARIANT_DEFAULTS;
@@ -208,6 +214,7 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
       invarianceImages: o.invarianceImages ?? Math.min(d.invarianceImages, o.testImages ?? d.testImages),
       backend: o.backend,
       workers: o.workers === 0 ? availableParallelism() : o.workers,
+      ...(o.checkpointMinutes !== undefined ? { checkpointMinutes: o.checkpointMinutes } : {}),
     };
     if (spec.invarianceImages > spec.testImages)
       throw new UsageError(`--invariance-images ${spec.invarianceImages} exceeds --test-images ${spec.testImages}`);

@@ -17,7 +17,7 @@
  * (its `setup`), then its share of the h_e grid.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file';
 import { mnistDataset } from '../data/datasets';
@@ -89,12 +89,6 @@ export function correlationMatrix(x: Float32Array, rows: number, cols: number): 
 /** Folder of the saved autoencoder `method` (e.g. 'linear-ae', 'deep-ae-hm2') at h_e under `out`. */
 export const compressionModelDir = (out: string, method: string, he: number): string =>
   path.join(out, 'models', `${method}-he${he}`);
-
-/** The training state of autoencoder `method` at h_e, kept in `<out>/checkpoints/` while it trains. */
-async function aeCheckpoint(out: string, method: string, he: number, minutes: number): Promise<FitCheckpoint> {
-  await mkdir(path.join(out, 'checkpoints'), { recursive: true });
-  return fileCheckpoint(path.join(out, 'checkpoints', `${method}-he${he}.ckpt`), { everySeconds: 60 * minutes });
-}
 
 /** The correlation matrix of the scaled training spectra, written by the process that trains the grid's first h_e. */
 const correlationFile = (out: string): string => path.join(out, 'correlation.json');
@@ -247,7 +241,11 @@ async function compressionUnit(
   for (const a of aes) {
     ctx.signal.throwIfAborted();
     const checkpoint =
-      spec.checkpointMinutes > 0 ? await aeCheckpoint(ctx.out, a.method, h, spec.checkpointMinutes) : null;
+      spec.checkpointMinutes > 0
+        ? fileCheckpoint(path.join(ctx.out, 'checkpoints', `${a.method}-he${h}.ckpt`), {
+            everySeconds: 60 * spec.checkpointMinutes,
+          })
+        : null;
     if (checkpoint) checkpoints.push(checkpoint);
     const ae = Autoencoder.create({
       inputDim: features,

@@ -100,6 +100,12 @@ export interface EquivariantSpec {
   backend: 'auto' | BackendName;
   /** Worker processes; recorded only. */
   workers: number;
+  /**
+   * Save each training's state at most this often (minutes) in `<out>/checkpoints/`; a rerun
+   * continues an interrupted training from it with the same result. 0: none. Default 5. Not a
+   * setting of the results: it changes no number.
+   */
+  checkpointMinutes?: number;
 }
 
 /** One unit: a training and its seed. */

@@ -31,6 +31,7 @@ import { meanPool } from '../ml/layers/mean-pooling';
 import { ConvAutoencoder } from '../ml/models/conv-autoencoder';
 import { EquivariantAutoencoder } from '../ml/models/equivariant-autoencoder';
 import type { ImageAutoencoder } from '../ml/models/image-autoencoder';
+import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
 import { Pca } from '../ml/pca';
 import { evaluateCodes, firstImages, type CodeExtractor, type LabeledImages } from './code-evaluation';
 import { defineExperiment } from './definition';
@@ -283,12 +284,19 @@ async function runTraining(
   const id = unitId(u);
   const g = scaleGroupOf(u.training);
   const model = makeModel(o, u.training, u.seed);
+  let checkpoint: FitCheckpoint | null = null;
   try {
     const images = firstImages(data.train, o.trainImages[g]);
     const fitSeed = deriveSeed(u.seed, DOMAIN_FIT) % 2 ** 31;
-    const ct = process.cpuUsage();
+    const minutes = o.checkpointMinutes ?? 5;
+    checkpoint =
+      minutes > 0
+        ? fileCheckpoint(path.join(env.out, 'checkpoints', `${id}.ckpt`), { everySeconds: 60 * minutes })
+        : null;
     const tt = performance.now();
+    const ct = process.cpuUsage();
     const h = await model.fit(images, {
+      ...(checkpoint ? { checkpoint } : {}),
       epochs: o.epochs[g],
       batchSize: o.batchSize,
       validation: o.validation,
@@ -300,9 +308,12 @@ async function runTraining(
           `equivariant: ${id}: epoch ${e.epoch}/${o.epochs[g]}: loss ${e.loss.toPrecision(4)}, val MSE ${e.valLoss?.toPrecision(4) ?? '-'} (${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} images/s)`,
         ),
     });
-    const trainSeconds = (performance.now() - tt) / 1000;
+    // Over every process that ran the training (a resumed one counts its earlier part).
+    const trainSeconds = h.seconds;
+    const trainCpuSeconds = h.cpuSeconds;
     const cu = process.cpuUsage(ct);
-    const trainCpuSeconds = (cu.user + cu.system) / 1e6;
+    const earlierSeconds = Math.max(0, h.seconds - (performance.now() - tt) / 1000);
+    const earlierCpu = Math.max(0, h.cpuSeconds - (cu.user + cu.system) / 1e6);
     const modelDir = path.join('models', id);
     await model.save(path.join(env.out, modelDir), {
       extra: { experiment: 'equivariant', dataset: o.dataset, training: u.training, seed: u.seed },
@@ -363,6 +374,7 @@ async function runTraining(
       };
     }
     const cuAll = process.cpuUsage(c0);
+    await checkpoint?.remove();
     return {
       id,
       training: u.training,
@@ -395,8 +407,8 @@ async function runTraining(
       pca,
       modelDir,
       backend: tf.getBackend(),
-      seconds: (performance.now() - t0) / 1000,
-      cpuSeconds: (cuAll.user + cuAll.system) / 1e6,
+      seconds: earlierSeconds + (performance.now() - t0) / 1000,
+      cpuSeconds: earlierCpu + (cuAll.user + cuAll.system) / 1e6,
     };
   } finally {
     model.dispose();
@@ -405,7 +417,7 @@ async function runTraining(
 
 /** Settings every unit depends on (the grid, models and seeds, is left out: a later run may add rows or seeds). */
 function settingsOf(o: EquivariantSpec): object {
-  const { models: _m, seeds: _s, workers: _w, backend: _b, ...settings } = o;
+  const { models: _m, seeds: _s, workers: _w, backend: _b, checkpointMinutes: _c, ...settings } = o;
   return { ...settings, interpolation: o.interpolation, fashionDir: o.fashionDir ?? null };
 }
 

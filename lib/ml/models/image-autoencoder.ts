@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageBatch } from '../../data/augment';
 import type { ParameterSet } from '../layers/parameters';
 import { loadTensorFolder, type SoapixModelHeader, type SoapixModelKind } from '../model-folder';
+import type { FitCheckpoint } from '../train/checkpoint';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import { iota } from '../train/training';
 import type { EarlyStoppingOptions } from '../train/types';
@@ -31,6 +32,12 @@ export interface ImageFitOptions {
   seed?: number;
   /** Images per forward pass when evaluating. Default 256. */
   evalBatchSize?: number;
+  /**
+   * Save the training's state now and then and at the end, and continue from a saved one (e.g.
+   * `fileCheckpoint(file)`): an interrupted fit resumed this way ends with the same weights, bit
+   * for bit; a finished one returns its result without training (lib/ml/train/checkpoint.ts).
+   */
+  checkpoint?: FitCheckpoint;
 }
 
 /** Result of an image autoencoder's `fit`: the loop's history and the best validation MSE. */
@@ -140,6 +147,7 @@ export abstract class ImageAutoencoder {
         earlyStopping,
         onEpoch: options.onEpoch,
         evalBatchSize: options.evalBatchSize ?? 256,
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
       },
       {
         check: (d, what) =>

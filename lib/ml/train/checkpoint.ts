@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 import { writeFileAtomic } from '../../util/atomic-file';
@@ -54,6 +55,8 @@ export interface FitState<L = unknown> {
   stoppedEarly: boolean;
   /** Seconds spent training before this checkpoint (summed over the processes that ran it). */
   seconds: number;
+  /** CPU seconds of the same (user + system). */
+  cpuSeconds: number;
   rng: RngState;
   order: Int32Array;
   weights: Float32Array[];
@@ -260,7 +263,7 @@ export interface FileCheckpointOptions {
   everySeconds?: number;
 }
 
-/** A checkpoint kept in one file (written atomically; its folder must exist). */
+/** A checkpoint kept in one file (written atomically; its folder is created when needed). */
 export function fileCheckpoint(file: string, options: FileCheckpointOptions = {}): FitCheckpoint {
   const everySeconds = options.everySeconds ?? 300;
   if (!(typeof everySeconds === 'number' && everySeconds >= 0 && Number.isFinite(everySeconds)))
@@ -279,6 +282,7 @@ export function fileCheckpoint(file: string, options: FileCheckpointOptions = {}
       return decode(file, bytes);
     },
     async save(state) {
+      await fsp.mkdir(path.dirname(file), { recursive: true });
       await writeFileAtomic(file, encode(state));
     },
     async remove() {

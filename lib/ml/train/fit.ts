@@ -51,6 +51,8 @@ export interface FitEpochLog {
 /** Result of {@link fitModel}: {@link TrainHistory} with its epoch logs. */
 export type FitHistory = Omit<TrainHistory, 'epochs'> & {
   epochs: FitEpochLog[];
+  /** CPU time of the training (user + system, this process's; with a checkpoint, every process that ran it). */
+  cpuSeconds: number;
   /** The rate the schedule had reached when training ended (only with a learning-rate schedule). */
   finalLearningRate?: number;
 };
@@ -125,6 +127,11 @@ export async function fitModel<D extends FitRows>(
   signal?.throwIfAborted();
   const rng = new Rng(seed);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const cpuSince = (): number => {
+    const u = process.cpuUsage(cpuStart);
+    return (u.user + u.system) / 1e6;
+  };
 
   const { trainIdx, val } = splitValidation(data, validation, rng, (v) => hooks.check(v, 'validation data'));
   const nTrain = trainIdx.length;
@@ -151,6 +158,7 @@ export async function fitModel<D extends FitRows>(
   const logs: FitEpochLog[] = [];
   let firstEpoch = 1;
   let priorSeconds = 0;
+  let priorCpuSeconds = 0;
   const fingerprint = checkpoint
     ? JSON.stringify({
         data: dataFingerprint(data.x, data.y),
@@ -182,6 +190,7 @@ export async function fitModel<D extends FitRows>(
       stopped = saved.stopped;
       stoppedEarly = saved.stoppedEarly;
       priorSeconds = saved.seconds;
+      priorCpuSeconds = saved.cpuSeconds;
     }
     const snapshot = async (epoch: number): Promise<FitState> => ({
       epoch,
@@ -189,6 +198,7 @@ export async function fitModel<D extends FitRows>(
       stopped,
       stoppedEarly,
       seconds: priorSeconds + (performance.now() - start) / 1000,
+      cpuSeconds: priorCpuSeconds + cpuSince(),
       rng: rng.getState(),
       order: Int32Array.from(order),
       weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
@@ -291,6 +301,7 @@ export async function fitModel<D extends FitRows>(
       batchSize,
       seed,
       seconds: priorSeconds + (performance.now() - start) / 1000,
+      cpuSeconds: priorCpuSeconds + cpuSince(),
       ...(schedule ? { finalLearningRate: schedule.learningRate } : {}),
     };
   } finally {
