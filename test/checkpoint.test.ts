@@ -12,6 +12,9 @@ import { selectBackend } from '../lib/ml/backend';
 import { Autoencoder, type AutoencoderTrainOptions } from '../lib/ml/models/autoencoder';
 import { ConvAutoencoder } from '../lib/ml/models/conv-autoencoder';
 import { MlpClassifier } from '../lib/ml/models/mlp';
+import { Codae } from '../lib/ml/models/codae';
+import { Rvae } from '../lib/ml/models/rvae';
+import { xyrcsImages } from '../lib/data/xyrcs';
 import { captureOptimizer, CheckpointError, fileCheckpoint, restoreOptimizer } from '../lib/ml/train/checkpoint';
 import { Rng } from '../lib/util/random';
 
@@ -303,5 +306,72 @@ describe('Autoencoder.train with a checkpoint', () => {
     sgd.dispose();
     v.dispose();
     expect(() => fileCheckpoint(path.join(dir, 'x.ckpt'), { everySeconds: -1 })).toThrow(/everySeconds/);
+  });
+});
+
+describe('models with random state of their own resume exactly (FitHooks.state)', () => {
+  /** Trains `make()` whole, and again stopped after epoch 2 and resumed in a fresh model; compares `probe`. */
+  async function resumesExactly<M extends { dispose(): void }>(
+    name: string,
+    make: () => M,
+    fit: (m: M, extra: object) => Promise<{ epochs: object[] }>,
+    probe: (m: M) => Promise<Float32Array>,
+  ): Promise<void> {
+    const whole = make();
+    const hWhole = await fit(whole, {});
+    const file = path.join(dir, `${name}.ckpt`);
+    const ac = new AbortController();
+    const first = make();
+    await expect(
+      fit(first, {
+        signal: ac.signal,
+        checkpoint: fileCheckpoint(file, { everySeconds: 0 }),
+        onEpoch: (e: { epoch: number }) => {
+          if (e.epoch === 2) ac.abort(new Error('stop'));
+        },
+      }),
+    ).rejects.toThrow(/stop/);
+    const second = make();
+    const hResumed = await fit(second, { checkpoint: fileCheckpoint(file) });
+    const timeless = (h: { epochs: object[] }) => h.epochs.map((e) => ({ ...e, seconds: 0, samplesPerSecond: 0 }));
+    expect(timeless(hResumed)).toEqual(timeless(hWhole));
+    const a = await probe(whole);
+    const b = await probe(second);
+    expect(
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+    ).toBe(true);
+    for (const m of [whole, first, second]) m.dispose();
+  }
+
+  it('the rVAE (sampling noise, pixel subsets, KL annealing)', async () => {
+    const images = xyrcsImages({ count: 40, seed: 2 });
+    await resumesExactly(
+      'rvae',
+      () =>
+        new Rvae({
+          rotation: true,
+          latentDim: 2,
+          height: images.height,
+          width: images.width,
+          decoderWidth: 16,
+          encoderWidth: 16,
+          batchSize: 16,
+          pixelSubsample: 100,
+          klAnnealing: { from: 0, endEpoch: 4 },
+          seed: 2,
+        }),
+      (m, extra) => m.fit(images, { epochs: 4, ...extra }),
+      async (m) => (await m.encode(images)).z.data,
+    );
+  });
+
+  it('CODAE (pixel subsets, the moment-loss weight over steps)', async () => {
+    const images = xyrcsImages({ count: 32, seed: 1 });
+    await resumesExactly(
+      'codae',
+      () => new Codae({ widths: [2, 4, 4], hidden: 8, decoderWidth: 8, pixelSubsample: 128, batchSize: 16, seed: 3 }),
+      (m, extra) => m.fit(images, { epochs: 4, ...extra }),
+      async (m) => (await m.encode(images)).z.data,
+    );
   });
 });

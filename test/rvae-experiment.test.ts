@@ -217,6 +217,8 @@ describe('soapix experiment rvae --tiny', () => {
     expect(res.summaries.map((x: RvaeModelSummary) => x.model)).toEqual(['vae', 'cvae', 'rvae', 'crvae']);
     expect(res.aims.length).toBe(4);
     expect(res.claims.length).toBe(8);
+    // Every training saved its end state (checkpoints on by default) and the finished unit removed it.
+    expect(readdirSync(path.join(one, 'checkpoints'))).toEqual([]);
     expect(res.settings.trainImages).toBe(TINY_RVAE.trainImages);
     const rv = res.records.find((x: RvaeRecord) => x.model === 'rvae') as RvaeRecord;
     expect(rv.options.pixelSubsample).toBe(TINY_RVAE.pixels);

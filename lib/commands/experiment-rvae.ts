@@ -114,6 +114,11 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       '--scatter-points <n>',
       'test codes drawn in the latent scatter plots (default 3000)',
       integerParser(1, 10000),
+    )
+    .option(
+      '--checkpoint-minutes <m>',
+      "save each training's state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
+      numberParser({ min: 0 }),
     );
   addGridOptions(cmd, 'trainings', true).action(
     async (
@@ -139,6 +144,7 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
           dataSeed?: number;
           manifoldSize?: number;
           scatterPoints?: number;
+          checkpointMinutes?: number;
         },
       command: Command,
     ) => {
@@ -171,6 +177,7 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
         backend: o.backend,
         threads: 0,
         workers: o.workers === 0 ? availableParallelism() : o.workers,
+        ...(o.checkpointMinutes !== undefined ? { checkpointMinutes: o.checkpointMinutes } : {}),
       };
       const r = (await runGrid(rv.rvaeExperiment, spec, { ...o, threads: 0 }, io)).summary;
       if (r === null) return;

@@ -98,6 +98,8 @@ export interface RvaeSpec {
   /** Recorded only. */
   threads: number;
   workers: number;
+  /** Save each training's state at most this often (minutes) in <out>/checkpoints/ (0: none; default 5); changes no number. */
+  checkpointMinutes?: number;
 }
 
 /** The notebook's scale (docs/RVAE.md): all 60,000 rotated training images, 100 epochs, width 128, all pixels. */

@@ -26,6 +26,7 @@ import { orientationSpread } from '../ml/metrics/orientation';
 import { MAX_TRAIN_ACTIVATIONS, Rvae } from '../ml/models/rvae';
 import { evaluateRvaeCodes } from '../ml/models/rvae-codes';
 import { RVAE_MODELS, resolveRvaeOptions, type RvaeModelName, type RvaeOptions } from '../ml/models/rvae-config';
+import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
 import { renderFigure } from '../report/figures';
 import { UsageError } from '../util/usage-error';
 import { defineExperiment } from './definition';
@@ -247,16 +248,19 @@ async function runRvaeUnit(
   const spatial = isSpatialModel(u.model);
   const epochs = spatial ? spec.epochs : spec.denseEpochs;
   const model = new Rvae(rvaeUnitOptions(spec, u));
+  let checkpoint: FitCheckpoint | null = null;
   try {
     log(
       `rvae: ${id}: ${model.describe()}; ${model.parameterCount} parameters; ${data.train.count} images x ${epochs} epochs`,
     );
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
+    const minutes = spec.checkpointMinutes ?? 5;
+    checkpoint =
+      minutes > 0 ? fileCheckpoint(path.join(out, 'checkpoints', `${id}.ckpt`), { everySeconds: 60 * minutes }) : null;
     let tEpoch = performance.now();
     const history = await model.fit(data.train, {
       epochs,
       signal,
+      ...(checkpoint ? { checkpoint } : {}),
       onEpoch: (e) => {
         const now = performance.now();
         log(
@@ -269,8 +273,9 @@ async function runRvaeUnit(
       epochs,
       imageSteps: data.train.count * epochs,
       loss: history.epochs.map((e) => e.loss),
-      seconds: (performance.now() - t0) / 1000,
-      cpuSeconds: cpuSecondsSince(c0),
+      // Over every process that ran the training (a resumed one counts its earlier part).
+      seconds: history.seconds,
+      cpuSeconds: history.cpuSeconds,
     };
     const modelDir = path.join('models', id);
     await model.save(path.join(out, modelDir), {
@@ -328,6 +333,7 @@ async function runRvaeUnit(
         `largest content |r| ${metrics.leakage.max.toFixed(3)}; kNN ${metrics.knn.accuracy.toFixed(3)}, k-means ${metrics.kmeans.accuracy.toFixed(3)}; ` +
         `training ${training.seconds.toFixed(0)} s (${training.cpuSeconds.toFixed(0)} core-s)`,
     );
+    await checkpoint?.remove();
     return {
       id,
       ...u,

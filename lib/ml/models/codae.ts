@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { ImageBatch } from '../../data/augment';
-import { Rng } from '../../util/random';
+import { Rng, type RngState } from '../../util/random';
 import { pixelShiftToGrid } from '../layers/coordinates';
 import { eulerEncode } from '../layers/euler';
 import { P4Trunk } from '../layers/p4-branch';
@@ -39,6 +39,7 @@ import {
   type SaveMeta,
   type SoapixSavedModelFields,
 } from '../model-folder';
+import type { FitCheckpoint } from '../train/checkpoint';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import type { EarlyStoppingOptions } from '../train/types';
 import { codaeGeometry, resolveCodaeOptions, type CodaeOptions, type ResolvedCodaeOptions } from './codae-config';
@@ -97,6 +98,12 @@ export interface CodaeFitOptions {
   seed?: number;
   signal?: AbortSignal;
   onEpoch?: (log: CodaeEpochLog) => void | Promise<void>;
+  /**
+   * Save the training's state (the loop's, and the model's own pixel generator, step count and
+   * logs) now and then and at the end, and continue from a saved one: an interrupted fit resumed
+   * this way ends with the same weights, bit for bit (lib/ml/train/checkpoint.ts).
+   */
+  checkpoint?: FitCheckpoint;
 }
 
 /** Result of {@link Codae.fit}. */
@@ -111,6 +118,15 @@ export interface SoapixCodaeJSON extends SoapixSavedModelFields {
 
 /** Images per inference chunk. */
 const CHUNK = 256;
+
+/** CODAE's own part of a training checkpoint (FitHooks.state). */
+interface CodaeFitState {
+  pixels: RngState;
+  step: number;
+  beta: number;
+  trained: number;
+  logs: CodaeEpochLog[];
+}
 
 /** A CODAE model; see the file comment. */
 export class Codae {
@@ -305,6 +321,7 @@ export class Codae {
         earlyStopping: options.earlyStopping,
         signal: options.signal,
         evalBatchSize: CHUNK,
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
         onEpoch: async (log) => {
           this.trained++;
           const full: CodaeEpochLog = { ...log, beta };
@@ -315,6 +332,23 @@ export class Codae {
       {
         onStart: (rng) => {
           pixelRng = new Rng(rng.nextUint32());
+        },
+        state: {
+          get: (): CodaeFitState => ({
+            pixels: pixelRng.getState(),
+            step,
+            beta,
+            trained: this.trained,
+            logs: [...logs],
+          }),
+          set: (saved) => {
+            const st = saved as CodaeFitState;
+            pixelRng.setState(st.pixels);
+            step = st.step;
+            beta = st.beta;
+            this.trained = st.trained;
+            logs.splice(0, logs.length, ...st.logs);
+          },
         },
         check: (d, what) => {
           if (d.cols !== P)

@@ -24,6 +24,7 @@ import {
   type SaveMeta,
   type SoapixSavedModelFields,
 } from '../model-folder';
+import type { FitCheckpoint } from '../train/checkpoint';
 import { fitModel, type FitEpochLog, type FitHistory, type FitRows } from '../train/fit';
 import type { EarlyStoppingOptions } from '../train/types';
 import { checkImageBatch } from './image-autoencoder';
@@ -62,6 +63,8 @@ export interface DaeFitOptions {
   seed?: number;
   signal?: AbortSignal;
   onEpoch?: (log: FitEpochLog) => void | Promise<void>;
+  /** Save the training's state now and then and at the end, and continue from a saved one (lib/ml/train/checkpoint.ts). */
+  checkpoint?: FitCheckpoint;
 }
 
 const KEYS: readonly (keyof DaeOptions)[] = [
@@ -210,6 +213,7 @@ export class Dae {
         earlyStopping: options.earlyStopping,
         signal: options.signal,
         evalBatchSize: CHUNK,
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
         onEpoch: async (log) => {
           this.trained++;
           if (options.onEpoch) await options.onEpoch(log);
@@ -222,6 +226,12 @@ export class Dae {
             o.imageSize,
             `Dae.fit: ${what}`,
           ),
+        state: {
+          get: () => ({ trained: this.trained }),
+          set: (saved) => {
+            this.trained = (saved as { trained: number }).trained;
+          },
+        },
       },
     );
   }

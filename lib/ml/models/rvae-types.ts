@@ -5,6 +5,7 @@
 import type { FitEpochLog, FitHistory } from '../train/fit';
 import type { SoapixSavedModelFields } from '../model-folder';
 import type { Float32Matrix, ResolvedRvaeOptions, RvaeImages } from './rvae-config';
+import type { FitCheckpoint } from '../train/checkpoint';
 
 /** Posterior means of a batch of images ({@link Rvae.encode}). */
 export interface RvaeEncoding {
@@ -56,6 +57,12 @@ export interface RvaeFitOptions {
   /** Cancels training before the next batch (fit then rejects with the signal's reason). */
   signal?: AbortSignal;
   onEpoch?: (log: RvaeEpochLog) => void | Promise<void>;
+  /**
+   * Save the training's state (the loop's, and the model's own sampling generator, epoch count
+   * and logs) now and then and at the end, and continue from a saved one: an interrupted fit
+   * resumed this way ends with the same weights, bit for bit (lib/ml/train/checkpoint.ts).
+   */
+  checkpoint?: FitCheckpoint;
 }
 
 /** Result of {@link Rvae.fit}. */

@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { ImageBatch } from '../../data/augment';
-import { Rng } from '../../util/random';
+import { Rng, type RngState } from '../../util/random';
 import { gridShiftToPixels, pixelShiftToGrid, type Pose } from '../layers/coordinates';
 import { Dense, denseStack, holderModel, restoreFromHolder } from '../layers/dense';
 import { homogeneousGrid, SpatialDecoder } from '../layers/spatial-decoder';
@@ -77,6 +77,13 @@ const INFER_ELEMENTS = 1 << 24;
  * backward pass keeps several such tensors).
  */
 export const MAX_TRAIN_ACTIVATIONS = 400 * 784 * 128;
+
+/** The rVAE's own part of a training checkpoint (FitHooks.state). */
+interface RvaeFitState {
+  noise: RngState;
+  trained: number;
+  logs: RvaeEpochLog[];
+}
 
 /** A VAE-family model; see the file comment. */
 export class Rvae {
@@ -326,6 +333,7 @@ export class Rvae {
         validation,
         earlyStopping: options.earlyStopping,
         signal: options.signal,
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
         onEpoch: async (log) => {
           const full: RvaeEpochLog = { ...log, beta };
           logs.push(full);
@@ -338,6 +346,17 @@ export class Rvae {
       {
         onStart: (rng) => {
           noise = new Rng(rng.nextUint32());
+        },
+        state: {
+          get: (): RvaeFitState => ({ noise: noise.getState(), trained: this.trained, logs: [...logs] }),
+          set: (saved) => {
+            const st = saved as RvaeFitState;
+            noise.setState(st.noise);
+            this.trained = st.trained;
+            epoch = st.trained + 1;
+            beta = betaAt(epoch, o.beta, o.klAnnealing);
+            logs.splice(0, logs.length, ...st.logs);
+          },
         },
         check: (d, what) => {
           if (d.cols !== P)

@@ -64,6 +64,8 @@ export interface FitState<L = unknown> {
   tracker: TrackerState;
   schedule: ScheduleState | null;
   logs: L[];
+  /** The model's own training state (fit.ts, FitHooks.state), JSON-able. */
+  extra?: unknown;
 }
 
 /** Where {@link fitModel} keeps its checkpoints. */

@@ -104,6 +104,11 @@ export interface FitHooks<D extends FitRows = LabeledData> {
   onStart?: (rng: Rng) => void;
   /** Checks data against the model (throws with a message naming `what`). */
   check: (data: D, what: string) => void;
+  /**
+   * The model's own training state (generators it seeded in onStart, counters, its epoch logs) as
+   * JSON-able data: what a checkpoint must carry besides the loop's state for a model with onStart.
+   */
+  state?: { get(): unknown; set(state: unknown): void };
 }
 
 /**
@@ -137,8 +142,8 @@ export async function fitModel<D extends FitRows>(
   const nTrain = trainIdx.length;
   if (nTrain < 1) throw new RangeError('train: no training rows');
   const checkpoint = options.checkpoint;
-  // A model's own random state (the MLP's dropout masks) is not part of a checkpoint.
-  if (checkpoint && hooks.onStart)
+  // A model's own random state (the MLP's dropout masks) is part of a checkpoint only through hooks.state.
+  if (checkpoint && hooks.onStart && !hooks.state)
     throw new TypeError('train: checkpoints are not supported for this model (it keeps random state of its own)');
   hooks.onStart?.(rng);
 
@@ -180,6 +185,11 @@ export async function fitModel<D extends FitRows>(
           'it belongs to another training (other data, split, batch size, seed or model shape)',
         );
       resumeFrom(saved, checkpoint!.location, model, tracker, schedule, rng, order, logs);
+      if (hooks.state) {
+        if (saved.extra === undefined)
+          throw new CheckpointError(checkpoint!.location, "it lacks the model's own training state");
+        hooks.state.set(saved.extra);
+      }
       await restoreOptimizer(
         optimizer,
         saved.optimizer,
@@ -206,6 +216,7 @@ export async function fitModel<D extends FitRows>(
       tracker: tracker.getState(),
       schedule: schedule ? schedule.getState() : null,
       logs: logs.map((l) => ({ ...l })),
+      ...(hooks.state ? { extra: hooks.state.get() } : {}),
     });
     let lastSave = performance.now();
     let trained = false;
