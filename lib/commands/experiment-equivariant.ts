@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from '../util/usage-error';
-import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
+import { addCheckpointOption, addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
 
 type Group = 'ae' | 'd4' | 'd12';
 const GROUPS: readonly Group[] = ['ae', 'd4', 'd12'];
@@ -176,12 +176,8 @@ export function registerEquivariant(parent: Command, io: ExperimentIO): void {
     .option('--probe-epochs <n>', 'maximum probe epochs (default 200)', integerParser(1))
     .option('--probe-patience <n>', 'probe early stopping (default 10)', integerParser(1))
     .option('--probe-hidden <n>', 'hidden units of the NN probe (default 256)', integerParser(1, 65536))
-    .option('--invariance-images <n>', 'test images for the invariance errors (default 300)', integerParser(1))
-    .option(
-      '--checkpoint-minutes <m>',
-      "save each training's state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
-      numberParser({ min: 0 }),
-    );
+    .option('--invariance-images <n>', 'test images for the invariance errors (default 300)', integerParser(1));
+  addCheckpointOption(cmd);
   addGridOptions(cmd, 'trainings', true).action(async (o: EquivariantOpts) => {
     const eq = await import('../experiments/equivariant.js');
     const d = o.tiny ? eq.TINY_EQUIVARIANT : eq.EQUIVARIANT_DEFAULTS;

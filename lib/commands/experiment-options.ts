@@ -69,6 +69,15 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
 }
 
+/** Adds --checkpoint-minutes to a command whose units train models (`what`: what is saved). */
+export function addCheckpointOption(cmd: Command, what = "each training's state"): Command {
+  return cmd.option(
+    '--checkpoint-minutes <m>',
+    `save ${what} at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)`,
+    numberParser({ min: 0 }),
+  );
+}
+
 /** The options of a run of independent units. */
 export interface GridOpts {
   out: string;

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser } from '../cli/parse';
 import { UsageError } from '../util/usage-error';
 import {
+  addCheckpointOption,
   addCommonOptions,
   addGridOptions,
   parseChoiceList,
@@ -114,12 +115,8 @@ export const registerRvae: RegisterExperiment = (parent, io) => {
       '--scatter-points <n>',
       'test codes drawn in the latent scatter plots (default 3000)',
       integerParser(1, 10000),
-    )
-    .option(
-      '--checkpoint-minutes <m>',
-      "save each training's state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
-      numberParser({ min: 0 }),
     );
+  addCheckpointOption(cmd);
   addGridOptions(cmd, 'trainings', true).action(
     async (
       o: CommonOpts &

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser, type ShardSpec } from '../cli/parse';
 import { UsageError } from '../util/usage-error';
 import {
+  addCheckpointOption,
   addCommonOptions,
   addGridOptions,
   addSoapOptions,
@@ -191,12 +192,8 @@ const registerCompression: RegisterExperiment = (parent, io) => {
     .option('--min-learning-rate <lr>', 'floor of the learning-rate cuts (default 1e-6)', numberParser({ min: 0 }))
     .option('--classifier-epochs <n>', 'maximum classifier epochs (default 50)', integerParser(1))
     .option('--classifier-patience <n>', 'classifier early-stopping patience (default 5)', integerParser(1))
-    .option(
-      '--checkpoint-minutes <m>',
-      "save each autoencoder's training state at most every m minutes in <out>/checkpoints/; a rerun continues from it with the same result (default 5; 0: none)",
-      numberParser({ min: 0 }),
-    )
     .option('--threads <n>', 'featurization threads (0: all cores)', integerParser(0, 4096), 0);
+  addCheckpointOption(cmd, "each autoencoder's training state");
   addGridOptions(cmd, 'h_e grid points (ascending h_e)', false).action(
     async (
       o: CommonOpts &

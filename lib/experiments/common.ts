@@ -3,6 +3,7 @@
  * of whole images, per-pixel prediction maps, image rotation / mirroring, and the figure specs
  * (confusion matrix, training curves, class maps).
  */
+import * as path from 'node:path';
 import type { Dataset } from '../data/dataset';
 import { featurize } from '../features/featurize';
 import { imageToPoints, type ImageToPointsOptions } from '../data/image';
@@ -13,6 +14,7 @@ import { countPoints } from '../features/plan';
 import type { GrayPixels } from '../data/transform';
 import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
 import type { EpochLog } from '../ml/train/types';
+import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
 
 /** SOAP parameters of the experiments (gto basis, one species). */
 export interface SoapParams {
@@ -329,4 +331,29 @@ export function meanAndStd(values: readonly number[]): { mean: number; std: numb
   const mean = values.reduce((s, v) => s + v, 0) / n;
   const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, std };
+}
+
+/** Minutes between two saves of a training's state in the experiments (`--checkpoint-minutes`). */
+export const DEFAULT_CHECKPOINT_MINUTES = 5;
+
+/** Throws a RangeError naming `--checkpoint-minutes` unless `minutes` is a finite number >= 0. */
+export function checkCheckpointMinutes(minutes: number): void {
+  if (!(typeof minutes === 'number' && minutes >= 0 && Number.isFinite(minutes)))
+    throw new RangeError(`--checkpoint-minutes ${String(minutes)}: must be a finite number >= 0 (0: no checkpoints)`);
+}
+
+/**
+ * The checkpoint of training `name` of a run in `out` (`out/checkpoints/<name>.ckpt`, saved at
+ * most every `minutes`; docs/RUNNER.md "Training checkpoints"), or null for `minutes` 0. The unit
+ * removes it once its result is complete.
+ */
+export function trainingCheckpoint(
+  out: string,
+  name: string,
+  minutes: number = DEFAULT_CHECKPOINT_MINUTES,
+): FitCheckpoint | null {
+  checkCheckpointMinutes(minutes);
+  return minutes > 0
+    ? fileCheckpoint(path.join(out, 'checkpoints', `${name}.ckpt`), { everySeconds: 60 * minutes })
+    : null;
 }

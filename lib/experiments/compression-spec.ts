@@ -4,7 +4,7 @@
  */
 import type { BackendName } from '../ml/backend';
 import { TINY_CLASSIFY } from './classify';
-import { makeSoap, PAPER_OPTIMUM, type SoapParams } from './common';
+import { checkCheckpointMinutes, DEFAULT_CHECKPOINT_MINUTES, makeSoap, PAPER_OPTIMUM, type SoapParams } from './common';
 import type { CompressionPoint, CompressionResults } from './compression-report';
 import type { ExperimentRunOptions } from './runner';
 
@@ -159,9 +159,8 @@ export function compressionSpec(
   const minLearningRate = options.minLearningRate ?? 1e-6;
   if (!(minLearningRate >= 0 && Number.isFinite(minLearningRate)))
     throw new RangeError(`--min-learning-rate ${minLearningRate}: must be a finite number >= 0`);
-  const checkpointMinutes = options.checkpointMinutes ?? 5;
-  if (!(checkpointMinutes >= 0 && Number.isFinite(checkpointMinutes)))
-    throw new RangeError(`--checkpoint-minutes ${checkpointMinutes}: must be a finite number >= 0 (0: no checkpoints)`);
+  const checkpointMinutes = options.checkpointMinutes ?? DEFAULT_CHECKPOINT_MINUTES;
+  checkCheckpointMinutes(checkpointMinutes);
   const learningRate = options.learningRate ?? base.learningRate;
   if (!(learningRate > 0 && Number.isFinite(learningRate)))
     throw new RangeError(`--learning-rate ${learningRate}: must be a positive number`);

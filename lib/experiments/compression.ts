@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file';
 import { mnistDataset } from '../data/datasets';
 import { Autoencoder } from '../ml/models/autoencoder';
-import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
+import type { FitCheckpoint } from '../ml/train/checkpoint';
 import { selectBackend } from '../ml/backend';
 import { MlpClassifier } from '../ml/models/mlp';
 import type { LabeledData } from '../ml/train/types';
@@ -30,7 +30,7 @@ import { Pca } from '../ml/pca';
 import { trainValSplit } from '../features/sampling';
 import type { RobustScaler } from '../features/scaler';
 import { recordedCommand } from './command-line';
-import { fitScaler, makeSoap, sampleSpectra, SETTING_FLAGS, takeRows } from './common';
+import { fitScaler, makeSoap, sampleSpectra, SETTING_FLAGS, takeRows, trainingCheckpoint } from './common';
 import {
   checkCompressionClaims,
   writeCompressionFigures,
@@ -240,12 +240,7 @@ async function compressionUnit(
   const checkpoints: FitCheckpoint[] = [];
   for (const a of aes) {
     ctx.signal.throwIfAborted();
-    const checkpoint =
-      spec.checkpointMinutes > 0
-        ? fileCheckpoint(path.join(ctx.out, 'checkpoints', `${a.method}-he${h}.ckpt`), {
-            everySeconds: 60 * spec.checkpointMinutes,
-          })
-        : null;
+    const checkpoint = trainingCheckpoint(ctx.out, `${a.method}-he${h}`, spec.checkpointMinutes);
     if (checkpoint) checkpoints.push(checkpoint);
     const ae = Autoencoder.create({
       inputDim: features,

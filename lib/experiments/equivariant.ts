@@ -31,7 +31,8 @@ import { meanPool } from '../ml/layers/mean-pooling';
 import { ConvAutoencoder } from '../ml/models/conv-autoencoder';
 import { EquivariantAutoencoder } from '../ml/models/equivariant-autoencoder';
 import type { ImageAutoencoder } from '../ml/models/image-autoencoder';
-import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
+import type { FitCheckpoint } from '../ml/train/checkpoint';
+import { trainingCheckpoint } from './common';
 import { Pca } from '../ml/pca';
 import { evaluateCodes, firstImages, type CodeExtractor, type LabeledImages } from './code-evaluation';
 import { defineExperiment } from './definition';
@@ -288,11 +289,7 @@ async function runTraining(
   try {
     const images = firstImages(data.train, o.trainImages[g]);
     const fitSeed = deriveSeed(u.seed, DOMAIN_FIT) % 2 ** 31;
-    const minutes = o.checkpointMinutes ?? 5;
-    checkpoint =
-      minutes > 0
-        ? fileCheckpoint(path.join(env.out, 'checkpoints', `${id}.ckpt`), { everySeconds: 60 * minutes })
-        : null;
+    checkpoint = trainingCheckpoint(env.out, id, o.checkpointMinutes);
     const tt = performance.now();
     const ct = process.cpuUsage();
     const h = await model.fit(images, {

@@ -26,7 +26,8 @@ import { orientationSpread } from '../ml/metrics/orientation';
 import { MAX_TRAIN_ACTIVATIONS, Rvae } from '../ml/models/rvae';
 import { evaluateRvaeCodes } from '../ml/models/rvae-codes';
 import { RVAE_MODELS, resolveRvaeOptions, type RvaeModelName, type RvaeOptions } from '../ml/models/rvae-config';
-import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
+import type { FitCheckpoint } from '../ml/train/checkpoint';
+import { trainingCheckpoint } from './common';
 import { renderFigure } from '../report/figures';
 import { UsageError } from '../util/usage-error';
 import { defineExperiment } from './definition';
@@ -253,9 +254,7 @@ async function runRvaeUnit(
     log(
       `rvae: ${id}: ${model.describe()}; ${model.parameterCount} parameters; ${data.train.count} images x ${epochs} epochs`,
     );
-    const minutes = spec.checkpointMinutes ?? 5;
-    checkpoint =
-      minutes > 0 ? fileCheckpoint(path.join(out, 'checkpoints', `${id}.ckpt`), { everySeconds: 60 * minutes }) : null;
+    checkpoint = trainingCheckpoint(out, id, spec.checkpointMinutes);
     let tEpoch = performance.now();
     const history = await model.fit(data.train, {
       epochs,

@@ -92,8 +92,8 @@ export interface FitOptions<D> {
    * Saves the training's state after an epoch (at most every `everySeconds`) and, when a state is
    * there at the start, continues from it: the result equals the uninterrupted run's bit for bit
    * (./checkpoint.ts). The end state is saved too: a rerun of a finished training returns its
-   * result without training (the caller removes the checkpoint when done with it). Adam only; not
-   * for models with hooks.onStart.
+   * result without training (the caller removes the checkpoint when done with it). Adam only; a
+   * model with hooks.onStart needs hooks.state to carry its own state.
    */
   checkpoint?: FitCheckpoint;
 }
