@@ -1,12 +1,14 @@
 // `soapix experiment codae --tiny` end to end through the compiled CLI (dist/cli.js, rebuilt when
 // stale): the files it writes, the same results in one process, with two workers and in two
 // shards, the saved models, and the other two data sets.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { runCodaeExperiment, TINY_CODAE, type CodaeSpec } from '../lib/experiments/codae';
 import { selectBackend } from '../lib/ml/backend';
+import { fileCheckpoint } from '../lib/ml/train/checkpoint';
 import { Codae } from '../lib/ml/models/codae';
 import { buildIfStale, runCli } from './helpers/cli';
 
@@ -137,6 +139,55 @@ describe('soapix experiment codae --tiny', () => {
     expect(res.records[0].content.knnAccuracy).toBeGreaterThan(0);
   }, 620_000);
 
+  it('a training interrupted mid-way continues from its checkpoint to the uninterrupted result', async () => {
+    await selectBackend({ prefer: 'wasm', log: false });
+    const spec: CodaeSpec = {
+      ...TINY_CODAE,
+      dataset: 'xyrcs',
+      models: ['codae'],
+      seeds: [1],
+      epochs: 8,
+      dataSeed: 1,
+      backend: 'wasm',
+    };
+    const quiet = { log: () => undefined };
+    const whole = await runCodaeExperiment({
+      ...spec,
+      ...quiet,
+      out: path.join(work, 'ckpt-whole'),
+      checkpointMinutes: 0,
+    });
+    expect(existsSync(path.join(work, 'ckpt-whole', 'checkpoints'))).toBe(false);
+
+    // A checkpoint after every epoch (1e-6 minutes); stop the run once the first one is on disk
+    // (checkpoint writes are asynchronous, so the poll runs between epochs).
+    const out = path.join(work, 'ckpt-resumed');
+    const file = path.join(out, 'checkpoints', 'codae-seed1.ckpt');
+    const ac = new AbortController();
+    const poll = setInterval(() => existsSync(file) && ac.abort(new Error('stopped after a checkpoint')), 1);
+    try {
+      await expect(
+        runCodaeExperiment({ ...spec, ...quiet, out, checkpointMinutes: 1e-6, signal: ac.signal }),
+      ).rejects.toThrow(/stopped after a checkpoint/);
+    } finally {
+      clearInterval(poll);
+    }
+    const saved = await fileCheckpoint(file).load();
+    expect(saved!.epoch).toBeGreaterThanOrEqual(1);
+    expect(saved!.epoch).toBeLessThan(8);
+    expect(existsSync(path.join(out, 'units', 'codae-seed1.json'))).toBe(false);
+
+    const resumed = await runCodaeExperiment({ ...spec, ...quiet, out, checkpointMinutes: 1e-6 });
+    // Resumed, not restarted: the epochs before the checkpoint keep the timings they were logged with.
+    const epochs = resumed!.records[0]!.epochs;
+    expect(epochs).toHaveLength(8);
+    expect(epochs.slice(0, saved!.epoch).map((e) => e.seconds)).toEqual(
+      (saved!.logs as { seconds: number }[]).map((l) => l.seconds),
+    );
+    expect(content(resumed)).toEqual(content(whole));
+    expect(readdirSync(path.join(out, 'checkpoints'))).toEqual([]);
+  }, 120_000);
+
   it('rejects bad options with a usage message', async () => {
     const r = await runCli(
       ['experiment', 'codae', '--tiny', '--models', 'codae,vae', '--out', path.join(work, 'bad')],
@@ -152,5 +203,11 @@ describe('soapix experiment codae --tiny', () => {
     );
     expect(s.code).not.toBe(0);
     expect(s.stderr).toMatch(/--seeds must be distinct/);
-  }, 130_000);
+    const c = await runCli(
+      ['experiment', 'codae', '--tiny', '--checkpoint-minutes', '-1', '--out', path.join(work, 'bad3')],
+      60_000,
+    );
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toMatch(/--checkpoint-minutes/);
+  }, 190_000);
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { integerParser, numberParser } from '../cli/parse';
 import type { BackendName } from '../ml/backend';
 import { UsageError } from '../util/usage-error';
-import { addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
+import { addCheckpointOption, addGridOptions, runGrid, type ExperimentIO, type GridOpts } from './experiment-options';
 
 const MODELS = ['codae', 'codae-nomoment', 'spatial-vae', 'beta-vae', 'dae'] as const;
 type ModelName = (typeof MODELS)[number];
@@ -48,6 +48,7 @@ interface CodaeOpts extends GridOpts {
   learningRate?: number;
   backend: 'auto' | BackendName;
   tiny: boolean;
+  checkpointMinutes?: number;
 }
 
 /** Adds `soapix experiment codae` to the `experiment` command. */
@@ -96,6 +97,7 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
     .option('--tiny', 'CI mode: tiny sizes and networks (checks the plumbing, not the numbers)', false)
     .option('--threads <n>', 'threads per process (0: the cores divided among the workers)', integerParser(0, 4096), 0)
     .option('-q, --quiet', 'print only the final lines', false);
+  addCheckpointOption(cmd);
   addGridOptions(cmd, 'trainings', true).action(async (o: CodaeOpts) => {
     const exp = await import('../experiments/codae.js');
     const d = o.tiny ? exp.TINY_CODAE : { ...exp.CODAE_DEFAULTS[o.dataset], scale: exp.CODAE_SCALE };
@@ -117,6 +119,7 @@ export function registerCodaeExperiment(parent: Command, io: ExperimentIO): void
         learningRate: o.learningRate ?? d.scale.learningRate,
       },
       backend: o.backend,
+      ...(o.checkpointMinutes !== undefined ? { checkpointMinutes: o.checkpointMinutes } : {}),
     };
     const r = (await runGrid(exp.codaeExperiment, spec, o, io)).summary;
     if (r === null) return;

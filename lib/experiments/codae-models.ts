@@ -18,7 +18,8 @@ import type { ImageBatch } from '../data/augment';
 import { Codae } from '../ml/models/codae';
 import { Dae } from '../ml/models/dae';
 import { Rvae } from '../ml/models/rvae';
-import type { FitEpochLog } from '../ml/train/fit';
+import type { FitCheckpoint } from '../ml/train/checkpoint';
+import type { FitEpochLog, FitHistory } from '../ml/train/fit';
 import type { CodaeData, CodaeDatasetName } from './codae-data';
 
 export type CodaeModelName = 'codae' | 'codae-nomoment' | 'spatial-vae' | 'beta-vae' | 'dae';
@@ -54,6 +55,16 @@ export interface CodeMatrix {
   cols: number;
 }
 
+/** How a unit trains a model (the model's own fit options, less what the experiment fixes). */
+export interface ExperimentFitOptions {
+  epochs: number;
+  seed: number;
+  onEpoch: (log: FitEpochLog) => void;
+  signal?: AbortSignal;
+  /** Saves the training's state and resumes from it (docs/RUNNER.md "Training checkpoints"). */
+  checkpoint?: FitCheckpoint;
+}
+
 /** A trained or training model of the experiment. */
 export interface ExperimentModel {
   readonly name: CodaeModelName;
@@ -63,13 +74,8 @@ export interface ExperimentModel {
   readonly pose: { x: number; y: number; angle: number } | null;
   /** Columns of the content latents (without the explicit pose). */
   readonly content: number[];
-  fit(
-    images: ImageBatch,
-    epochs: number,
-    seed: number,
-    onEpoch: (log: FitEpochLog) => void,
-    signal?: AbortSignal,
-  ): Promise<void>;
+  /** Trains; the history covers every process that ran the training when it resumed from a checkpoint. */
+  fit(images: ImageBatch, options: ExperimentFitOptions): Promise<FitHistory>;
   encode(images: ImageBatch): Promise<CodeMatrix>;
   decode(codes: CodeMatrix): Promise<ImageBatch>;
   /** Mean squared error of the (same-view) reconstructions over all pixels. */
@@ -115,14 +121,8 @@ class CodaeModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(
-    images: ImageBatch,
-    epochs: number,
-    seed: number,
-    onEpoch: (log: FitEpochLog) => void,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    await this.m.fit(images, { epochs, seed, onEpoch, signal });
+  async fit(images: ImageBatch, options: ExperimentFitOptions): Promise<FitHistory> {
+    return this.m.fit(images, options);
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
     const e = await this.m.encode(images);
@@ -161,14 +161,8 @@ class SpatialVaeModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(
-    images: ImageBatch,
-    epochs: number,
-    seed: number,
-    onEpoch: (log: FitEpochLog) => void,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    await this.m.fit(images, { epochs, seed, onEpoch, signal });
+  async fit(images: ImageBatch, options: ExperimentFitOptions): Promise<FitHistory> {
+    return this.m.fit(images, options);
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
     const e = await this.m.encode(images);
@@ -213,14 +207,8 @@ class PlainModel implements ExperimentModel {
   get parameterCount(): number {
     return this.m.parameterCount;
   }
-  async fit(
-    images: ImageBatch,
-    epochs: number,
-    seed: number,
-    onEpoch: (log: FitEpochLog) => void,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    await this.m.fit(images, { epochs, seed, onEpoch, signal });
+  async fit(images: ImageBatch, options: ExperimentFitOptions): Promise<FitHistory> {
+    return this.m.fit(images, options);
   }
   async encode(images: ImageBatch): Promise<CodeMatrix> {
     return this.m instanceof Rvae ? (await this.m.encode(images)).z : this.m.encode(images);

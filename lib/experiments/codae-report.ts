@@ -56,7 +56,7 @@ export interface CodaeResults {
   command: string;
   dataset: string;
   data: string;
-  settings: Omit<CodaeSpec, 'backend' | 'threads' | 'workers'>;
+  settings: Omit<CodaeSpec, 'backend' | 'threads' | 'workers' | 'checkpointMinutes'>;
   models: CodaeModelSummary[];
   claims: ClaimCheck[];
   aims: ClaimCheck[];
@@ -155,7 +155,7 @@ export function summarizeCodae(records: CodaeRecord[], spec: CodaeSpec): CodaeRe
       trainCpuSeconds: s((r) => r.trainCpuSeconds),
     });
   }
-  const { backend: _b, threads: _t, workers: _w, ...settings } = spec;
+  const { backend: _b, threads: _t, workers: _w, checkpointMinutes: _c, ...settings } = spec;
   return {
     experiment: 'codae',
     command: recordedCommand(),

@@ -22,6 +22,8 @@ export interface CodaeSpec {
   backend: 'auto' | BackendName;
   threads?: number;
   workers?: number;
+  /** Save each training's state at most this often (minutes) in <out>/checkpoints/ (0: none; default 5); changes no number. */
+  checkpointMinutes?: number;
 }
 
 /** One unit: a model and a seed. */

@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import { writeNpy } from '../io/npy';
 import { selectBackend } from '../ml/backend';
 import { writeImageGrid } from '../report/image-grid';
-import { secondsSince } from './common';
+import type { FitCheckpoint } from '../ml/train/checkpoint';
+import { checkCheckpointMinutes, secondsSince, trainingCheckpoint } from './common';
 import { codaeData, CODAE_DATASETS, type CodaeData, type CodaeDatasetName } from './codae-data';
 import { canonicalCodes, evaluateModel, type CodaeEvaluation } from './codae-eval';
 import {
@@ -93,6 +94,7 @@ export function checkCodaeSpec(s: CodaeSpec): void {
     );
   if (!Number.isInteger(s.trainImages) || s.trainImages < 2)
     throw new RangeError(`--train-images must be at least 2, got ${s.trainImages}`);
+  if (s.checkpointMinutes !== undefined) checkCheckpointMinutes(s.checkpointMinutes);
 }
 
 /** Everything figures need that a unit saves next to its record. */
@@ -166,17 +168,16 @@ async function runUnit(
   const t0 = process.hrtime.bigint();
   const id = unitId(u);
   const model = makeExperimentModel(u.model, data, s.scale, u.seed);
+  let checkpoint: FitCheckpoint | null = null;
   try {
-    const epochs: CodaeRecord['epochs'] = [];
+    checkpoint = trainingCheckpoint(out, id, s.checkpointMinutes);
     let last = performance.now();
-    const cpu0 = process.cpuUsage();
-    const start = performance.now();
-    await model.fit(
-      data.train,
-      s.epochs,
-      u.seed,
-      (l) => {
-        epochs.push({ epoch: l.epoch, loss: l.loss, seconds: l.seconds });
+    const history = await model.fit(data.train, {
+      epochs: s.epochs,
+      seed: u.seed,
+      signal,
+      ...(checkpoint ? { checkpoint } : {}),
+      onEpoch: (l) => {
         if (performance.now() - last > 30_000 || l.epoch === s.epochs) {
           last = performance.now();
           log(
@@ -184,10 +185,13 @@ async function runUnit(
           );
         }
       },
-      signal,
-    );
-    const trainSeconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpu0);
+    });
+    // From the history, not this process's clocks: a resumed training counts its earlier part too.
+    const epochs: CodaeRecord['epochs'] = history.epochs.map((l) => ({
+      epoch: l.epoch,
+      loss: l.loss,
+      seconds: l.seconds,
+    }));
     await model.save(path.join(out, 'models', id), {
       experiment: 'codae',
       dataset: s.dataset,
@@ -198,20 +202,22 @@ async function runUnit(
     const { evaluation, codes } = await evaluateModel(model, data, u.seed);
     const files = await writeUnitFiles(model, data, codes, evaluation, out, id);
     const tf = await import('@tensorflow/tfjs');
-    return {
+    const record: CodaeRecord = {
       id,
       model: u.model,
       seed: u.seed,
       description: model.describe(),
       parameters: model.parameterCount,
       epochs,
-      trainSeconds,
-      trainCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      trainSeconds: history.seconds,
+      trainCpuSeconds: history.cpuSeconds,
       backend: tf.getBackend(),
       ...evaluation,
       seconds: secondsSince(t0),
       files,
     };
+    await checkpoint?.remove();
+    return record;
   } finally {
     model.dispose();
   }
