@@ -98,7 +98,7 @@ export function addGridOptions(cmd: Command, what: string, summary: boolean): Co
     )
     .option(
       '--workers <n>',
-      `parallel worker processes, each running a share of the ${what} (default: 1; 0 = one per core)`,
+      `parallel worker processes, each running a share of the ${what} (0 = one per core)`,
       integerParser(0, 1024),
       1,
     );

@@ -56,7 +56,7 @@ const registerClassify: RegisterExperiment = (parent, io) => {
   addGridOptions(
     addTrainingOptions(addSoapOptions(addCommonOptions(cmd))).option(
       '--runs <n>',
-      'runs with seeds seed, seed + 1, ... (default 1: one run, with model and figures)',
+      'runs with seeds seed, seed + 1, ... (1: one run, with model and figures)',
       integerParser(1, 10000),
       1,
     ),
