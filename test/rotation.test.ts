@@ -25,12 +25,15 @@ import {
   learningCurveSpec,
   rotationCurves,
   rotationTasks,
+  runRotationExperiment,
   taskId,
+  TINY_ROTATION_SOAP,
   type RotationRecord,
 } from '../lib/experiments/rotation';
 import { imageToPoints } from '../lib/data/image';
 import { selectBackend } from '../lib/ml/backend';
 import { CnnClassifier, cnnFeatureMapSize, resolveCnnConfig } from '../lib/ml/models/cnn';
+import { MlpClassifier } from '../lib/ml/models/mlp';
 import { Rng } from '../lib/util/random';
 import { buildIfStale, runCli } from './helpers/cli';
 
@@ -280,6 +283,40 @@ describe('CnnClassifier', () => {
     expect(a.acc).toBeGreaterThan(0.95);
     expect(b).toEqual(a);
   });
+
+  it('a classifier stops within the epoch when its signal is aborted, rejecting with the reason', async () => {
+    const rng = new Rng(3);
+    const n = 64;
+    const data = {
+      x: Float32Array.from({ length: n * 169 }, () => rng.nextFloat()),
+      y: Int32Array.from({ length: n }, (_, k) => k % 2),
+      rows: n,
+      cols: 169,
+    };
+    const models = [
+      CnnClassifier.create({ classes: 2, seed: 1 }),
+      MlpClassifier.create({ inputDim: 169, classes: 2, hidden: [8], seed: 1 }),
+    ];
+    for (const m of models) {
+      const ac = new AbortController();
+      const seen: number[] = [];
+      const done = m.train(data, {
+        epochs: 1000,
+        batchSize: 16,
+        signal: ac.signal,
+        onEpoch: (e) => {
+          seen.push(e.epoch);
+          if (e.epoch === 3) ac.abort(new Error('stop at epoch 3'));
+        },
+      });
+      await expect(done).rejects.toThrow(/stop at epoch 3/);
+      expect(seen).toEqual([1, 2, 3]);
+      await expect(m.train(data, { epochs: 1, signal: AbortSignal.abort(new Error('before')) })).rejects.toThrow(
+        /before/,
+      );
+      m.dispose();
+    }
+  });
 });
 
 describe('task bookkeeping', () => {
@@ -366,6 +403,45 @@ describe('task bookkeeping', () => {
 });
 
 describe('soapix experiment rotation --tiny', () => {
+  it('an aborted run stops inside a long training (not after it) and leaves no file for that task', async () => {
+    await selectBackend({ prefer: 'wasm', log: false });
+    const out = path.join(work, 'aborted');
+    const ac = new AbortController();
+    let abortedAt = 0;
+    const run = runRotationExperiment({
+      dataset: 'mnist',
+      soap: TINY_ROTATION_SOAP,
+      patchSize: 13,
+      sizes: [20],
+      runs: 1,
+      testPatches: 50,
+      // A million epochs: only the signal ends this training within the test's time.
+      epochs: 1_000_000,
+      patience: 1_000_000,
+      conditions: ['rotated'],
+      models: ['cnn'],
+      hidden: [8],
+      cnnLearningRate: 1e-4,
+      seed: 1,
+      backend: 'wasm',
+      threads: 1,
+      workers: 1,
+      out,
+      signal: ac.signal,
+      // The task logs its first epoch line after 30 s of training.
+      log: (line) => {
+        if (/epoch \d+\/1000000/.test(line) && !ac.signal.aborted) {
+          abortedAt = performance.now();
+          ac.abort(new Error('interrupted by SIGTERM'));
+        }
+      },
+    });
+    await expect(run).rejects.toThrow(/interrupted by SIGTERM/);
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(performance.now() - abortedAt).toBeLessThan(5_000);
+    expect(existsSync(path.join(out, 'units')) ? readdirSync(path.join(out, 'units')) : []).toEqual([]);
+  }, 120_000);
+
   const args = (out: string, ...more: string[]): string[] => [
     'experiment',
     'rotation',

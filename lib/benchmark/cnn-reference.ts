@@ -88,6 +88,7 @@ export async function cnnReference(
             validation: 0.1,
             earlyStopping: { patience: o.settings.patience },
             seed,
+            signal: o.signal,
           }),
         );
         const predicted = cnn.predictClasses(testX);

@@ -204,12 +204,12 @@ export async function runClassify(o: ClassifyOptions): Promise<ClassifyResults> 
     validation: val,
     earlyStopping: { patience: o.patience, monitor: 'valLoss', restoreBestWeights: true },
     seed: o.seed,
+    signal: o.signal,
     onEpoch: (e) => {
       log(
         `epoch ${e.epoch}/${o.epochs}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)} ` +
           `val_loss ${e.valLoss?.toFixed(4)} val_acc ${e.valAccuracy?.toFixed(4)} (${e.seconds.toFixed(1)} s, ${Math.round(e.samplesPerSecond)} samples/s)`,
       );
-      if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
     },
   });
   const trainSeconds = secondsSince(tt0);

@@ -119,6 +119,7 @@ async function classifierAccuracy(
   te: LabeledData,
   what: string,
   log: (m: string) => void,
+  signal?: AbortSignal,
 ) {
   const t = performance.now();
   const clf = MlpClassifier.create({ inputDim: tr.cols, seed: spec.seed });
@@ -128,6 +129,7 @@ async function classifierAccuracy(
       validation: va,
       earlyStopping: { patience: spec.classifierPatience },
       seed: spec.seed,
+      signal,
     });
     const acc = clf.evaluate(te).accuracy;
     log(`compression: ${what}: test accuracy ${acc.toFixed(4)} (${hist.epochs.length} epochs, best ${hist.bestEpoch})`);
@@ -166,7 +168,7 @@ async function setupCompression(spec: CompressionSpec, ctx: UnitContext): Promis
     `compression: SOAP ${s.rCut}/${s.nMax}/${s.lMax}/${s.sigma} (${features} features), ${spec.trainSamples} train/val + ${spec.testSamples} test spectra`,
   );
   const { train, val, test, scaler } = await prepareCompressionData(spec, ctx.threads, log);
-  const b = await classifierAccuracy(spec, train, val, test, `baseline (${features} features)`, log);
+  const b = await classifierAccuracy(spec, train, val, test, `baseline (${features} features)`, log, ctx.signal);
   const baseline = {
     accuracy: b.accuracy,
     classifierEpochs: b.epochs,
@@ -219,6 +221,7 @@ async function compressionUnit(
       withX(test, pca.transform(test.x, test.rows, h)),
       `PCA h_e ${h} (val MSE ${valMse.toPrecision(4)})`,
       log,
+      ctx.signal,
     );
     points.push({
       method: 'pca',
@@ -307,6 +310,7 @@ async function compressionUnit(
         withX(test, ae.encode(test.x)),
         `${a.method} h_e ${h}`,
         log,
+        ctx.signal,
       );
       points.push({
         method: a.method,

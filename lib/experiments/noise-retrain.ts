@@ -57,6 +57,8 @@ export interface RetrainOptions {
   batchSize?: number;
   /** Adam's; default 1e-3. */
   learningRate?: number;
+  /** Stops the training before its next batch (the run's abort). */
+  signal?: AbortSignal;
 }
 
 export interface RetrainScore {
@@ -117,6 +119,7 @@ export async function retrainAndScore(
       validation: va,
       earlyStopping: { patience: o.patience, monitor: 'valAccuracy' },
       seed: o.seed,
+      signal: o.signal,
     });
     return {
       valAccuracy: m.evaluate(va).accuracy,
@@ -250,6 +253,7 @@ export const noiseRetrainExperiment = defineExperiment({
       seed: s.seed,
       batchSize: s.batchSize,
       learningRate: s.learningRate,
+      signal: env.signal,
     });
     env.log(
       `noise: sigma_d ${sigma.toPrecision(3)}: validation accuracy ${r.valAccuracy.toFixed(4)}; ${r.trainRows} / ${r.valRows} spectra, ${r.epochs} epochs (best ${r.bestEpoch})`,

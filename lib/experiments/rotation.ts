@@ -183,6 +183,7 @@ async function runTask(
   data: PatchData,
   o: RotationSpec,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<RotationRecord> {
   const t0 = process.hrtime.bigint();
   const pool = data.pool(t.condition, t.run);
@@ -216,7 +217,15 @@ async function runTask(
       `rotation: ${taskId(t)}: epoch ${e.epoch}/${o.epochs}, loss ${e.loss.toFixed(4)}, val loss ${e.valLoss?.toFixed(4)}, val accuracy ${e.valAccuracy?.toFixed(4)}`,
     );
   };
-  const trainOpts = { epochs: o.epochs, validation: 0.2, earlyStopping: { patience: o.patience }, seed, onEpoch };
+  // The signal stops a long CNN task within a second (SIGTERM, a Slurm time limit), not after it.
+  const trainOpts = {
+    epochs: o.epochs,
+    validation: 0.2,
+    earlyStopping: { patience: o.patience },
+    seed,
+    onEpoch,
+    signal,
+  };
   let history: TrainHistory;
   let predicted: Int32Array;
   if (t.model === 'cnn') {
@@ -312,7 +321,7 @@ export const rotationExperiment = defineExperiment({
     return new PatchData(o, ctx.threads);
   },
   run: async (t: RotationTask, env) => {
-    const rec = await runTask(t, env.state, env.spec, env.log);
+    const rec = await runTask(t, env.state, env.spec, env.log, env.signal);
     env.log(
       `rotation: ${rec.id}: test accuracy ${rec.testAccuracy.toFixed(4)} (${rec.epochsRun} epochs, best ${rec.bestEpoch ?? '-'}; ${rec.seconds.toFixed(1)} s)`,
     );

@@ -60,6 +60,8 @@ export interface TrainOptions {
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   /** Rows per forward pass when evaluating the validation set. Default 4096. */
   evalBatchSize?: number;
+  /** Stops training before the next batch; train then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Result of a classifier's `train` (MlpClassifier, CnnClassifier). */
