@@ -34,7 +34,6 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ml = require(path.join(root, 'dist/ml/index.js'));
 const { codaeData } = require(path.join(root, 'dist/experiments/codae-data.js'));
-const { Matrix, solve } = require('ml-matrix');
 
 const { values: a } = parseArgs({ options: { dir: { type: 'string' } } });
 if (!a.dir) throw new Error('--dir DIR (a soapix experiment codae output folder) is required');
@@ -68,16 +67,30 @@ function pearson(x, y) {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-/** Multiple correlation of y with the columns of X (least squares with an intercept). */
+/** Multiple correlation of y with the columns (least squares with an intercept, normal equations in float64). */
 function multipleR(columns, y) {
   const n = y.length;
-  const X = new Matrix(n, columns.length + 1);
-  for (let i = 0; i < n; i++) {
-    X.set(i, 0, 1);
-    columns.forEach((c, j) => X.set(i, j + 1, c[i]));
+  const X = [new Float64Array(n).fill(1), ...columns];
+  const k = X.length;
+  // A = X^T X | X^T y, solved by Gaussian elimination with partial pivoting (k <= 5 here).
+  const A = Array.from({ length: k }, (_, i) => {
+    const row = new Float64Array(k + 1);
+    for (let j = 0; j < k; j++) for (let r = 0; r < n; r++) row[j] += X[i][r] * X[j][r];
+    for (let r = 0; r < n; r++) row[k] += X[i][r] * y[r];
+    return row;
+  });
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
+    [A[c], A[p]] = [A[p], A[c]];
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = A[r][c] / A[c][c];
+      for (let j = c; j <= k; j++) A[r][j] -= f * A[c][j];
+    }
   }
-  const beta = solve(X.transpose().mmul(X), X.transpose().mmul(Matrix.columnVector(Array.from(y))));
-  const fit = X.mmul(beta).getColumn(0);
+  const beta = A.map((row, i) => row[k] / row[i]);
+  const fit = Float64Array.from({ length: n }, (_, r) => X.reduce((s, col, j) => s + beta[j] * col[r], 0));
   return pearson(fit, y);
 }
 
