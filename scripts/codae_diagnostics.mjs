@@ -34,6 +34,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ml = require(path.join(root, 'dist/ml/index.js'));
 const { codaeData } = require(path.join(root, 'dist/experiments/codae-data.js'));
+const { pearson } = require(path.join(root, 'dist/ml/metrics/latent-angle.js'));
 
 const { values: a } = parseArgs({ options: { dir: { type: 'string' } } });
 if (!a.dir) throw new Error('--dir DIR (a soapix experiment codae output folder) is required');
@@ -48,24 +49,6 @@ if (data.brightnessFactor < 0) throw new Error(`data set '${settings.dataset}' h
 const test = data.test;
 const F = test.factorNames.length;
 const brightness = Float64Array.from({ length: test.count }, (_, i) => test.factors[i * F + data.brightnessFactor]);
-
-function pearson(x, y) {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) ((mx += x[i]), (my += y[i]));
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-    syy += (y[i] - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
 
 /** Multiple correlation of y with the columns (least squares with an intercept, normal equations in float64). */
 function multipleR(columns, y) {
