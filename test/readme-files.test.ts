@@ -45,7 +45,7 @@ describe('README copies of repository files', () => {
     const script = readFileSync(path.join(root, 'scripts', 'slurm', 'featurize.sh'), 'utf8');
     const array = /^#SBATCH --array=1-(\d+)$/m.exec(script);
     const shards = /^shards=(\d+)\b/m.exec(script);
-    expect(array && shards, 'featurize.sh needs "#SBATCH --array=1-N" and "shards=N"').toBeTruthy();
+    expect(array !== null && shards !== null, 'featurize.sh needs "#SBATCH --array=1-N" and "shards=N"').toBe(true);
     expect(shards![1]).toBe(array![1]);
     const ci = readFileSync(path.join(root, 'scripts', 'slurm-ci.sh'), 'utf8');
     expect(/^shards=(\d+)\b/m.exec(ci)?.[1]).toBe(array![1]);

@@ -199,7 +199,7 @@ export function codaeClaims(models: CodaeModelSummary[], dataset: string): Claim
       holds: codae && spatial ? Math.abs(d) <= 0.05 : null,
       detail:
         codae && spatial
-          ? `average without x, y, θ: spatial-VAE ${f3(spatial.withoutPose.average.mean)}, CODAE ${f3(codae.withoutPose.average.mean)} (difference ${d >= 0 ? '+' : ''}${f3(d)}); target-VAE, the paper's other close model, is not implemented`
+          ? `average without x, y, θ: spatial-VAE ${f3(spatial.withoutPose.average.mean)}, CODAE ${f3(codae.withoutPose.average.mean)} (difference ${d >= 0 ? '+' : ''}${f3(d)}); target-VAE, the paper's other close model, is not among soapix's models`
           : 'CODAE or spatial-VAE not run',
     });
   }

@@ -22,10 +22,10 @@ import {
   type EquivariantAutoencoderOptions,
   type PoolingName,
 } from '../../ml/models/equivariant-autoencoder';
-import type { ImageAutoencoder, ImageFitHistory } from '../../ml/models/image-autoencoder';
+import type { ImageAutoencoder } from '../../ml/models/image-autoencoder';
 import type { ExtractorContext, ExtractorTrainingData } from '../extractor';
 import {
-  firstImages,
+  fitOnFirstImages,
   LearnedExtractor,
   SharedModel,
   type LearnedTraining,
@@ -41,25 +41,15 @@ async function trainAutoencoder(
   data: ExtractorTrainingData,
   ctx: ExtractorContext,
 ): Promise<Record<string, unknown>> {
-  const train = firstImages(data.train, t.images);
-  const h: ImageFitHistory = await model.fit(train, {
-    epochs: t.epochs,
-    validation: data.validation,
-    earlyStopping: { patience: 3 },
-    signal: ctx.signal,
-    onEpoch: (e) =>
-      ctx.log(
-        `${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'} (${e.seconds.toFixed(0)} s)`,
-      ),
-  });
-  return {
-    images: train.count,
-    validationImages: data.validation.count,
-    epochs: h.epochs.length,
-    bestEpoch: h.bestEpoch,
-    bestValidationMse: h.bestValLoss,
-    parameters: model.parameterCount,
-  };
+  return fitOnFirstImages(
+    model,
+    t,
+    data,
+    ctx,
+    label,
+    (e) => `loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'}`,
+    'bestValidationMse',
+  );
 }
 
 function recipe<

@@ -19,7 +19,7 @@ import type { ImageBatch } from '../../data/augment';
 import { Codae } from '../../ml/models/codae';
 import type { CodaeOptions } from '../../ml/models/codae-config';
 import type { ExtractorContext, ExtractorTrainingData } from '../extractor';
-import { firstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache } from './learned';
+import { fitOnFirstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache } from './learned';
 
 /** The network of `soapix experiment codae` (CODAE_SCALE), on the benchmark's 28 x 28 images. */
 export const CODAE_BENCHMARK_NETWORK: Readonly<CodaeOptions> = Object.freeze({
@@ -39,26 +39,15 @@ async function trainCodae(
   data: ExtractorTrainingData,
   ctx: ExtractorContext,
 ): Promise<Record<string, unknown>> {
-  const train = firstImages(data.train, t.images);
-  const h = await model.fit(train, {
-    epochs: t.epochs,
-    validation: data.validation,
-    earlyStopping: { patience: 3 },
-    signal: ctx.signal,
-    onEpoch: (e) =>
-      ctx.log(
-        `codae: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'}, beta ${e.beta.toFixed(2)} (${e.seconds.toFixed(0)} s)`,
-      ),
-  });
-  const best = h.bestEpoch === null ? null : (h.epochs[h.bestEpoch - 1]?.valLoss ?? null);
-  return {
-    images: train.count,
-    validationImages: data.validation.count,
-    epochs: h.epochs.length,
-    bestEpoch: h.bestEpoch,
-    bestValidationMse: best,
-    parameters: model.parameterCount,
-  };
+  return fitOnFirstImages(
+    model,
+    t,
+    data,
+    ctx,
+    'codae',
+    (e) => `loss ${e.loss.toFixed(5)}, validation MSE ${e.valLoss?.toFixed(5) ?? '-'}, beta ${e.beta.toFixed(2)}`,
+    'bestValidationMse',
+  );
 }
 
 /**

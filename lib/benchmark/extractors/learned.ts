@@ -11,6 +11,7 @@ import { rm } from 'node:fs/promises';
 
 import type { ImageBatch } from '../../data/augment';
 import type { CodeMatrix } from '../../ml/layers/mean-pooling';
+import type { FitEpochLog } from '../../ml/train/fit';
 import {
   withCoreSeconds,
   type Extractor,
@@ -40,6 +41,54 @@ export function firstImages<T extends ImageBatch & { labels?: Int32Array }>(
     height: set.height,
     width: set.width,
     ...(set.labels ? { labels: set.labels.subarray(0, k) } : {}),
+  };
+}
+
+/** The part of a model's `fit` that {@link fitOnFirstImages} calls (every learned extractor's model has it). */
+export interface FitsImages<E extends FitEpochLog> {
+  readonly parameterCount: number;
+  fit(
+    images: ImageBatch,
+    options: {
+      epochs: number;
+      validation: ImageBatch;
+      earlyStopping: { patience: number };
+      signal?: AbortSignal;
+      onEpoch?: (log: E) => void;
+    },
+  ): Promise<{ epochs: readonly E[]; bestEpoch: number | null }>;
+}
+
+/**
+ * The benchmark's training of a learned extractor: the first `t.images` training images, at most
+ * `t.epochs` epochs, early stopping (patience 3) on the validation split, one log line per epoch
+ * (`describe` gives its loss part). Returns what the unit records; the best epoch's validation
+ * loss goes under `bestKey` (its name says what the model's validation loss is).
+ */
+export async function fitOnFirstImages<E extends FitEpochLog>(
+  model: FitsImages<E>,
+  t: LearnedTraining,
+  data: ExtractorTrainingData,
+  ctx: ExtractorContext,
+  label: string,
+  describe: (log: E) => string,
+  bestKey: 'bestValidationMse' | 'bestValidationObjective',
+): Promise<Record<string, unknown>> {
+  const train = firstImages(data.train, t.images);
+  const h = await model.fit(train, {
+    epochs: t.epochs,
+    validation: data.validation,
+    earlyStopping: { patience: 3 },
+    signal: ctx.signal,
+    onEpoch: (e) => ctx.log(`${label}: epoch ${e.epoch}/${t.epochs}: ${describe(e)} (${e.seconds.toFixed(0)} s)`),
+  });
+  return {
+    images: train.count,
+    validationImages: data.validation.count,
+    epochs: h.epochs.length,
+    bestEpoch: h.bestEpoch,
+    [bestKey]: h.bestEpoch === null ? null : (h.epochs[h.bestEpoch - 1]?.valLoss ?? null),
+    parameters: model.parameterCount,
   };
 }
 

@@ -17,7 +17,7 @@ import type { ImageBatch } from '../../data/augment';
 import { Rvae } from '../../ml/models/rvae';
 import { RVAE_MODELS } from '../../ml/models/rvae-config';
 import type { ExtractorContext, ExtractorTrainingData } from '../extractor';
-import { firstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache } from './learned';
+import { fitOnFirstImages, LearnedExtractor, SharedModel, type LearnedTraining, type ModelCache } from './learned';
 
 /** Which rVAE. */
 export type RvaeKind = 'rvae' | 'crvae';
@@ -32,26 +32,15 @@ async function trainRvae(
   data: ExtractorTrainingData,
   ctx: ExtractorContext,
 ): Promise<Record<string, unknown>> {
-  const train = firstImages(data.train, t.images);
-  const h = await model.fit(train, {
-    epochs: t.epochs,
-    validation: data.validation,
-    earlyStopping: { patience: 3 },
-    signal: ctx.signal,
-    onEpoch: (e) =>
-      ctx.log(
-        `${label}: epoch ${e.epoch}/${t.epochs}: loss ${e.loss.toFixed(2)}, validation ${e.valLoss?.toFixed(2) ?? '-'} (${e.seconds.toFixed(0)} s)`,
-      ),
-  });
-  const best = h.bestEpoch === null ? null : (h.epochs[h.bestEpoch - 1]?.valLoss ?? null);
-  return {
-    images: train.count,
-    validationImages: data.validation.count,
-    epochs: h.epochs.length,
-    bestEpoch: h.bestEpoch,
-    bestValidationObjective: best,
-    parameters: model.parameterCount,
-  };
+  return fitOnFirstImages(
+    model,
+    t,
+    data,
+    ctx,
+    label,
+    (e) => `loss ${e.loss.toFixed(2)}, validation ${e.valLoss?.toFixed(2) ?? '-'}`,
+    'bestValidationObjective',
+  );
 }
 
 /** The content latents of an rVAE or crVAE with `latentDim` content latents. */
