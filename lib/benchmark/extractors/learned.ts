@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
 import type { ImageBatch } from '../../data/augment';
+import { firstImages } from '../../experiments/code-evaluation';
 import type { CodeMatrix } from '../../ml/layers/mean-pooling';
 import type { FitEpochLog } from '../../ml/train/fit';
 import {
@@ -26,22 +27,6 @@ export interface LearnedTraining {
   epochs: number;
   /** Training images: the first `images` of the training split (at most its size). */
   images: number;
-}
-
-/** The first `n` images of an augmented set (a view, no copy of the pixels). */
-export function firstImages<T extends ImageBatch & { labels?: Int32Array }>(
-  set: T,
-  n: number,
-): ImageBatch & { labels?: Int32Array } {
-  const k = Math.min(n, set.count);
-  const px = set.height * set.width;
-  return {
-    data: set.data.subarray(0, k * px),
-    count: k,
-    height: set.height,
-    width: set.width,
-    ...(set.labels ? { labels: set.labels.subarray(0, k) } : {}),
-  };
 }
 
 /** The part of a model's `fit` that {@link fitOnFirstImages} calls (every learned extractor's model has it). */
