@@ -25,6 +25,7 @@ import {
   type GridOpts,
   type RegisterExperiment,
 } from './experiment-options';
+import { registerCompressionCombine } from './experiment-compression-combine';
 import { registerRvae } from './experiment-rvae';
 
 const fmt = (x: number): string => x.toFixed(4);
@@ -504,6 +505,7 @@ export const EXPERIMENTS: RegisterExperiment[] = [
   registerClassify,
   registerHparamSearch,
   registerCompression,
+  registerCompressionCombine,
   registerNoise,
   registerRotation,
   registerRvae,

@@ -28,6 +28,19 @@ export interface CompressionPoint {
   seconds: number;
 }
 
+/** Where a combined point came from. */
+export interface CompressionSource {
+  /** The folder (or results.json) as given. */
+  path: string;
+  command: string;
+  methods: string[];
+  he: number[];
+  baselineAccuracy: number;
+  /** Wall seconds of that run. */
+  seconds: number;
+  finishedAt: string;
+}
+
 export interface CompressionResults {
   experiment: 'compression';
   command: string;
@@ -48,6 +61,8 @@ export interface CompressionResults {
   seconds: number;
   figures: string[];
   finishedAt: string;
+  /** Only in a combination of several runs (compression-combine.ts): the runs it was made of. */
+  sources?: CompressionSource[];
 }
 
 /** Checks the paper's Experiment-2 claims (docs/PAPER-FACTS.md §5) against measured points. */
@@ -56,7 +71,7 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
   const hes = [...new Set(points.map((p) => p.he))].sort((a, b) => a - b);
   const fmt = (v: number) => v.toPrecision(4);
   const claims: ClaimCheck[] = [];
-  // 1. PCA = linear AE below 200 (within 10 % of each other), PCA better at 200 and above.
+  // 1. PCA = linear AE below 200 (within 5 % of each other), PCA better at 200 and above.
   {
     const below = hes.filter((h) => h < 200 && by('pca', h) && by('linear-ae', h));
     const above = hes.filter((h) => h >= 200 && by('pca', h) && by('linear-ae', h));
@@ -132,11 +147,14 @@ export function checkCompressionClaims(points: CompressionPoint[]): ClaimCheck[]
   return claims;
 }
 
-/** Renders the three figures; returns the PNG paths relative to `out`. */
+/**
+ * Renders the figures (MSE vs h_e, accuracy vs h_e and, when `corr` is given, the correlation
+ * matrix); returns the PNG paths relative to `out`.
+ */
 export async function writeCompressionFigures(
   out: string,
   r: CompressionResults,
-  corr: Float64Array,
+  corr: Float64Array | null,
   d: number,
 ): Promise<string[]> {
   const values = r.points.map((p) => ({
@@ -146,6 +164,8 @@ export async function writeCompressionFigures(
     rel: p.relativeAccuracy,
     acc: p.accuracy,
   }));
+  // Legend in the points' order (PCA, linear AE, deep AEs by depth), not alphabetical.
+  const order = [...new Set(r.points.map((p) => p.method))];
   const mse = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Reconstruction MSE (validation, scaled units) vs h_e; ${r.trainRows + r.valRows} spectra`,
@@ -156,7 +176,7 @@ export async function writeCompressionFigures(
     encoding: {
       x: { field: 'he', type: 'quantitative', title: 'h_e (code width)' },
       y: { field: 'mse', type: 'quantitative', title: 'reconstruction MSE', scale: { type: 'log' } },
-      color: { field: 'method', type: 'nominal', title: 'method' },
+      color: { field: 'method', type: 'nominal', title: 'method', sort: order },
     },
   };
   const acc = {
@@ -171,7 +191,7 @@ export async function writeCompressionFigures(
         encoding: {
           x: { field: 'he', type: 'quantitative', title: 'h_e (code width)' },
           y: { field: 'rel', type: 'quantitative', title: 'accuracy relative to baseline', scale: { zero: false } },
-          color: { field: 'method', type: 'nominal', title: 'method' },
+          color: { field: 'method', type: 'nominal', title: 'method', sort: order },
         },
       },
       {
@@ -182,7 +202,7 @@ export async function writeCompressionFigures(
     ],
   };
   const cells: { i: number; j: number; r: number | null }[] = [];
-  for (let i = 0; i < d; i++)
+  for (let i = 0; corr !== null && i < d; i++)
     for (let j = 0; j < d; j++) {
       const v = corr[i * d + j];
       cells.push({ i, j, r: Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null });
@@ -213,6 +233,7 @@ export async function writeCompressionFigures(
     ['accuracy_vs_he', acc],
     ['correlation_matrix', heat],
   ] as const) {
+    if (name === 'correlation_matrix' && !corr) continue;
     await renderFigure(spec, path.join(out, name));
     files.push(`${name}.png`);
   }
@@ -244,7 +265,10 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
             : '') +
           `, batch ${String(r.settings['batchSize'])}, at most ${String(r.settings['epochs'])} epochs with early stopping on the validation MSE (patience ${String(r.settings['patience'])}); the paper ran 10,000 epochs. ` +
           `Classifier: the Experiment-1 MLP (512-256-128) retrained on the codes, at most ${String(r.settings['classifierEpochs'])} epochs, early stopping on validation loss. ` +
-          `Baseline test accuracy on the full features: ${r.baseline.accuracy.toFixed(4)}. Wall time ${r.seconds.toFixed(0)} s.` +
+          `Baseline test accuracy on the full features: ${r.baseline.accuracy.toFixed(4)}. ` +
+          (r.sources
+            ? `Combined from ${r.sources.length} runs (below), ${r.seconds.toFixed(0)} s of wall time together; settings that differ between them are in their commands.`
+            : `Wall time ${r.seconds.toFixed(0)} s.`) +
           budget,
       },
       {
@@ -273,6 +297,25 @@ export async function writeCompressionReport(out: string, r: CompressionResults)
           ]),
         },
       },
+      ...(r.sources
+        ? [
+            {
+              heading: 'Runs combined',
+              text: `Made with: ${r.command}`,
+              table: {
+                columns: ['run', 'command', 'methods', 'h_e', 'baseline accuracy', 'wall seconds'],
+                rows: r.sources.map((s) => [
+                  s.path,
+                  s.command,
+                  s.methods.join(', '),
+                  s.he.join(', '),
+                  s.baselineAccuracy,
+                  Math.round(s.seconds),
+                ]),
+              },
+            },
+          ]
+        : []),
       {
         heading: 'Comparison with the paper (docs/PAPER-FACTS.md §5)',
         text: "Each claim of the paper, checked on this run (at this run's data size and training budget, which may be far below the paper's 120,000 spectra and 10,000 epochs).",
