@@ -187,6 +187,8 @@ describe('readCompressionResults', () => {
     await expect(readCompressionResults(path.join(d, 'other.json'))).rejects.toThrow(
       /not the results.json of 'soapix experiment compression'/,
     );
+    writeFileSync(path.join(d, 'null.json'), 'null');
+    await expect(readCompressionResults(path.join(d, 'null.json'))).rejects.toThrow(/no JSON object/);
     writeFileSync(path.join(d, 'bad.json'), JSON.stringify({ ...deep2, points: [{ method: 'pca' }] }));
     await expect(readCompressionResults(path.join(d, 'bad.json'))).rejects.toThrow(/lacks its method, h_e/);
   });

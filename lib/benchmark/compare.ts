@@ -5,11 +5,12 @@
  * other: the two resamplings of docs/BENCHMARK.md's protocol ("bilinear mixes grey levels, nearest
  * keeps them"), MNIST against Fashion-MNIST, or two scales of one data set.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { renderFigure, type VegaLiteSpec } from '../report/figures';
 import { writeFileAtomic } from '../util/atomic-file';
+import { readResultsJson } from '../util/results-file';
 import { UsageError } from '../util/usage-error';
 import type { BenchmarkProbe } from './probes';
 import type { InvarianceBenchmarkResults } from './report';
@@ -46,21 +47,8 @@ export interface BenchmarkComparison {
 
 /** Reads and checks one run's results.json (`dir` or the file itself). */
 export async function readBenchmarkResults(dirOrFile: string): Promise<InvarianceBenchmarkResults> {
-  const file = dirOrFile.endsWith('.json') ? dirOrFile : path.join(dirOrFile, 'results.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(
-      `cannot read ${file}: ${(e as Error).message} (give the folder of a finished 'soapix benchmark invariance' run)`,
-    );
-  }
-  let r: Partial<InvarianceBenchmarkResults>;
-  try {
-    r = JSON.parse(text) as Partial<InvarianceBenchmarkResults>;
-  } catch (e) {
-    throw new UsageError(`${file} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
-  }
+  const { file, json } = await readResultsJson(dirOrFile, 'soapix benchmark invariance');
+  const r = json as Partial<InvarianceBenchmarkResults>;
   if (r.benchmark !== 'invariance' || !Array.isArray(r.leaderboard) || !r.settings || !r.reference) {
     throw new UsageError(`${file} is not the results.json of 'soapix benchmark invariance'`);
   }

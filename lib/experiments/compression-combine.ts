@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { readResultsJson } from '../util/results-file';
 import { UsageError } from '../util/usage-error';
 import {
   checkCompressionClaims,
@@ -24,21 +25,8 @@ export type CombinedCompressionResults = CompressionResults & { sources: Compres
 
 /** Reads the results.json of a finished `soapix experiment compression` run (a folder or the file). */
 export async function readCompressionResults(dirOrFile: string): Promise<CompressionResults> {
-  const file = dirOrFile.endsWith('.json') ? dirOrFile : path.join(dirOrFile, 'results.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(
-      `cannot read ${file}: ${(e as Error).message} (give the folder of a finished 'soapix experiment compression' run)`,
-    );
-  }
-  let r: Partial<CompressionResults>;
-  try {
-    r = JSON.parse(text) as Partial<CompressionResults>;
-  } catch (e) {
-    throw new UsageError(`${file} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
-  }
+  const { file, json } = await readResultsJson(dirOrFile, 'soapix experiment compression');
+  const r = json as Partial<CompressionResults>;
   if (r.experiment !== 'compression' || !Array.isArray(r.points) || !r.soap || !r.baseline || !r.settings) {
     throw new UsageError(`${file} is not the results.json of 'soapix experiment compression'`);
   }
