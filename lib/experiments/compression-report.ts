@@ -201,14 +201,29 @@ export async function writeCompressionFigures(
       },
     ],
   };
+  const figures: [string, Record<string, unknown>][] = [
+    ['mse_vs_he', mse],
+    ['accuracy_vs_he', acc],
+  ];
+  if (corr) figures.push(['correlation_matrix', correlationSpec(corr, d)]);
+  const files: string[] = [];
+  for (const [name, spec] of figures) {
+    await renderFigure(spec, path.join(out, name));
+    files.push(`${name}.png`);
+  }
+  return files;
+}
+
+/** The heat map of the d x d correlation matrix (row-major; NaN for constant components). */
+function correlationSpec(corr: Float64Array, d: number): Record<string, unknown> {
   const cells: { i: number; j: number; r: number | null }[] = [];
-  for (let i = 0; corr !== null && i < d; i++)
+  for (let i = 0; i < d; i++)
     for (let j = 0; j < d; j++) {
       const v = corr[i * d + j];
       cells.push({ i, j, r: Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null });
     }
   const side = Math.max(300, Math.min(640, 2 * d));
-  const heat = {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Correlation matrix of the ${d} SOAP components (scaled training spectra)`,
     width: side,
@@ -227,17 +242,6 @@ export async function writeCompressionFigures(
     },
     config: { view: { stroke: null } },
   };
-  const files: string[] = [];
-  for (const [name, spec] of [
-    ['mse_vs_he', mse],
-    ['accuracy_vs_he', acc],
-    ['correlation_matrix', heat],
-  ] as const) {
-    if (name === 'correlation_matrix' && !corr) continue;
-    await renderFigure(spec, path.join(out, name));
-    files.push(`${name}.png`);
-  }
-  return files;
 }
 
 /** Writes report.html. */
