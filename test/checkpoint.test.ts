@@ -15,7 +15,13 @@ import { MlpClassifier } from '../lib/ml/models/mlp';
 import { Codae } from '../lib/ml/models/codae';
 import { Rvae } from '../lib/ml/models/rvae';
 import { xyrcsImages } from '../lib/data/xyrcs';
-import { captureOptimizer, CheckpointError, fileCheckpoint, restoreOptimizer } from '../lib/ml/train/checkpoint';
+import {
+  captureOptimizer,
+  CheckpointError,
+  checkpointProgress,
+  fileCheckpoint,
+  restoreOptimizer,
+} from '../lib/ml/train/checkpoint';
 import { Rng } from '../lib/util/random';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soapix-ckpt-'));
@@ -109,6 +115,8 @@ describe('Autoencoder.train with a checkpoint', () => {
     first.dispose();
     const saved = await fileCheckpoint(file).load();
     expect(saved?.epoch).toBe(4);
+    // The header alone tells how far it got (the runner's ETA reads only that).
+    expect(await checkpointProgress(file)).toEqual({ epoch: 4, stopped: false });
 
     // A fresh model (other initial weights would not matter: they are replaced) continues.
     const second = Autoencoder.create({ ...config });
@@ -156,6 +164,7 @@ describe('Autoencoder.train with a checkpoint', () => {
     const w1 = first.getWeights();
     first.dispose();
     expect(h1.stoppedEarly).toBe(true);
+    expect(await checkpointProgress(file)).toEqual({ epoch: h1.epochs.length, stopped: true });
     const second = Autoencoder.create(config);
     let epochsRun = 0;
     const h2 = await second.train(data, {
@@ -225,8 +234,13 @@ describe('Autoencoder.train with a checkpoint', () => {
     await expect(resume()).rejects.toThrow(/bytes of arrays/);
     writeFileSync(file, good.subarray(0, 2));
     await expect(resume()).rejects.toThrow(/truncated/);
+    expect(await checkpointProgress(file)).toBeNull();
+    writeFileSync(file, good.subarray(0, 40));
+    expect(await checkpointProgress(file)).toBeNull();
     writeFileSync(file, Buffer.from('{"not": "a checkpoint"}'));
     await expect(resume()).rejects.toThrow(/bad\.ckpt/);
+    expect(await checkpointProgress(file)).toBeNull();
+    expect(await checkpointProgress(path.join(dir, 'absent.ckpt'))).toBeNull();
 
     writeFileSync(file, good);
     await expect(resume({ seed: 99 })).rejects.toThrow(/belongs to another training/);

@@ -30,6 +30,8 @@ interface ToySpec {
   hang?: string[];
   fail?: string[];
   waitFor?: string;
+  resumed?: Record<string, number>;
+  shareFails?: boolean;
 }
 interface ToySummary {
   experiment: 'toy';
@@ -134,6 +136,36 @@ describe('runner, one process', () => {
     expect(lines[0]).toBe('toy: 4 toy units, 4 in this run, 0 to do, 1 worker(s)');
     expect(stamps(out, ALL)).toEqual(before);
     expect(counts(dir)).toEqual({ 'v-1': 1, 'v-2': 1, 'v-3': 1, 'v-4': 1 });
+  });
+
+  it('gives an ETA once a unit finished; asks resumedShare about the units to do only; runs on when it throws', async () => {
+    const { out, dir } = folders();
+    await run(spec(dir, { values: [1, 2] }), out);
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('share-'))) rmSync(path.join(dir, f));
+    const events: RunProgress[] = [];
+    await run(spec(dir, { resumed: { 'v-4': 0.5 } }), out, { onProgress: (p) => events.push(p) });
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('share-'))
+        .sort(),
+    ).toEqual(['share-v-3.txt', 'share-v-4.txt']);
+    expect(readFileSync(path.join(dir, 'share-v-4.txt'), 'utf8')).toBe(path.resolve(out));
+    const eta = events.map((e) => `${e.event} ${e.done}/${e.total} ${e.etaSeconds === null ? 'none' : 'number'}`);
+    expect(eta).toEqual([
+      'start 0/2 none',
+      'unit-started 0/2 none',
+      'unit-done 1/2 number',
+      'unit-started 1/2 number',
+      'unit-done 2/2 none',
+      'end 2/2 none',
+    ]);
+    const first = events[2]!.etaSeconds!;
+    expect(Number.isFinite(first) && first >= 0).toBe(true);
+
+    const other = folders();
+    const r = await run(spec(other.dir, { shareFails: true }), other.out);
+    expect(r.summary!.sum).toBe(20);
+    expect(readdirSync(other.dir).filter((f) => f.startsWith('share-'))).toHaveLength(4);
   });
 
   it('recomputes a truncated, an edited and a foreign unit file, and only those', async () => {

@@ -133,6 +133,8 @@ export interface UnitProgress {
   total: number;
   running: readonly string[];
   elapsedSeconds: number;
+  /** Seconds still needed (lib/experiments/run-eta.ts); null when unknown or nothing is left. */
+  etaSeconds: number | null;
 }
 
 /**
@@ -141,8 +143,7 @@ export interface UnitProgress {
  */
 export function unitProgressLine(label: string, noun: string, s: UnitProgress): string {
   const pct = s.total > 0 ? Math.round((100 * s.done) / s.total) : 100;
-  const eta =
-    s.done > 0 && s.done < s.total ? `, ETA ${formatDuration((s.elapsedSeconds / s.done) * (s.total - s.done))}` : '';
+  const eta = s.etaSeconds !== null && s.done < s.total ? `, ETA ${formatDuration(s.etaSeconds)}` : '';
   const running = s.running.length > 0 ? `; running ${s.running.join(', ')}` : '';
   return `${label}: ${s.done}/${s.total} ${noun} done (${pct}%), ${formatDuration(s.elapsedSeconds)} elapsed${eta}${running}`;
 }

@@ -17,7 +17,7 @@ import { writeNpy } from '../io/npy';
 import { selectBackend } from '../ml/backend';
 import { writeImageGrid } from '../report/image-grid';
 import type { FitCheckpoint } from '../ml/train/checkpoint';
-import { checkCheckpointMinutes, secondsSince, trainingCheckpoint } from './common';
+import { checkCheckpointMinutes, checkpointedShare, secondsSince, trainingCheckpoint } from './common';
 import { codaeData, CODAE_DATASETS, type CodaeData, type CodaeDatasetName } from './codae-data';
 import { canonicalCodes, evaluateModel, type CodaeEvaluation } from './codae-eval';
 import {
@@ -247,6 +247,8 @@ export const codaeExperiment = defineExperiment({
   units: (s: CodaeSpec) => s.models.flatMap((model) => s.seeds.map((seed) => ({ model, seed }))),
   unitId: (u: CodaeUnit) => unitId(u),
   cost: (u: CodaeUnit) => (u.model.startsWith('codae') ? 4 : u.model === 'spatial-vae' ? 3 : 1),
+  resumedShare: (u: CodaeUnit, s: CodaeSpec, out: string) =>
+    checkpointedShare(out, [{ name: unitId(u), epochs: s.epochs }]),
   validate: (s: CodaeSpec) => checkCodaeSpec(s),
   setup: async (s: CodaeSpec, ctx) => {
     await selectBackend({

@@ -14,7 +14,7 @@ import { countPoints } from '../features/plan';
 import type { GrayPixels } from '../data/transform';
 import { CLASS_COLORS, type VegaLiteSpec } from '../report/figures';
 import type { EpochLog } from '../ml/train/types';
-import { fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
+import { checkpointProgress, fileCheckpoint, type FitCheckpoint } from '../ml/train/checkpoint';
 
 /** SOAP parameters of the experiments (gto basis, one species). */
 export interface SoapParams {
@@ -340,6 +340,24 @@ export const DEFAULT_CHECKPOINT_MINUTES = 5;
 export function checkCheckpointMinutes(minutes: number): void {
   if (!(typeof minutes === 'number' && minutes >= 0 && Number.isFinite(minutes)))
     throw new RangeError(`--checkpoint-minutes ${String(minutes)}: must be a finite number >= 0 (0: no checkpoints)`);
+}
+
+/**
+ * The share (0 to 1) of a unit's trainings that earlier runs did, from their checkpoints in
+ * `out/checkpoints/` (a training that had ended counts whole, one without a checkpoint as not
+ * begun), each training weighted alike: the runner's ETA (Experiment.resumedShare) uses it.
+ */
+export async function checkpointedShare(
+  out: string,
+  trainings: readonly { name: string; epochs: number }[],
+): Promise<number> {
+  if (trainings.length === 0) return 0;
+  let sum = 0;
+  for (const t of trainings) {
+    const p = await checkpointProgress(path.join(out, 'checkpoints', `${t.name}.ckpt`));
+    if (p) sum += p.stopped ? 1 : Math.min(1, p.epoch / Math.max(1, t.epochs));
+  }
+  return sum / trainings.length;
 }
 
 /**

@@ -30,7 +30,15 @@ import { Pca } from '../ml/pca';
 import { trainValSplit } from '../features/sampling';
 import type { RobustScaler } from '../features/scaler';
 import { recordedCommand } from './command-line';
-import { fitScaler, makeSoap, sampleSpectra, SETTING_FLAGS, takeRows, trainingCheckpoint } from './common';
+import {
+  checkpointedShare,
+  fitScaler,
+  makeSoap,
+  sampleSpectra,
+  SETTING_FLAGS,
+  takeRows,
+  trainingCheckpoint,
+} from './common';
 import {
   checkCompressionClaims,
   writeCompressionFigures,
@@ -193,6 +201,15 @@ async function setupCompression(spec: CompressionSpec, ctx: UnitContext): Promis
   };
 }
 
+/** The autoencoders a unit trains, in order; `method` names their checkpoints (`<method>-he<h_e>`). */
+function autoencodersOf(spec: CompressionSpec): { method: string; kind: 'linear' | 'deep'; hm?: number }[] {
+  const aes: { method: string; kind: 'linear' | 'deep'; hm?: number }[] = [];
+  if (spec.methods.includes('linear-ae')) aes.push({ method: 'linear-ae', kind: 'linear' });
+  if (spec.methods.includes('deep-ae'))
+    for (const m of spec.hm) aes.push({ method: `deep-ae-hm${m}`, kind: 'deep', hm: m });
+  return aes;
+}
+
 /** Every method at one h_e; saves each autoencoder's model folder. */
 async function compressionUnit(
   h: number,
@@ -234,10 +251,7 @@ async function compressionUnit(
       seconds: (performance.now() - t) / 1000,
     });
   }
-  const aes: { method: string; kind: 'linear' | 'deep'; hm?: number }[] = [];
-  if (spec.methods.includes('linear-ae')) aes.push({ method: 'linear-ae', kind: 'linear' });
-  if (spec.methods.includes('deep-ae'))
-    for (const m of spec.hm) aes.push({ method: `deep-ae-hm${m}`, kind: 'deep', hm: m });
+  const aes = autoencodersOf(spec);
   // Each autoencoder's state, kept until the unit's file is about to be written: a rerun after an
   // interruption continues the unfinished one and takes the finished ones' results at once.
   const checkpoints: FitCheckpoint[] = [];
@@ -365,6 +379,11 @@ export const compressionExperiment = defineExperiment({
   },
   units: (s: CompressionSpec) => s.he.map((he) => ({ he })),
   unitId: (u: { he: number }) => `he-${u.he}`,
+  resumedShare: (u: { he: number }, s: CompressionSpec, out: string) =>
+    checkpointedShare(
+      out,
+      autoencodersOf(s).map((a) => ({ name: `${a.method}-he${u.he}`, epochs: s.epochs })),
+    ),
   setup: setupCompression,
   run: (u: { he: number }, env) => compressionUnit(u.he, env.spec, env.state, env),
   merge: mergeCompression,

@@ -70,6 +70,11 @@ export interface Experiment<Spec, Unit, Result, Summary, State = undefined> {
   unitId(unit: Unit): string;
   /** Relative cost of a unit: with it, units start most costly first (balanced over workers). */
   cost?(unit: Unit): number;
+  /**
+   * The share (0 to 1) of a unit that an earlier run did and this one continues (its trainings'
+   * checkpoints), so that the progress line's ETA counts only the work left (run-eta.ts). Default 0.
+   */
+  resumedShare?(unit: Unit, spec: Spec, out: string): Promise<number>;
   /** Cheap checks of the spec before settings.json is written and any unit starts (run in the starting process). */
   validate?(spec: Spec): void | Promise<void>;
   /** State shared by the units of one process (data, features, a backend), built before its first unit. */

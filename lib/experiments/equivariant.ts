@@ -32,7 +32,7 @@ import { ConvAutoencoder } from '../ml/models/conv-autoencoder';
 import { EquivariantAutoencoder } from '../ml/models/equivariant-autoencoder';
 import type { ImageAutoencoder } from '../ml/models/image-autoencoder';
 import type { FitCheckpoint } from '../ml/train/checkpoint';
-import { trainingCheckpoint } from './common';
+import { checkpointedShare, trainingCheckpoint } from './common';
 import { Pca } from '../ml/pca';
 import { evaluateCodes, firstImages, type CodeExtractor, type LabeledImages } from './code-evaluation';
 import { defineExperiment } from './definition';
@@ -448,6 +448,8 @@ export const equivariantExperiment = defineExperiment({
   unitId,
   // Relative cost per training image (the cost function sees no spec): D12 first, the AE last.
   cost: (u: EquivariantUnit) => 1 / TRAIN_RATE[u.training],
+  resumedShare: (u: EquivariantUnit, o: EquivariantSpec, out: string) =>
+    checkpointedShare(out, [{ name: unitId(u), epochs: o.epochs[scaleGroupOf(u.training)] }]),
   validate: (o: EquivariantSpec) => void checkEquivariantSpec(o),
   setup: async (o: EquivariantSpec, ctx) => {
     await selectBackend({

@@ -26,6 +26,7 @@ import {
   writeSettingsFile,
   writeUnitFile,
 } from './unit-files';
+import { estimateRemainingSeconds } from './run-eta';
 import { runWorkerPool } from './worker-pool';
 
 /** Where a run stands, for a progress display. */
@@ -41,6 +42,8 @@ export interface RunProgress {
   /** Ids of the units running now. */
   running: readonly string[];
   elapsedSeconds: number;
+  /** Seconds this run still needs (run-eta.ts), or null before a unit finished and once none is left. */
+  etaSeconds: number | null;
 }
 
 /** Options of {@link runExperiment}. */
@@ -100,6 +103,22 @@ export async function computeUnit(
 
 const neverAborted = new AbortController().signal;
 
+/** The share (0 to 1) of `u` that earlier runs did, for the ETA only: 0 when unknown or unreadable. */
+async function resumedShare(
+  def: AnyExperiment,
+  u: { id: string; unit: unknown },
+  spec: unknown,
+  out: string,
+): Promise<number> {
+  if (!def.resumedShare) return 0;
+  try {
+    const f = await def.resumedShare(u.unit, spec, out);
+    return Number.isFinite(f) ? Math.min(0.99, Math.max(0, f)) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function abortReason(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : Object.assign(new Error('aborted'), { name: 'AbortError' });
@@ -156,24 +175,45 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   const processes = workers > 1 && todo.length > 1 ? Math.min(workers, todo.length) : 1;
   log(`${def.name}: ${units.length} ${noun}, ${mine.length} in this run, ${todo.length} to do, ${processes} worker(s)`);
 
+  // Each unit's work for the ETA: its cost less what earlier runs did (run-eta.ts).
+  const work = new Map<string, number>();
+  for (const u of todo)
+    work.set(u.id, Math.max(0, cost ? cost(u.unit) : 1) * (1 - (await resumedShare(anyDef, u, spec, out))));
   const computed: string[] = [];
-  const running = new Set<string>();
-  const progress = (event: RunProgress['event'], unit?: string): void =>
-    options.onProgress?.({
+  const running = new Map<string, number>();
+  const finishedWork: { work: number; seconds: number }[] = [];
+  const eta = (now: number): number | null => {
+    if (computed.length === 0 || computed.length === todo.length) return null;
+    const done = new Set(computed);
+    return estimateRemainingSeconds({
+      finished: finishedWork,
+      running: [...running].map(([id, t]) => ({ work: work.get(id)!, elapsed: (now - t) / 1000 })),
+      queued: todo.filter((u) => !running.has(u.id) && !done.has(u.id)).map((u) => work.get(u.id)!),
+      workers: processes,
+    });
+  };
+  const progress = (event: RunProgress['event'], unit?: string): void => {
+    if (!options.onProgress) return;
+    const now = performance.now();
+    options.onProgress({
       event,
       unit,
       done: computed.length,
       total: todo.length,
-      running: [...running],
-      elapsedSeconds: (performance.now() - startedAt) / 1000,
+      running: [...running.keys()],
+      elapsedSeconds: (now - startedAt) / 1000,
+      etaSeconds: eta(now),
     });
+  };
   const started = (id: string): void => {
-    running.add(id);
+    running.set(id, performance.now());
     progress('unit-started', id);
   };
   const finished = (id: string): void => {
+    const t = running.get(id);
     running.delete(id);
     computed.push(id);
+    if (t !== undefined) finishedWork.push({ work: work.get(id)!, seconds: (performance.now() - t) / 1000 });
     progress('unit-done', id);
   };
   progress('start');

@@ -27,7 +27,7 @@ import { MAX_TRAIN_ACTIVATIONS, Rvae } from '../ml/models/rvae';
 import { evaluateRvaeCodes } from '../ml/models/rvae-codes';
 import { RVAE_MODELS, resolveRvaeOptions, type RvaeModelName, type RvaeOptions } from '../ml/models/rvae-config';
 import type { FitCheckpoint } from '../ml/train/checkpoint';
-import { trainingCheckpoint } from './common';
+import { checkpointedShare, trainingCheckpoint } from './common';
 import { renderFigure } from '../report/figures';
 import { UsageError } from '../util/usage-error';
 import { defineExperiment } from './definition';
@@ -497,6 +497,8 @@ export const rvaeExperiment = defineExperiment({
   unitId: (u: RvaeUnit) => rvaeUnitId(u),
   // The coordinate decoder costs far more per image than the dense one (docs/RVAE.md, "Speed"): those units start first.
   cost: (u: RvaeUnit) => (isSpatialModel(u.model) ? 10 : 1),
+  resumedShare: (u: RvaeUnit, s: RvaeSpec, out: string) =>
+    checkpointedShare(out, [{ name: rvaeUnitId(u), epochs: isSpatialModel(u.model) ? s.epochs : s.denseEpochs }]),
   validate: (s: RvaeSpec) => checkRvaeSpec(s),
   setup: async (s: RvaeSpec, ctx): Promise<RvaeData> => {
     const backend = await selectBackend({

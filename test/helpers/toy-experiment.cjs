@@ -3,7 +3,8 @@
  * {v} returns {v, y: v * factor}. Plain JavaScript that loads the compiled runner from dist/, so
  * that worker processes (forks of dist/experiments/worker.js) can load it too.
  *
- * Spec: { values: number[], factor: number, dir: string, hang?: string[], fail?: string[], waitFor?: string }
+ * Spec: { values: number[], factor: number, dir: string, hang?: string[], fail?: string[], waitFor?: string,
+ *         resumed?: Record<string, number>, shareFails?: boolean }
  *   settings = { factor }; every unit run appends a line to DIR/count-<id>.txt; a unit in `hang`
  *   writes DIR/hang-<id>.pid and never ends; a unit in `fail` first waits for the file `waitFor`
  *   (when given), then throws. The merge sums y; the report writes DIR/report.txt.
@@ -24,6 +25,13 @@ module.exports.toyExperiment = defineExperiment({
   units: (spec) => spec.values.map((v) => ({ v })),
   unitId: (u) => `v-${u.v}`,
   cost: (u) => u.v,
+  // Records each call in DIR/share-<id>.txt (the output folder it was given); spec.resumed maps ids
+  // to shares, spec.shareFails makes it throw (the runner then takes 0).
+  resumedShare: async (u, spec, out) => {
+    fs.writeFileSync(path.join(spec.dir, `share-v-${u.v}.txt`), out);
+    if (spec.shareFails) throw new Error('toy: no share');
+    return (spec.resumed ?? {})[`v-${u.v}`] ?? 0;
+  },
   validate: (spec) => {
     if (!Number.isFinite(spec.factor)) throw new RangeError(`factor must be a finite number, got ${spec.factor}`);
   },

@@ -259,6 +259,32 @@ function decode(file: string, bytes: Buffer): FitState {
   };
 }
 
+/**
+ * How far the training saved in `file` got, from the header alone (no checksum, no arrays), or
+ * null when there is no readable checkpoint there. For progress estimates only: a resume loads
+ * and checks the whole file ({@link fileCheckpoint}).
+ */
+export async function checkpointProgress(file: string): Promise<{ epoch: number; stopped: boolean } | null> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(file, 'r');
+    const len = Buffer.alloc(4);
+    if ((await fh.read(len, 0, 4, 0)).bytesRead < 4) return null;
+    const n = len.readUInt32LE(0);
+    if (4 + n > (await fh.stat()).size) return null; // truncated, or not a length: allocate nothing
+    const json = Buffer.alloc(n);
+    if ((await fh.read(json, 0, json.length, 4)).bytesRead < json.length) return null;
+    const h = JSON.parse(json.toString('utf8'), decodeNumber) as Partial<Header>;
+    const epoch = h.state?.epoch;
+    if (h.format !== MAGIC || typeof epoch !== 'number' || !(epoch >= 0)) return null;
+    return { epoch, stopped: h.state?.stopped === true };
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
+}
+
 /** Options of {@link fileCheckpoint}. */
 export interface FileCheckpointOptions {
   /** Least seconds between two saves; 0 saves after every epoch. Default 300. */
