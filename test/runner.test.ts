@@ -163,9 +163,14 @@ describe('runner, one process', () => {
     expect(Number.isFinite(first) && first >= 0).toBe(true);
 
     const other = folders();
-    const r = await run(spec(other.dir, { shareFails: true }), other.out);
+    const r = await run(spec(other.dir, { shareFails: true }), other.out, { onProgress: () => undefined });
     expect(r.summary!.sum).toBe(20);
     expect(readdirSync(other.dir).filter((f) => f.startsWith('share-'))).toHaveLength(4);
+
+    // Without a progress listener the shares are not read at all.
+    const quiet = folders();
+    expect((await run(spec(quiet.dir), quiet.out)).summary!.sum).toBe(20);
+    expect(readdirSync(quiet.dir).filter((f) => f.startsWith('share-'))).toEqual([]);
   });
 
   it('recomputes a truncated, an edited and a foreign unit file, and only those', async () => {

@@ -60,7 +60,7 @@ export interface RunOptions {
   merge?: boolean;
   /** Progress lines (default none; workers are quiet then too). */
   log?: (line: string) => void;
-  /** Called as units start and finish. */
+  /** Called as units start and finish (with it, the run reads `resumedShare` for the ETA). */
   onProgress?: (p: RunProgress) => void;
   /** Stops the run: no new unit starts, workers are killed, unfinished units leave no file. */
   signal?: AbortSignal;
@@ -175,10 +175,13 @@ export async function runExperiment<Spec, Unit, Result, Summary, State>(
   const processes = workers > 1 && todo.length > 1 ? Math.min(workers, todo.length) : 1;
   log(`${def.name}: ${units.length} ${noun}, ${mine.length} in this run, ${todo.length} to do, ${processes} worker(s)`);
 
-  // Each unit's work for the ETA: its cost less what earlier runs did (run-eta.ts).
+  // Each unit's work for the ETA: its cost less what earlier runs did (run-eta.ts); the shares
+  // (checkpoint headers read from disk) only when someone listens to progress.
   const work = new Map<string, number>();
-  for (const u of todo)
-    work.set(u.id, Math.max(0, cost ? cost(u.unit) : 1) * (1 - (await resumedShare(anyDef, u, spec, out))));
+  for (const u of todo) {
+    const share = options.onProgress ? await resumedShare(anyDef, u, spec, out) : 0;
+    work.set(u.id, Math.max(0, cost ? cost(u.unit) : 1) * (1 - share));
+  }
   const computed: string[] = [];
   const running = new Map<string, number>();
   const finishedWork: { work: number; seconds: number }[] = [];
